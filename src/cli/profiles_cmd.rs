@@ -1,0 +1,64 @@
+//! `redwhisk profiles`
+
+use std::process::ExitCode;
+
+use super::OutputFormat;
+use crate::profile::list_profiles;
+
+pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
+    let entries = list_profiles();
+    let mut bad = false;
+    match output {
+        OutputFormat::Json => {
+            let rows: Vec<_> = entries
+                .iter()
+                .map(|e| match &e.profile {
+                    Ok(p) => serde_json::json!({
+                        "name": e.name,
+                        "path": e.path,
+                        "backend": p.redis.backend.label(),
+                        "platform": p.platform.label(),
+                        "description": p.description,
+                    }),
+                    Err(err) => serde_json::json!({"name": e.name, "path": e.path, "error": err}),
+                })
+                .collect();
+            bad = entries.iter().any(|e| e.profile.is_err());
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        OutputFormat::Text => {
+            println!(
+                "{:<20} {:<9} {:<10} {}",
+                "PROFILE", "BACKEND", "PLATFORM", "SOURCE"
+            );
+            for e in &entries {
+                let src = e
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "(embedded)".into());
+                match &e.profile {
+                    Ok(p) => println!(
+                        "{:<20} {:<9} {:<10} {}",
+                        e.name,
+                        p.redis.backend.label(),
+                        p.platform.label(),
+                        src
+                    ),
+                    Err(err) => {
+                        bad = true;
+                        println!(
+                            "{:<20} {:<9} {:<10} {}\n  error: {}",
+                            e.name, "-", "-", src, err
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(if bad {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

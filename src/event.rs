@@ -1,0 +1,134 @@
+//! The typed events the engine emits and the commands it takes. Both faces (TUI and headless
+//! CLI) consume the same [`EngineEvent`]s; nothing here knows about ratatui.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::platform::Activation;
+use crate::redis_host::{ColdStart, RedisState, RedisStatus};
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Idle,
+    StartingRedis,
+    Deploying,
+    Invoking,
+    Collecting,
+    StoppingRedis,
+    Done,
+    Cancelled,
+    Failed,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::StartingRedis => "starting redis",
+            Phase::Deploying => "deploying",
+            Phase::Invoking => "invoking",
+            Phase::Collecting => "collecting",
+            Phase::StoppingRedis => "stopping redis",
+            Phase::Done => "done",
+            Phase::Cancelled => "cancelled",
+            Phase::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// Everything the engine tells its consumers.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// A run (or share experiment) started: name, profile, planned invocations.
+    RunStarted {
+        experiment: String,
+        profile: String,
+        planned: u32,
+    },
+    Phase(Phase),
+    RedisState(RedisState),
+    /// The cold-start breakdown of the Redis host that just became ready.
+    ColdStart(ColdStart),
+    /// Periodic or on-demand status of the Redis host.
+    RedisStatus(RedisStatus),
+    /// Image pull progress (docker backend).
+    Pull {
+        status: String,
+        current: Option<u64>,
+        total: Option<u64>,
+    },
+    /// One invocation finished (successfully or not; a failure is data).
+    Activation(Box<Activation>),
+    Log {
+        level: Level,
+        message: String,
+    },
+    /// The run finished; the summary was written to `results_dir` (when any).
+    RunFinished {
+        outcome: Phase,
+        results_dir: Option<std::path::PathBuf>,
+        elapsed: Duration,
+    },
+}
+
+/// What consumers ask the engine to do.
+#[derive(Debug, Clone)]
+pub enum EngineCommand {
+    Run { profile: String },
+    Share { profile: String },
+    Cancel,
+    RedisUp { profile: String },
+    RedisDown { profile: String },
+    RedisStatus { profile: String },
+    Export,
+    Shutdown,
+}
+
+/// The sending half the engine writes events into. Sending never fails the engine: a
+/// consumer that went away is not an engine error.
+#[derive(Debug, Clone)]
+pub struct EventSink(mpsc::UnboundedSender<EngineEvent>);
+
+impl EventSink {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<EngineEvent>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), rx)
+    }
+
+    /// A sink whose events go nowhere (for tests and one-shot commands).
+    pub fn discard() -> Self {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        Self(tx)
+    }
+
+    pub fn send(&self, event: EngineEvent) {
+        let _ignored_when_no_consumer = self.0.send(event);
+    }
+
+    pub fn log(&self, level: Level, message: impl Into<String>) {
+        self.send(EngineEvent::Log {
+            level,
+            message: message.into(),
+        });
+    }
+
+    pub fn info(&self, message: impl Into<String>) {
+        self.log(Level::Info, message);
+    }
+
+    pub fn warn(&self, message: impl Into<String>) {
+        self.log(Level::Warn, message);
+    }
+}

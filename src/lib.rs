@@ -1,0 +1,11 @@
+//! redwhisk: a Redis that lives only while serverless functions need it, and what that costs.
+//!
+//! The library holds everything; `main.rs` only parses arguments and calls [`cli::run`].
+//! See ARCHITECTURE.md for the modules and how an event flows from the engine to the screen.
+
+pub mod cli;
+pub mod event;
+pub mod platform;
+pub mod profile;
+pub mod redis_host;
+pub mod secret;

@@ -1,0 +1,95 @@
+//! The activation record, shaped like OpenWhisk's (shared/openwhisk-api.md §5).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActivationStatus {
+    #[serde(rename = "success")]
+    Success,
+    #[serde(rename = "application error")]
+    ApplicationError,
+    #[serde(rename = "action developer error")]
+    DeveloperError,
+    #[serde(rename = "whisk internal error")]
+    InternalError,
+}
+
+impl ActivationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivationStatus::Success => "success",
+            ActivationStatus::ApplicationError => "application error",
+            ActivationStatus::DeveloperError => "action developer error",
+            ActivationStatus::InternalError => "whisk internal error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Annotation {
+    pub key: String,
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivationResponse {
+    pub status: ActivationStatus,
+    pub success: bool,
+    #[serde(default)]
+    pub result: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Only in list summaries; removed from full records by OpenWhisk.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "statusCode"
+    )]
+    pub status_code: Option<u8>,
+}
+
+/// One invocation's record as redwhisk keeps it: the platform's fields plus what the client saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activation {
+    /// 0-based invocation number within the run.
+    pub index: u32,
+    #[serde(rename = "activationId")]
+    pub activation_id: String,
+    pub name: String,
+    pub namespace: String,
+    /// Epoch milliseconds.
+    pub start: i64,
+    pub end: i64,
+    /// Milliseconds; includes `initTime` on a cold start.
+    pub duration: u64,
+    pub response: ActivationResponse,
+    pub logs: Vec<String>,
+    pub annotations: Vec<Annotation>,
+    /// Request to response, measured by redwhisk.
+    pub client_latency_ms: f64,
+    /// OpenWhisk `waitTime` annotation (ms).
+    pub wait_time_ms: Option<u64>,
+    /// OpenWhisk `initTime` annotation (ms); present only on a cold start.
+    pub init_time_ms: Option<u64>,
+    pub kind: Option<String>,
+    /// 429 answers retried before this invocation was accepted.
+    #[serde(default)]
+    pub throttled: u32,
+}
+
+impl Activation {
+    pub fn is_cold(&self) -> bool {
+        self.init_time_ms.is_some()
+    }
+
+    pub fn success(&self) -> bool {
+        self.response.success
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&serde_json::Value> {
+        self.annotations
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| &a.value)
+    }
+}

@@ -1,0 +1,103 @@
+//! Finding profiles: `./profiles/*.toml`, then the user's config directory.
+
+use std::path::{Path, PathBuf};
+
+use super::{Profile, ProfileError};
+
+/// A profile file found on disk (or the embedded default), loaded or with its error.
+#[derive(Debug)]
+pub struct ProfileEntry {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub profile: Result<Profile, String>,
+}
+
+/// `$XDG_CONFIG_HOME/redwhisk/profiles` (or `~/.config/redwhisk/profiles`).
+pub fn user_profile_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("REDWHISK_CONFIG_DIR") {
+        return Some(PathBuf::from(dir).join("profiles"));
+    }
+    dirs::config_dir().map(|d| d.join("redwhisk").join("profiles"))
+}
+
+fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("profiles")];
+    dirs.extend(user_profile_dir());
+    dirs
+}
+
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every profile found, in search order; a name found twice keeps the first. If no file is
+/// named `local`, the embedded default is listed first.
+pub fn list_profiles() -> Vec<ProfileEntry> {
+    let mut out: Vec<ProfileEntry> = Vec::new();
+    for dir in search_dirs() {
+        for path in toml_files(&dir) {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if out.iter().any(|e| e.name == name) {
+                continue;
+            }
+            let profile = Profile::load(&path).map_err(|e| e.to_string());
+            out.push(ProfileEntry {
+                name,
+                path: Some(path),
+                profile,
+            });
+        }
+    }
+    if !out.iter().any(|e| e.name == "local") {
+        out.insert(
+            0,
+            ProfileEntry {
+                name: "local".into(),
+                path: None,
+                profile: Profile::embedded_default().map_err(|e| e.to_string()),
+            },
+        );
+    }
+    out
+}
+
+/// Resolve `--profile`: a path to a .toml file, or a name searched in the profile directories.
+pub fn find_profile(name_or_path: &str) -> Result<Profile, ProfileError> {
+    let as_path = Path::new(name_or_path);
+    if name_or_path.ends_with(".toml") || name_or_path.contains('/') {
+        return Profile::load(as_path);
+    }
+    for dir in search_dirs() {
+        let candidate = dir.join(format!("{name_or_path}.toml"));
+        if candidate.is_file() {
+            return Profile::load(&candidate);
+        }
+    }
+    if name_or_path == "local" {
+        return Profile::embedded_default();
+    }
+    Err(ProfileError::NotFound {
+        name: name_or_path.to_string(),
+        searched: search_dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// The profile used when none is named: `local` from the search path, else the embedded one.
+pub fn default_profile() -> Result<Profile, ProfileError> {
+    find_profile("local")
+}

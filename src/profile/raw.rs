@@ -1,0 +1,69 @@
+//! The profile file exactly as written: every field optional, unknown fields rejected.
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub redis: Option<RawRedis>,
+    pub platform: Option<RawPlatform>,
+    pub workload: Option<RawWorkload>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedis {
+    pub backend: Option<String>,
+    pub bind: Option<String>,
+    pub port: Option<i64>,
+    pub password: Option<String>,
+    pub persistence: Option<String>,
+    pub save: Option<Vec<String>>,
+    pub appendfsync: Option<String>,
+    pub data_dir: Option<String>,
+    pub ready_timeout_ms: Option<i64>,
+    // docker
+    pub image: Option<String>,
+    pub network: Option<String>,
+    pub keep_container: Option<bool>,
+    pub container_name: Option<String>,
+    pub pull: Option<bool>,
+    // process
+    pub server_bin: Option<String>,
+    // external
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlatform {
+    pub kind: Option<String>,
+    // openwhisk
+    pub apihost: Option<String>,
+    pub auth: Option<String>,
+    pub namespace: Option<String>,
+    pub insecure: Option<bool>,
+    pub action_name: Option<String>,
+    pub action_kind: Option<String>,
+    pub nodejs_kind: Option<String>,
+    pub memory_mb: Option<i64>,
+    /// The Redis host as seen from inside the action containers (defaults to the bind address).
+    pub redis_host_for_actions: Option<String>,
+    pub poll_deadline_ms: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub action: Option<String>,
+    pub invocations: Option<i64>,
+    pub concurrency: Option<i64>,
+    pub records: Option<i64>,
+    pub value_size: Option<i64>,
+    pub mode: Option<String>,
+    pub key_prefix: Option<String>,
+    pub seed: Option<i64>,
+    pub timeout_ms: Option<i64>,
+}

@@ -1,0 +1,79 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Profile, ProfileError> {
+    Profile::parse(text, "t.toml", "t", None)
+}
+
+#[test]
+fn embedded_default_is_valid() {
+    let p = Profile::embedded_default().unwrap();
+    assert_eq!(p.name, "local");
+    assert!(matches!(p.redis.backend, Backend::Process { .. }));
+    assert!(matches!(p.platform, PlatformConfig::Local));
+    assert_eq!(p.workload.invocations, 100);
+    assert_eq!(p.workload.records, 1000);
+}
+
+#[test]
+fn unknown_field_names_line() {
+    let e = parse("[redis]\nbackend = \"process\"\nbakend = 1\n").unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.starts_with("t.toml:3: unknown field `bakend`"), "{msg}");
+}
+
+#[test]
+fn bad_enum_lists_choices() {
+    let e = parse("[redis]\npersistence = \"aofx\"\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.toml: redis.persistence: \"aofx\" is not valid; use one of \"none\", \"rdb\", \"aof\""
+    );
+}
+
+#[test]
+fn url_password_is_split_out() {
+    let p = parse("[redis]\nbackend = \"external\"\nurl = \"redis://:s3cret@127.0.0.1:6379/0\"\n")
+        .unwrap();
+    match &p.redis.backend {
+        Backend::External { url } => assert_eq!(url, "redis://127.0.0.1:6379/0"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.redis.password.as_ref().unwrap().expose(), "s3cret");
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(!json.contains("s3cret"));
+}
+
+#[test]
+fn overrides_apply_last_and_are_checked() {
+    let mut p = parse("").unwrap();
+    Overrides {
+        invocations: Some(7),
+        records: Some(10),
+        ..Default::default()
+    }
+    .apply(&mut p)
+    .unwrap();
+    assert_eq!((p.workload.invocations, p.workload.records), (7, 10));
+    let err = Overrides {
+        invocations: Some(0),
+        ..Default::default()
+    }
+    .apply(&mut p)
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "t.toml: workload.invocations: must be at least 1"
+    );
+}
+
+#[test]
+fn persistence_server_args() {
+    let p = parse("[redis]\npersistence = \"aof\"\nappendfsync = \"always\"\n").unwrap();
+    assert_eq!(p.redis.persistence.label(), "aof-always");
+    assert!(
+        p.redis
+            .persistence
+            .server_args()
+            .contains(&"always".to_string())
+    );
+}

@@ -1,0 +1,132 @@
+//! Plain data about a Redis host, shared with the engine, the reports and the TUI.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::secret::Secret;
+
+/// Where clients connect. The password is a [`Secret`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub password: Option<Secret>,
+    pub tls: bool,
+    pub db: i64,
+}
+
+impl Endpoint {
+    /// `redis://host:port/db` without the password, for display.
+    pub fn display_url(&self) -> String {
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("{scheme}://{host}:{}/{}", self.port, self.db)
+    }
+
+    /// Connection info for the redis crate (carries the password).
+    pub fn connection_info(&self) -> redis::ConnectionInfo {
+        let addr = if self.tls {
+            redis::ConnectionAddr::TcpTls {
+                host: self.host.clone(),
+                port: self.port,
+                insecure: false,
+                tls_params: None,
+            }
+        } else {
+            redis::ConnectionAddr::Tcp(self.host.clone(), self.port)
+        };
+        let mut redis_info = redis::RedisConnectionInfo::default().set_db(self.db);
+        if let Some(p) = &self.password {
+            redis_info = redis_info.set_password(p.expose());
+        }
+        redis::IntoConnectionInfo::into_connection_info(addr)
+            .map(|ci| ci.set_redis_settings(redis_info))
+            .unwrap_or_else(|_| unreachable_connection_info())
+    }
+}
+
+fn unreachable_connection_info() -> redis::ConnectionInfo {
+    redis::IntoConnectionInfo::into_connection_info(redis::ConnectionAddr::Tcp(
+        "127.0.0.1".into(),
+        1,
+    ))
+    .unwrap_or_else(|_| unreachable!("a TCP address always converts"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RedisState {
+    Stopped,
+    Starting,
+    Running,
+    Stopping,
+    Failed,
+}
+
+impl RedisState {
+    pub fn label(self) -> &'static str {
+        match self {
+            RedisState::Stopped => "stopped",
+            RedisState::Starting => "starting",
+            RedisState::Running => "running",
+            RedisState::Stopping => "stopping",
+            RedisState::Failed => "failed",
+        }
+    }
+}
+
+/// The cold-start breakdown, each step in milliseconds. For a process, `create` is 0 and
+/// `start` is the spawn; for docker, `create` includes ensuring the image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColdStart {
+    pub backend: String,
+    pub image_ms: f64,
+    pub create_ms: f64,
+    pub start_ms: f64,
+    pub ready_ms: f64,
+    pub total_ms: f64,
+    /// Keys present once ready (restored from RDB/AOF).
+    pub keys_restored: u64,
+}
+
+/// How to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StopMode {
+    /// `SHUTDOWN SAVE` (`NOSAVE` for persistence = none), then wait for exit.
+    Graceful,
+    /// SIGKILL of the process or container: no save.
+    Crash,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StopReport {
+    pub mode: StopMode,
+    /// `false` when there was nothing to stop (stop is safe to repeat).
+    pub was_running: bool,
+    pub shutdown_ms: f64,
+    pub remove_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedisStatus {
+    pub profile: String,
+    pub backend: String,
+    pub state: RedisState,
+    /// Display URL without the password.
+    pub endpoint: Option<String>,
+    pub image: Option<String>,
+    pub container: Option<String>,
+    pub pid: Option<u32>,
+    pub uptime_s: Option<u64>,
+    pub keys: Option<u64>,
+    pub used_memory: Option<u64>,
+    pub persistence: String,
+    pub last_save: Option<DateTime<Utc>>,
+    pub data_dir: Option<String>,
+}

@@ -5,4 +5,7 @@
 pub enum PlatformError {
     #[error("the {0} platform is not implemented yet")]
     NotImplemented(&'static str),
+    /// Any failure talking to OpenWhisk (configuration, HTTP status, polling, packaging).
+    #[error(transparent)]
+    OpenWhisk(#[from] super::openwhisk::OpenWhiskError),
 }

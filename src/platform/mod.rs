@@ -4,8 +4,9 @@
 
 mod activation;
 mod error;
+pub mod openwhisk;
 
-pub use activation::{Activation, ActivationStatus, Annotation};
+pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use error::PlatformError;
 
 use crate::event::EventSink;

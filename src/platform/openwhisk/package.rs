@@ -224,3 +224,56 @@ pub fn write_all(out: &Path, bin_dir: Option<&Path>) -> Result<Vec<PathBuf>, Pac
     }
     Ok(written)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A minimal ELF64 x86-64 header with one program header of type `p_type`.
+    fn elf_with(p_type: u32) -> Vec<u8> {
+        let mut b = vec![0u8; 64 + 56];
+        b[0..4].copy_from_slice(b"\x7fELF");
+        b[4] = 2; // 64-bit
+        b[5] = 1; // little-endian
+        b[0x12..0x14].copy_from_slice(&62u16.to_le_bytes());
+        b[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        b[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        b[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes());
+        b[64..68].copy_from_slice(&p_type.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn static_elf_is_accepted_and_interpreter_rejected() {
+        assert!(check_static_elf(&elf_with(1)).is_ok());
+        assert!(
+            check_static_elf(&elf_with(3))
+                .unwrap_err()
+                .contains("dynamically")
+        );
+        assert!(
+            check_static_elf(b"#!/bin/sh\n")
+                .unwrap_err()
+                .contains("not an ELF")
+        );
+        let mut arm = elf_with(1);
+        arm[0x12] = 183;
+        assert!(check_static_elf(&arm).unwrap_err().contains("x86-64"));
+        assert!(check_static_elf(&elf_with(1)[..66]).is_err());
+        // A real dynamically linked system binary.
+        assert!(check_static_elf(&std::fs::read("/bin/sh").unwrap()).is_err());
+    }
+
+    #[test]
+    fn native_zip_has_exec_at_its_root_and_executable() {
+        let zip = native_zip(b"payload").unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        assert_eq!(archive.len(), 1);
+        let mut f = archive.by_name("exec").unwrap();
+        assert_eq!(f.unix_mode().map(|m| m & 0o777), Some(0o755));
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+        assert_eq!(s, "payload");
+    }
+}

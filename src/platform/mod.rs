@@ -2,7 +2,7 @@
 //! OpenWhisk's native contract) and OpenWhisk itself. Both produce OpenWhisk-shaped
 //! [`Activation`] records.
 
-mod activation;
+pub mod activation;
 mod error;
 
 pub use activation::{Activation, ActivationStatus, Annotation};

@@ -76,6 +76,15 @@ fn invocation_id() -> String {
         .unwrap_or_else(|| format!("{:016x}", values::fresh_seed()))
 }
 
+/// GET replies that are not exactly the value written (a missing key counts too).
+fn count_mismatches(replies: &[Value], vals: &Values) -> u64 {
+    replies
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| !matches!(v, Value::BulkString(b) if b.as_slice() == vals.get(*i)))
+        .count() as u64
+}
+
 /// Run the bench action.
 pub fn run(p: &BenchParams) -> Result<BenchResult, ActionError> {
     check_common(
@@ -119,12 +128,7 @@ pub fn run(p: &BenchParams) -> Result<BenchResult, ActionError> {
     })?;
     let total_ms = total.elapsed().as_secs_f64() * 1e3;
 
-    let mismatches = read
-        .replies
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| !matches!(v, Value::BulkString(b) if b.as_slice() == vals.get(*i)))
-        .count() as u64;
+    let mismatches = count_mismatches(&read.replies, &vals);
     Ok(BenchResult {
         action: "bench".into(),
         mode: p.mode,
@@ -149,4 +153,21 @@ pub fn run(p: &BenchParams) -> Result<BenchResult, ActionError> {
             delete: delete.latency,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatches_count_wrong_missing_and_error_replies() {
+        let vals = Values::generate(1, 4, 8);
+        let mut replies: Vec<Value> = (0..4)
+            .map(|i| Value::BulkString(vals.get(i).to_vec()))
+            .collect();
+        assert_eq!(count_mismatches(&replies, &vals), 0);
+        replies[1] = Value::BulkString(b"xxxxxxxx".to_vec());
+        replies[2] = Value::Nil;
+        assert_eq!(count_mismatches(&replies, &vals), 2);
+    }
 }

@@ -60,10 +60,9 @@ fn classify(addr: &str, e: redis::RedisError) -> ActionError {
 pub fn connect(host: &str, port: u16, password: Option<&str>) -> Result<Connected, ActionError> {
     let sock = resolve(host, port)?;
     let addr = sock.to_string();
-    let mut redis_info = RedisConnectionInfo::default().set_skip_set_lib_name();
-    if let Some(p) = password.filter(|p| !p.is_empty()) {
-        redis_info = redis_info.set_password(p);
-    }
+    // AUTH is sent by hand below, not by the client's handshake, which folds every AUTH
+    // failure into one "authentication failed" and hides Redis' reason.
+    let redis_info = RedisConnectionInfo::default().set_skip_set_lib_name();
     let info: ConnectionInfo = ConnectionAddr::Tcp(sock.ip().to_string(), port)
         .into_connection_info()
         .map_err(|e| classify(&addr, e))?
@@ -76,10 +75,17 @@ pub fn connect(host: &str, port: u16, password: Option<&str>) -> Result<Connecte
     con.set_read_timeout(Some(IO_TIMEOUT))
         .and_then(|()| con.set_write_timeout(Some(IO_TIMEOUT)))
         .map_err(|e| classify(&addr, e))?;
+    let password = password.filter(|p| !p.is_empty());
+    if let Some(p) = password {
+        redis::cmd("AUTH")
+            .arg(p)
+            .query::<()>(&mut con)
+            .map_err(|e| classify(&addr, e))?;
+    }
     redis::cmd("PING")
         .query::<()>(&mut con)
         .map_err(|e| classify(&addr, e))?;
-    let auth = u64::from(password.is_some_and(|p| !p.is_empty()));
+    let auth = u64::from(password.is_some());
     Ok(Connected {
         con,
         round_trips: 1 + auth + 1,

@@ -4,8 +4,13 @@
 //! See ARCHITECTURE.md for the modules and how an event flows from the engine to the screen.
 
 pub mod cli;
+pub mod engine;
 pub mod event;
+pub mod paper;
 pub mod platform;
 pub mod profile;
 pub mod redis_host;
+pub mod report;
+pub mod results;
 pub mod secret;
+pub mod stats;

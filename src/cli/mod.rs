@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
 
 mod profiles_cmd;
+pub mod run_cmd;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run case study 1: start Redis, deploy the bench action, invoke it N times, report, stop Redis.
+    Run(run_cmd::RunArgs),
     /// List the profiles found (./profiles, then the user's config directory).
     Profiles {
         #[arg(long, value_enum, default_value_t)]
@@ -56,5 +59,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => anyhow::bail!("the console is not built yet; use a subcommand (see --help)"),
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
+        Some(Command::Run(args)) => run_cmd::run(args).await,
     }
 }

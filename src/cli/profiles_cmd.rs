@@ -28,8 +28,8 @@ pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
         }
         OutputFormat::Text => {
             println!(
-                "{:<20} {:<9} {:<10} {}",
-                "PROFILE", "BACKEND", "PLATFORM", "SOURCE"
+                "{:<20} {:<9} {:<10} SOURCE",
+                "PROFILE", "BACKEND", "PLATFORM"
             );
             for e in &entries {
                 let src = e

@@ -1,0 +1,226 @@
+//! Case study 1: start Redis → deploy → invoke N times with concurrency C → collect → stop.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use super::params::{action_redis_host, bench_params};
+use crate::event::{EngineEvent, EventSink, Level, Phase};
+use crate::platform::{BuiltinAction, Platform};
+use crate::profile::{PlatformConfig, Profile};
+use crate::redis_host::{ColdStart, RedisHost, StopMode, StopReport};
+use crate::results::ResultsWriter;
+use crate::stats::RunStats;
+
+use super::summary::build_summary;
+
+/// Per-run settings that are not part of the profile.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Root of the results directories; `None` means `results/`.
+    pub results_root: Option<PathBuf>,
+}
+
+/// What a run produced, also when it was cancelled.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub outcome: Phase,
+    pub stats: RunStats,
+    pub results_dir: PathBuf,
+    /// The summary written to run.json (everything but the activations).
+    pub summary: serde_json::Value,
+}
+
+/// The name the bench action is deployed under.
+pub fn action_name(profile: &Profile) -> String {
+    match &profile.platform {
+        PlatformConfig::OpenWhisk(ow) => ow.action_name.clone(),
+        PlatformConfig::Local => "redwhisk-bench".into(),
+    }
+}
+
+/// Run case study 1 for `profile`. Redis is stopped (saved) on every path once started;
+/// cancellation keeps the partial results, marked as such.
+pub async fn run_experiment(
+    profile: &Profile,
+    opts: &RunOptions,
+    sink: &EventSink,
+    cancel: CancellationToken,
+) -> anyhow::Result<RunOutcome> {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let w = &profile.workload;
+    sink.send(EngineEvent::RunStarted {
+        experiment: "case study 1: sequential SET/GET/DEL".into(),
+        profile: profile.name.clone(),
+        planned: w.invocations,
+    });
+    let platform = Platform::new(profile).context("cannot set up the platform")?;
+    let mut host = RedisHost::new(profile).context("cannot set up the Redis host")?;
+
+    sink.send(EngineEvent::Phase(Phase::StartingRedis));
+    let (tap, cold) = cold_start_tap(sink);
+    let endpoint = tokio::select! {
+        r = host.up(&tap) => r.context("Redis did not start")?,
+        () = cancel.cancelled() => {
+            sink.send(EngineEvent::Phase(Phase::Cancelled));
+            anyhow::bail!("cancelled while Redis was starting");
+        }
+    };
+    drop(tap);
+    let cold_start = tokio::time::timeout(Duration::from_secs(1), cold)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten();
+
+    let root = opts
+        .results_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results"));
+    let body = invoke_all(profile, &platform, &host, &endpoint, &root, sink, &cancel).await;
+
+    sink.send(EngineEvent::Phase(Phase::StoppingRedis));
+    let stop = host.down(StopMode::Graceful, sink).await;
+    if let Ok(st) = host.status().await {
+        sink.send(EngineEvent::RedisStatus(st));
+    }
+    let (writer, stats, outcome) = match body {
+        Ok(v) => v,
+        Err(e) => {
+            sink.send(EngineEvent::Phase(Phase::Failed));
+            if let Err(stop_err) = &stop {
+                sink.log(
+                    Level::Error,
+                    format!("also, Redis did not stop cleanly: {stop_err}"),
+                );
+            }
+            return Err(e);
+        }
+    };
+    let stop: Option<StopReport> = match stop {
+        Ok(r) => Some(r),
+        Err(e) => {
+            sink.log(Level::Error, format!("Redis did not stop cleanly: {e}"));
+            None
+        }
+    };
+    sink.send(EngineEvent::Phase(Phase::Collecting));
+    let summary = build_summary(
+        profile,
+        &stats,
+        outcome,
+        started_at,
+        clock.elapsed(),
+        cold_start.as_ref(),
+        stop.as_ref(),
+    );
+    let results_dir = writer
+        .finish(&summary)
+        .context("cannot write the results")?;
+    sink.send(EngineEvent::Phase(outcome));
+    sink.send(EngineEvent::RunFinished {
+        outcome,
+        results_dir: Some(results_dir.clone()),
+        elapsed: clock.elapsed(),
+    });
+    Ok(RunOutcome {
+        outcome,
+        stats,
+        results_dir,
+        summary,
+    })
+}
+
+/// Deploy and invoke; returns the writer, the stats and Done or Cancelled.
+async fn invoke_all(
+    profile: &Profile,
+    platform: &Platform,
+    host: &RedisHost,
+    endpoint: &crate::redis_host::Endpoint,
+    root: &std::path::Path,
+    sink: &EventSink,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(ResultsWriter, RunStats, Phase)> {
+    let w = &profile.workload;
+    sink.send(EngineEvent::Phase(Phase::Deploying));
+    let name = action_name(profile);
+    platform
+        .deploy(BuiltinAction::Bench, &name, sink)
+        .await
+        .with_context(|| format!("cannot deploy the bench action as `{name}`"))?;
+    let mut writer = ResultsWriter::create(root, &profile.name, Utc::now())
+        .with_context(|| format!("cannot create a results directory under {}", root.display()))?;
+
+    sink.send(EngineEvent::Phase(Phase::Invoking));
+    let action_host = action_redis_host(profile, endpoint);
+    let mut stats = RunStats::new();
+    let mut next = 0u32;
+    let mut in_flight = FuturesUnordered::new();
+    let mut status_tick = tokio::time::interval(Duration::from_secs(1));
+    let mut cancelled = false;
+    loop {
+        while !cancelled && next < w.invocations && in_flight.len() < w.concurrency as usize {
+            let params = serde_json::to_value(bench_params(profile, endpoint, &action_host, next))?;
+            let index = next;
+            let name = name.clone();
+            in_flight.push(async move { (index, platform.invoke(&name, params).await) });
+            next += 1;
+        }
+        if in_flight.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some((index, result)) = in_flight.next() => {
+                let mut a = result.with_context(|| format!("invocation {index} failed at the platform"))?;
+                a.index = index;
+                let parsed = stats.record(&a);
+                writer.append(&a, parsed.as_ref()).context("cannot write the results")?;
+                if !a.success() {
+                    let why = a.response.result.get("error").map(|e| e.to_string()).unwrap_or_default();
+                    sink.warn(format!("invocation {index} failed: {} {why}", a.response.status.as_str()));
+                }
+                sink.send(EngineEvent::Activation(Box::new(a)));
+            }
+            _ = status_tick.tick() => {
+                if let Ok(st) = host.status().await {
+                    sink.send(EngineEvent::RedisStatus(st));
+                }
+            }
+            () = cancel.cancelled(), if !cancelled => {
+                cancelled = true;
+                sink.warn(format!("cancelled after {} of {} invocations; {} in flight stopped", stats.completed, w.invocations, in_flight.len()));
+                // Dropping the futures stops the in-flight invocations (local actions are killed).
+                in_flight.clear();
+            }
+        }
+    }
+    let outcome = if cancelled {
+        Phase::Cancelled
+    } else {
+        Phase::Done
+    };
+    Ok((writer, stats, outcome))
+}
+
+/// A sink that forwards every event live and remembers the last cold-start breakdown; the
+/// task returns it once the tap sink is dropped.
+fn cold_start_tap(outer: &EventSink) -> (EventSink, tokio::task::JoinHandle<Option<ColdStart>>) {
+    let (tap, mut rx) = EventSink::new();
+    let outer = outer.clone();
+    let task = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(ev) = rx.recv().await {
+            if let EngineEvent::ColdStart(c) = &ev {
+                last = Some(c.clone());
+            }
+            outer.send(ev);
+        }
+        last
+    });
+    (tap, task)
+}

@@ -1,0 +1,167 @@
+//! Results on disk: `results/<UTC time>-<profile>/run.json` and `invocations.csv`.
+//!
+//! Activations are streamed to a partial file as they complete, so memory does not grow with
+//! the number of invocations; `run.json` is assembled from it at the end. Both files appear
+//! atomically (written under a temporary name, then renamed).
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::platform::Activation;
+use redwhisk_actions::BenchResult;
+
+const CSV_HEADER: &str = "index,activation_id,status,success,cold,start_ms,end_ms,duration_ms,client_latency_ms,wait_time_ms,init_time_ms,throttled,connect_ms,write_ms,read_ms,delete_ms,total_ms,records,mismatches,errors,error";
+
+/// Writes one run's results directory.
+#[derive(Debug)]
+pub struct ResultsWriter {
+    dir: PathBuf,
+    jsonl: BufWriter<File>,
+    csv: BufWriter<File>,
+}
+
+/// `<root>/<UTC time>-<profile>`; a numeric suffix keeps two runs in the same second apart.
+pub fn run_dir_name(started: DateTime<Utc>, profile: &str) -> String {
+    format!("{}-{profile}", started.format("%Y%m%dT%H%M%SZ"))
+}
+
+impl ResultsWriter {
+    pub fn create(root: &Path, profile: &str, started: DateTime<Utc>) -> io::Result<Self> {
+        fs::create_dir_all(root)?;
+        let base = run_dir_name(started, profile);
+        let mut dir = root.join(&base);
+        let mut n = 1;
+        while dir.exists() {
+            n += 1;
+            dir = root.join(format!("{base}-{n}"));
+        }
+        fs::create_dir_all(&dir)?;
+        let jsonl = BufWriter::new(File::create(dir.join(".activations.jsonl.partial"))?);
+        let mut csv = BufWriter::new(File::create(dir.join(".invocations.csv.partial"))?);
+        writeln!(csv, "{CSV_HEADER}")?;
+        Ok(Self { dir, jsonl, csv })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Append one activation (and its parsed bench result) to both files.
+    pub fn append(&mut self, a: &Activation, bench: Option<&BenchResult>) -> io::Result<()> {
+        serde_json::to_writer(&mut self.jsonl, a)?;
+        self.jsonl.write_all(b"\n")?;
+        let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
+        let error = a
+            .response
+            .result
+            .get("error")
+            .map(|e| {
+                e.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string())
+            })
+            .unwrap_or_default();
+        writeln!(
+            self.csv,
+            "{},{},{},{},{},{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{}",
+            a.index,
+            a.activation_id,
+            csv_field(a.response.status.as_str()),
+            a.response.success,
+            a.is_cold(),
+            a.start,
+            a.end,
+            a.duration,
+            a.client_latency_ms,
+            opt(a.wait_time_ms),
+            opt(a.init_time_ms),
+            a.throttled,
+            f(bench.map(|b| b.connect_ms)),
+            f(bench.map(|b| b.write_ms)),
+            f(bench.map(|b| b.read_ms)),
+            f(bench.map(|b| b.delete_ms)),
+            f(bench.map(|b| b.total_ms)),
+            opt(bench.map(|b| u64::from(b.records))),
+            opt(bench.map(|b| b.mismatches)),
+            opt(bench.map(|b| b.errors)),
+            csv_field(&error),
+        )
+    }
+
+    /// Write `run.json` (the `summary` object plus every activation) and rename both files
+    /// into place. Returns the directory.
+    pub fn finish(mut self, summary: &serde_json::Value) -> io::Result<PathBuf> {
+        self.jsonl.flush()?;
+        self.csv.flush()?;
+        drop(self.jsonl);
+        drop(self.csv);
+        let partial = self.dir.join(".activations.jsonl.partial");
+        let tmp = self.dir.join(".run.json.tmp");
+        {
+            let mut out = BufWriter::new(File::create(&tmp)?);
+            let head = serde_json::to_string_pretty(summary)?;
+            let head = head.trim_end().strip_suffix('}').ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "run summary must be a JSON object",
+                )
+            })?;
+            out.write_all(head.trim_end().as_bytes())?;
+            out.write_all(b",\n  \"activations\": [")?;
+            for (i, line) in BufReader::new(File::open(&partial)?).lines().enumerate() {
+                let line = line?;
+                if line.is_empty() {
+                    continue;
+                }
+                out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+                out.write_all(line.as_bytes())?;
+            }
+            out.write_all(b"\n  ]\n}\n")?;
+            out.flush()?;
+            out.get_ref().sync_all()?;
+        }
+        fs::rename(&tmp, self.dir.join("run.json"))?;
+        fs::rename(
+            self.dir.join(".invocations.csv.partial"),
+            self.dir.join("invocations.csv"),
+        )?;
+        fs::remove_file(&partial)?;
+        Ok(self.dir)
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_escaping() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+    }
+
+    #[test]
+    fn finish_makes_valid_json_with_no_activations() {
+        let root = tempfile::tempdir().unwrap();
+        let w = ResultsWriter::create(root.path(), "p", Utc::now()).unwrap();
+        let dir = w.finish(&serde_json::json!({"a": 1})).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        assert_eq!(doc["a"], 1);
+        assert_eq!(doc["activations"], serde_json::json!([]));
+        let csv = fs::read_to_string(dir.join("invocations.csv")).unwrap();
+        assert_eq!(csv.trim(), CSV_HEADER);
+    }
+}

@@ -1,0 +1,191 @@
+//! Pure statistics: running aggregates per phase, HDR histograms for percentiles, bounded
+//! series for sparklines. Fed one [`Activation`] at a time; nothing rescans samples.
+
+mod series;
+mod summary;
+
+pub use series::Series;
+pub use summary::{CommandLatency, CommandSummary, Metric, Summary};
+
+use serde::Serialize;
+
+use crate::platform::Activation;
+use redwhisk_actions::BenchResult;
+
+/// The bench action's phases, plus the platform-side figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseName {
+    Connect,
+    Write,
+    Read,
+    Delete,
+    Total,
+}
+
+impl PhaseName {
+    pub const ALL: [PhaseName; 5] = [
+        PhaseName::Connect,
+        PhaseName::Write,
+        PhaseName::Read,
+        PhaseName::Delete,
+        PhaseName::Total,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseName::Connect => "connect",
+            PhaseName::Write => "write",
+            PhaseName::Read => "read",
+            PhaseName::Delete => "delete",
+            PhaseName::Total => "total",
+        }
+    }
+
+    fn of(self, r: &BenchResult) -> f64 {
+        match self {
+            PhaseName::Connect => r.connect_ms,
+            PhaseName::Write => r.write_ms,
+            PhaseName::Read => r.read_ms,
+            PhaseName::Delete => r.delete_ms,
+            PhaseName::Total => r.total_ms,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Platform-side timings, split cold and warm.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformStats {
+    pub duration: Metric,
+    pub client_latency: Metric,
+    pub wait_time: Metric,
+    pub init_time: Metric,
+}
+
+/// Everything a run has seen so far.
+#[derive(Debug, Clone)]
+pub struct RunStats {
+    phases: [Metric; 5],
+    commands: [CommandLatency; 3],
+    pub cold: PlatformStats,
+    pub warm: PlatformStats,
+    /// Engine overhead per invocation: client latency minus the action's own total.
+    pub overhead: Metric,
+    pub completed: u64,
+    pub failed: u64,
+    pub mismatches: u64,
+    pub command_errors: u64,
+    pub throttled: u64,
+    recent: [Series; 5],
+}
+
+/// How many recent invocations the sparklines keep.
+pub const RECENT: usize = 240;
+
+impl Default for RunStats {
+    fn default() -> Self {
+        Self {
+            phases: Default::default(),
+            commands: Default::default(),
+            cold: PlatformStats::default(),
+            warm: PlatformStats::default(),
+            overhead: Metric::new(),
+            completed: 0,
+            failed: 0,
+            mismatches: 0,
+            command_errors: 0,
+            throttled: 0,
+            recent: std::array::from_fn(|_| Series::new(RECENT)),
+        }
+    }
+}
+
+impl RunStats {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fold one activation in. Returns the parsed bench result when there was one.
+    pub fn record(&mut self, a: &Activation) -> Option<BenchResult> {
+        self.completed += 1;
+        self.throttled += u64::from(a.throttled);
+        let side = if a.is_cold() {
+            &mut self.cold
+        } else {
+            &mut self.warm
+        };
+        side.duration.record_ms(a.duration as f64);
+        side.client_latency.record_ms(a.client_latency_ms);
+        if let Some(w) = a.wait_time_ms {
+            side.wait_time.record_ms(w as f64);
+        }
+        if let Some(i) = a.init_time_ms {
+            side.init_time.record_ms(i as f64);
+        }
+        let parsed = if a.success() {
+            serde_json::from_value::<BenchResult>(a.response.result.clone()).ok()
+        } else {
+            None
+        };
+        let Some(r) = parsed else {
+            self.failed += 1;
+            return None;
+        };
+        for p in PhaseName::ALL {
+            let v = p.of(&r);
+            self.phases[p.index()].record_ms(v);
+            self.recent[p.index()].push(v);
+        }
+        self.commands[0].merge_buckets(&r.latency_us.write);
+        self.commands[1].merge_buckets(&r.latency_us.read);
+        self.commands[2].merge_buckets(&r.latency_us.delete);
+        self.mismatches += r.mismatches;
+        self.command_errors += r.errors;
+        if r.mismatches > 0 || r.errors > 0 {
+            self.failed += 1;
+        }
+        self.overhead
+            .record_ms((a.client_latency_ms - r.total_ms).max(0.0));
+        Some(r)
+    }
+
+    /// n, mean, std, min, p50, p95, p99, max of a phase across invocations (ms).
+    pub fn phase(&self, p: PhaseName) -> Summary {
+        self.phases[p.index()].summary()
+    }
+
+    /// Per-command latency of write, read or delete merged across invocations (µs).
+    pub fn command(&self, p: PhaseName) -> Option<CommandSummary> {
+        match p {
+            PhaseName::Write => Some(self.commands[0].summary()),
+            PhaseName::Read => Some(self.commands[1].summary()),
+            PhaseName::Delete => Some(self.commands[2].summary()),
+            _ => None,
+        }
+    }
+
+    /// The last [`RECENT`] values of a phase, oldest first (for sparklines).
+    pub fn recent(&self, p: PhaseName) -> &Series {
+        &self.recent[p.index()]
+    }
+
+    /// Invocations whose bench result parsed (the n of the phase tables).
+    pub fn succeeded(&self) -> u64 {
+        self.phases[PhaseName::Total.index()].count()
+    }
+
+    pub fn cold_count(&self) -> u64 {
+        self.cold.duration.count()
+    }
+
+    pub fn warm_count(&self) -> u64 {
+        self.warm.duration.count()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@ use redwhisk::platform::openwhisk::config::resolve;
 use redwhisk::platform::openwhisk::{OpenWhiskPlatform, package};
 use redwhisk::profile::{ActionKind, OpenWhiskConfig};
 use redwhisk::secret::Secret;
+use redwhisk_actions::protocol::{ReaderResult, WriterResult};
 use redwhisk_actions::{BenchResult, Mode};
 use serde_json::json;
 use support::RedisProc;
@@ -66,7 +67,10 @@ async fn nodejs_bench_matches_the_native_result_type() {
         assert_eq!((r.records, r.value_size), (200, 16));
         assert_eq!(r.mismatches, 0);
         assert_eq!(r.errors, 0);
-        assert_eq!(r.round_trips.connect, 2, "AUTH + PING");
+        assert_eq!(
+            r.round_trips.connect, 3,
+            "TCP + AUTH + PING, as the native action counts"
+        );
         assert_eq!(
             (
                 r.round_trips.write,
@@ -148,8 +152,15 @@ async fn nodejs_bench_reports_bad_params_and_wrong_password_as_application_error
     assert!(err.contains("WRONGPASS") && !err.contains(wrong), "{err}");
 }
 
+/// Run a native action in-process (the same code the static binary runs).
+async fn native(action: &'static str, params: serde_json::Value) -> serde_json::Value {
+    tokio::task::spawn_blocking(move || redwhisk_actions::execute(action, params).unwrap())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
-async fn nodejs_writer_then_reader_share_data() {
+async fn nodejs_writer_and_reader_share_data_with_each_other_and_the_native_twins() {
     support::require_node();
     let redis = RedisProc::start();
     let server = start_server(ServerConfig::default()).await.unwrap();
@@ -161,20 +172,55 @@ async fn nodejs_writer_then_reader_share_data() {
         .await
         .unwrap();
     let params = json!({"host": "127.0.0.1", "port": redis.port, "password": redis.password,
-        "records": 100, "value_size": 24, "seed": 9, "key_prefix": "share-test"});
+        "keys": 1500, "value_size": 24, "seed": 9, "key_prefix": "share-test"});
     let w = p.invoke("w", params.clone()).await.unwrap();
     assert!(w.success(), "{w:?}");
-    assert_eq!(w.response.result["written"], 100);
+    let written: WriterResult = serde_json::from_value(w.response.result.clone()).unwrap();
+    assert_eq!(
+        (written.keys_written, written.errors, written.seed),
+        (1500, 0, 9)
+    );
+    assert_eq!(written.round_trips, 2, "pipelines of 1000");
+
     let r = p.invoke("r", params.clone()).await.unwrap();
-    assert!(r.success(), "{r:?}");
-    assert_eq!(r.response.result["found"], 100);
-    assert_eq!(r.response.result["mismatches"], 0);
-    // A different seed means different values: the reader really checks them.
-    let mut other = params;
+    let read: ReaderResult = serde_json::from_value(r.response.result.clone()).unwrap();
+    assert_eq!(
+        (read.found, read.missing, read.mismatches),
+        (1500, 0, Some(0))
+    );
+    assert!(read.matches);
+    assert_eq!(read.digest, written.digest);
+
+    // The native reader agrees with what the Node.js writer stored, value for value.
+    let native_read: ReaderResult =
+        serde_json::from_value(native("reader", params.clone()).await).unwrap();
+    assert!(native_read.matches, "{native_read:?}");
+    assert_eq!(native_read.digest, written.digest);
+
+    // A native writer with another seed, then the Node.js reader: its digest check follows.
+    let mut other = params.clone();
     other["seed"] = json!(10);
+    let native_written: WriterResult =
+        serde_json::from_value(native("writer", other.clone()).await).unwrap();
+    assert_ne!(native_written.digest, written.digest);
     let r = p.invoke("r", other).await.unwrap();
-    assert_eq!(r.response.result["found"], 0);
-    assert_eq!(r.response.result["mismatches"], 100);
+    let read: ReaderResult = serde_json::from_value(r.response.result.clone()).unwrap();
+    assert!(read.matches && read.mismatches == Some(0), "{read:?}");
+    assert_eq!(read.digest, native_written.digest);
+
+    // Reading with the old seed now finds every value changed; by digest alone, no match.
+    let r = p.invoke("r", params.clone()).await.unwrap();
+    let read: ReaderResult = serde_json::from_value(r.response.result.clone()).unwrap();
+    assert_eq!(read.mismatches, Some(1500));
+    assert!(!read.matches);
+    let mut by_digest = params;
+    by_digest.as_object_mut().unwrap().remove("seed");
+    by_digest["expected_digest"] = json!(written.digest.to_uppercase());
+    let r = p.invoke("r", by_digest).await.unwrap();
+    let read: ReaderResult = serde_json::from_value(r.response.result.clone()).unwrap();
+    assert_eq!(read.mismatches, None);
+    assert!(!read.matches);
+    assert_eq!(read.expected_digest, written.digest);
 }
 
 #[test]

@@ -97,8 +97,9 @@ async fn native_zip_runs_under_the_native_contract_cold_then_warm() {
     let second = p.invoke("echo", params).await.unwrap();
     assert!(!second.is_cold(), "the second run is warm: {second:?}");
     assert_ne!(second.activation_id, first.activation_id);
-    let fetched = p.activation(&second.activation_id).await.unwrap();
+    let fetched = p.activation(&second.activation_id).await.unwrap().unwrap();
     assert_eq!(fetched.response, second.response);
+    assert!(p.activation(&"0".repeat(32)).await.unwrap().is_none());
     assert_eq!(server.stats().accepted_202, 0);
 }
 

@@ -10,6 +10,7 @@ pub mod openwhisk;
 pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use error::PlatformError;
 pub use local::LocalPlatform;
+pub use openwhisk::OpenWhiskPlatform;
 
 use crate::event::EventSink;
 use crate::profile::{PlatformConfig, Profile};
@@ -34,12 +35,12 @@ impl BuiltinAction {
 }
 
 /// A platform chosen by the profile. Cheap to clone; invocations may run concurrently.
-///
-/// One variant per platform; the OpenWhisk client adds `OpenWhisk(..)` next to `Local`.
 #[derive(Debug, Clone)]
 pub enum Platform {
     /// Native actions as local processes under OpenWhisk's native contract.
     Local(LocalPlatform),
+    /// Apache OpenWhisk over its REST API.
+    OpenWhisk(OpenWhiskPlatform),
 }
 
 impl Platform {
@@ -47,13 +48,16 @@ impl Platform {
     pub fn new(profile: &Profile) -> Result<Self, PlatformError> {
         match &profile.platform {
             PlatformConfig::Local => Ok(Platform::Local(LocalPlatform::from_profile(profile)?)),
-            PlatformConfig::OpenWhisk(_) => Err(PlatformError::NotImplemented("openwhisk")),
+            PlatformConfig::OpenWhisk(_) => {
+                Ok(Platform::OpenWhisk(OpenWhiskPlatform::new(profile)?))
+            }
         }
     }
 
     pub fn label(&self) -> &'static str {
         match self {
             Platform::Local(_) => "local",
+            Platform::OpenWhisk(p) => p.label(),
         }
     }
 
@@ -66,6 +70,7 @@ impl Platform {
     ) -> Result<(), PlatformError> {
         match self {
             Platform::Local(p) => p.deploy(action, name, events),
+            Platform::OpenWhisk(p) => p.deploy(action, name, events).await,
         }
     }
 
@@ -77,6 +82,7 @@ impl Platform {
     ) -> Result<Activation, PlatformError> {
         match self {
             Platform::Local(p) => p.invoke(name, params).await,
+            Platform::OpenWhisk(p) => p.invoke(name, params).await,
         }
     }
 
@@ -84,6 +90,7 @@ impl Platform {
     pub async fn activation(&self, id: &str) -> Result<Option<Activation>, PlatformError> {
         match self {
             Platform::Local(p) => Ok(p.activation(id)),
+            Platform::OpenWhisk(p) => p.activation(id).await,
         }
     }
 }

@@ -200,15 +200,14 @@ impl OpenWhiskPlatform {
         Ok(self.invoke_inner(name, &params).await?)
     }
 
-    /// Fetch one activation record; 404 (not finished, or never stored) is an error here.
-    pub async fn activation(&self, id: &str) -> Result<Activation, PlatformError> {
+    /// Fetch one activation record; `None` while OpenWhisk answers 404 (not finished yet, or
+    /// its record was not stored).
+    pub async fn activation(&self, id: &str) -> Result<Option<Activation>, PlatformError> {
         match self.fetch_activation(id).await? {
-            Some(body) => Ok(parse_record(&body, 0.0, 0).map_err(OpenWhiskError::Record)?),
-            None => Err(OpenWhiskError::NotFound {
-                what: format!("activation {id} (not finished yet, or its record was not stored)"),
-                body: String::new(),
-            }
-            .into()),
+            Some(body) => Ok(Some(
+                parse_record(&body, 0.0, 0).map_err(OpenWhiskError::Record)?,
+            )),
+            None => Ok(None),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
 
+mod action_cmd;
 mod profiles_cmd;
 pub mod run_cmd;
 
@@ -26,6 +27,11 @@ pub enum OutputFormat {
 pub enum Command {
     /// Run case study 1: start Redis, deploy the bench action, invoke it N times, report, stop Redis.
     Run(run_cmd::RunArgs),
+    /// Package the built-in actions for deploying them to OpenWhisk by hand.
+    Action {
+        #[command(subcommand)]
+        command: action_cmd::ActionCommand,
+    },
     /// List the profiles found (./profiles, then the user's config directory).
     Profiles {
         #[arg(long, value_enum, default_value_t)]
@@ -59,6 +65,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => anyhow::bail!("the console is not built yet; use a subcommand (see --help)"),
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
+        Some(Command::Action { command }) => action_cmd::run(command),
         Some(Command::Run(args)) => run_cmd::run(args).await,
     }
 }

@@ -197,33 +197,40 @@ pub fn check_static_elf(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Write every artifact into `out`: `<action>.zip` for the native flavour (only when the
-/// static binaries are found) and `<action>.js` for Node.js. Returns the files written.
-pub fn write_all(out: &Path, bin_dir: Option<&Path>) -> Result<Vec<PathBuf>, PackageError> {
+/// Write the Node.js files `<action>.js` into `out`. Returns the files written.
+pub fn write_nodejs(out: &Path) -> Result<Vec<PathBuf>, PackageError> {
     std::fs::create_dir_all(out)?;
     let mut written = Vec::new();
-    for action in [
-        BuiltinAction::Bench,
-        BuiltinAction::Writer,
-        BuiltinAction::Reader,
-    ] {
+    for action in ALL {
         let js = out.join(format!("{}.js", action.as_str()));
         std::fs::write(&js, node_source(action))?;
         written.push(js);
     }
-    for action in [
-        BuiltinAction::Bench,
-        BuiltinAction::Writer,
-        BuiltinAction::Reader,
-    ] {
+    Ok(written)
+}
+
+/// Write every artifact into `out`: `<action>.js` and the native `<action>.zip`. Every static
+/// binary is located before anything is written, so a missing one leaves `out` untouched.
+pub fn write_all(out: &Path, bin_dir: Option<&Path>) -> Result<Vec<PathBuf>, PackageError> {
+    let mut zips = Vec::new();
+    for action in ALL {
         if let ActionCode::NativeZip(zip) = artifact(action, ActionKind::Native, "", bin_dir)? {
-            let path = out.join(format!("{}.zip", action.as_str()));
-            std::fs::write(&path, zip)?;
-            written.push(path);
+            zips.push((out.join(format!("{}.zip", action.as_str())), zip));
         }
+    }
+    let mut written = write_nodejs(out)?;
+    for (path, zip) in zips {
+        std::fs::write(&path, zip)?;
+        written.push(path);
     }
     Ok(written)
 }
+
+const ALL: [BuiltinAction; 3] = [
+    BuiltinAction::Bench,
+    BuiltinAction::Writer,
+    BuiltinAction::Reader,
+];
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

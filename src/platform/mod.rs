@@ -39,8 +39,8 @@ impl BuiltinAction {
 pub enum Platform {
     /// Native actions as local processes under OpenWhisk's native contract.
     Local(LocalPlatform),
-    /// Apache OpenWhisk over its REST API.
-    OpenWhisk(OpenWhiskPlatform),
+    /// Apache OpenWhisk over its REST API (boxed: it holds a URL and settings).
+    OpenWhisk(Box<OpenWhiskPlatform>),
 }
 
 impl Platform {
@@ -48,9 +48,9 @@ impl Platform {
     pub fn new(profile: &Profile) -> Result<Self, PlatformError> {
         match &profile.platform {
             PlatformConfig::Local => Ok(Platform::Local(LocalPlatform::from_profile(profile)?)),
-            PlatformConfig::OpenWhisk(_) => {
-                Ok(Platform::OpenWhisk(OpenWhiskPlatform::new(profile)?))
-            }
+            PlatformConfig::OpenWhisk(_) => Ok(Platform::OpenWhisk(Box::new(
+                OpenWhiskPlatform::new(profile)?,
+            ))),
         }
     }
 

@@ -57,7 +57,7 @@ pub fn run(command: ActionCommand) -> anyhow::Result<ExitCode> {
                 if !nodejs_only {
                     println!("  wsk action update redwhisk-{a} {dir}/{a}.zip --native");
                 }
-                println!("  wsk action update redwhisk-{a} {dir}/{a}.js --kind nodejs:20");
+                println!("  wsk action update redwhisk-{a}-nodejs {dir}/{a}.js --kind nodejs:20");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -246,6 +246,17 @@ async fn server_errors_are_reported_and_echoed_keys_scrubbed() {
         );
         assert!(!msg.contains(key), "the key leaked: {msg}");
     }
+    // A 502 that is not an activation record (a gateway failing) is an error, not a record.
+    server.force_next_status(502);
+    let e = ow_err(p.invoke("ok", json!({})).await.unwrap_err());
+    assert!(
+        matches!(e, OpenWhiskError::Server { status: 502, .. }),
+        "{e:?}"
+    );
+    assert!(
+        !e.to_string()
+            .contains(GUEST_AUTH.split_once(':').unwrap().1)
+    );
     server.force_next_status(400);
     let e = ow_err(p.invoke("ok", json!({})).await.unwrap_err());
     assert!(matches!(e, OpenWhiskError::BadRequest { .. }), "{e:?}");
@@ -288,4 +299,22 @@ async fn unreachable_host_names_the_host() {
     let e = ow_err(p.invoke("x", json!({})).await.unwrap_err());
     assert!(matches!(e, OpenWhiskError::Transport { .. }), "{e:?}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")));
+}
+
+#[tokio::test]
+async fn the_profile_limits_are_deployed_and_enforced() {
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let mut ow = ow_config(&server.apihost(), GUEST_AUTH, "_", Duration::from_secs(10));
+    ow.memory_mb = 128;
+    let resolved = resolve(&ow, &|_| None, None).unwrap();
+    let p = OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_millis(300)).unwrap();
+    deploy_script(&p, "sleepy", "#!/bin/sh\nsleep 2\necho '{}'\n").await;
+    let a = p.invoke("sleepy", json!({})).await.unwrap();
+    assert_eq!(a.response.status, ActivationStatus::DeveloperError);
+    assert_eq!(a.annotation("timeout"), Some(&json!(true)));
+    let limits = a.annotation("limits").unwrap();
+    assert_eq!(
+        (limits["timeout"].as_u64(), limits["memory"].as_u64()),
+        (Some(300), Some(128))
+    );
 }

@@ -77,8 +77,15 @@ impl OpenWhiskPlatform {
                         .await
                         .map_err(|e| self.transport(format!("reading `{name}`'s answer"), e))?;
                     let latency = ms(started.elapsed());
-                    return parse_record(&body, latency, throttled)
-                        .map_err(|e| OpenWhiskError::Record(self.scrub(&e)));
+                    return parse_record(&body, latency, throttled).map_err(|e| {
+                        if status == StatusCode::BAD_GATEWAY {
+                            // Not an activation record: a proxy in front of OpenWhisk failed.
+                            let text = self.scrub(&String::from_utf8_lossy(&body));
+                            self.status_error(status, text, &format!("action `{name}`"), name)
+                        } else {
+                            OpenWhiskError::Record(self.scrub(&e))
+                        }
+                    });
                 }
                 StatusCode::ACCEPTED => {
                     let header_id = resp

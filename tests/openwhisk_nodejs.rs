@@ -238,3 +238,40 @@ fn the_deployed_sources_are_the_files_in_actions_nodejs() {
         );
     }
 }
+
+/// The engine's call path: a profile file → `Platform::new` → deploy → invoke.
+#[tokio::test]
+async fn an_openwhisk_profile_drives_the_platform_enum() {
+    support::require_node();
+    let redis = RedisProc::start();
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let toml = format!(
+        "[platform]\nkind = \"openwhisk\"\napihost = \"{}\"\nauth = \"{}\"\n\
+         action_kind = \"nodejs\"\nmemory_mb = 128\n[workload]\ntimeout_ms = 20000\n",
+        server.apihost(),
+        server.auth()
+    );
+    let profile = redwhisk::profile::Profile::parse(&toml, "test.toml", "ow-test", None).unwrap();
+    let platform = redwhisk::platform::Platform::new(&profile).unwrap();
+    assert_eq!(platform.label(), "openwhisk");
+    assert!(!format!("{platform:?}").contains(server.auth().split_once(':').unwrap().1));
+    platform
+        .deploy(
+            BuiltinAction::Bench,
+            "redwhisk-bench",
+            &EventSink::discard(),
+        )
+        .await
+        .unwrap();
+    let params = json!({"host": "127.0.0.1", "port": redis.port, "password": redis.password,
+        "records": 20});
+    let a = platform.invoke("redwhisk-bench", params).await.unwrap();
+    assert!(a.success(), "{a:?}");
+    assert_eq!(a.annotation("limits").unwrap()["memory"], 128);
+    let again = platform
+        .activation(&a.activation_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.activation_id, a.activation_id);
+}

@@ -201,7 +201,8 @@ impl OpenWhiskPlatform {
     }
 
     /// Fetch one activation record; `None` while OpenWhisk answers 404 (not finished yet, or
-    /// its record was not stored).
+    /// its record was not stored). A fetched record has no client latency (0) and
+    /// `throttled = 0`: those belong to the invocation that produced it.
     pub async fn activation(&self, id: &str) -> Result<Option<Activation>, PlatformError> {
         match self.fetch_activation(id).await? {
             Some(body) => Ok(Some(

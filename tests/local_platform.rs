@@ -1,6 +1,9 @@
 //! The embedded local platform: OpenWhisk's native contract on small shell-script actions,
 //! and the built-in bench action run by re-executing the redwhisk binary.
 
+// Test helpers outside #[test] fns: a failed setup must panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../actions/native/tests/common/mod.rs"]
 mod common;
 
@@ -150,7 +153,7 @@ async fn error_field_is_an_application_error() {
 fn alive(pid: u32) -> bool {
     // A zombie has been killed; only its parent has not reaped it yet.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.split(' ').nth(2).is_some_and(|state| state == "Z"))
+        .map(|s| s.split(' ').nth(2).is_none_or(|state| state != "Z"))
         .unwrap_or(false)
 }
 

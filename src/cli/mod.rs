@@ -1,5 +1,6 @@
 //! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
 
+pub mod bench_action_cmd;
 mod profiles_cmd;
 pub mod run_cmd;
 
@@ -31,6 +32,18 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
     },
+    /// Micro-benchmarks measured against a baseline run in the same job.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+/// What `redwhisk bench` measures.
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// The native action's write phase against redis-benchmark (-c 1 -P 1, and -P N).
+    Action(bench_action_cmd::BenchActionArgs),
 }
 
 /// Run a parsed command line; the exit code is non-zero on any error.
@@ -60,5 +73,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         None => anyhow::bail!("the console is not built yet; use a subcommand (see --help)"),
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
         Some(Command::Run(args)) => run_cmd::run(args).await,
+        Some(Command::Bench {
+            which: BenchCmd::Action(args),
+        }) => bench_action_cmd::run(args).await,
     }
 }

@@ -1,6 +1,9 @@
 //! The native actions as executables under OpenWhisk's native contract, against a real
 //! redis-server started here.
 
+// Test helpers outside #[test] fns: a failed setup must panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::Write;

@@ -292,3 +292,24 @@ async fn builtin_bench_runs_by_re_executing_redwhisk() {
             .contains("requires a password")
     );
 }
+
+#[tokio::test]
+async fn builtin_writer_and_reader_share_data_through_the_platform() {
+    let redis = common::TestRedis::start(None);
+    let p = platform(60_000);
+    let sink = EventSink::discard();
+    p.deploy(BuiltinAction::Writer, "w", &sink).unwrap();
+    p.deploy(BuiltinAction::Reader, "r", &sink).unwrap();
+    let base = json!({"host": "127.0.0.1", "port": redis.port, "keys": 50, "key_prefix": "lp"});
+    let w = p.invoke("w", base.clone()).await.unwrap();
+    assert!(w.success(), "{}", w.response.result);
+    let written: redwhisk_actions::WriterResult =
+        serde_json::from_value(w.response.result).unwrap();
+    let mut rp = base.clone();
+    rp["seed"] = json!(written.seed);
+    rp["expected_digest"] = json!(written.digest);
+    let r = p.invoke("r", rp).await.unwrap();
+    let read: redwhisk_actions::ReaderResult = serde_json::from_value(r.response.result).unwrap();
+    assert!(read.matches);
+    assert_eq!((read.found, read.mismatches), (50, Some(0)));
+}

@@ -313,3 +313,32 @@ async fn builtin_writer_and_reader_share_data_through_the_platform() {
     assert!(read.matches);
     assert_eq!((read.found, read.mismatches), (50, Some(0)));
 }
+
+#[test]
+fn default_runner_under_cargo_test_is_the_redwhisk_binary() {
+    // This test binary lives in target/<profile>/deps/; the runner must not be the harness.
+    let runner = redwhisk::platform::local::default_runner().unwrap();
+    assert_eq!(
+        runner.canonicalize().unwrap(),
+        Path::new(env!("CARGO_BIN_EXE_redwhisk"))
+            .canonicalize()
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn platform_new_picks_local_for_a_local_profile() {
+    let profile = redwhisk::profile::Profile::embedded_default().unwrap();
+    let p = redwhisk::platform::Platform::new(&profile).unwrap();
+    assert_eq!(p.label(), "local");
+    // Written to keep compiling once the OpenWhisk variant exists.
+    #[allow(unreachable_patterns)]
+    match &p {
+        redwhisk::platform::Platform::Local(local) => {
+            assert_eq!(local.timeout(), profile.workload.timeout)
+        }
+        _ => panic!("a local profile must give the local platform"),
+    }
+    let e = p.invoke("not-deployed", json!({})).await.unwrap_err();
+    assert!(e.to_string().contains("deploy it first"), "{e}");
+}

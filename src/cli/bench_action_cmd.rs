@@ -16,7 +16,7 @@ use super::OutputFormat;
 const TARGET_RATIO: f64 = 1.2;
 
 /// Options of `redwhisk bench action`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct BenchActionArgs {
     /// SETs per run (the paper: 1000). Larger values make redis-benchmark's 1 ms clock matter less.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]

@@ -13,4 +13,5 @@ pub mod redis_host;
 pub mod report;
 pub mod results;
 pub mod secret;
+pub mod share;
 pub mod stats;

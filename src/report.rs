@@ -131,17 +131,8 @@ pub fn text_report(
     );
     let _ = writeln!(
         out,
-        "{:<20}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}   {:<17}{}",
-        "phase",
-        "mean",
-        "std",
-        "min",
-        "p50",
-        "p95",
-        "p99",
-        "max",
-        "paper OW+Redis",
-        "paper Lambda+EC"
+        "{:<20}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}   {:<17}paper Lambda+EC",
+        "phase", "mean", "std", "min", "p50", "p95", "p99", "max", "paper OW+Redis",
     );
     for p in PhaseName::ALL {
         let _ = writeln!(

@@ -1,6 +1,9 @@
 //! The embedded local platform: OpenWhisk's native contract on small shell-script actions,
 //! and the built-in bench action run by re-executing the redwhisk binary.
 
+// Test helpers outside #[test] fns: a failed setup must panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../actions/native/tests/common/mod.rs"]
 mod common;
 
@@ -150,7 +153,7 @@ async fn error_field_is_an_application_error() {
 fn alive(pid: u32) -> bool {
     // A zombie has been killed; only its parent has not reaped it yet.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.split(' ').nth(2).is_some_and(|state| state == "Z"))
+        .map(|s| s.split(' ').nth(2).is_none_or(|state| state != "Z"))
         .unwrap_or(false)
 }
 
@@ -288,4 +291,54 @@ async fn builtin_bench_runs_by_re_executing_redwhisk() {
             .unwrap()
             .contains("requires a password")
     );
+}
+
+#[tokio::test]
+async fn builtin_writer_and_reader_share_data_through_the_platform() {
+    let redis = common::TestRedis::start(None);
+    let p = platform(60_000);
+    let sink = EventSink::discard();
+    p.deploy(BuiltinAction::Writer, "w", &sink).unwrap();
+    p.deploy(BuiltinAction::Reader, "r", &sink).unwrap();
+    let base = json!({"host": "127.0.0.1", "port": redis.port, "keys": 50, "key_prefix": "lp"});
+    let w = p.invoke("w", base.clone()).await.unwrap();
+    assert!(w.success(), "{}", w.response.result);
+    let written: redwhisk_actions::WriterResult =
+        serde_json::from_value(w.response.result).unwrap();
+    let mut rp = base.clone();
+    rp["seed"] = json!(written.seed);
+    rp["expected_digest"] = json!(written.digest);
+    let r = p.invoke("r", rp).await.unwrap();
+    let read: redwhisk_actions::ReaderResult = serde_json::from_value(r.response.result).unwrap();
+    assert!(read.matches);
+    assert_eq!((read.found, read.mismatches), (50, Some(0)));
+}
+
+#[test]
+fn default_runner_under_cargo_test_is_the_redwhisk_binary() {
+    // This test binary lives in target/<profile>/deps/; the runner must not be the harness.
+    let runner = redwhisk::platform::local::default_runner().unwrap();
+    assert_eq!(
+        runner.canonicalize().unwrap(),
+        Path::new(env!("CARGO_BIN_EXE_redwhisk"))
+            .canonicalize()
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn platform_new_picks_local_for_a_local_profile() {
+    let profile = redwhisk::profile::Profile::embedded_default().unwrap();
+    let p = redwhisk::platform::Platform::new(&profile).unwrap();
+    assert_eq!(p.label(), "local");
+    // Written to keep compiling once the OpenWhisk variant exists.
+    #[allow(unreachable_patterns)]
+    match &p {
+        redwhisk::platform::Platform::Local(local) => {
+            assert_eq!(local.timeout(), profile.workload.timeout)
+        }
+        _ => panic!("a local profile must give the local platform"),
+    }
+    let e = p.invoke("not-deployed", json!({})).await.unwrap_err();
+    assert!(e.to_string().contains("deploy it first"), "{e}");
 }

@@ -1,8 +1,11 @@
 //! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
 
 mod action_cmd;
+pub mod bench_action_cmd;
+pub mod bench_engine_cmd;
 mod profiles_cmd;
 pub mod run_cmd;
+pub mod share_cmd;
 
 use std::process::ExitCode;
 
@@ -27,6 +30,8 @@ pub enum OutputFormat {
 pub enum Command {
     /// Run case study 1: start Redis, deploy the bench action, invoke it N times, report, stop Redis.
     Run(run_cmd::RunArgs),
+    /// Run case study 2: state shared between functions across Redis restarts (graceful and crash).
+    Share(share_cmd::ShareArgs),
     /// Package the built-in actions for deploying them to OpenWhisk by hand.
     Action {
         #[command(subcommand)]
@@ -37,6 +42,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
     },
+    /// Micro-benchmarks measured against a baseline run in the same job.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+/// What `redwhisk bench` measures.
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// The native action's write phase against redis-benchmark (-c 1 -P 1, and -P N).
+    Action(bench_action_cmd::BenchActionArgs),
+    /// The engine's own overhead per invocation and its peak memory at N and 10×N invocations.
+    Engine(bench_engine_cmd::EngineBenchArgs),
 }
 
 /// Run a parsed command line; the exit code is non-zero on any error.
@@ -67,5 +86,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
         Some(Command::Action { command }) => action_cmd::run(command),
         Some(Command::Run(args)) => run_cmd::run(args).await,
+        Some(Command::Bench {
+            which: BenchCmd::Action(args),
+        }) => bench_action_cmd::run(args).await,
+        Some(Command::Bench {
+            which: BenchCmd::Engine(args),
+        }) => bench_engine_cmd::run(args).await,
+        Some(Command::Share(args)) => share_cmd::run(args).await,
     }
 }

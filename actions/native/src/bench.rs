@@ -85,8 +85,16 @@ fn count_mismatches(replies: &[Value], vals: &Values) -> u64 {
         .count() as u64
 }
 
-/// Run the bench action.
+/// Run the bench action, logging what it does on stderr (the activation's logs).
 pub fn run(p: &BenchParams) -> Result<BenchResult, ActionError> {
+    run_with_log(p, |line| eprintln!("{line}"))
+}
+
+/// Run the bench action, giving each log line to `log` (in-process callers keep them quiet).
+pub fn run_with_log(
+    p: &BenchParams,
+    mut log: impl FnMut(&str),
+) -> Result<BenchResult, ActionError> {
     check_common(
         &p.host,
         p.port,
@@ -100,12 +108,12 @@ pub fn run(p: &BenchParams) -> Result<BenchResult, ActionError> {
     let key_space = format!("{}:{}", p.key_prefix, invocation_id());
     let keys: Vec<String> = (0..n).map(|i| format!("{key_space}:{i}")).collect();
     let vals = Values::generate(seed, n, p.value_size as usize);
-    eprintln!(
+    log(&format!(
         "bench: {n} records of {} bytes, {:?} mode, keys {key_space}:0..{}",
         p.value_size,
         p.mode,
         n - 1
-    );
+    ));
 
     let total = Instant::now();
     let mut c = conn::connect(&p.host, p.port, p.password.as_deref())?;

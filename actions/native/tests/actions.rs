@@ -1,6 +1,9 @@
 //! The native actions as executables under OpenWhisk's native contract, against a real
 //! redis-server started here.
 
+// Test helpers outside #[test] fns: a failed setup must panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::Write;
@@ -271,5 +274,46 @@ fn reader_needs_a_seed_or_a_digest() {
             .as_str()
             .unwrap()
             .contains("give `seed`")
+    );
+}
+
+#[test]
+fn error_replies_are_counted_not_fatal() {
+    let redis = TestRedis::start(None);
+    let w = write(&redis, 20, 3);
+    let mut con = redis.connection();
+    redis::cmd("DEL").arg("share-t:5").exec(&mut con).unwrap();
+    redis::cmd("RPUSH")
+        .arg("share-t:5")
+        .arg("a-list")
+        .exec(&mut con)
+        .unwrap();
+    let r = read(&redis, 20, Some(3), Some(&w.digest));
+    assert_eq!(r.errors, 1, "GET on a list is a WRONGTYPE error reply");
+    assert_eq!((r.found, r.missing), (19, 1));
+    assert!(!r.matches);
+}
+
+#[test]
+fn bench_counts_error_replies_and_the_values_they_cost() {
+    let redis = TestRedis::start(None);
+    let mut con = redis.connection();
+    // Every SET now fails with an OOM error reply; GET and DEL still work.
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("1")
+        .exec(&mut con)
+        .unwrap();
+    let ran = run(
+        BENCH,
+        &json!({"host": "127.0.0.1", "port": redis.port, "records": 25}),
+        true,
+    );
+    let r: BenchResult = serde_json::from_value(ran.result).unwrap();
+    assert_eq!((r.errors, r.mismatches), (25, 25));
+    assert_eq!(
+        r.round_trips.delete, 25,
+        "the phases go on after error replies"
     );
 }

@@ -54,10 +54,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LocalPlatform {
-    /// A platform whose actions time out after `timeout`, run by the current executable.
+    /// A platform whose actions time out after `timeout`, run by [`default_runner`].
     pub fn new(timeout: Duration) -> Result<Self, PlatformError> {
-        let runner = std::env::current_exe().map_err(PlatformError::CurrentExe)?;
-        Ok(Self::build(runner, timeout, LOG_LIMIT_BYTES))
+        Ok(Self::build(default_runner()?, timeout, LOG_LIMIT_BYTES))
     }
 
     /// The platform for a profile: its `workload.timeout` is the action time limit.
@@ -184,6 +183,27 @@ impl LocalPlatform {
             .find(|a| a.activation_id == id)
             .cloned()
     }
+}
+
+/// The redwhisk binary that runs built-in actions: `$REDWHISK_RUNNER` when set, else the current
+/// executable — except under `cargo test`, where the current executable is a test harness in
+/// `target/<profile>/deps/` and the redwhisk binary next to that directory is used instead.
+pub fn default_runner() -> Result<PathBuf, PlatformError> {
+    if let Some(path) = std::env::var_os("REDWHISK_RUNNER") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().map_err(PlatformError::CurrentExe)?;
+    let harness_dir = exe
+        .parent()
+        .filter(|d| d.file_name().is_some_and(|n| n == "deps"));
+    if let Some(bin) = harness_dir
+        .and_then(Path::parent)
+        .map(|d| d.join("redwhisk"))
+        .filter(|b| b.is_file())
+    {
+        return Ok(bin);
+    }
+    Ok(exe)
 }
 
 fn check_executable(path: &Path) -> Result<(), PlatformError> {

@@ -194,7 +194,8 @@ pub async fn run(
                 name: spec.name.to_string(),
                 source,
             })?;
-            kill_group(pid);
+            // No group kill here: the child is reaped, so its pid could in principle be reused;
+            // and any leftover children have closed their output, since we read it to EOF.
             let mut c = lock(&collected);
             if let Some(at) = c.last_stdout_at.take() {
                 c.logs.remove(at);
@@ -205,8 +206,9 @@ pub async fn run(
             }
         }
         Err(_elapsed) => {
+            // The child is not reaped yet, so its pid (= the group id) cannot have been reused.
             kill_group(pid);
-            // Reap the child so no zombie is left; the group is already SIGKILLed.
+            // Reap it so no zombie is left.
             let _ = child.wait().await;
             Outcome::TimedOut
         }

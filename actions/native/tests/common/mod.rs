@@ -1,7 +1,7 @@
 //! A throwaway redis-server on a free loopback port, killed on drop. Tests that need Redis
 //! fail loudly when redis-server is missing: they never pass by skipping.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -36,3 +36,17 @@ pub enum PlatformError {
     #[error(transparent)]
     OpenWhisk(#[from] super::openwhisk::OpenWhiskError),
 }
+
+impl PlatformError {
+    /// An error that concerns this one invocation (throttled to the deadline, a record that
+    /// never appeared, a 5xx) rather than the set-up: the run counts it and goes on.
+    pub fn is_per_invocation(&self) -> bool {
+        use super::openwhisk::OpenWhiskError as E;
+        matches!(
+            self,
+            PlatformError::OpenWhisk(
+                E::Throttled { .. } | E::PollDeadline { .. } | E::Server { .. }
+            )
+        )
+    }
+}

@@ -1,6 +1,9 @@
 //! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
 
+mod bench_cmd;
+mod image_cmd;
 mod profiles_cmd;
+pub mod redis_cmd;
 pub mod run_cmd;
 
 use std::process::ExitCode;
@@ -26,6 +29,21 @@ pub enum OutputFormat {
 pub enum Command {
     /// Run case study 1: start Redis, deploy the bench action, invoke it N times, report, stop Redis.
     Run(run_cmd::RunArgs),
+    /// Start, stop or inspect a profile's Redis on its own.
+    Redis {
+        #[command(subcommand)]
+        action: redis_cmd::RedisAction,
+    },
+    /// Build images (`image build-local` for hosts without a registry).
+    Image {
+        #[command(subcommand)]
+        action: image_cmd::ImageAction,
+    },
+    /// Benchmarks measured against baselines run in the same invocation.
+    Bench {
+        #[command(subcommand)]
+        action: bench_cmd::BenchAction,
+    },
     /// List the profiles found (./profiles, then the user's config directory).
     Profiles {
         #[arg(long, value_enum, default_value_t)]
@@ -60,5 +78,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         None => anyhow::bail!("the console is not built yet; use a subcommand (see --help)"),
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
         Some(Command::Run(args)) => run_cmd::run(args).await,
+        Some(Command::Redis { action }) => redis_cmd::run(action).await,
+        Some(Command::Image { action }) => image_cmd::run(action).await,
+        Some(Command::Bench { action }) => bench_cmd::run(action).await,
     }
 }

@@ -267,6 +267,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
         return Err(HostError::docker("start container", e));
     }
     let start_ms = ms(t_start.elapsed());
+    let t_ready = Instant::now();
     let st = HostState {
         backend: "docker".into(),
         pid: None,
@@ -284,7 +285,6 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
         tls: false,
         db: 0,
     };
-    let t_ready = Instant::now();
     let d = &docker;
     let cid = id.as_str();
     let waited = ready::wait_ready(

@@ -23,13 +23,26 @@ mod tarball;
 mod tls;
 mod types;
 
+pub use docker::connect as docker_connect;
 pub use error::HostError;
 pub use state::Owner;
 pub use types::{ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};
 
+use std::time::Duration;
+
 use crate::event::{EngineEvent, EventSink};
-use crate::profile::{Backend, Profile};
+use crate::profile::{Backend, Persistence, Profile};
 use crate::secret::Secret;
+
+/// Poll `ep` every millisecond until it answers PING (for baselines measured next to ours).
+pub async fn wait_for_pong(ep: &Endpoint, timeout: Duration) -> Result<(), HostError> {
+    ready::wait_ready(ep, timeout, || async { None }, || async { String::new() }).await
+}
+
+/// Send the SHUTDOWN that fits `persistence` to any Redis (for baselines and tests).
+pub async fn shutdown(ep: &Endpoint, persistence: &Persistence) -> Result<(), HostError> {
+    ops::shutdown(ep, persistence).await
+}
 
 /// One profile's Redis host.
 #[derive(Debug)]
@@ -217,7 +230,6 @@ impl RedisHost {
                     s.keys = Some(info.keys);
                     s.used_memory = info.used_memory;
                     s.last_save = info.last_save;
-                    s.pid = s.pid.or(info.pid);
                 }
                 Err(HostError::WrongPassword { endpoint, reply }) => {
                     return Err(HostError::WrongPassword { endpoint, reply });

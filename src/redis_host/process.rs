@@ -76,8 +76,8 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
                 )
                 .await?;
                 ctx.events.info(format!(
-                    "redis-server pid {:?} already runs on {}; using it",
-                    st.pid,
+                    "redis-server pid {} already runs on {}; using it",
+                    st.pid.unwrap_or(0),
                     ep.display_url()
                 ));
                 return Ok(Up::adopted(ep));
@@ -131,6 +131,8 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
     })?;
     let pid = child.id().unwrap_or(0);
     let start_ms = ms(t_spawn.elapsed());
+    // From here the server boots; our bookkeeping below overlaps it and counts as "ready".
+    let t_ready = Instant::now();
     let st = HostState {
         backend: "process".into(),
         pid: Some(pid),
@@ -142,7 +144,6 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
     };
     state::write(&cfg.data_dir, &st).await?;
     let ep = endpoint_of(&st, ctx);
-    let t_ready = Instant::now();
     let waited = ready::wait_ready(
         &ep,
         cfg.ready_timeout,

@@ -1,6 +1,6 @@
 //! Shared helpers for the lifecycle tests: unique profiles in temp dirs, cleanup on drop,
 //! a small Redis client, and loud failures when redis-server or dockerd are missing.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};

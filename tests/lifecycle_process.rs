@@ -1,4 +1,5 @@
 //! The `process` backend against a real redis-server (fails loudly when it is missing).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -226,40 +226,33 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
     if let Some(adopted) = settle_existing(&docker, ctx).await? {
         return Ok(adopted);
     }
-    match docker.inspect_container(set.name, None).await {
-        Err(DockerError::DockerResponseServerError {
-            status_code: 404, ..
-        }) => {}
-        Ok(_) => {
-            return Err(HostError::NameConflict {
-                name: set.name.to_string(),
-            });
-        }
-        Err(e) => return Err(HostError::docker("inspect container", e)),
-    }
-    let t_image = Instant::now();
-    image::ensure(&docker, set.image, set.pull, ctx.events).await?;
-    let image_ms = ms(t_image.elapsed());
     let port = ports::choose(cfg.bind, cfg.port, &ctx.profile.name).await?;
     password::write_conf(&cfg.data_dir, &ctx.password).await?;
     let host = super::resp::connect_host(&cfg.bind.to_string()).to_string();
     let t_create = Instant::now();
-    let body = create_body(ctx, &set, port, &host).await?;
-    let opts = CreateContainerOptionsBuilder::default()
-        .name(set.name)
-        .build();
-    let created = docker
-        .create_container(Some(opts), body)
-        .await
-        .map_err(|e| match e {
-            DockerError::DockerResponseServerError {
-                status_code: 409, ..
-            } => HostError::NameConflict {
-                name: set.name.to_string(),
-            },
-            e => HostError::docker("create container", e),
-        })?;
-    let create_ms = ms(t_create.elapsed());
+    // Create first and ensure the image only on "no such image" (as the docker CLI does):
+    // an inspect before every create would add a round trip to every cold start.
+    let mut image_ms = 0.0;
+    let created = match create(&docker, ctx, &set, port, &host).await {
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {
+            let t_image = Instant::now();
+            image::ensure(&docker, set.image, set.pull, ctx.events).await?;
+            image_ms = ms(t_image.elapsed());
+            create(&docker, ctx, &set, port, &host).await
+        }
+        other => other,
+    };
+    let created = created.map_err(|e| match e {
+        DockerError::DockerResponseServerError {
+            status_code: 409, ..
+        } => HostError::NameConflict {
+            name: set.name.to_string(),
+        },
+        e => HostError::docker("create container", e),
+    })?;
+    let create_ms = ms(t_create.elapsed()) - image_ms;
     let id = created.id;
     let t_start = Instant::now();
     if let Err(e) = docker.start_container(&id, None).await {
@@ -325,18 +318,30 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
     })
 }
 
+async fn create(
+    docker: &Docker,
+    ctx: &Ctx<'_>,
+    set: &Settings<'_>,
+    port: u16,
+    host: &str,
+) -> Result<bollard::models::ContainerCreateResponse, DockerError> {
+    let body = create_body(ctx, set, port, host).await?;
+    let opts = CreateContainerOptionsBuilder::default()
+        .name(set.name)
+        .build();
+    docker.create_container(Some(opts), body).await
+}
+
 async fn create_body(
     ctx: &Ctx<'_>,
     set: &Settings<'_>,
     port: u16,
     host: &str,
-) -> Result<ContainerCreateBody, HostError> {
+) -> Result<ContainerCreateBody, DockerError> {
     let cfg = &ctx.profile.redis;
     // Run as the data directory's owner, so files in the bind mount stay the user's and the
     // 0600 config stays readable (official images skip their chown when not root).
-    let meta = tokio::fs::metadata(&cfg.data_dir)
-        .await
-        .map_err(|e| HostError::io(&cfg.data_dir, e))?;
+    let meta = tokio::fs::metadata(&cfg.data_dir).await?;
     let (inner_bind, inner_port) = match set.network {
         DockerNetwork::Host => (cfg.bind.to_string(), port),
         DockerNetwork::Bridge => ("0.0.0.0".to_string(), BRIDGE_INNER_PORT),

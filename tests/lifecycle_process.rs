@@ -360,3 +360,61 @@ fn cli_up_outlives_the_command_and_down_from_another_process_stops_it() {
         .success()
         .stdout(predicates::str::contains("state        stopped"));
 }
+
+/// A fake server binary: a shell script in `dir`.
+fn fake_server(dir: &std::path::Path, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("fake-redis-server");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test]
+async fn a_server_that_exits_early_shows_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut profile = process_profile(dir.path(), rdb());
+    profile.redis.backend = Backend::Process {
+        server_bin: fake_server(
+            dir.path(),
+            "echo 'FATAL: cannot open the data file'; exit 3",
+        ),
+    };
+    let err = RedisHost::new(&profile)
+        .unwrap()
+        .up(&EventSink::discard())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HostError::ExitedEarly { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("Last log lines:\n  | FATAL: cannot open the data file"),
+        "{err}"
+    );
+    assert!(!profile.redis.data_dir.join("redwhisk.state.json").exists());
+}
+
+#[tokio::test]
+async fn a_readiness_timeout_shows_the_log_and_kills_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut profile = process_profile(dir.path(), rdb());
+    profile.redis.ready_timeout = std::time::Duration::from_millis(300);
+    profile.redis.backend = Backend::Process {
+        server_bin: fake_server(dir.path(), "echo 'Loading RDB...'; exec sleep 30"),
+    };
+    let _cleanup = Cleanup {
+        profile: profile.clone(),
+    };
+    let err = RedisHost::new(&profile)
+        .unwrap()
+        .up(&EventSink::discard())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("Redis did not answer PING within 300 ms (raise `redis.ready_timeout_ms`"),
+        "{text}"
+    );
+    assert!(text.ends_with("  | Loading RDB..."), "{text}");
+    assert!(!profile.redis.data_dir.join("redwhisk.state.json").exists());
+}

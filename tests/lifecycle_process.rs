@@ -415,6 +415,10 @@ async fn a_readiness_timeout_shows_the_log_and_kills_the_server() {
         text.starts_with("Redis did not answer PING within 300 ms (raise `redis.ready_timeout_ms`"),
         "{text}"
     );
+    assert!(
+        text.contains("; last attempt: Connection refused"),
+        "{text}"
+    );
     assert!(text.ends_with("  | Loading RDB..."), "{text}");
     assert!(!profile.redis.data_dir.join("redwhisk.state.json").exists());
 }

@@ -42,9 +42,13 @@ pub enum HostError {
     RedisServerMissing { bin: String },
     /// Redis did not answer PING in time.
     #[error(
-        "Redis did not answer PING within {timeout_ms} ms (raise `redis.ready_timeout_ms` if it is loading a large data set). Last log lines:\n{log_tail}"
+        "Redis did not answer PING within {timeout_ms} ms (raise `redis.ready_timeout_ms` if it is loading a large data set); last attempt: {last_attempt}. Last log lines:\n{log_tail}"
     )]
-    ReadyTimeout { timeout_ms: u64, log_tail: String },
+    ReadyTimeout {
+        timeout_ms: u64,
+        last_attempt: String,
+        log_tail: String,
+    },
     /// The server exited while we waited for it.
     #[error("redis-server exited before it answered PING ({status}). Last log lines:\n{log_tail}")]
     ExitedEarly { status: String, log_tail: String },

@@ -102,11 +102,20 @@ impl RedisHost {
         &self.profile
     }
 
-    async fn ctx<'a>(&'a self, events: &'a EventSink) -> Result<Ctx<'a>, HostError> {
+    /// `create`: make the data dir and password if missing (start). Stop and status do not
+    /// create anything: with no data dir, nothing of ours can be running.
+    async fn ctx<'a>(&'a self, events: &'a EventSink, create: bool) -> Result<Ctx<'a>, HostError> {
+        let dir = &self.profile.redis.data_dir;
         let password = match &self.profile.redis.backend {
             Backend::External { .. } => Secret::new(""),
+            _ if !create && !tokio::fs::try_exists(dir).await.unwrap_or(false) => self
+                .profile
+                .redis
+                .password
+                .clone()
+                .unwrap_or_else(|| Secret::new("")),
             _ => {
-                password::ensure_data_dir(&self.profile.redis.data_dir).await?;
+                password::ensure_data_dir(dir).await?;
                 password::resolve(&self.profile).await?
             }
         };
@@ -142,7 +151,7 @@ impl RedisHost {
     }
 
     async fn up_inner(&self, events: &EventSink) -> Result<Up, HostError> {
-        let ctx = self.ctx(events).await?;
+        let ctx = self.ctx(events, true).await?;
         match &self.profile.redis.backend {
             Backend::Process { server_bin } => process::up(&ctx, server_bin).await,
             Backend::Docker { .. } => docker::up(&ctx).await,
@@ -159,7 +168,7 @@ impl RedisHost {
     ) -> Result<StopReport, HostError> {
         events.send(EngineEvent::RedisState(RedisState::Stopping));
         let child = self.child.take();
-        let ctx = self.ctx(events).await?;
+        let ctx = self.ctx(events, false).await?;
         let result = match &self.profile.redis.backend {
             Backend::Process { .. } => process::down(&ctx, mode, child).await,
             Backend::Docker { .. } => docker::down(&ctx, mode).await,
@@ -180,7 +189,7 @@ impl RedisHost {
     /// State, endpoint, uptime, keys, memory, persistence, last save.
     pub async fn status(&self) -> Result<RedisStatus, HostError> {
         let events = EventSink::discard();
-        let ctx = self.ctx(&events).await?;
+        let ctx = self.ctx(&events, false).await?;
         let p = &self.profile;
         let mut s = RedisStatus {
             profile: p.name.clone(),

@@ -80,6 +80,7 @@ where
 {
     let start = Instant::now();
     let mut n: u32 = 0;
+    let mut last_attempt;
     loop {
         match probe(ep).await {
             Probe::Ready => return Ok(()),
@@ -89,7 +90,7 @@ where
                     reply,
                 });
             }
-            Probe::NotYet(_) => {}
+            Probe::NotYet(why) => last_attempt = why,
         }
         n = n.wrapping_add(1);
         if n.is_multiple_of(ALIVE_EVERY)
@@ -103,6 +104,7 @@ where
         if start.elapsed() >= timeout {
             return Err(HostError::ReadyTimeout {
                 timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                last_attempt,
                 log_tail: log_tail().await,
             });
         }
@@ -157,6 +159,7 @@ mod tests {
         .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("within 50 ms"), "{text}");
+        assert!(text.contains("last attempt: Connection refused"), "{text}");
         assert!(text.ends_with("Last log lines:\nboom"), "{text}");
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian machine for redwhisk's tests. Run as root; safe to run again.
 #
-# - installs docker.io, redis-server and redis-tools when missing;
+# - installs docker.io, redis-server and redis-tools when missing (and tmux, which the
+#   console's tmux-driven tests use);
 # - starts dockerd in the background (no bridge, no iptables: containers use host
 #   networking on loopback) when it is not answering, and waits for it;
 # - stops a system redis-server on 6379 if the package started one. Nothing in the tests
@@ -22,13 +23,14 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci-setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  echo "ci-setup: docker.io, redis-server and redis-tools already installed"
+  echo "ci-setup: docker.io, redis-server, redis-tools and tmux already installed"
 fi
 
 if [ "${KEEP_SYSTEM_REDIS:-0}" != "1" ]; then

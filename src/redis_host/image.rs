@@ -6,7 +6,7 @@ use bollard::errors::Error as DockerError;
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::StreamExt;
 
-use super::{HostError, docker, process, tarball::Tar};
+use super::{HostError, container, process, tarball::Tar};
 use crate::event::{EngineEvent, EventSink};
 
 /// The tag `redwhisk image build-local` builds by default; when a profile names it and it is
@@ -85,7 +85,7 @@ pub(crate) fn split_tag(image: &str) -> (&str, &str) {
 
 /// Build `tag` from the host's `redis-server` and the libraries `ldd` lists. Returns the image id.
 pub async fn build_local(tag: &str, events: &EventSink) -> Result<String, HostError> {
-    let docker = docker::connect().await?;
+    let docker = container::connect().await?;
     build_local_with(&docker, tag, events).await
 }
 

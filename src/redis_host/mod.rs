@@ -8,6 +8,7 @@
 //! connection and [`RedisHost::down`] after an idle period; snapshots to S3-compatible storage
 //! would copy the data directory after a graceful `down` and back before `up`.
 
+mod container;
 mod docker;
 mod error;
 mod external;
@@ -23,7 +24,7 @@ mod tarball;
 mod tls;
 mod types;
 
-pub use docker::connect as docker_connect;
+pub use container::connect as docker_connect;
 pub use error::HostError;
 pub use state::Owner;
 pub use types::{ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};

@@ -2,7 +2,7 @@
 # Prepare a fresh Debian machine for redwhisk's tests. Run as root; safe to run again.
 #
 # - installs docker.io, redis-server and redis-tools when missing (and tmux, which the
-#   console's tmux-driven tests use);
+#   console's tmux-driven tests use, and openssl, which the rediss:// test makes certificates with);
 # - starts dockerd in the background (no bridge, no iptables: containers use host
 #   networking on loopback) when it is not answering, and waits for it;
 # - stops a system redis-server on 6379 if the package started one. Nothing in the tests
@@ -24,13 +24,14 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci-setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  echo "ci-setup: docker.io, redis-server, redis-tools and tmux already installed"
+  echo "ci-setup: docker.io, redis-server, redis-tools, tmux and openssl already installed"
 fi
 
 if [ "${KEEP_SYSTEM_REDIS:-0}" != "1" ]; then

@@ -422,3 +422,150 @@ async fn a_readiness_timeout_shows_the_log_and_kills_the_server() {
     assert!(text.ends_with("  | Loading RDB..."), "{text}");
     assert!(!profile.redis.data_dir.join("redwhisk.state.json").exists());
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is required for the TLS test (apt-get install openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn external_rediss_is_verified_against_the_given_ca() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=redwhisk test CA",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "srv.key",
+            "-out",
+            "srv.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "srv.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "srv.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mut server = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &port,
+            "--bind",
+            "127.0.0.1 -::1",
+        ])
+        .args(["--tls-cert-file", "srv.pem", "--tls-key-file", "srv.key"])
+        .args(["--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no"])
+        .args([
+            "--requirepass",
+            "tls-test-pw",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let name = unique("tls");
+    let file = d.join(format!("{name}.toml"));
+    std::fs::write(
+        &file,
+        format!("[redis]\nbackend = \"external\"\nurl = \"rediss://:tls-test-pw@localhost:{port}/0\"\nready_timeout_ms = 1000\n"),
+    )
+    .unwrap();
+    let profile = file.to_str().unwrap();
+    let trusted = Command::cargo_bin("redwhisk")
+        .unwrap()
+        .env("REDWHISK_REDIS_CA_FILE", d.join("ca.pem"))
+        .args(["redis", "up", "--output", "json", "--profile", profile])
+        .output()
+        .unwrap();
+    let untrusted = Command::cargo_bin("redwhisk")
+        .unwrap()
+        .env_remove("REDWHISK_REDIS_CA_FILE")
+        .args(["redis", "up", "--profile", profile])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = String::from_utf8_lossy(&trusted.stdout);
+    assert!(
+        trusted.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    assert!(
+        out.contains(&format!("\"endpoint\": \"rediss://localhost:{port}/0\"")),
+        "{out}"
+    );
+    assert!(!out.contains("tls-test-pw"), "{out}");
+    let err = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(!untrusted.status.success());
+    assert!(
+        err.contains("last attempt: invalid peer certificate: UnknownIssuer"),
+        "{err}"
+    );
+    assert!(!err.contains("tls-test-pw"), "{err}");
+}

@@ -2,8 +2,11 @@
 
 mod action_cmd;
 pub mod bench_action_cmd;
+mod bench_cmd;
 pub mod bench_engine_cmd;
+mod image_cmd;
 mod profiles_cmd;
+pub mod redis_cmd;
 pub mod run_cmd;
 pub mod share_cmd;
 
@@ -32,30 +35,31 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// Run case study 2: state shared between functions across Redis restarts (graceful and crash).
     Share(share_cmd::ShareArgs),
+    /// Start, stop or inspect a profile's Redis on its own.
+    Redis {
+        #[command(subcommand)]
+        action: redis_cmd::RedisAction,
+    },
+    /// Build images (`image build-local` for hosts without a registry).
+    Image {
+        #[command(subcommand)]
+        action: image_cmd::ImageAction,
+    },
     /// Package the built-in actions for deploying them to OpenWhisk by hand.
     Action {
         #[command(subcommand)]
         command: action_cmd::ActionCommand,
+    },
+    /// Benchmarks measured against baselines run in the same invocation.
+    Bench {
+        #[command(subcommand)]
+        action: bench_cmd::BenchAction,
     },
     /// List the profiles found (./profiles, then the user's config directory).
     Profiles {
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
     },
-    /// Micro-benchmarks measured against a baseline run in the same job.
-    Bench {
-        #[command(subcommand)]
-        which: BenchCmd,
-    },
-}
-
-/// What `redwhisk bench` measures.
-#[derive(Debug, Subcommand)]
-pub enum BenchCmd {
-    /// The native action's write phase against redis-benchmark (-c 1 -P 1, and -P N).
-    Action(bench_action_cmd::BenchActionArgs),
-    /// The engine's own overhead per invocation and its peak memory at N and 10×N invocations.
-    Engine(bench_engine_cmd::EngineBenchArgs),
 }
 
 /// Run a parsed command line; the exit code is non-zero on any error.
@@ -84,14 +88,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => anyhow::bail!("the console is not built yet; use a subcommand (see --help)"),
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
-        Some(Command::Action { command }) => action_cmd::run(command),
         Some(Command::Run(args)) => run_cmd::run(args).await,
-        Some(Command::Bench {
-            which: BenchCmd::Action(args),
-        }) => bench_action_cmd::run(args).await,
-        Some(Command::Bench {
-            which: BenchCmd::Engine(args),
-        }) => bench_engine_cmd::run(args).await,
         Some(Command::Share(args)) => share_cmd::run(args).await,
+        Some(Command::Redis { action }) => redis_cmd::run(action).await,
+        Some(Command::Image { action }) => image_cmd::run(action).await,
+        Some(Command::Action { command }) => action_cmd::run(command),
+        Some(Command::Bench { action }) => bench_cmd::run(action).await,
     }
 }

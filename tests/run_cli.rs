@@ -96,6 +96,7 @@ fn run_on_embedded_default_writes_schema_valid_results() {
     assert!(!dir.join(".activations.jsonl.partial").exists());
 
     // the generated Redis password is nowhere in the exports or the output
+    let mut passwords_checked = 0;
     for entry in walk(data.path()) {
         let content = std::fs::read_to_string(&entry).unwrap_or_default();
         for line in content.lines() {
@@ -105,9 +106,11 @@ fn run_on_embedded_default_writes_schema_valid_results() {
                 assert!(!text.contains(pw), "the password leaked into run.json");
                 assert!(!csv.contains(pw));
                 assert!(!stderr.contains(pw));
+                passwords_checked += 1;
             }
         }
     }
+    assert!(passwords_checked > 0, "no requirepass found under the data dir");
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

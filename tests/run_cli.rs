@@ -110,7 +110,10 @@ fn run_on_embedded_default_writes_schema_valid_results() {
             }
         }
     }
-    assert!(passwords_checked > 0, "no requirepass found under the data dir");
+    assert!(
+        passwords_checked > 0,
+        "no requirepass found under the data dir"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

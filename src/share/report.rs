@@ -42,7 +42,7 @@ pub fn share_text_report(cells: &[CellSummary], results_dir: &str) -> String {
     }
     let _ = writeln!(
         out,
-        "\ntimes in ms (p50; run.json has n, mean, std, p95, p99, max)"
+        "\ntimes in ms (p50; share.json has n, mean, std, p95, p99, max)"
     );
     let _ = writeln!(out, "why each cell is expected to keep or lose the writes:");
     for c in cells {

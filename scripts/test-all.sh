@@ -17,4 +17,12 @@ cargo build --workspace --quiet
 RUSTFLAGS="-C target-feature=+crt-static" \
   cargo build --quiet --profile dist -p redwhisk-actions --target x86_64-unknown-linux-gnu
 ./target/debug/redwhisk image build-local
-cargo test --workspace --no-fail-fast 2>&1 | tee /tmp/redwhisk-test.log
+log="$(mktemp)"
+set +e
+cargo test --workspace --lib --bins --tests --no-fail-fast 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\nall tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

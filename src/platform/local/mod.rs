@@ -23,7 +23,7 @@ pub const LOCAL_NAMESPACE: &str = "local";
 /// OpenWhisk's default log limit per activation (10 MB).
 pub const LOG_LIMIT_BYTES: usize = 10 * 1024 * 1024;
 /// Activation records kept for [`LocalPlatform::activation`]; older ones are dropped.
-const KEPT_ACTIVATIONS: usize = 10_000;
+const KEPT_ACTIVATIONS: usize = 256;
 
 /// What runs when an action is invoked.
 #[derive(Debug, Clone)]
@@ -175,7 +175,7 @@ impl LocalPlatform {
         Ok(activation)
     }
 
-    /// A record produced by this platform, by activation id (the last 10,000 are kept).
+    /// A record produced by this platform, by activation id (the last 256 are kept, so memory stays bounded over long runs).
     pub fn activation(&self, id: &str) -> Option<Activation> {
         lock(&self.inner.activations)
             .iter()

@@ -13,3 +13,4 @@ pub mod redis_host;
 pub mod results;
 pub mod secret;
 pub mod stats;
+pub mod tui;

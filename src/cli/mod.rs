@@ -1,5 +1,6 @@
 //! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
 
+mod console_cmd;
 mod profiles_cmd;
 
 use std::process::ExitCode;
@@ -28,6 +29,18 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
     },
+    /// Open the console (the default when no command is given and stdout is a terminal).
+    Console {
+        /// The profile selected at start: a name or a path to a .toml file.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Root of the results directories (default: results/).
+        #[arg(long, value_name = "DIR")]
+        results: Option<std::path::PathBuf>,
+        /// Frames per second.
+        #[arg(long, default_value_t = crate::tui::DEFAULT_FPS, value_parser = clap::value_parser!(u32).range(1..=60))]
+        fps: u32,
+    },
 }
 
 /// Run a parsed command line; the exit code is non-zero on any error.
@@ -54,7 +67,12 @@ pub fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None => anyhow::bail!("the console is not built yet; use a subcommand (see --help)"),
+        None => console_cmd::run(None, None, crate::tui::DEFAULT_FPS).await,
+        Some(Command::Console {
+            profile,
+            results,
+            fps,
+        }) => console_cmd::run(profile, results, fps).await,
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
     }
 }

@@ -10,6 +10,7 @@ pub mod paper;
 pub mod platform;
 pub mod profile;
 pub mod redis_host;
+pub mod report;
 pub mod results;
 pub mod secret;
 pub mod stats;

@@ -2,6 +2,7 @@
 
 mod console_cmd;
 mod profiles_cmd;
+pub mod run_cmd;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run case study 1: start Redis, deploy the bench action, invoke it N times, report, stop Redis.
+    Run(run_cmd::RunArgs),
     /// List the profiles found (./profiles, then the user's config directory).
     Profiles {
         #[arg(long, value_enum, default_value_t)]
@@ -74,5 +77,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             fps,
         }) => console_cmd::run(profile, results, fps).await,
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
+        Some(Command::Run(args)) => run_cmd::run(args).await,
     }
 }

@@ -7,7 +7,8 @@ mod params;
 mod summary;
 
 pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
-pub use summary::{SCHEMA_ID, stats_json};
+pub use params::action_redis_host;
+pub use summary::{SCHEMA_ID, host_json, stats_json};
 
 use std::path::PathBuf;
 

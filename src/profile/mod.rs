@@ -344,7 +344,12 @@ fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ProfileError {
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
         .unwrap_or(1);
-    let message = e.message().trim().replace('\n', " ");
+    let message = e
+        .message()
+        .trim()
+        .replace('\n', " ")
+        .replace("expected i64", "expected an integer")
+        .replace("expected u64", "expected an integer");
     let hint = if message.starts_with("unknown field") {
         " (remove it or fix its spelling; see the profile reference in README.md)"
     } else {

@@ -1,0 +1,116 @@
+//! The cells of the data-sharing matrix and what each is expected to do.
+
+use serde::Serialize;
+
+use crate::profile::{AppendFsync, Persistence, SavePoint};
+use crate::redis_host::StopMode;
+
+/// Persistence modes the experiment sweeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PersistenceChoice {
+    None,
+    Rdb,
+    AofEverysec,
+    AofAlways,
+}
+
+impl PersistenceChoice {
+    pub const ALL: [PersistenceChoice; 4] = [Self::None, Self::Rdb, Self::AofEverysec, Self::AofAlways];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Rdb => "rdb",
+            Self::AofEverysec => "aof-everysec",
+            Self::AofAlways => "aof-always",
+        }
+    }
+
+    /// The profile setting. RDB keeps Redis' default save points, none of which fires within
+    /// one short cycle: a crash therefore loses the writes, as it would in production.
+    pub fn persistence(self) -> Persistence {
+        match self {
+            Self::None => Persistence::None,
+            Self::Rdb => Persistence::Rdb {
+                save: vec![
+                    SavePoint { seconds: 3600, changes: 1 },
+                    SavePoint { seconds: 300, changes: 100 },
+                    SavePoint { seconds: 60, changes: 10000 },
+                ],
+            },
+            Self::AofEverysec => Persistence::Aof {
+                appendfsync: AppendFsync::Everysec,
+            },
+            Self::AofAlways => Persistence::Aof {
+                appendfsync: AppendFsync::Always,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StopChoice {
+    Graceful,
+    Crash,
+}
+
+impl StopChoice {
+    pub const ALL: [StopChoice; 2] = [Self::Graceful, Self::Crash];
+
+    pub fn mode(self) -> StopMode {
+        match self {
+            Self::Graceful => StopMode::Graceful,
+            Self::Crash => StopMode::Crash,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Graceful => "graceful",
+            Self::Crash => "crash",
+        }
+    }
+}
+
+/// One cell of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub persistence: PersistenceChoice,
+    pub stop: StopChoice,
+}
+
+impl Cell {
+    pub fn label(self) -> String {
+        format!("{} × {}", self.persistence.label(), self.stop.label())
+    }
+
+    /// Whether the writes should survive, and why — what the tool compares reality against.
+    pub fn expectation(self) -> (bool, &'static str) {
+        use PersistenceChoice as P;
+        use StopChoice as S;
+        match (self.persistence, self.stop) {
+            (P::None, S::Graceful) => (false, "no persistence: SHUTDOWN NOSAVE keeps nothing"),
+            (P::None, S::Crash) => (false, "no persistence: nothing on disk"),
+            (P::Rdb, S::Graceful) => (true, "SHUTDOWN SAVE writes an RDB snapshot, loaded on start"),
+            (P::Rdb, S::Crash) => (false, "SIGKILL before any save point fired: the snapshot predates the writes"),
+            (P::AofEverysec, S::Graceful) => (true, "the AOF is flushed and fsynced on shutdown"),
+            (P::AofEverysec, S::Crash) => (
+                true,
+                "acknowledged writes are in the AOF (page cache) before the reply; only an OS crash could lose ≤1 s",
+            ),
+            (P::AofAlways, S::Graceful) => (true, "every write is fsynced before the reply"),
+            (P::AofAlways, S::Crash) => (true, "every write is fsynced before the reply"),
+        }
+    }
+}
+
+/// The cells to run: the given persistence and stop, or the whole matrix.
+pub fn cells(persistence: Option<PersistenceChoice>, stop: Option<StopChoice>) -> Vec<Cell> {
+    let ps: Vec<_> = persistence.map(|p| vec![p]).unwrap_or_else(|| PersistenceChoice::ALL.to_vec());
+    let ss: Vec<_> = stop.map(|s| vec![s]).unwrap_or_else(|| StopChoice::ALL.to_vec());
+    ps.iter()
+        .flat_map(|&persistence| ss.iter().map(move |&stop| Cell { persistence, stop }))
+        .collect()
+}

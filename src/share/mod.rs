@@ -1,0 +1,331 @@
+//! Case study 2: state shared between functions across Redis restarts, with crashes.
+//!
+//! Per cycle: (Redis up) → writer → stop (graceful or crash) → start → reader → compare.
+//! The restart that serves the reader also serves the next cycle's writer, so each cycle is
+//! exactly one stop and one start. Swept over persistence modes × stop modes.
+
+mod matrix;
+mod report;
+mod verdict;
+
+pub use matrix::{Cell, PersistenceChoice, StopChoice, cells};
+pub use report::share_text_report;
+pub use verdict::{CellStats, CellSummary, CycleRecord, judge};
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::event::{EngineEvent, EventSink, Phase};
+use crate::platform::{BuiltinAction, Platform};
+use crate::profile::{Backend, Profile};
+use crate::redis_host::{Endpoint, RedisHost, StopMode};
+use redwhisk_actions::protocol::{ReaderParams, ReaderResult, WriterParams, WriterResult};
+
+/// Settings of one share experiment.
+#[derive(Debug, Clone)]
+pub struct ShareOptions {
+    pub runs: u32,
+    pub persistence: Option<PersistenceChoice>,
+    pub stop: Option<StopChoice>,
+    pub keys: u32,
+    pub value_size: u32,
+    pub results_root: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct ShareOutcome {
+    pub cells: Vec<CellSummary>,
+    pub results_dir: PathBuf,
+    pub cancelled: bool,
+    pub document: serde_json::Value,
+}
+
+const WRITER: &str = "redwhisk-writer";
+const READER: &str = "redwhisk-reader";
+
+/// Run the matrix (or one cell) for `profile`.
+pub async fn run_share(
+    profile: &Profile,
+    opts: &ShareOptions,
+    sink: &EventSink,
+    cancel: CancellationToken,
+) -> anyhow::Result<ShareOutcome> {
+    if let Backend::External { .. } = profile.redis.backend {
+        anyhow::bail!(
+            "the data-sharing experiment stops and restarts Redis, which redwhisk cannot do to an external Redis; use a profile with backend = \"process\" or \"docker\""
+        );
+    }
+    let started_at = Utc::now();
+    let cells = cells(opts.persistence, opts.stop);
+    sink.send(EngineEvent::RunStarted {
+        experiment: "case study 2: data shared across Redis restarts".into(),
+        profile: profile.name.clone(),
+        planned: opts.runs * cells.len() as u32,
+    });
+    let platform = Platform::new(profile)?;
+    sink.send(EngineEvent::Phase(Phase::Deploying));
+    platform.deploy(BuiltinAction::Writer, WRITER, sink).await.context("cannot deploy the writer action")?;
+    platform.deploy(BuiltinAction::Reader, READER, sink).await.context("cannot deploy the reader action")?;
+
+    let mut summaries = Vec::new();
+    let mut records = Vec::new();
+    let mut cancelled = false;
+    for cell in cells {
+        if cancel.is_cancelled() {
+            cancelled = true;
+            break;
+        }
+        let (stats, cell_records, was_cancelled) = run_cell(profile, &platform, cell, opts, sink, &cancel).await?;
+        let summary = stats.summary(cell);
+        sink.info(format!(
+            "{}: {}/{} correct, {} keys lost — {}",
+            cell.label(),
+            summary.correct,
+            summary.cycles,
+            summary.keys_lost,
+            summary.verdict
+        ));
+        summaries.push(summary);
+        records.extend(cell_records);
+        if was_cancelled {
+            cancelled = true;
+            break;
+        }
+    }
+    let document = json!({
+        "schema": "redwhisk.share/1",
+        "redwhisk_version": env!("CARGO_PKG_VERSION"),
+        "experiment": "case-study-2",
+        "partial": cancelled,
+        "started_at": started_at,
+        "finished_at": Utc::now(),
+        "host": crate::engine::host_json(),
+        "profile": profile,
+        "options": {"runs": opts.runs, "keys": opts.keys, "value_size": opts.value_size},
+        "cells": summaries,
+        "cycles": records,
+    });
+    let results_dir = write_results(&opts.results_root, &profile.name, &document, &records)?;
+    let outcome = if cancelled { Phase::Cancelled } else { Phase::Done };
+    sink.send(EngineEvent::Phase(outcome));
+    sink.send(EngineEvent::RunFinished {
+        outcome,
+        results_dir: Some(results_dir.clone()),
+        elapsed: (Utc::now() - started_at).to_std().unwrap_or_default(),
+    });
+    Ok(ShareOutcome {
+        cells: summaries,
+        results_dir,
+        cancelled,
+        document,
+    })
+}
+
+/// One cell, on a fresh data directory of its own.
+async fn run_cell(
+    base: &Profile,
+    platform: &Platform,
+    cell: Cell,
+    opts: &ShareOptions,
+    sink: &EventSink,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(CellStats, Vec<CycleRecord>, bool)> {
+    let mut profile = base.clone();
+    profile.redis.persistence = cell.persistence.persistence();
+    let slug = format!("{}-{}", cell.persistence.label(), cell.stop.label());
+    profile.redis.data_dir = base.redis.data_dir.join("share").join(&slug);
+    if profile.redis.data_dir.exists() {
+        std::fs::remove_dir_all(&profile.redis.data_dir)
+            .with_context(|| format!("cannot clear {}", profile.redis.data_dir.display()))?;
+    }
+    let mut host = RedisHost::new(&profile)?;
+    sink.send(EngineEvent::Phase(Phase::StartingRedis));
+    let mut endpoint = host.up(sink).await.with_context(|| format!("{}: Redis did not start", cell.label()))?;
+    sink.send(EngineEvent::Phase(Phase::Invoking));
+    let mut stats = CellStats::default();
+    let mut records = Vec::new();
+    let mut cancelled = false;
+    for cycle in 0..opts.runs {
+        if cancel.is_cancelled() {
+            cancelled = true;
+            break;
+        }
+        let rec = run_cycle(&mut host, &mut endpoint, platform, &profile, cell, cycle, opts, sink).await;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let failed = CycleRecord {
+                    cell: cell.label(),
+                    cycle,
+                    written: 0,
+                    found: 0,
+                    missing: 0,
+                    mismatches: 0,
+                    correct: false,
+                    stop_ms: 0.0,
+                    start_ms: 0.0,
+                    restore_ms: None,
+                    cycle_ms: 0.0,
+                    error: Some(format!("{e:#}")),
+                };
+                sink.warn(format!("{} cycle {cycle}: {e:#}", cell.label()));
+                // Make sure Redis is up for the next cycle.
+                if let Ok(ep) = host.up(sink).await {
+                    endpoint = ep;
+                }
+                failed
+            }
+        };
+        stats.record(&rec);
+        records.push(rec);
+    }
+    sink.send(EngineEvent::Phase(Phase::StoppingRedis));
+    host.down(StopMode::Graceful, sink).await?;
+    Ok((stats, records, cancelled))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_cycle(
+    host: &mut RedisHost,
+    endpoint: &mut Endpoint,
+    platform: &Platform,
+    profile: &Profile,
+    cell: Cell,
+    cycle: u32,
+    opts: &ShareOptions,
+    sink: &EventSink,
+) -> anyhow::Result<CycleRecord> {
+    let t0 = Instant::now();
+    flush(endpoint).await.context("cannot FLUSHALL before the cycle")?;
+    let prefix = format!("share:{}:{cycle}", cell.persistence.label());
+    let host_for_actions = crate::engine::action_redis_host(profile, endpoint);
+    let wp = WriterParams {
+        host: host_for_actions,
+        port: endpoint.port,
+        password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
+        keys: opts.keys,
+        value_size: opts.value_size,
+        key_prefix: prefix.clone(),
+        seed: None,
+    };
+    let wa = platform.invoke(WRITER, serde_json::to_value(&wp)?).await?;
+    if !wa.success() {
+        anyhow::bail!("the writer failed: {}", wa.response.result);
+    }
+    let written: WriterResult =
+        serde_json::from_value(wa.response.result.clone()).context("the writer's result has an unexpected shape")?;
+
+    let t_stop = Instant::now();
+    host.down(cell.stop.mode(), sink).await?;
+    let stop_ms = ms(t_stop.elapsed());
+    let t_start = Instant::now();
+    *endpoint = host.up(sink).await?;
+    let start_ms = ms(t_start.elapsed());
+    let restore_ms = probe_first_key(endpoint, &format!("{prefix}:0"))
+        .await?
+        .then(|| ms(t_start.elapsed()));
+
+    let rp = ReaderParams {
+        host: crate::engine::action_redis_host(profile, endpoint),
+        port: endpoint.port,
+        password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
+        keys: opts.keys,
+        value_size: opts.value_size,
+        key_prefix: prefix,
+        seed: Some(written.seed),
+        expected_digest: Some(written.digest.clone()),
+    };
+    let ra = platform.invoke(READER, serde_json::to_value(&rp)?).await?;
+    if !ra.success() {
+        anyhow::bail!("the reader failed: {}", ra.response.result);
+    }
+    let read: ReaderResult =
+        serde_json::from_value(ra.response.result.clone()).context("the reader's result has an unexpected shape")?;
+    let (missing, mismatches, correct) = judge(&written, &read);
+    if opts.runs <= 50 {
+        sink.info(format!(
+            "{} cycle {cycle}: {}/{} keys read back{}",
+            cell.label(),
+            read.found - mismatches.min(read.found),
+            written.keys_written,
+            if correct { "" } else { " — data lost" }
+        ));
+    }
+    Ok(CycleRecord {
+        cell: cell.label(),
+        cycle,
+        written: written.keys_written,
+        found: read.found,
+        missing,
+        mismatches,
+        correct,
+        stop_ms,
+        start_ms,
+        restore_ms,
+        cycle_ms: ms(t0.elapsed()),
+        error: None,
+    })
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn connect(ep: &Endpoint) -> anyhow::Result<redis::aio::MultiplexedConnection> {
+    let client = redis::Client::open(ep.connection_info())?;
+    Ok(client.get_multiplexed_async_connection().await?)
+}
+
+async fn flush(ep: &Endpoint) -> anyhow::Result<()> {
+    let mut con = connect(ep).await?;
+    redis::cmd("FLUSHALL").query_async::<()>(&mut con).await?;
+    Ok(())
+}
+
+/// Is the first written key readable right after the restart? (Redis answers PING only once
+/// the dataset is loaded, so one GET tells.)
+async fn probe_first_key(ep: &Endpoint, key: &str) -> anyhow::Result<bool> {
+    let mut con = connect(ep).await?;
+    let v: Option<Vec<u8>> = redis::cmd("GET").arg(key).query_async(&mut con).await?;
+    Ok(v.is_some())
+}
+
+fn write_results(
+    root: &std::path::Path,
+    profile: &str,
+    document: &serde_json::Value,
+    records: &[CycleRecord],
+) -> anyhow::Result<PathBuf> {
+    let dir = root.join(format!("{}-share", crate::results::run_dir_name(Utc::now(), profile)));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(".share.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(document)?)?;
+    std::fs::rename(&tmp, dir.join("share.json"))?;
+    let mut csv = String::from("cell,cycle,written,found,missing,mismatches,correct,stop_ms,start_ms,restore_ms,cycle_ms,error\n");
+    for r in records {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{:.3},{:.3},{},{:.3},{}\n",
+            r.cell,
+            r.cycle,
+            r.written,
+            r.found,
+            r.missing,
+            r.mismatches,
+            r.correct,
+            r.stop_ms,
+            r.start_ms,
+            r.restore_ms.map(|v| format!("{v:.3}")).unwrap_or_default(),
+            r.cycle_ms,
+            r.error.as_deref().map(|e| format!("\"{}\"", e.replace('"', "\"\""))).unwrap_or_default()
+        ));
+    }
+    let tmp = dir.join(".cycles.csv.tmp");
+    std::fs::write(&tmp, csv)?;
+    std::fs::rename(&tmp, dir.join("cycles.csv"))?;
+    Ok(dir)
+}

@@ -1,0 +1,224 @@
+//! Judging one cycle and aggregating a cell: pure, unit-tested.
+
+use serde::Serialize;
+
+use crate::stats::{Metric, Summary};
+use redwhisk_actions::protocol::{ReaderResult, WriterResult};
+
+use super::matrix::Cell;
+
+/// What one cycle saw.
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleRecord {
+    pub cell: String,
+    pub cycle: u32,
+    pub written: u64,
+    pub found: u64,
+    pub missing: u64,
+    pub mismatches: u64,
+    /// Every key written was read back with its value.
+    pub correct: bool,
+    pub stop_ms: f64,
+    pub start_ms: f64,
+    /// From the start of the restart until the first written key was readable (None if never).
+    pub restore_ms: Option<f64>,
+    pub cycle_ms: f64,
+    pub error: Option<String>,
+}
+
+/// Compare the writer's and the reader's view of one cycle.
+pub fn judge(writer: &WriterResult, reader: &ReaderResult) -> (u64, u64, bool) {
+    let mismatches = reader.mismatches.unwrap_or(0);
+    let correct = reader.matches
+        && reader.missing == 0
+        && mismatches == 0
+        && reader.found == writer.keys_written
+        && reader.expected_digest == writer.digest;
+    (reader.missing, mismatches, correct)
+}
+
+/// A cell's aggregate.
+#[derive(Debug, Clone, Default)]
+pub struct CellStats {
+    pub cycles: u64,
+    pub correct: u64,
+    pub keys_written: u64,
+    pub keys_lost: u64,
+    pub errors: u64,
+    pub stop: Metric,
+    pub start: Metric,
+    pub restore: Metric,
+    pub cycle: Metric,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CellSummary {
+    pub persistence: String,
+    pub stop: String,
+    pub cycles: u64,
+    pub correct: u64,
+    pub keys_written: u64,
+    pub keys_lost: u64,
+    pub errors: u64,
+    pub expected_to_survive: bool,
+    pub expectation: String,
+    /// "as expected" or what differed.
+    pub verdict: String,
+    pub stop_ms: Summary,
+    pub start_ms: Summary,
+    pub restore_ms: Summary,
+    pub cycle_ms: Summary,
+}
+
+impl CellStats {
+    pub fn record(&mut self, c: &CycleRecord) {
+        self.cycles += 1;
+        if c.error.is_some() {
+            self.errors += 1;
+        }
+        if c.correct {
+            self.correct += 1;
+        }
+        self.keys_written += c.written;
+        self.keys_lost += c.missing + c.mismatches;
+        self.stop.record_ms(c.stop_ms);
+        self.start.record_ms(c.start_ms);
+        if let Some(r) = c.restore_ms {
+            self.restore.record_ms(r);
+        }
+        self.cycle.record_ms(c.cycle_ms);
+    }
+
+    pub fn summary(&self, cell: Cell) -> CellSummary {
+        let (survive, why) = cell.expectation();
+        let ok_cycles = self.cycles - self.errors;
+        let verdict = if self.cycles == 0 {
+            "no cycles ran".to_string()
+        } else if self.errors > 0 {
+            format!("{} cycles failed to run", self.errors)
+        } else if survive && self.correct == ok_cycles {
+            "as expected: every write survived".to_string()
+        } else if !survive && self.correct == 0 {
+            "as expected: the writes were lost".to_string()
+        } else if survive {
+            format!("UNEXPECTED: {} of {} cycles lost data", ok_cycles - self.correct, ok_cycles)
+        } else {
+            format!("UNEXPECTED: {} of {} cycles kept the data", self.correct, ok_cycles)
+        };
+        CellSummary {
+            persistence: cell.persistence.label().into(),
+            stop: cell.stop.label().into(),
+            cycles: self.cycles,
+            correct: self.correct,
+            keys_written: self.keys_written,
+            keys_lost: self.keys_lost,
+            errors: self.errors,
+            expected_to_survive: survive,
+            expectation: why.into(),
+            verdict,
+            stop_ms: self.stop.summary(),
+            start_ms: self.start.summary(),
+            restore_ms: self.restore.summary(),
+            cycle_ms: self.cycle.summary(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::matrix::{PersistenceChoice, StopChoice};
+    use super::*;
+
+    fn writer(n: u64) -> WriterResult {
+        WriterResult {
+            action: "writer".into(),
+            keys_written: n,
+            value_size: 8,
+            key_prefix: "p".into(),
+            seed: 1,
+            digest: "aaaa".into(),
+            connect_ms: 0.1,
+            write_ms: 1.0,
+            round_trips: 1,
+            errors: 0,
+        }
+    }
+
+    fn reader(found: u64, missing: u64, mismatches: u64, digest: &str) -> ReaderResult {
+        ReaderResult {
+            action: "reader".into(),
+            keys: found + missing,
+            found,
+            missing,
+            mismatches: Some(mismatches),
+            digest: digest.into(),
+            expected_digest: "aaaa".into(),
+            matches: digest == "aaaa",
+            connect_ms: 0.1,
+            read_ms: 1.0,
+            round_trips: 1,
+            errors: 0,
+        }
+    }
+
+    fn record(cell: &str, missing: u64, mismatches: u64, correct: bool) -> CycleRecord {
+        CycleRecord {
+            cell: cell.into(),
+            cycle: 0,
+            written: 10,
+            found: 10 - missing,
+            missing,
+            mismatches,
+            correct,
+            stop_ms: 1.0,
+            start_ms: 2.0,
+            restore_ms: (missing < 10).then_some(2.5),
+            cycle_ms: 10.0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_matching_read_is_correct() {
+        assert_eq!(judge(&writer(10), &reader(10, 0, 0, "aaaa")), (0, 0, true));
+    }
+
+    #[test]
+    fn a_mismatching_read_is_not() {
+        // all keys found, but two values differ: the digest differs too
+        assert_eq!(judge(&writer(10), &reader(10, 0, 2, "bbbb")), (0, 2, false));
+        // keys missing
+        assert_eq!(judge(&writer(10), &reader(7, 3, 0, "cccc")), (3, 0, false));
+        // a reader that counted fewer keys than were written is not correct even if it matches its own digest
+        assert!(!judge(&writer(11), &reader(10, 0, 0, "aaaa")).2);
+    }
+
+    #[test]
+    fn verdicts_compare_reality_with_expectation() {
+        let aof = Cell {
+            persistence: PersistenceChoice::AofAlways,
+            stop: StopChoice::Crash,
+        };
+        let mut s = CellStats::default();
+        s.record(&record("x", 0, 0, true));
+        s.record(&record("x", 10, 0, false));
+        let sum = s.summary(aof);
+        assert_eq!(sum.keys_lost, 10);
+        assert_eq!(sum.verdict, "UNEXPECTED: 1 of 2 cycles lost data");
+
+        let rdb_crash = Cell {
+            persistence: PersistenceChoice::Rdb,
+            stop: StopChoice::Crash,
+        };
+        let mut s = CellStats::default();
+        s.record(&record("x", 10, 0, false));
+        assert_eq!(s.summary(rdb_crash).verdict, "as expected: the writes were lost");
+        assert_eq!(s.summary(rdb_crash).restore_ms.n, 0);
+    }
+
+    #[test]
+    fn matrix_has_eight_cells() {
+        assert_eq!(super::super::matrix::cells(None, None).len(), 8);
+        assert_eq!(super::super::matrix::cells(Some(PersistenceChoice::Rdb), None).len(), 2);
+    }
+}

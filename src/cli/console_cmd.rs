@@ -31,15 +31,18 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The headless mode used when stdout is not a terminal.
-///
-/// LEAD: point this at `cli::run_cmd::run(...)` with the same profile and results root once the
-/// `run` command lands; until then it says what to do instead of guessing.
-async fn headless(profile: Option<String>, _results: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "stdout is not a terminal, so the console cannot open; run `redwhisk run{}` for the headless mode",
-        profile
-            .map(|p| format!(" --profile {p}"))
-            .unwrap_or_default()
-    )
+/// The headless mode used when stdout is not a terminal: `redwhisk run` on the same profile.
+async fn headless(profile: Option<String>, results: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    eprintln!("stdout is not a terminal: running headless (`redwhisk run`)");
+    super::run_cmd::run(super::run_cmd::RunArgs {
+        profile,
+        invocations: None,
+        concurrency: None,
+        records: None,
+        value_size: None,
+        mode: None,
+        results_dir: results.unwrap_or_else(|| PathBuf::from("results")),
+        output: super::OutputFormat::Text,
+    })
+    .await
 }

@@ -76,6 +76,17 @@ fn whole_screen_running() {
     let app = running();
     assert_snapshot!("running_80x24", screen(&app, 80, 24).backend());
     assert_snapshot!("running_200x60", screen(&app, 200, 60).backend());
+    // The size the tmux test and the screenshots use: roomy, but panes stacked.
+    assert_snapshot!("running_120x40", screen(&app, 120, 40).backend());
+}
+
+#[test]
+fn narrow_stats_drop_std_and_p95_but_keep_the_paper() {
+    let t = pane(&running(), 60, 7, ui::render_stats);
+    let s = super::text(&t);
+    assert!(!s.contains("std") && !s.contains("p95"), "{s}");
+    assert!(s.contains("538.9±148.9"), "{s}");
+    assert_snapshot!("pane_stats_60x7", t.backend());
 }
 
 #[test]

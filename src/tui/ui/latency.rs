@@ -27,7 +27,7 @@ pub fn render_latency(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     // Equal whole rows per phase; any remainder stays blank at the bottom.
-    let per = (inner.height / SHOWN_PHASES.len() as u16).max(1);
+    let per = (inner.height / SHOWN_PHASES.len() as u16).clamp(1, 3);
     let rows = inner.layout_vec(&Layout::vertical(
         SHOWN_PHASES.map(|_| Constraint::Length(per)),
     ));

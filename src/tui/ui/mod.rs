@@ -89,24 +89,41 @@ fn render_compact(app: &App, frame: &mut Frame, area: Rect) {
     render_log(app, frame, log);
 }
 
+/// From this width the latency and stats panes fit side by side.
+const SIDE_BY_SIDE: u16 = 170;
+
 fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
-    let [top, hosts, figures, log] = area.layout(&Layout::vertical([
+    let [top, hosts, rest] = area.layout(&Layout::vertical([
         Constraint::Length(4),
         Constraint::Length(8),
-        Constraint::Length(10),
-        Constraint::Min(4),
+        Constraint::Fill(1),
     ]));
     render_profiles(app, frame, top);
     let [redis, run] = hosts.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
     render_redis(app, frame, redis);
     render_run(app, frame, run);
-    let [latency, stats] = figures.layout(&Layout::horizontal([
-        Constraint::Percentage(45),
-        Constraint::Percentage(55),
-    ]));
-    render_latency(app, frame, latency);
-    render_stats(app, frame, stats);
-    render_log(app, frame, log);
+    if area.width >= SIDE_BY_SIDE {
+        let [figures, log] = rest.layout(&Layout::vertical([
+            Constraint::Length(10),
+            Constraint::Min(4),
+        ]));
+        let [latency, stats] = figures.layout(&Layout::horizontal([
+            Constraint::Percentage(45),
+            Constraint::Percentage(55),
+        ]));
+        render_latency(app, frame, latency);
+        render_stats(app, frame, stats);
+        render_log(app, frame, log);
+    } else {
+        let [stats, bottom] = rest.layout(&Layout::vertical([
+            Constraint::Length(7),
+            Constraint::Min(4),
+        ]));
+        render_stats(app, frame, stats);
+        let [latency, log] = bottom.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+        render_latency(app, frame, latency);
+        render_log(app, frame, log);
+    }
 }
 
 /// The key hints, from the same table the handler uses.

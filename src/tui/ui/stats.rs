@@ -11,6 +11,8 @@ use crate::tui::app::App;
 
 /// Inner width from which the ratio column fits.
 const WIDE: u16 = 90;
+/// Inner width the full set of columns needs.
+const NARROW: u16 = 72;
 
 pub fn render_stats(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
@@ -26,7 +28,10 @@ pub fn render_stats(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let wide = block.inner(area).width >= WIDE;
+    let width = block.inner(area).width;
+    let wide = width >= WIDE;
+    // Under 72 columns std and p95 go, so the paper's figure stays whole.
+    let keep = |i: usize| width >= NARROW || !matches!(i, 3 | 5);
     let mut header = vec![
         "phase",
         "n",
@@ -86,11 +91,21 @@ pub fn render_stats(app: &App, frame: &mut Frame, area: Rect) {
             };
             cells.push(Cell::from(ratio));
         }
-        Row::new(cells)
+        Row::new(keep_cells(cells, keep))
     });
+    let header = keep_cells(header, keep);
+    let widths = keep_cells(widths, keep);
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header()))
         .column_spacing(1)
         .block(block);
     frame.render_widget(table, area);
+}
+
+fn keep_cells<T>(v: Vec<T>, keep: impl Fn(usize) -> bool) -> Vec<T> {
+    v.into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, c)| c)
+        .collect()
 }

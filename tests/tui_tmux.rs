@@ -2,6 +2,9 @@
 //! end, checks the gauge and the stats table, quits, and checks the terminal was restored.
 //! Needs tmux (and, for the run, redis-server); it fails loudly when they are missing.
 
+// The helpers below run only inside tests; a failed set-up step should panic there.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -134,8 +137,14 @@ fn setup() -> Setup {
     std::fs::create_dir_all(&profiles).unwrap();
     std::fs::write(profiles.join("e2e.toml"), PROFILE).unwrap();
     let env = vec![
-        ("REDWHISK_CONFIG_DIR", dir.path().join("config").display().to_string()),
-        ("REDWHISK_DATA_DIR", dir.path().join("data").display().to_string()),
+        (
+            "REDWHISK_CONFIG_DIR",
+            dir.path().join("config").display().to_string(),
+        ),
+        (
+            "REDWHISK_DATA_DIR",
+            dir.path().join("data").display().to_string(),
+        ),
     ];
     Setup { dir, env }
 }
@@ -155,7 +164,10 @@ fn quit_and_check_restored(t: &Tmux) {
     let s = t.wait_for("the console to exit", START_LIMIT, |s| {
         s.contains("exit=") && s.contains("icanon")
     });
-    assert!(s.contains("exit=0"), "the console did not exit cleanly:\n{s}");
+    assert!(
+        s.contains("exit=0"),
+        "the console did not exit cleanly:\n{s}"
+    );
     let modes = s
         .lines()
         .find(|l| l.contains("icanon"))
@@ -165,7 +177,11 @@ fn quit_and_check_restored(t: &Tmux) {
         modes.contains(&"icanon") && modes.contains(&"echo"),
         "raw mode was left on: {modes:?}"
     );
-    assert_eq!(t.display("#{alternate_on}"), "0", "still on the alternate screen");
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
 }
 
 /// SGR parameters that set a colour (30–48, 90–107; 39 and 49 only reset to the default).
@@ -206,14 +222,19 @@ fn console_opens_and_quits_cleanly_with_and_without_colour() {
         assert!(screen.contains("20 × 200 records"), "{screen}");
         let codes = colour_codes(&t.screen_with_escapes());
         if no_color {
-            assert!(codes.is_empty(), "NO_COLOR but colours were drawn: {codes:?}");
+            assert!(
+                codes.is_empty(),
+                "NO_COLOR but colours were drawn: {codes:?}"
+            );
         } else {
             assert!(!codes.is_empty(), "no colours were drawn at all");
         }
         t.keys("?");
         t.wait_for("the help overlay", START_LIMIT, |s| s.contains("Help · ?"));
         t.keys("Escape");
-        t.wait_for("the help to close", START_LIMIT, |s| !s.contains("Help · ?"));
+        t.wait_for("the help to close", START_LIMIT, |s| {
+            !s.contains("Help · ?")
+        });
         quit_and_check_restored(&t);
     }
 }
@@ -222,7 +243,9 @@ fn console_opens_and_quits_cleanly_with_and_without_colour() {
 fn a_small_run_completes_on_screen() {
     let s = setup();
     let t = Tmux::start("run", s.dir.path(), &s.env, &script(s.dir.path()));
-    t.wait_for("the console to open", START_LIMIT, |s| s.contains("no run yet"));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
     t.keys("r");
     let screen = t.wait_for("the run to finish", RUN_LIMIT, |s| {
         s.contains("20/20") && s.contains("done") || s.contains("run failed")
@@ -238,7 +261,9 @@ fn a_small_run_completes_on_screen() {
         .parse()
         .unwrap_or_else(|_| panic!("mean is not a number: {total}"));
     assert!(mean > 0.0, "{total}");
-    let results = std::fs::read_dir(s.dir.path().join("results")).unwrap().count();
+    let results = std::fs::read_dir(s.dir.path().join("results"))
+        .unwrap()
+        .count();
     assert_eq!(results, 1, "one results directory");
     quit_and_check_restored(&t);
 }

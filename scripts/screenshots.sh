@@ -98,9 +98,10 @@ sleep 0.3
 
 tmux -L "$SOCK" send-keys -t shots r
 # A third of the way in: the sparklines and the table have something to show.
-wait_for 300 " ($((N / 3))|$((N / 3 + 1))|$((N / 3 + 2)))/$N " "the run to get going"
+# (The gauge label sits on the bar, so it is fenced by non-digits rather than spaces.)
+wait_for 300 "[^0-9]($((N / 3))|$((N / 3 + 1))|$((N / 3 + 2)))/$N[^0-9]" "the run to get going"
 shot running
-wait_for 600 " $N/$N " "the run to finish"
+wait_for 600 "[^0-9]$N/$N[^0-9]" "the run to finish"
 wait_for 60 'phase +done' "the run to be done"
 shot finished
 tmux -L "$SOCK" send-keys -t shots q

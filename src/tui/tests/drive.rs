@@ -225,6 +225,31 @@ fn log_scrolls_and_clear_empties_it() {
 }
 
 #[test]
+fn long_log_lines_wrap_instead_of_being_cut() {
+    let mut app = idle_app(Theme::new(false));
+    let long = "Redis did not start: redis-server exited before it answered PING; \
+                see /tmp/redwhisk/local/redis.log for why (fix the profile, then press u)";
+    app.apply(EngineEvent::Log {
+        level: Level::Error,
+        message: long.into(),
+    });
+    // Too tall for the 5 rows of an 80×24 log pane: its start is what shows.
+    let small = text(&screen(&app, 80, 24));
+    assert!(small.contains("04:30:00 Redis did not start:"), "{small}");
+    let s = text(&screen(&app, 120, 40));
+    // The log is the right half of the bottom panes: strip the stamp and the indent, rejoin.
+    let joined = s
+        .lines()
+        .skip_while(|l| !l.contains("Log ("))
+        .filter_map(|l| l.split('│').nth(3))
+        .map(|cell| cell.get(9..).unwrap_or("").trim())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains(long), "{joined}\n{s}");
+}
+
+#[test]
 fn a_failed_invocation_is_counted_and_shown() {
     let app = running_app(Theme::new(false), 20, 12, 6, true);
     let stats = &app.run.as_ref().unwrap().stats;

@@ -136,7 +136,13 @@ where
                 }
             }
             key = input.next(), if input_open => match key {
-                None => input_open = false,
+                // No keyboard any more (the session went away): nobody could ever quit.
+                None => {
+                    input_open = false;
+                    if let Some(cmd) = app.perform(Action::ConfirmQuit) {
+                        commands.send_command(cmd);
+                    }
+                }
                 Some(Err(e)) => return Err(TuiError::Input(e)),
                 Some(Ok(Event::Key(k))) => {
                     if let Some(cmd) = app.on_key(&k) {

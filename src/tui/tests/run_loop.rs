@@ -136,6 +136,19 @@ async fn cancellation_shuts_the_engine_down() {
 }
 
 #[tokio::test]
+async fn a_closed_keyboard_quits() {
+    let mut h = start();
+    h.keys.close_channel();
+    assert_eq!(next_seen(&mut h).await, "Shutdown");
+    let (app, _t, r) = tokio::time::timeout(Duration::from_secs(30), h.ui)
+        .await
+        .expect("the loop did not end when the keyboard went away")
+        .unwrap();
+    r.unwrap();
+    assert!(app.quitting);
+}
+
+#[tokio::test]
 async fn keyboard_errors_end_the_loop_with_an_error() {
     let h = start();
     h.keys

@@ -13,5 +13,6 @@ pub mod redis_host;
 pub mod report;
 pub mod results;
 pub mod secret;
+pub mod share;
 pub mod stats;
 pub mod tui;

@@ -3,6 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The local platform runs a built-in action by re-executing this binary with
+    // REDWHISK_ACTION set (see platform::local); then this process is that action, not the CLI.
+    if let Ok(action) = std::env::var("REDWHISK_ACTION") {
+        return redwhisk_actions::run_action(&action);
+    }
     let cli = redwhisk::cli::Cli::parse();
     redwhisk::cli::run(cli)
 }

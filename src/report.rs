@@ -88,7 +88,7 @@ pub fn text_report(
     let outcome = summary["outcome"].as_str().unwrap_or("?");
     let _ = writeln!(
         out,
-        "outcome: {outcome}{} — {} completed, {} ok, {} failed, {} value mismatches, {} throttled; elapsed {:.1} s",
+        "outcome: {outcome}{} — {} completed, {} ok, {} failed, {} value mismatches, {} throttled, {} platform errors; elapsed {:.1} s",
         if summary["partial"].as_bool() == Some(true) {
             " (partial)"
         } else {
@@ -99,6 +99,7 @@ pub fn text_report(
         stats.failed,
         stats.mismatches,
         stats.throttled,
+        stats.platform_errors,
         summary["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0
     );
     let cs = &summary["redis"]["cold_start"];
@@ -131,17 +132,8 @@ pub fn text_report(
     );
     let _ = writeln!(
         out,
-        "{:<20}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}   {:<17}{}",
-        "phase",
-        "mean",
-        "std",
-        "min",
-        "p50",
-        "p95",
-        "p99",
-        "max",
-        "paper OW+Redis",
-        "paper Lambda+EC"
+        "{:<20}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}   {:<17}paper Lambda+EC",
+        "phase", "mean", "std", "min", "p50", "p95", "p99", "max", "paper OW+Redis",
     );
     for p in PhaseName::ALL {
         let _ = writeln!(

@@ -1,8 +1,15 @@
 //! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
 
+mod action_cmd;
+pub mod bench_action_cmd;
+mod bench_cmd;
+pub mod bench_engine_cmd;
 mod console_cmd;
+mod image_cmd;
 mod profiles_cmd;
+pub mod redis_cmd;
 pub mod run_cmd;
+pub mod share_cmd;
 
 use std::process::ExitCode;
 
@@ -27,6 +34,28 @@ pub enum OutputFormat {
 pub enum Command {
     /// Run case study 1: start Redis, deploy the bench action, invoke it N times, report, stop Redis.
     Run(run_cmd::RunArgs),
+    /// Run case study 2: state shared between functions across Redis restarts (graceful and crash).
+    Share(share_cmd::ShareArgs),
+    /// Start, stop or inspect a profile's Redis on its own.
+    Redis {
+        #[command(subcommand)]
+        action: redis_cmd::RedisAction,
+    },
+    /// Build images (`image build-local` for hosts without a registry).
+    Image {
+        #[command(subcommand)]
+        action: image_cmd::ImageAction,
+    },
+    /// Package the built-in actions for deploying them to OpenWhisk by hand.
+    Action {
+        #[command(subcommand)]
+        command: action_cmd::ActionCommand,
+    },
+    /// Benchmarks measured against baselines run in the same invocation.
+    Bench {
+        #[command(subcommand)]
+        action: bench_cmd::BenchAction,
+    },
     /// List the profiles found (./profiles, then the user's config directory).
     Profiles {
         #[arg(long, value_enum, default_value_t)]
@@ -78,5 +107,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => console_cmd::run(profile, results, fps).await,
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
         Some(Command::Run(args)) => run_cmd::run(args).await,
+        Some(Command::Share(args)) => share_cmd::run(args).await,
+        Some(Command::Redis { action }) => redis_cmd::run(action).await,
+        Some(Command::Image { action }) => image_cmd::run(action).await,
+        Some(Command::Action { command }) => action_cmd::run(command),
+        Some(Command::Bench { action }) => bench_cmd::run(action).await,
     }
 }

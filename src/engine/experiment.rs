@@ -176,7 +176,15 @@ async fn invoke_all(
         }
         tokio::select! {
             Some((index, result)) = in_flight.next() => {
-                let mut a = result.with_context(|| format!("invocation {index} failed at the platform"))?;
+                let mut a = match result {
+                    Ok(a) => a,
+                    Err(e) if e.is_per_invocation() => {
+                        stats.record_platform_error();
+                        sink.warn(format!("invocation {index}: {e}"));
+                        continue;
+                    }
+                    Err(e) => return Err(anyhow::Error::new(e).context(format!("invocation {index} failed at the platform"))),
+                };
                 a.index = index;
                 let parsed = stats.record(&a);
                 writer.append(&a, parsed.as_ref()).context("cannot write the results")?;

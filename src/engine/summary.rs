@@ -41,6 +41,7 @@ pub fn stats_json(stats: &RunStats) -> Value {
         "mismatches": stats.mismatches,
         "command_errors": stats.command_errors,
         "throttled": stats.throttled,
+        "platform_errors": stats.platform_errors,
         "phases_ms": phases,
         "per_command_us": commands,
         "platform": {"cold": platform_side(&stats.cold), "warm": platform_side(&stats.warm)},

@@ -4,12 +4,16 @@
 
 pub mod activation;
 mod error;
+pub mod local;
+pub mod openwhisk;
 
-pub use activation::{Activation, ActivationStatus, Annotation};
+pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use error::PlatformError;
+pub use local::LocalPlatform;
+pub use openwhisk::OpenWhiskPlatform;
 
 use crate::event::EventSink;
-use crate::profile::Profile;
+use crate::profile::{PlatformConfig, Profile};
 
 /// Which built-in action to deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -32,37 +36,61 @@ impl BuiltinAction {
 
 /// A platform chosen by the profile. Cheap to clone; invocations may run concurrently.
 #[derive(Debug, Clone)]
-pub struct Platform {
-    label: &'static str,
+pub enum Platform {
+    /// Native actions as local processes under OpenWhisk's native contract.
+    Local(LocalPlatform),
+    /// Apache OpenWhisk over its REST API (boxed: it holds a URL and settings).
+    OpenWhisk(Box<OpenWhiskPlatform>),
 }
 
 impl Platform {
+    /// The platform the profile names.
     pub fn new(profile: &Profile) -> Result<Self, PlatformError> {
-        Ok(Self {
-            label: profile.platform.label(),
-        })
+        match &profile.platform {
+            PlatformConfig::Local => Ok(Platform::Local(LocalPlatform::from_profile(profile)?)),
+            PlatformConfig::OpenWhisk(_) => Ok(Platform::OpenWhisk(Box::new(
+                OpenWhiskPlatform::new(profile)?,
+            ))),
+        }
     }
 
     pub fn label(&self) -> &'static str {
-        self.label
+        match self {
+            Platform::Local(_) => "local",
+            Platform::OpenWhisk(p) => p.label(),
+        }
     }
 
     /// Make `action` invocable under `name` (overwriting an earlier version).
     pub async fn deploy(
         &self,
-        _action: BuiltinAction,
-        _name: &str,
-        _events: &EventSink,
+        action: BuiltinAction,
+        name: &str,
+        events: &EventSink,
     ) -> Result<(), PlatformError> {
-        Err(PlatformError::NotImplemented(self.label))
+        match self {
+            Platform::Local(p) => p.deploy(action, name, events),
+            Platform::OpenWhisk(p) => p.deploy(action, name, events).await,
+        }
     }
 
     /// Invoke and wait for the activation record (a failed action is an `Ok` record).
     pub async fn invoke(
         &self,
-        _name: &str,
-        _params: serde_json::Value,
+        name: &str,
+        params: serde_json::Value,
     ) -> Result<Activation, PlatformError> {
-        Err(PlatformError::NotImplemented(self.label))
+        match self {
+            Platform::Local(p) => p.invoke(name, params).await,
+            Platform::OpenWhisk(p) => p.invoke(name, params).await,
+        }
+    }
+
+    /// A finished activation's record by id, when the platform still has it.
+    pub async fn activation(&self, id: &str) -> Result<Option<Activation>, PlatformError> {
+        match self {
+            Platform::Local(p) => Ok(p.activation(id)),
+            Platform::OpenWhisk(p) => p.activation(id).await,
+        }
     }
 }

@@ -1,7 +1,126 @@
-//! Errors at the Redis-host boundary. Each message says what to fix.
+//! Errors at the Redis-host boundary. Each message says what to fix; none carries a password.
 
+use std::path::PathBuf;
+
+/// Why the Redis host could not be started, stopped or inspected.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("the {0} backend is not implemented yet")]
-    NotImplemented(&'static str),
+    /// The Docker daemon did not answer.
+    #[error(
+        "cannot reach the Docker daemon at {socket} (DOCKER_HOST={docker_host}): {detail}. Start dockerd, fix DOCKER_HOST, or use `backend = \"process\"` in the profile"
+    )]
+    DaemonUnreachable {
+        docker_host: String,
+        socket: String,
+        detail: String,
+    },
+    /// A Docker API call failed.
+    #[error("docker: {action}: {source}")]
+    Docker {
+        action: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The image is not present and could not be pulled.
+    #[error(
+        "image `{image}` is not available locally and could not be pulled ({reason}). On a host without a registry run `redwhisk image build-local` and set `image = \"redwhisk/redis:local\"` in the profile"
+    )]
+    ImageMissing { image: String, reason: String },
+    /// The port is already taken by another program.
+    #[error(
+        "port {port} on {bind} is already in use (profile `{profile}`): set `redis.port` to a free port, or 0 to pick one at every start"
+    )]
+    PortInUse {
+        port: u16,
+        bind: String,
+        profile: String,
+    },
+    /// `redis-server` (or the profile's `server_bin`) was not found.
+    #[error(
+        "`{bin}` was not found on PATH: install it (`apt-get install redis-server`) or set `redis.server_bin` in the profile"
+    )]
+    RedisServerMissing { bin: String },
+    /// Redis did not answer PING in time.
+    #[error(
+        "Redis did not answer PING within {timeout_ms} ms (raise `redis.ready_timeout_ms` if it is loading a large data set); last attempt: {last_attempt}. Last log lines:\n{log_tail}"
+    )]
+    ReadyTimeout {
+        timeout_ms: u64,
+        last_attempt: String,
+        log_tail: String,
+    },
+    /// The server exited while we waited for it.
+    #[error("redis-server exited before it answered PING ({status}). Last log lines:\n{log_tail}")]
+    ExitedEarly { status: String, log_tail: String },
+    /// The password was refused.
+    #[error(
+        "Redis at {endpoint} refused the password ({reply}): fix `redis.password` or the password in `redis.url`"
+    )]
+    WrongPassword { endpoint: String, reply: String },
+    /// Redis answered with an error we did not expect.
+    #[error("Redis at {endpoint} answered `{command}` with an error: {reply}")]
+    Command {
+        endpoint: String,
+        command: String,
+        reply: String,
+    },
+    /// A network error talking to Redis.
+    #[error("cannot talk to Redis at {endpoint}: {source}")]
+    Connect {
+        endpoint: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another live console owns this profile's Redis.
+    #[error(
+        "profile `{profile}`'s Redis is in use by another console ({owner}); stop that console, or run `redwhisk redis down --profile {profile}`"
+    )]
+    InUse { profile: String, owner: String },
+    /// A container with the profile's name exists but was not made by redwhisk.
+    #[error(
+        "a container named `{name}` exists and was not created by redwhisk: remove it (`docker rm -f {name}`) or set `redis.container_name` in the profile"
+    )]
+    NameConflict { name: String },
+    /// The server did not exit after SHUTDOWN.
+    #[error("Redis ({what}) did not exit within {timeout_ms} ms of {command}")]
+    StopTimeout {
+        what: String,
+        command: String,
+        timeout_ms: u64,
+    },
+    /// A file in the data directory could not be used.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state file is unreadable.
+    #[error(
+        "{}: unreadable state file ({detail}); if no redwhisk Redis runs for this profile, delete it",
+        path.display()
+    )]
+    BadState { path: PathBuf, detail: String },
+    /// Building the local image failed.
+    #[error("image build-local: {0}")]
+    BuildLocal(String),
+    /// The external URL could not be used.
+    #[error("redis.url: {0}")]
+    BadUrl(String),
+}
+
+impl HostError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        HostError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn docker(action: impl Into<String>, source: bollard::errors::Error) -> Self {
+        HostError::Docker {
+            action: action.into(),
+            source,
+        }
+    }
 }

@@ -3,51 +3,250 @@
 //! Three backends behind one type, chosen per profile: `process` (a `redis-server` child),
 //! `docker` (a container through bollard) and `external` (a Redis we do not own).
 //! Start and stop are safe to repeat; every step is reported as [`EngineEvent`]s.
+//!
+//! Room left on purpose: a scale-to-zero gateway would call [`RedisHost::up`] on the first
+//! connection and [`RedisHost::down`] after an idle period; snapshots to S3-compatible storage
+//! would copy the data directory after a graceful `down` and back before `up`.
 
+mod container;
+mod docker;
 mod error;
+mod external;
+pub mod image;
+mod ops;
+pub mod password;
+mod ports;
+pub mod process;
+mod ready;
+mod resp;
+pub mod state;
+mod tarball;
+mod tls;
 mod types;
 
+pub use container::connect as docker_connect;
 pub use error::HostError;
+pub use state::Owner;
 pub use types::{ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};
 
-use crate::event::EventSink;
-use crate::profile::Profile;
+use std::time::Duration;
+
+use crate::event::{EngineEvent, EventSink};
+use crate::profile::{Backend, Persistence, Profile};
+use crate::secret::Secret;
+
+/// Poll `ep` every millisecond until it answers PING (for baselines measured next to ours).
+pub async fn wait_for_pong(ep: &Endpoint, timeout: Duration) -> Result<(), HostError> {
+    ready::wait_ready(ep, timeout, || async { None }, || async { String::new() }).await
+}
+
+/// Send the SHUTDOWN that fits `persistence` to any Redis (for baselines and tests).
+pub async fn shutdown(ep: &Endpoint, persistence: &Persistence) -> Result<(), HostError> {
+    ops::shutdown(ep, persistence).await
+}
 
 /// One profile's Redis host.
 #[derive(Debug)]
 pub struct RedisHost {
     profile: Profile,
+    owner: Owner,
+    /// Our own `redis-server` child, kept so we can reap it after it exits.
+    child: Option<tokio::process::Child>,
+}
+
+/// What the backends share for one call.
+pub(crate) struct Ctx<'a> {
+    pub profile: &'a Profile,
+    pub owner: Owner,
+    pub events: &'a EventSink,
+    /// The resolved password of a server we own (unused by `external`, which takes the
+    /// profile's password as is).
+    pub password: Secret,
+}
+
+/// The outcome of a backend's start.
+pub(crate) struct Up {
+    pub endpoint: Endpoint,
+    /// `None` when an already running server was adopted (nothing was cold-started).
+    pub cold: Option<ColdStart>,
+    pub child: Option<tokio::process::Child>,
+}
+
+impl Up {
+    pub(crate) fn adopted(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            cold: None,
+            child: None,
+        }
+    }
 }
 
 impl RedisHost {
+    /// A host owned by this console: if the console dies, the next start reaps its server.
     pub fn new(profile: &Profile) -> Result<Self, HostError> {
         Ok(Self {
             profile: profile.clone(),
+            owner: Owner::this_console(),
+            child: None,
+        })
+    }
+
+    /// Change who owns the servers this host starts ([`Owner::Detached`] for `redis up`).
+    pub fn with_owner(mut self, owner: Owner) -> Self {
+        self.owner = owner;
+        self
+    }
+
+    /// The profile this host serves.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// `create`: make the data dir and password if missing (start). Stop and status do not
+    /// create anything: with no data dir, nothing of ours can be running.
+    async fn ctx<'a>(&'a self, events: &'a EventSink, create: bool) -> Result<Ctx<'a>, HostError> {
+        let dir = &self.profile.redis.data_dir;
+        let password = match &self.profile.redis.backend {
+            Backend::External { .. } => Secret::new(""),
+            _ if !create && !tokio::fs::try_exists(dir).await.unwrap_or(false) => self
+                .profile
+                .redis
+                .password
+                .clone()
+                .unwrap_or_else(|| Secret::new("")),
+            _ => {
+                password::ensure_data_dir(dir).await?;
+                password::resolve(&self.profile).await?
+            }
+        };
+        Ok(Ctx {
+            profile: &self.profile,
+            owner: self.owner,
+            events,
+            password,
         })
     }
 
     /// Ensure image → create → start → wait for PONG. Returns where to connect.
-    pub async fn up(&mut self, _events: &EventSink) -> Result<Endpoint, HostError> {
-        Err(HostError::NotImplemented(
-            self.profile.redis.backend.label(),
-        ))
+    /// Emits `RedisState` changes and, after a cold start, the `ColdStart` breakdown.
+    pub async fn up(&mut self, events: &EventSink) -> Result<Endpoint, HostError> {
+        events.send(EngineEvent::RedisState(RedisState::Starting));
+        let result = self.up_inner(events).await;
+        match result {
+            Ok(up) => {
+                if let Some(cold) = up.cold {
+                    events.send(EngineEvent::ColdStart(cold));
+                }
+                if up.child.is_some() {
+                    self.child = up.child;
+                }
+                events.send(EngineEvent::RedisState(RedisState::Running));
+                Ok(up.endpoint)
+            }
+            Err(e) => {
+                events.send(EngineEvent::RedisState(RedisState::Failed));
+                Err(e)
+            }
+        }
+    }
+
+    async fn up_inner(&self, events: &EventSink) -> Result<Up, HostError> {
+        let ctx = self.ctx(events, true).await?;
+        match &self.profile.redis.backend {
+            Backend::Process { server_bin } => process::up(&ctx, server_bin).await,
+            Backend::Docker { .. } => docker::up(&ctx).await,
+            Backend::External { url } => external::up(&ctx, url).await,
+        }
     }
 
     /// SHUTDOWN SAVE (or NOSAVE) and wait for exit; or a crash stop (SIGKILL, no save).
+    /// Safe to repeat: with nothing running it reports `was_running: false`.
     pub async fn down(
         &mut self,
-        _mode: StopMode,
-        _events: &EventSink,
+        mode: StopMode,
+        events: &EventSink,
     ) -> Result<StopReport, HostError> {
-        Err(HostError::NotImplemented(
-            self.profile.redis.backend.label(),
-        ))
+        events.send(EngineEvent::RedisState(RedisState::Stopping));
+        let child = self.child.take();
+        let ctx = self.ctx(events, false).await?;
+        let result = match &self.profile.redis.backend {
+            Backend::Process { .. } => process::down(&ctx, mode, child).await,
+            Backend::Docker { .. } => docker::down(&ctx, mode).await,
+            Backend::External { .. } => {
+                events.info("the external Redis is not owned by redwhisk: left running");
+                Ok(StopReport::nothing(mode))
+            }
+        };
+        let state = match (&result, &self.profile.redis.backend) {
+            (Ok(_), Backend::External { .. }) => RedisState::Running,
+            (Ok(_), _) => RedisState::Stopped,
+            (Err(_), _) => RedisState::Failed,
+        };
+        events.send(EngineEvent::RedisState(state));
+        result
     }
 
     /// State, endpoint, uptime, keys, memory, persistence, last save.
     pub async fn status(&self) -> Result<RedisStatus, HostError> {
-        Err(HostError::NotImplemented(
-            self.profile.redis.backend.label(),
-        ))
+        let events = EventSink::discard();
+        let ctx = self.ctx(&events, false).await?;
+        let p = &self.profile;
+        let mut s = RedisStatus {
+            profile: p.name.clone(),
+            backend: p.redis.backend.label().into(),
+            state: RedisState::Stopped,
+            endpoint: None,
+            image: None,
+            container: None,
+            pid: None,
+            uptime_s: None,
+            keys: None,
+            used_memory: None,
+            persistence: p.redis.persistence.label(),
+            last_save: None,
+            data_dir: None,
+        };
+        let ep = match &p.redis.backend {
+            Backend::External { url } => {
+                s.persistence = "external".into();
+                Some(external::endpoint(&ctx, url)?)
+            }
+            Backend::Process { .. } => {
+                s.data_dir = Some(p.redis.data_dir.display().to_string());
+                match state::read(&p.redis.data_dir).await? {
+                    Some(st) => {
+                        let alive = match st.pid {
+                            Some(pid) => state::pid_is_redis(pid).await,
+                            None => false,
+                        };
+                        s.pid = st.pid.filter(|_| alive);
+                        alive.then(|| process::endpoint_of(&st, &ctx))
+                    }
+                    _ => None,
+                }
+            }
+            Backend::Docker { .. } => {
+                s.data_dir = Some(p.redis.data_dir.display().to_string());
+                docker::status_endpoint(&ctx, &mut s).await?
+            }
+        };
+        if let Some(ep) = ep {
+            s.endpoint = Some(ep.display_url());
+            match ops::info(&ep).await {
+                Ok(info) => {
+                    s.state = RedisState::Running;
+                    s.uptime_s = info.uptime_s;
+                    s.keys = Some(info.keys);
+                    s.used_memory = info.used_memory;
+                    s.last_save = info.last_save;
+                }
+                Err(HostError::WrongPassword { endpoint, reply }) => {
+                    return Err(HostError::WrongPassword { endpoint, reply });
+                }
+                Err(_) => s.state = RedisState::Failed,
+            }
+        }
+        Ok(s)
     }
 }

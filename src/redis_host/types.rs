@@ -113,6 +113,19 @@ pub struct StopReport {
     pub total_ms: f64,
 }
 
+impl StopReport {
+    /// Nothing was running: stop is safe to repeat.
+    pub fn nothing(mode: StopMode) -> Self {
+        Self {
+            mode,
+            was_running: false,
+            shutdown_ms: 0.0,
+            remove_ms: 0.0,
+            total_ms: 0.0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RedisStatus {
     pub profile: String,

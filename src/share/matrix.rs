@@ -16,7 +16,8 @@ pub enum PersistenceChoice {
 }
 
 impl PersistenceChoice {
-    pub const ALL: [PersistenceChoice; 4] = [Self::None, Self::Rdb, Self::AofEverysec, Self::AofAlways];
+    pub const ALL: [PersistenceChoice; 4] =
+        [Self::None, Self::Rdb, Self::AofEverysec, Self::AofAlways];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -34,9 +35,18 @@ impl PersistenceChoice {
             Self::None => Persistence::None,
             Self::Rdb => Persistence::Rdb {
                 save: vec![
-                    SavePoint { seconds: 3600, changes: 1 },
-                    SavePoint { seconds: 300, changes: 100 },
-                    SavePoint { seconds: 60, changes: 10000 },
+                    SavePoint {
+                        seconds: 3600,
+                        changes: 1,
+                    },
+                    SavePoint {
+                        seconds: 300,
+                        changes: 100,
+                    },
+                    SavePoint {
+                        seconds: 60,
+                        changes: 10000,
+                    },
                 ],
             },
             Self::AofEverysec => Persistence::Aof {
@@ -93,8 +103,14 @@ impl Cell {
         match (self.persistence, self.stop) {
             (P::None, S::Graceful) => (false, "no persistence: SHUTDOWN NOSAVE keeps nothing"),
             (P::None, S::Crash) => (false, "no persistence: nothing on disk"),
-            (P::Rdb, S::Graceful) => (true, "SHUTDOWN SAVE writes an RDB snapshot, loaded on start"),
-            (P::Rdb, S::Crash) => (false, "SIGKILL before any save point fired: the snapshot predates the writes"),
+            (P::Rdb, S::Graceful) => (
+                true,
+                "SHUTDOWN SAVE writes an RDB snapshot, loaded on start",
+            ),
+            (P::Rdb, S::Crash) => (
+                false,
+                "SIGKILL before any save point fired: the snapshot predates the writes",
+            ),
             (P::AofEverysec, S::Graceful) => (true, "the AOF is flushed and fsynced on shutdown"),
             (P::AofEverysec, S::Crash) => (
                 true,
@@ -108,8 +124,12 @@ impl Cell {
 
 /// The cells to run: the given persistence and stop, or the whole matrix.
 pub fn cells(persistence: Option<PersistenceChoice>, stop: Option<StopChoice>) -> Vec<Cell> {
-    let ps: Vec<_> = persistence.map(|p| vec![p]).unwrap_or_else(|| PersistenceChoice::ALL.to_vec());
-    let ss: Vec<_> = stop.map(|s| vec![s]).unwrap_or_else(|| StopChoice::ALL.to_vec());
+    let ps: Vec<_> = persistence
+        .map(|p| vec![p])
+        .unwrap_or_else(|| PersistenceChoice::ALL.to_vec());
+    let ss: Vec<_> = stop
+        .map(|s| vec![s])
+        .unwrap_or_else(|| StopChoice::ALL.to_vec());
     ps.iter()
         .flat_map(|&persistence| ss.iter().map(move |&stop| Cell { persistence, stop }))
         .collect()

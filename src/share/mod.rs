@@ -69,8 +69,14 @@ pub async fn run_share(
     });
     let platform = Platform::new(profile)?;
     sink.send(EngineEvent::Phase(Phase::Deploying));
-    platform.deploy(BuiltinAction::Writer, WRITER, sink).await.context("cannot deploy the writer action")?;
-    platform.deploy(BuiltinAction::Reader, READER, sink).await.context("cannot deploy the reader action")?;
+    platform
+        .deploy(BuiltinAction::Writer, WRITER, sink)
+        .await
+        .context("cannot deploy the writer action")?;
+    platform
+        .deploy(BuiltinAction::Reader, READER, sink)
+        .await
+        .context("cannot deploy the reader action")?;
 
     let mut summaries = Vec::new();
     let mut records = Vec::new();
@@ -80,7 +86,8 @@ pub async fn run_share(
             cancelled = true;
             break;
         }
-        let (stats, cell_records, was_cancelled) = run_cell(profile, &platform, cell, opts, sink, &cancel).await?;
+        let (stats, cell_records, was_cancelled) =
+            run_cell(profile, &platform, cell, opts, sink, &cancel).await?;
         let summary = stats.summary(cell);
         sink.info(format!(
             "{}: {}/{} correct, {} keys lost — {}",
@@ -111,7 +118,11 @@ pub async fn run_share(
         "cycles": records,
     });
     let results_dir = write_results(&opts.results_root, &profile.name, &document, &records)?;
-    let outcome = if cancelled { Phase::Cancelled } else { Phase::Done };
+    let outcome = if cancelled {
+        Phase::Cancelled
+    } else {
+        Phase::Done
+    };
     sink.send(EngineEvent::Phase(outcome));
     sink.send(EngineEvent::RunFinished {
         outcome,
@@ -145,7 +156,10 @@ async fn run_cell(
     }
     let mut host = RedisHost::new(&profile)?;
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
-    let mut endpoint = host.up(sink).await.with_context(|| format!("{}: Redis did not start", cell.label()))?;
+    let mut endpoint = host
+        .up(sink)
+        .await
+        .with_context(|| format!("{}: Redis did not start", cell.label()))?;
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let mut stats = CellStats::default();
     let mut records = Vec::new();
@@ -155,7 +169,17 @@ async fn run_cell(
             cancelled = true;
             break;
         }
-        let rec = run_cycle(&mut host, &mut endpoint, platform, &profile, cell, cycle, opts, sink).await;
+        let rec = run_cycle(
+            &mut host,
+            &mut endpoint,
+            platform,
+            &profile,
+            cell,
+            cycle,
+            opts,
+            sink,
+        )
+        .await;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
@@ -201,7 +225,9 @@ async fn run_cycle(
     sink: &EventSink,
 ) -> anyhow::Result<CycleRecord> {
     let t0 = Instant::now();
-    flush(endpoint).await.context("cannot FLUSHALL before the cycle")?;
+    flush(endpoint)
+        .await
+        .context("cannot FLUSHALL before the cycle")?;
     let prefix = format!("share:{}:{cycle}", cell.persistence.label());
     let host_for_actions = crate::engine::action_redis_host(profile, endpoint);
     let wp = WriterParams {
@@ -217,8 +243,8 @@ async fn run_cycle(
     if !wa.success() {
         anyhow::bail!("the writer failed: {}", wa.response.result);
     }
-    let written: WriterResult =
-        serde_json::from_value(wa.response.result.clone()).context("the writer's result has an unexpected shape")?;
+    let written: WriterResult = serde_json::from_value(wa.response.result.clone())
+        .context("the writer's result has an unexpected shape")?;
 
     let t_stop = Instant::now();
     host.down(cell.stop.mode(), sink).await?;
@@ -244,8 +270,8 @@ async fn run_cycle(
     if !ra.success() {
         anyhow::bail!("the reader failed: {}", ra.response.result);
     }
-    let read: ReaderResult =
-        serde_json::from_value(ra.response.result.clone()).context("the reader's result has an unexpected shape")?;
+    let read: ReaderResult = serde_json::from_value(ra.response.result.clone())
+        .context("the reader's result has an unexpected shape")?;
     let (missing, mismatches, correct) = judge(&written, &read);
     if opts.runs <= 50 {
         sink.info(format!(
@@ -301,12 +327,17 @@ fn write_results(
     document: &serde_json::Value,
     records: &[CycleRecord],
 ) -> anyhow::Result<PathBuf> {
-    let dir = root.join(format!("{}-share", crate::results::run_dir_name(Utc::now(), profile)));
+    let dir = root.join(format!(
+        "{}-share",
+        crate::results::run_dir_name(Utc::now(), profile)
+    ));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = dir.join(".share.json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(document)?)?;
     std::fs::rename(&tmp, dir.join("share.json"))?;
-    let mut csv = String::from("cell,cycle,written,found,missing,mismatches,correct,stop_ms,start_ms,restore_ms,cycle_ms,error\n");
+    let mut csv = String::from(
+        "cell,cycle,written,found,missing,mismatches,correct,stop_ms,start_ms,restore_ms,cycle_ms,error\n",
+    );
     for r in records {
         csv.push_str(&format!(
             "{},{},{},{},{},{},{},{:.3},{:.3},{},{:.3},{}\n",
@@ -321,7 +352,10 @@ fn write_results(
             r.start_ms,
             r.restore_ms.map(|v| format!("{v:.3}")).unwrap_or_default(),
             r.cycle_ms,
-            r.error.as_deref().map(|e| format!("\"{}\"", e.replace('"', "\"\""))).unwrap_or_default()
+            r.error
+                .as_deref()
+                .map(|e| format!("\"{}\"", e.replace('"', "\"\"")))
+                .unwrap_or_default()
         ));
     }
     let tmp = dir.join(".cycles.csv.tmp");

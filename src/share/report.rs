@@ -9,7 +9,15 @@ pub fn share_text_report(cells: &[CellSummary], results_dir: &str) -> String {
     let _ = writeln!(
         out,
         "{:<13}{:<10}{:>7}{:>9}{:>11}{:>10}{:>10}{:>12}{:>10}  verdict",
-        "persistence", "stop", "cycles", "correct", "keys lost", "stop p50", "start p50", "restore p50", "cycle p50"
+        "persistence",
+        "stop",
+        "cycles",
+        "correct",
+        "keys lost",
+        "stop p50",
+        "start p50",
+        "restore p50",
+        "cycle p50"
     );
     for c in cells {
         let restore = if c.restore_ms.n == 0 {
@@ -32,7 +40,10 @@ pub fn share_text_report(cells: &[CellSummary], results_dir: &str) -> String {
             c.verdict
         );
     }
-    let _ = writeln!(out, "\ntimes in ms (p50; run.json has n, mean, std, p95, p99, max)");
+    let _ = writeln!(
+        out,
+        "\ntimes in ms (p50; share.json has n, mean, std, p95, p99, max)"
+    );
     let _ = writeln!(out, "why each cell is expected to keep or lose the writes:");
     for c in cells {
         let _ = writeln!(
@@ -40,7 +51,11 @@ pub fn share_text_report(cells: &[CellSummary], results_dir: &str) -> String {
             "  {} × {}: {} — {}",
             c.persistence,
             c.stop,
-            if c.expected_to_survive { "keeps" } else { "loses" },
+            if c.expected_to_survive {
+                "keeps"
+            } else {
+                "loses"
+            },
             c.expectation
         );
     }

@@ -101,9 +101,16 @@ impl CellStats {
         } else if !survive && self.correct == 0 {
             "as expected: the writes were lost".to_string()
         } else if survive {
-            format!("UNEXPECTED: {} of {} cycles lost data", ok_cycles - self.correct, ok_cycles)
+            format!(
+                "UNEXPECTED: {} of {} cycles lost data",
+                ok_cycles - self.correct,
+                ok_cycles
+            )
         } else {
-            format!("UNEXPECTED: {} of {} cycles kept the data", self.correct, ok_cycles)
+            format!(
+                "UNEXPECTED: {} of {} cycles kept the data",
+                self.correct, ok_cycles
+            )
         };
         CellSummary {
             persistence: cell.persistence.label().into(),
@@ -212,13 +219,19 @@ mod tests {
         };
         let mut s = CellStats::default();
         s.record(&record("x", 10, 0, false));
-        assert_eq!(s.summary(rdb_crash).verdict, "as expected: the writes were lost");
+        assert_eq!(
+            s.summary(rdb_crash).verdict,
+            "as expected: the writes were lost"
+        );
         assert_eq!(s.summary(rdb_crash).restore_ms.n, 0);
     }
 
     #[test]
     fn matrix_has_eight_cells() {
         assert_eq!(super::super::matrix::cells(None, None).len(), 8);
-        assert_eq!(super::super::matrix::cells(Some(PersistenceChoice::Rdb), None).len(), 2);
+        assert_eq!(
+            super::super::matrix::cells(Some(PersistenceChoice::Rdb), None).len(),
+            2
+        );
     }
 }

@@ -80,6 +80,8 @@ pub struct RunStats {
     pub mismatches: u64,
     pub command_errors: u64,
     pub throttled: u64,
+    /// Invocations the platform could not complete (no activation record).
+    pub platform_errors: u64,
     recent: [Series; 5],
 }
 
@@ -99,6 +101,7 @@ impl Default for RunStats {
             mismatches: 0,
             command_errors: 0,
             throttled: 0,
+            platform_errors: 0,
             recent: std::array::from_fn(|_| Series::new(RECENT)),
         }
     }
@@ -151,6 +154,12 @@ impl RunStats {
         self.overhead
             .record_ms((a.client_latency_ms - r.total_ms).max(0.0));
         Some(r)
+    }
+
+    /// Count an invocation the platform could not complete.
+    pub fn record_platform_error(&mut self) {
+        self.platform_errors += 1;
+        self.failed += 1;
     }
 
     /// n, mean, std, min, p50, p95, p99, max of a phase across invocations (ms).

@@ -89,9 +89,10 @@ impl Metric {
             mean: self.mean,
             std,
             min: self.min,
-            p50: quantile_ms(&self.hist, 0.50),
-            p95: quantile_ms(&self.hist, 0.95),
-            p99: quantile_ms(&self.hist, 0.99),
+            // HDR reports a bucket's highest equivalent value: keep it within the exact extremes.
+            p50: quantile_ms(&self.hist, 0.50).clamp(self.min, self.max),
+            p95: quantile_ms(&self.hist, 0.95).clamp(self.min, self.max),
+            p99: quantile_ms(&self.hist, 0.99).clamp(self.min, self.max),
             max: self.max,
         }
     }

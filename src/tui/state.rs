@@ -148,7 +148,7 @@ impl RunView {
             .iter()
             .map(|&phase| StatsRow {
                 phase,
-                ours: clamp_to_max(self.stats.phase(phase)),
+                ours: self.stats.phase(phase),
                 paper: paper::openwhisk_redis(phase),
             })
             .collect();
@@ -178,15 +178,6 @@ impl RunView {
         let rate = self.rate(now)?;
         Some(Duration::from_secs_f64(left as f64 / rate))
     }
-}
-
-/// HDR percentiles are bucket upper bounds (3 significant digits), so p99 can read a hair
-/// above the exact max; a table where p99 > max would look wrong.
-fn clamp_to_max(mut s: Summary) -> Summary {
-    s.p50 = s.p50.min(s.max);
-    s.p95 = s.p95.min(s.max);
-    s.p99 = s.p99.min(s.max);
-    s
 }
 
 /// One engine message with the time the console received it.

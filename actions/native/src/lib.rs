@@ -2,8 +2,20 @@
 //! as JSON in argv[1] and on stdin, the result as the last stdout line, logs on other lines.
 //!
 //! The parameter and result types are shared with the redwhisk engine, which parses results
-//! into them.
+//! into them. What each timer measures is documented in actions/README.md.
 
+pub mod bench;
+mod conn;
+pub mod contract;
+pub mod error;
+mod phase;
 pub mod protocol;
+pub mod share;
+pub mod values;
 
-pub use protocol::{BenchParams, BenchResult, LatencyBuckets, Mode, PhaseLatency};
+pub use contract::{ACTIONS, execute, run_action};
+pub use error::ActionError;
+pub use protocol::{
+    BenchParams, BenchResult, LatencyBuckets, Mode, PhaseLatency, ReaderParams, ReaderResult,
+    RoundTrips, WriterParams, WriterResult,
+};

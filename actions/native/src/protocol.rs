@@ -27,7 +27,10 @@ pub struct BenchParams {
     #[serde(default)]
     pub mode: Mode,
     #[serde(default = "default_prefix")]
+    /// Keys are `<key_prefix>:<invocation id>:<i>`, the id being `__OW_ACTIVATION_ID` (or a
+    /// random value outside a platform), so concurrent invocations never collide.
     pub key_prefix: String,
+    /// Seeds the values (random alphanumeric); a fresh seed per invocation when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
 }
@@ -88,4 +91,98 @@ pub struct RoundTrips {
     pub write: u64,
     pub read: u64,
     pub delete: u64,
+}
+
+fn default_keys() -> u32 {
+    1000
+}
+fn default_share_prefix() -> String {
+    "rw-share".into()
+}
+
+/// Parameters of the writer action (case study 2: data shared across a Redis restart).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriterParams {
+    pub host: String,
+    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// How many keys: `<key_prefix>:0` .. `<key_prefix>:<keys-1>`.
+    #[serde(default = "default_keys")]
+    pub keys: u32,
+    #[serde(default = "default_value_size")]
+    pub value_size: u32,
+    #[serde(default = "default_share_prefix")]
+    pub key_prefix: String,
+    /// Values are a function of (seed, key index); a random seed is chosen and returned if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// The writer's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriterResult {
+    pub action: String,
+    pub keys_written: u64,
+    pub value_size: u32,
+    pub key_prefix: String,
+    /// The seed the values were generated from (give it to the reader).
+    pub seed: u64,
+    /// 64-bit FNV-1a (16 hex digits) over the sorted (key, value) pairs written.
+    pub digest: String,
+    pub connect_ms: f64,
+    /// All SETs, pipelined in batches of [`SHARE_BATCH`].
+    pub write_ms: f64,
+    pub round_trips: u64,
+    /// SETs that returned an error reply.
+    pub errors: u64,
+}
+
+/// Keys per pipeline in the writer and reader.
+pub const SHARE_BATCH: usize = 1000;
+
+/// Parameters of the reader action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderParams {
+    pub host: String,
+    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default = "default_keys")]
+    pub keys: u32,
+    #[serde(default = "default_value_size")]
+    pub value_size: u32,
+    #[serde(default = "default_share_prefix")]
+    pub key_prefix: String,
+    /// With the seed the reader regenerates every expected value and counts mismatches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The writer's digest. At least one of `seed` and `expected_digest` is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_digest: Option<String>,
+}
+
+/// The reader's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderResult {
+    pub action: String,
+    pub keys: u64,
+    pub found: u64,
+    pub missing: u64,
+    /// Found keys whose value differs from the regenerated one (`None` without a seed).
+    pub mismatches: Option<u64>,
+    /// Digest of the (key, value) pairs found, same function as the writer's.
+    pub digest: String,
+    /// `expected_digest`, or the digest regenerated from the seed when none was given.
+    pub expected_digest: String,
+    /// `digest == expected_digest` (so every key was found with its value).
+    pub matches: bool,
+    pub connect_ms: f64,
+    /// All GETs, pipelined in batches of [`SHARE_BATCH`].
+    pub read_ms: f64,
+    pub round_trips: u64,
+    /// GETs that returned an error reply.
+    pub errors: u64,
 }

@@ -1,0 +1,5 @@
+//! The writer action as a standalone native (blackbox) executable.
+
+fn main() -> std::process::ExitCode {
+    redwhisk_actions::run_action("writer")
+}

@@ -1,0 +1,252 @@
+// redwhisk bench action, Node.js flavour: the twin of the native `bench` action
+// (actions/native/src/bench.rs), following the paper's OpenWhisk function. It uses the `redis`
+// 4.x client that the OpenWhisk Node.js images preinstall (createClient({url}), await
+// connect()) and perf_hooks timers. Deployed as plain source: the runtime calls the top-level
+// `main`. Deploy by hand: wsk action update redwhisk-bench bench.js --kind nodejs:20
+//
+// Params (as BenchParams): host, port, password?, records=1000, value_size=32,
+//   mode="sequential"|"pipelined", key_prefix="rw", seed? (integers up to 2^53-1 in JS).
+// Keys: <key_prefix>:<activation id or random>:<i>. Values: value_size alphanumeric bytes,
+//   a pure function of (seed, i) -- the same generator as the native actions -- generated
+//   before any timer starts.
+// Timers (ms, performance.now()):
+//   connect_ms  TCP connect + AUTH (with a password) + PING: round_trips.connect = 1 + auth + 1
+//   write_ms / read_ms / delete_ms  `records` SET / GET (each reply compared) / DEL
+//   total_ms    from before connect to after the last DEL reply
+// Sequential: each command awaits its reply (one round trip each, one latency sample each).
+// Pipelined: a phase's commands are issued in one tick, which node-redis writes as one
+//   pipeline (one round trip, one latency sample for the phase).
+// latency_us: [value_us rounded to 3 significant digits, count] per phase.
+// Errors are results: {"error": "..."} (an application error), never containing the password.
+
+// ---- shared helpers: identical in bench.js, writer.js and reader.js (a test checks) ----
+const { createClient, commandOptions } = require('redis'); // eslint-disable-line no-unused-vars
+const { performance } = require('perf_hooks');
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const M64 = (1n << 64n) - 1n;
+
+function splitmix64(x) {
+  x = (x + 0x9e3779b97f4a7c15n) & M64;
+  x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+  x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & M64;
+  return x ^ (x >> 31n);
+}
+
+// Value `index` under `seed`: xorshift64* seeded by splitmix64, 8 characters per 64 bits.
+function valueOf(seed, index, size) {
+  let s = splitmix64(BigInt(seed) ^ splitmix64(BigInt(index)));
+  if (s === 0n) s = 0x2545f4914f6cdd1dn;
+  const out = Buffer.alloc(size);
+  let pos = 0;
+  while (pos < size) {
+    s ^= s >> 12n;
+    s = (s ^ (s << 25n)) & M64;
+    s ^= s >> 27n;
+    let bits = (s * 0x2545f4914f6cdd1dn) & M64;
+    for (let k = Math.min(8, size - pos); k > 0; k--) {
+      out[pos++] = ALPHANUMERIC.charCodeAt(Number(bits & 0xffn) % ALPHANUMERIC.length);
+      bits >>= 8n;
+    }
+  }
+  return out.toString('latin1');
+}
+
+function freshSeed() {
+  return Math.floor(Math.random() * Number.MAX_SAFE_INTEGER);
+}
+
+function checkParams(p, known) {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+    throw new Error('bad parameters: expected a JSON object');
+  }
+  for (const k of Object.keys(p)) {
+    if (!known.includes(k)) {
+      throw new Error(`bad parameters: unknown field \`${k}\`, expected one of ${known.map((n) => `\`${n}\``).join(', ')}`);
+    }
+  }
+  const int = (name, dflt, min, max) => {
+    const v = p[name] === undefined || p[name] === null ? dflt : p[name];
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new Error(`bad parameters: \`${name}\` must be an integer from ${min} to ${max}`);
+    }
+    return v;
+  };
+  if (typeof p.host !== 'string' || p.host.trim() === '') {
+    throw new Error('bad parameters: `host` is empty; give the Redis IP address, e.g. "127.0.0.1"');
+  }
+  const keyPrefix = p.key_prefix === undefined ? undefined : String(p.key_prefix);
+  if (keyPrefix === '') throw new Error('bad parameters: `key_prefix` is empty; use e.g. "rw"');
+  return {
+    host: p.host,
+    port: int('port', undefined, 1, 65535),
+    password: typeof p.password === 'string' && p.password !== '' ? p.password : undefined,
+    valueSize: int('value_size', 32, 1, 1 << 30),
+    keyPrefix,
+    seed: p.seed === undefined || p.seed === null ? undefined : int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
+    int,
+  };
+}
+
+// Connect, AUTH (node-redis sends it from the URL) and PING; errors never hold the password.
+async function connect(p) {
+  const auth = p.password ? `:${encodeURIComponent(p.password)}@` : '';
+  const client = createClient({ url: `redis://${auth}${p.host}:${p.port}`, socket: { noDelay: true } });
+  client.on('error', () => {}); // surfaced through the failing command instead
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (e) {
+    await client.disconnect().catch(() => {});
+    let msg = String((e && e.message) || e);
+    if (p.password) msg = msg.split(p.password).join('<redacted>');
+    if (/WRONGPASS|invalid password/i.test(msg)) {
+      throw new Error(`Redis at ${p.host}:${p.port} rejected the password: check the \`password\` parameter (${msg})`);
+    }
+    throw new Error(`cannot connect to Redis at ${p.host}:${p.port}: ${msg}. Check that Redis is running there and that \`host\` and \`port\` are right`);
+  }
+  return { client, roundTrips: 1 + (p.password ? 1 : 0) + 1 };
+}
+
+// 64-bit FNV-1a over (key, value) pairs sorted by key, each field preceded by its length as a
+// u64 little endian: the same digest as the native actions (actions/native/src/values.rs).
+function digest(pairs) {
+  pairs.sort((a, b) => Buffer.compare(a[0], b[0]));
+  let h = 0xcbf29ce484222325n;
+  const write = (buf) => {
+    for (const b of buf) h = ((h ^ BigInt(b)) * 0x100000001b3n) & M64;
+  };
+  const len = Buffer.alloc(8);
+  for (const [k, v] of pairs) {
+    len.writeBigUInt64LE(BigInt(k.length));
+    write(len);
+    write(k);
+    len.writeBigUInt64LE(BigInt(v.length));
+    write(len);
+    write(v);
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+// Commands in pipelines of at most SHARE_BATCH (1000), one round trip each.
+const SHARE_BATCH = 1000;
+async function batches(n, op) {
+  const replies = new Array(n);
+  let errors = 0;
+  let roundTrips = 0;
+  const t0 = performance.now();
+  for (let first = 0; first < n; first += SHARE_BATCH) {
+    const last = Math.min(first + SHARE_BATCH, n);
+    const settled = await Promise.allSettled(Array.from({ length: last - first }, (_, j) => op(first + j)));
+    roundTrips++;
+    settled.forEach((r, j) => {
+      if (r.status === 'fulfilled') replies[first + j] = r.value;
+      else { errors++; replies[first + j] = null; }
+    });
+  }
+  return { ms: performance.now() - t0, roundTrips, errors, replies };
+}
+// ---- end of shared helpers ----
+
+// [value_us rounded to 3 significant digits, count], sorted by value.
+function buckets(samplesMs) {
+  const counts = new Map();
+  for (const ms of samplesMs) {
+    let us = Math.max(0, Math.round(ms * 1000));
+    if (us >= 1000) {
+      const f = Math.pow(10, Math.floor(Math.log10(us)) - 2);
+      us = Math.round(us / f) * f;
+    }
+    counts.set(us, (counts.get(us) || 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+// One phase of `n` commands; returns {ms, roundTrips, errors, replies, latency}.
+async function phase(mode, n, op) {
+  const samples = [];
+  const replies = new Array(n);
+  let errors = 0;
+  const t0 = performance.now();
+  if (mode === 'sequential') {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      try {
+        replies[i] = await op(i);
+      } catch (e) {
+        errors++;
+        replies[i] = null;
+      }
+      samples.push(performance.now() - t);
+    }
+  } else {
+    const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => op(i)));
+    samples.push(performance.now() - t0);
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') replies[i] = r.value;
+      else { errors++; replies[i] = null; }
+    });
+  }
+  const ms = performance.now() - t0;
+  return { ms, roundTrips: mode === 'sequential' ? n : 1, errors, replies, latency: buckets(samples) };
+}
+
+async function main(params) {
+  let p;
+  try {
+    p = checkParams(params || {}, ['host', 'port', 'password', 'records', 'value_size', 'mode', 'key_prefix', 'seed']);
+    p.records = p.int('records', 1000, 1, 10000000);
+    p.mode = params.mode === undefined ? 'sequential' : params.mode;
+    if (p.mode !== 'sequential' && p.mode !== 'pipelined') {
+      throw new Error('bad parameters: `mode` must be "sequential" or "pipelined"');
+    }
+    if (p.records * p.valueSize > 2 ** 30) {
+      throw new Error(`bad parameters: records × value_size = ${p.records * p.valueSize} bytes is over the ${2 ** 30}-byte limit; lower one of them`);
+    }
+  } catch (e) {
+    return { error: e.message };
+  }
+  const n = p.records;
+  const seed = p.seed === undefined ? freshSeed() : p.seed;
+  const invocation = process.env.__OW_ACTIVATION_ID || freshSeed().toString(16);
+  const keySpace = `${p.keyPrefix === undefined ? 'rw' : p.keyPrefix}:${invocation}`;
+  const keys = Array.from({ length: n }, (_, i) => `${keySpace}:${i}`);
+  const values = keys.map((_, i) => valueOf(seed, i, p.valueSize));
+  console.error(`bench: ${n} records of ${p.valueSize} bytes, ${p.mode} mode, keys ${keySpace}:0..${n - 1}`);
+
+  const total = performance.now();
+  let conn;
+  try {
+    conn = await connect(p);
+  } catch (e) {
+    return { error: e.message };
+  }
+  const connectMs = performance.now() - total;
+  const { client } = conn;
+  try {
+    const write = await phase(p.mode, n, (i) => client.set(keys[i], values[i]));
+    const read = await phase(p.mode, n, (i) => client.get(keys[i]));
+    const del = await phase(p.mode, n, (i) => client.del(keys[i]));
+    const totalMs = performance.now() - total;
+    const mismatches = read.replies.filter((v, i) => v !== values[i]).length;
+    return {
+      action: 'bench',
+      mode: p.mode,
+      records: n,
+      value_size: p.valueSize,
+      connect_ms: connectMs,
+      write_ms: write.ms,
+      read_ms: read.ms,
+      delete_ms: del.ms,
+      total_ms: totalMs,
+      mismatches,
+      errors: write.errors + read.errors + del.errors,
+      round_trips: { connect: conn.roundTrips, write: write.roundTrips, read: read.roundTrips, delete: del.roundTrips },
+      latency_us: { write: write.latency, read: read.latency, delete: del.latency },
+    };
+  } catch (e) {
+    return { error: `connection to Redis lost: ${e.message}` };
+  } finally {
+    await client.quit().catch(() => {});
+  }
+}

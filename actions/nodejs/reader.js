@@ -1,0 +1,201 @@
+// redwhisk reader action, Node.js flavour (case study 2, data sharing): the twin of the native
+// `reader` (actions/native/src/share.rs). It reads the keys a writer stored and compares them
+// with the values regenerated from `seed` and/or with the writer's `expected_digest`.
+// Deploy by hand: wsk action update redwhisk-reader reader.js --kind nodejs:20
+//
+// Params (as ReaderParams): host, port, password?, keys=1000, value_size=32,
+//   key_prefix="rw-share", seed?, expected_digest? (at least one of the last two).
+// Reads go in pipelines of 1000 (round_trips = ceil(keys / 1000)); values are read as bytes.
+// Result (as ReaderResult): action, keys, found, missing, mismatches (null without seed),
+//   digest (of what was found), expected_digest, matches, connect_ms, read_ms, round_trips, errors.
+
+// ---- shared helpers: identical in bench.js, writer.js and reader.js (a test checks) ----
+const { createClient, commandOptions } = require('redis'); // eslint-disable-line no-unused-vars
+const { performance } = require('perf_hooks');
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const M64 = (1n << 64n) - 1n;
+
+function splitmix64(x) {
+  x = (x + 0x9e3779b97f4a7c15n) & M64;
+  x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+  x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & M64;
+  return x ^ (x >> 31n);
+}
+
+// Value `index` under `seed`: xorshift64* seeded by splitmix64, 8 characters per 64 bits.
+function valueOf(seed, index, size) {
+  let s = splitmix64(BigInt(seed) ^ splitmix64(BigInt(index)));
+  if (s === 0n) s = 0x2545f4914f6cdd1dn;
+  const out = Buffer.alloc(size);
+  let pos = 0;
+  while (pos < size) {
+    s ^= s >> 12n;
+    s = (s ^ (s << 25n)) & M64;
+    s ^= s >> 27n;
+    let bits = (s * 0x2545f4914f6cdd1dn) & M64;
+    for (let k = Math.min(8, size - pos); k > 0; k--) {
+      out[pos++] = ALPHANUMERIC.charCodeAt(Number(bits & 0xffn) % ALPHANUMERIC.length);
+      bits >>= 8n;
+    }
+  }
+  return out.toString('latin1');
+}
+
+function freshSeed() {
+  return Math.floor(Math.random() * Number.MAX_SAFE_INTEGER);
+}
+
+function checkParams(p, known) {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+    throw new Error('bad parameters: expected a JSON object');
+  }
+  for (const k of Object.keys(p)) {
+    if (!known.includes(k)) {
+      throw new Error(`bad parameters: unknown field \`${k}\`, expected one of ${known.map((n) => `\`${n}\``).join(', ')}`);
+    }
+  }
+  const int = (name, dflt, min, max) => {
+    const v = p[name] === undefined || p[name] === null ? dflt : p[name];
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new Error(`bad parameters: \`${name}\` must be an integer from ${min} to ${max}`);
+    }
+    return v;
+  };
+  if (typeof p.host !== 'string' || p.host.trim() === '') {
+    throw new Error('bad parameters: `host` is empty; give the Redis IP address, e.g. "127.0.0.1"');
+  }
+  const keyPrefix = p.key_prefix === undefined ? undefined : String(p.key_prefix);
+  if (keyPrefix === '') throw new Error('bad parameters: `key_prefix` is empty; use e.g. "rw"');
+  return {
+    host: p.host,
+    port: int('port', undefined, 1, 65535),
+    password: typeof p.password === 'string' && p.password !== '' ? p.password : undefined,
+    valueSize: int('value_size', 32, 1, 1 << 30),
+    keyPrefix,
+    seed: p.seed === undefined || p.seed === null ? undefined : int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
+    int,
+  };
+}
+
+// Connect, AUTH (node-redis sends it from the URL) and PING; errors never hold the password.
+async function connect(p) {
+  const auth = p.password ? `:${encodeURIComponent(p.password)}@` : '';
+  const client = createClient({ url: `redis://${auth}${p.host}:${p.port}`, socket: { noDelay: true } });
+  client.on('error', () => {}); // surfaced through the failing command instead
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (e) {
+    await client.disconnect().catch(() => {});
+    let msg = String((e && e.message) || e);
+    if (p.password) msg = msg.split(p.password).join('<redacted>');
+    if (/WRONGPASS|invalid password/i.test(msg)) {
+      throw new Error(`Redis at ${p.host}:${p.port} rejected the password: check the \`password\` parameter (${msg})`);
+    }
+    throw new Error(`cannot connect to Redis at ${p.host}:${p.port}: ${msg}. Check that Redis is running there and that \`host\` and \`port\` are right`);
+  }
+  return { client, roundTrips: 1 + (p.password ? 1 : 0) + 1 };
+}
+
+// 64-bit FNV-1a over (key, value) pairs sorted by key, each field preceded by its length as a
+// u64 little endian: the same digest as the native actions (actions/native/src/values.rs).
+function digest(pairs) {
+  pairs.sort((a, b) => Buffer.compare(a[0], b[0]));
+  let h = 0xcbf29ce484222325n;
+  const write = (buf) => {
+    for (const b of buf) h = ((h ^ BigInt(b)) * 0x100000001b3n) & M64;
+  };
+  const len = Buffer.alloc(8);
+  for (const [k, v] of pairs) {
+    len.writeBigUInt64LE(BigInt(k.length));
+    write(len);
+    write(k);
+    len.writeBigUInt64LE(BigInt(v.length));
+    write(len);
+    write(v);
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+// Commands in pipelines of at most SHARE_BATCH (1000), one round trip each.
+const SHARE_BATCH = 1000;
+async function batches(n, op) {
+  const replies = new Array(n);
+  let errors = 0;
+  let roundTrips = 0;
+  const t0 = performance.now();
+  for (let first = 0; first < n; first += SHARE_BATCH) {
+    const last = Math.min(first + SHARE_BATCH, n);
+    const settled = await Promise.allSettled(Array.from({ length: last - first }, (_, j) => op(first + j)));
+    roundTrips++;
+    settled.forEach((r, j) => {
+      if (r.status === 'fulfilled') replies[first + j] = r.value;
+      else { errors++; replies[first + j] = null; }
+    });
+  }
+  return { ms: performance.now() - t0, roundTrips, errors, replies };
+}
+// ---- end of shared helpers ----
+
+async function main(params) {
+  let p;
+  try {
+    p = checkParams(params || {}, ['host', 'port', 'password', 'keys', 'value_size', 'key_prefix', 'seed', 'expected_digest']);
+    p.keys = p.int('keys', 1000, 1, 10000000);
+    if (p.seed === undefined && (params.expected_digest === undefined || params.expected_digest === null)) {
+      throw new Error('bad parameters: give `seed` (to regenerate the expected values) or `expected_digest` (the writer\'s digest), or both');
+    }
+  } catch (e) {
+    return { error: e.message };
+  }
+  const n = p.keys;
+  const prefix = p.keyPrefix === undefined ? 'rw-share' : p.keyPrefix;
+  const keys = Array.from({ length: n }, (_, i) => `${prefix}:${i}`);
+  const regenerated = p.seed === undefined ? null : keys.map((_, i) => valueOf(p.seed, i, p.valueSize));
+  console.error(`reader: ${n} keys ${prefix}:0..${n - 1}`);
+  const start = performance.now();
+  let conn;
+  try {
+    conn = await connect(p);
+  } catch (e) {
+    return { error: e.message };
+  }
+  const connectMs = performance.now() - start;
+  try {
+    const asBuffers = commandOptions({ returnBuffers: true });
+    const r = await batches(n, (i) => conn.client.get(asBuffers, keys[i]));
+    const found = [];
+    let mismatches = 0;
+    r.replies.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      found.push([Buffer.from(keys[i], 'utf8'), v]);
+      if (regenerated && !v.equals(Buffer.from(regenerated[i], 'latin1'))) mismatches++;
+    });
+    const got = digest(found.slice());
+    let expected = '';
+    if (typeof params.expected_digest === 'string') {
+      expected = params.expected_digest.trim().toLowerCase();
+    } else if (regenerated) {
+      expected = digest(keys.map((k, i) => [Buffer.from(k, 'utf8'), Buffer.from(regenerated[i], 'latin1')]));
+    }
+    return {
+      action: 'reader',
+      keys: n,
+      found: found.length,
+      missing: n - found.length,
+      mismatches: regenerated ? mismatches : null,
+      digest: got,
+      expected_digest: expected,
+      matches: got === expected,
+      connect_ms: connectMs,
+      read_ms: r.ms,
+      round_trips: r.roundTrips,
+      errors: r.errors,
+    };
+  } catch (e) {
+    return { error: `connection to Redis lost during the read phase: ${e.message}` };
+  } finally {
+    await conn.client.quit().catch(() => {});
+  }
+}

@@ -1,0 +1,65 @@
+//! `redwhisk action package`: write the deployable artifacts, the same bytes `redwhisk run`
+//! deploys to OpenWhisk, so a user can deploy them by hand with `wsk`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use crate::platform::BuiltinAction;
+use crate::platform::openwhisk::package;
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Write bench/writer/reader as native zips (`exec` at the root, for `wsk ... --native`)
+    /// and as Node.js files (for `wsk ... --kind nodejs:20`).
+    Package {
+        /// Directory to write into (created when missing).
+        #[arg(long, default_value = "dist/actions")]
+        out: PathBuf,
+        /// Where the static `bench`, `writer` and `reader` binaries are; searched first, then
+        /// $REDWHISK_ACTIONS_DIR, the directory of this executable and
+        /// target/x86_64-unknown-linux-gnu/dist of the source tree.
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+        /// Only the Node.js files (no static binaries needed).
+        #[arg(long)]
+        nodejs_only: bool,
+    },
+}
+
+pub fn run(command: ActionCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ActionCommand::Package {
+            out,
+            bin_dir,
+            nodejs_only,
+        } => {
+            let written = if nodejs_only {
+                package::write_nodejs(&out)
+            } else {
+                package::write_all(&out, bin_dir.as_deref())
+            }
+            .with_context(|| format!("cannot package the actions into {}", out.display()))?;
+            for path in &written {
+                let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                println!("wrote {} ({size} bytes)", path.display());
+            }
+            println!("\nDeploy by hand (what redwhisk does for you):");
+            for action in [
+                BuiltinAction::Bench,
+                BuiltinAction::Writer,
+                BuiltinAction::Reader,
+            ] {
+                let a = action.as_str();
+                let dir = out.display();
+                if !nodejs_only {
+                    println!("  wsk action update redwhisk-{a} {dir}/{a}.zip --native");
+                }
+                println!("  wsk action update redwhisk-{a}-nodejs {dir}/{a}.js --kind nodejs:20");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! `redwhisk redis up|down|status`: the Redis host on its own, outside a run.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::OutputFormat;
+use crate::event::{EngineEvent, EventSink, Level};
+use crate::profile::{Profile, find_profile};
+use crate::redis_host::{ColdStart, Owner, RedisHost, RedisStatus, StopMode};
+
+/// What to do with the profile's Redis.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum RedisAction {
+    /// Start the profile's Redis and leave it running (a later `down` stops it).
+    Up(RedisArgs),
+    /// Stop it: SHUTDOWN SAVE (NOSAVE for persistence = none), or SIGKILL with --crash.
+    Down {
+        #[command(flatten)]
+        args: RedisArgs,
+        /// Kill without saving (what the data-sharing experiment does).
+        #[arg(long)]
+        crash: bool,
+    },
+    /// Backend, state, endpoint, uptime, keys, memory, persistence and last save.
+    Status(RedisArgs),
+}
+
+/// The options every `redis` subcommand takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RedisArgs {
+    /// Profile name (searched in ./profiles and the config directory) or path to a .toml file.
+    #[arg(long, short, default_value = "local")]
+    pub profile: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+fn load(name: &str) -> anyhow::Result<Profile> {
+    Ok(find_profile(name)?)
+}
+
+/// Print host events on stderr while a command runs. The task ends when the sink is dropped
+/// and returns the last cold-start breakdown it saw.
+pub(crate) fn stderr_events() -> (EventSink, tokio::task::JoinHandle<Option<ColdStart>>) {
+    let (sink, mut rx) = EventSink::new();
+    let task = tokio::spawn(async move {
+        let mut last_pull = String::new();
+        let mut cold = None;
+        while let Some(ev) = rx.recv().await {
+            match ev {
+                EngineEvent::Log { level, message } => {
+                    let tag = match level {
+                        Level::Info => "info",
+                        Level::Warn => "warning",
+                        Level::Error => "error",
+                    };
+                    eprintln!("{tag}: {message}");
+                }
+                // Only status changes: per-chunk progress would flood a terminal.
+                EngineEvent::Pull { status, .. } if status != last_pull => {
+                    eprintln!("pull: {status}");
+                    last_pull = status;
+                }
+                EngineEvent::ColdStart(c) => cold = Some(c),
+                _ => {}
+            }
+        }
+        cold
+    });
+    (sink, task)
+}
+
+/// Dispatch one `redis` subcommand.
+pub async fn run(action: RedisAction) -> anyhow::Result<ExitCode> {
+    match action {
+        RedisAction::Up(a) => up(&a).await,
+        RedisAction::Down { args, crash } => down(&args, crash).await,
+        RedisAction::Status(a) => status(&a).await,
+    }
+}
+
+async fn up(a: &RedisArgs) -> anyhow::Result<ExitCode> {
+    let profile = load(&a.profile)?;
+    // Detached: `redis up` is meant to outlive this command.
+    let mut host = RedisHost::new(&profile)?.with_owner(Owner::Detached);
+    let (sink, printer) = stderr_events();
+    let result = host.up(&sink).await;
+    drop(sink);
+    let cold = printer.await.ok().flatten();
+    let ep = result.with_context(|| format!("redis up --profile {}", profile.name))?;
+    match a.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "profile": profile.name,
+                "endpoint": ep.display_url(),
+                "cold_start": cold,
+            }))?
+        ),
+        OutputFormat::Text => {
+            println!(
+                "redis ({}) running at {}",
+                profile.redis.backend.label(),
+                ep.display_url()
+            );
+            match cold {
+                Some(c) => println!(
+                    "cold start: image {:.1} ms, create {:.1} ms, start {:.1} ms, ready {:.1} ms, total {:.1} ms; {} keys restored",
+                    c.image_ms, c.create_ms, c.start_ms, c.ready_ms, c.total_ms, c.keys_restored
+                ),
+                None => println!("(it was already running)"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn down(a: &RedisArgs, crash: bool) -> anyhow::Result<ExitCode> {
+    let profile = load(&a.profile)?;
+    let (sink, printer) = stderr_events();
+    let mode = if crash {
+        StopMode::Crash
+    } else {
+        StopMode::Graceful
+    };
+    let mut host = RedisHost::new(&profile)?;
+    let result = host.down(mode, &sink).await;
+    drop(sink);
+    let _printed = printer.await;
+    let report = result.with_context(|| format!("redis down --profile {}", profile.name))?;
+    match a.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Text if !report.was_running => println!("redis was not running"),
+        OutputFormat::Text => println!(
+            "redis stopped ({}): shutdown {:.1} ms, remove {:.1} ms, total {:.1} ms",
+            if crash {
+                "SIGKILL, no save"
+            } else {
+                "graceful"
+            },
+            report.shutdown_ms,
+            report.remove_ms,
+            report.total_ms
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn status(a: &RedisArgs) -> anyhow::Result<ExitCode> {
+    let profile = load(&a.profile)?;
+    let s = RedisHost::new(&profile)?
+        .status()
+        .await
+        .with_context(|| format!("redis status --profile {}", profile.name))?;
+    match a.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+        OutputFormat::Text => print!("{}", status_text(&s)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The status as aligned `field: value` lines.
+pub fn status_text(s: &RedisStatus) -> String {
+    let dash = || "-".to_string();
+    let rows = [
+        ("profile", s.profile.clone()),
+        ("backend", s.backend.clone()),
+        ("state", s.state.label().to_string()),
+        ("endpoint", s.endpoint.clone().unwrap_or_else(dash)),
+        ("image", s.image.clone().unwrap_or_else(dash)),
+        ("container", s.container.clone().unwrap_or_else(dash)),
+        ("pid", s.pid.map(|p| p.to_string()).unwrap_or_else(dash)),
+        (
+            "uptime",
+            s.uptime_s.map(|u| format!("{u} s")).unwrap_or_else(dash),
+        ),
+        ("keys", s.keys.map(|k| k.to_string()).unwrap_or_else(dash)),
+        (
+            "used memory",
+            s.used_memory.map(|m| format!("{m} B")).unwrap_or_else(dash),
+        ),
+        ("persistence", s.persistence.clone()),
+        (
+            "last save",
+            s.last_save.map(|t| t.to_rfc3339()).unwrap_or_else(dash),
+        ),
+        ("data dir", s.data_dir.clone().unwrap_or_else(dash)),
+    ];
+    rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
+}

@@ -1,0 +1,215 @@
+//! The embedded `local` platform: native actions run as child processes under OpenWhisk's
+//! native (blackbox) contract, and every invocation yields an OpenWhisk-shaped [`Activation`].
+//!
+//! By default an action is this very binary re-executed with `REDWHISK_ACTION=<action>` (see
+//! `main.rs`), so nothing has to be installed. `initTime` is never set: a new process per
+//! invocation is not a container cold start (see actions/README.md, "The local platform").
+
+mod process;
+mod record;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::{Activation, BuiltinAction, PlatformError};
+use crate::event::EventSink;
+use crate::profile::Profile;
+
+/// The namespace local activations report (OpenWhisk's default user namespace is `guest`).
+pub const LOCAL_NAMESPACE: &str = "local";
+/// OpenWhisk's default log limit per activation (10 MB).
+pub const LOG_LIMIT_BYTES: usize = 10 * 1024 * 1024;
+/// Activation records kept for [`LocalPlatform::activation`]; older ones are dropped.
+const KEPT_ACTIVATIONS: usize = 10_000;
+
+/// What runs when an action is invoked.
+#[derive(Debug, Clone)]
+struct Exec {
+    program: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    runner: PathBuf,
+    timeout: Duration,
+    log_limit: usize,
+    actions: Mutex<HashMap<String, Exec>>,
+    activations: Mutex<VecDeque<Activation>>,
+    next_index: AtomicU32,
+}
+
+/// The local platform. Cheap to clone (shared state); invocations may run concurrently.
+#[derive(Debug, Clone)]
+pub struct LocalPlatform {
+    inner: Arc<Inner>,
+}
+
+/// A poisoned lock only means another invocation panicked; the map itself is still valid.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl LocalPlatform {
+    /// A platform whose actions time out after `timeout`, run by [`default_runner`].
+    pub fn new(timeout: Duration) -> Result<Self, PlatformError> {
+        Ok(Self::build(default_runner()?, timeout, LOG_LIMIT_BYTES))
+    }
+
+    /// The platform for a profile: its `workload.timeout` is the action time limit.
+    pub fn from_profile(profile: &Profile) -> Result<Self, PlatformError> {
+        Self::new(profile.workload.timeout)
+    }
+
+    fn build(runner: PathBuf, timeout: Duration, log_limit: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                runner,
+                timeout,
+                log_limit,
+                actions: Mutex::new(HashMap::new()),
+                activations: Mutex::new(VecDeque::new()),
+                next_index: AtomicU32::new(0),
+            }),
+        }
+    }
+
+    /// Run built-in actions with `runner` (a redwhisk binary) instead of the current executable;
+    /// tests pass `env!("CARGO_BIN_EXE_redwhisk")`. Forgets earlier deployments.
+    pub fn with_runner(self, runner: impl Into<PathBuf>) -> Self {
+        Self::build(runner.into(), self.inner.timeout, self.inner.log_limit)
+    }
+
+    /// Change the action time limit. Forgets earlier deployments.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self::build(self.inner.runner.clone(), timeout, self.inner.log_limit)
+    }
+
+    /// Change the per-activation log limit (bytes). Forgets earlier deployments.
+    pub fn with_log_limit(self, bytes: usize) -> Self {
+        Self::build(self.inner.runner.clone(), self.inner.timeout, bytes)
+    }
+
+    /// The action time limit.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Make built-in `action` invocable as `name` (overwriting an earlier deployment).
+    pub fn deploy(
+        &self,
+        action: BuiltinAction,
+        name: &str,
+        events: &EventSink,
+    ) -> Result<(), PlatformError> {
+        let program = self.inner.runner.clone();
+        check_executable(&program)?;
+        self.register(
+            name,
+            Exec {
+                program: program.clone(),
+                env: vec![("REDWHISK_ACTION".into(), action.as_str().into())],
+            },
+        );
+        events.info(format!(
+            "deployed the {} action as `{name}` on the local platform ({})",
+            action.as_str(),
+            program.display()
+        ));
+        Ok(())
+    }
+
+    /// Make any executable invocable as `name` under the same contract (tests, custom actions).
+    pub fn deploy_executable(&self, name: &str, path: &Path) -> Result<(), PlatformError> {
+        check_executable(path)?;
+        self.register(
+            name,
+            Exec {
+                program: path.to_path_buf(),
+                env: Vec::new(),
+            },
+        );
+        Ok(())
+    }
+
+    fn register(&self, name: &str, exec: Exec) {
+        lock(&self.inner.actions).insert(name.to_string(), exec);
+    }
+
+    /// Invoke `name` with `params` and wait for its record. A failed action is an `Ok` record.
+    pub async fn invoke(
+        &self,
+        name: &str,
+        params: serde_json::Value,
+    ) -> Result<Activation, PlatformError> {
+        let requested = std::time::Instant::now();
+        let exec = lock(&self.inner.actions)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| PlatformError::UnknownAction(name.to_string()))?;
+        let index = self.inner.next_index.fetch_add(1, Ordering::Relaxed);
+        let spec = process::Spec {
+            name,
+            program: &exec.program,
+            env: &exec.env,
+            timeout: self.inner.timeout,
+            log_limit: self.inner.log_limit,
+        };
+        let ran = process::run(&spec, &params, requested).await?;
+        let activation = record::build(
+            index,
+            name,
+            &self.inner.timeout,
+            self.inner.log_limit,
+            ran,
+            requested,
+        );
+        let mut kept = lock(&self.inner.activations);
+        if kept.len() >= KEPT_ACTIVATIONS {
+            kept.pop_front();
+        }
+        kept.push_back(activation.clone());
+        Ok(activation)
+    }
+
+    /// A record produced by this platform, by activation id (the last 10,000 are kept).
+    pub fn activation(&self, id: &str) -> Option<Activation> {
+        lock(&self.inner.activations)
+            .iter()
+            .rev()
+            .find(|a| a.activation_id == id)
+            .cloned()
+    }
+}
+
+/// The redwhisk binary that runs built-in actions: `$REDWHISK_RUNNER` when set, else the current
+/// executable — except under `cargo test`, where the current executable is a test harness in
+/// `target/<profile>/deps/` and the redwhisk binary next to that directory is used instead.
+pub fn default_runner() -> Result<PathBuf, PlatformError> {
+    if let Some(path) = std::env::var_os("REDWHISK_RUNNER") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().map_err(PlatformError::CurrentExe)?;
+    let harness_dir = exe
+        .parent()
+        .filter(|d| d.file_name().is_some_and(|n| n == "deps"));
+    if let Some(bin) = harness_dir
+        .and_then(Path::parent)
+        .map(|d| d.join("redwhisk"))
+        .filter(|b| b.is_file())
+    {
+        return Ok(bin);
+    }
+    Ok(exe)
+}
+
+fn check_executable(path: &Path) -> Result<(), PlatformError> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(PlatformError::MissingExecutable(path.to_path_buf()))
+    }
+}

@@ -1,0 +1,226 @@
+//! Running one activation as a process: argv[1] + stdin params, `__OW_*` env, output capture
+//! with timestamps, the time limit enforced on the whole process group.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{SecondsFormat, Utc};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+use super::{LOCAL_NAMESPACE, lock};
+use crate::platform::PlatformError;
+
+/// Linux's MAX_ARG_STRLEN - 1: longer params go on stdin only, as OpenWhisk's action proxy does.
+pub const MAX_ARGV_PARAMS: usize = 131_071;
+
+/// What to run.
+pub struct Spec<'a> {
+    pub name: &'a str,
+    pub program: &'a Path,
+    pub env: &'a [(String, String)],
+    pub timeout: Duration,
+    pub log_limit: usize,
+}
+
+/// How the process ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Killed at the time limit.
+    TimedOut,
+    /// Exited by itself; `code` is `None` when a signal ended it.
+    Exited {
+        code: Option<i32>,
+        last_line: Option<String>,
+    },
+}
+
+/// One finished activation, before it becomes a record.
+#[derive(Debug)]
+pub struct Ran {
+    pub activation_id: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub wait_time_ms: u64,
+    pub outcome: Outcome,
+    pub logs: Vec<String>,
+}
+
+#[derive(Default)]
+struct Collected {
+    logs: Vec<String>,
+    bytes: usize,
+    truncated: bool,
+    /// The newest stdout line (raw): the result if nothing follows it on stdout.
+    last_stdout: Option<String>,
+    /// Where that line sits in `logs`, to take it out again when it is the result.
+    last_stdout_at: Option<usize>,
+}
+
+impl Collected {
+    /// Append a log line; returns its index, or `None` once past the log limit.
+    fn push_log(&mut self, line: String, limit: usize) -> Option<usize> {
+        if self.truncated {
+            return None;
+        }
+        if self.bytes + line.len() > limit {
+            self.truncated = true;
+            self.logs.push(format!(
+                "{} stderr: Logs were truncated because the total bytes size exceeds the limit of {limit} bytes.",
+                now_iso()
+            ));
+            return None;
+        }
+        self.bytes += line.len();
+        self.logs.push(line);
+        Some(self.logs.len() - 1)
+    }
+}
+
+fn now_iso() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn new_activation_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+fn epoch_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Read lines until EOF, each logged as `<ISO time> <stream>: <line>` when it arrives.
+async fn capture<R: AsyncRead + Unpin>(
+    pipe: R,
+    stream: &'static str,
+    into: Arc<Mutex<Collected>>,
+    limit: usize,
+) {
+    let mut reader = BufReader::new(pipe);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&buf)
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
+        let line = format!("{} {stream}: {text}", now_iso());
+        let mut c = lock(&into);
+        let at = c.push_log(line, limit);
+        if stream == "stdout" {
+            c.last_stdout = Some(text);
+            c.last_stdout_at = at;
+        }
+    }
+}
+
+/// Kill the whole process group: a shell action's children must not outlive the time limit
+/// (they would also keep our pipes open).
+fn kill_group(pid: Option<u32>) {
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        use nix::sys::signal::{Signal, killpg};
+        use nix::unistd::Pid;
+        // ESRCH (already gone) is the expected case after a normal exit.
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}
+
+/// Run one activation to completion or to its time limit.
+pub async fn run(
+    spec: &Spec<'_>,
+    params: &serde_json::Value,
+    requested: Instant,
+) -> Result<Ran, PlatformError> {
+    let activation_id = new_activation_id();
+    let input = params.to_string();
+    let mut cmd = Command::new(spec.program);
+    if input.len() <= MAX_ARGV_PARAMS {
+        cmd.arg(&input);
+    }
+    let deadline = epoch_ms() + i64::try_from(spec.timeout.as_millis()).unwrap_or(i64::MAX / 2);
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env("__OW_ACTIVATION_ID", &activation_id)
+        .env(
+            "__OW_ACTION_NAME",
+            format!("/{LOCAL_NAMESPACE}/{}", spec.name),
+        )
+        .env("__OW_NAMESPACE", LOCAL_NAMESPACE)
+        .env("__OW_DEADLINE", deadline.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let wait_time_ms = u64::try_from(requested.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let start_ms = epoch_ms();
+    let mut child = cmd.spawn().map_err(|source| PlatformError::Spawn {
+        name: spec.name.to_string(),
+        program: spec.program.to_path_buf(),
+        source,
+    })?;
+    let pid = child.id();
+    let collected = Arc::new(Mutex::new(Collected::default()));
+    let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    let feed = async move {
+        if let Some(mut s) = stdin {
+            // An action that never reads stdin makes this fail with EPIPE; that is fine.
+            let _ = s.write_all(input.as_bytes()).await;
+            let _ = s.shutdown().await;
+        }
+    };
+    let out = async {
+        if let Some(s) = stdout {
+            capture(s, "stdout", collected.clone(), spec.log_limit).await;
+        }
+    };
+    let err = async {
+        if let Some(s) = stderr {
+            capture(s, "stderr", collected.clone(), spec.log_limit).await;
+        }
+    };
+    let whole = async {
+        let (_, _, _, status) = tokio::join!(feed, out, err, child.wait());
+        status
+    };
+    let finished = tokio::time::timeout(spec.timeout, whole).await;
+    let outcome = match finished {
+        Ok(status) => {
+            let status = status.map_err(|source| PlatformError::Wait {
+                name: spec.name.to_string(),
+                source,
+            })?;
+            // No group kill here: the child is reaped, so its pid could in principle be reused;
+            // and any leftover children have closed their output, since we read it to EOF.
+            let mut c = lock(&collected);
+            if let Some(at) = c.last_stdout_at.take() {
+                c.logs.remove(at);
+            }
+            Outcome::Exited {
+                code: status.code(),
+                last_line: c.last_stdout.take(),
+            }
+        }
+        Err(_elapsed) => {
+            // The child is not reaped yet, so its pid (= the group id) cannot have been reused.
+            kill_group(pid);
+            // Reap it so no zombie is left.
+            let _ = child.wait().await;
+            Outcome::TimedOut
+        }
+    };
+    let end_ms = epoch_ms();
+    let logs = std::mem::take(&mut lock(&collected).logs);
+    Ok(Ran {
+        activation_id,
+        start_ms,
+        end_ms,
+        wait_time_ms,
+        outcome,
+        logs,
+    })
+}

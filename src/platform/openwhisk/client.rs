@@ -1,0 +1,266 @@
+//! The HTTP exchanges: PUT an action, POST an invoke (200/502 record, 202 then poll, 429
+//! retry), GET an activation, and the mapping of every other status to a clear error.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Response, StatusCode, Url};
+
+use super::record::parse_record;
+use super::{OpenWhiskError, OpenWhiskPlatform, config};
+use crate::platform::Activation;
+use crate::secret::{self, Secret};
+
+/// Error bodies are kept short in messages.
+const BODY_LIMIT: usize = 300;
+
+impl OpenWhiskPlatform {
+    fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
+        let (user, key) = config::split_auth(&self.cfg.auth);
+        self.http.request(method, url).basic_auth(user, Some(key))
+    }
+
+    fn transport(&self, what: String, source: reqwest::Error) -> OpenWhiskError {
+        // reqwest errors carry the URL, which never holds the key (it travels in a header).
+        OpenWhiskError::Transport {
+            apihost: self.cfg.apihost.clone(),
+            what,
+            source,
+        }
+    }
+
+    pub(super) async fn send_put(
+        &self,
+        url: Url,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), OpenWhiskError> {
+        let resp = self
+            .request(reqwest::Method::PUT, url)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.transport(format!("deploying `{name}`"), e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = self.body_text(resp).await;
+        Err(self.status_error(status, text, &format!("action `{name}`"), name))
+    }
+
+    pub(super) async fn invoke_inner(
+        &self,
+        name: &str,
+        params: &serde_json::Value,
+    ) -> Result<Activation, OpenWhiskError> {
+        let started = Instant::now();
+        let deadline = started + self.poll_deadline;
+        let mut url = self.action_url(name)?;
+        url.query_pairs_mut()
+            .append_pair("blocking", "true")
+            .append_pair("result", "false");
+        let mut throttled = 0u32;
+        let mut delay = self.backoff.initial;
+        loop {
+            let resp = self
+                .request(reqwest::Method::POST, url.clone())
+                .json(params)
+                .send()
+                .await
+                .map_err(|e| self.transport(format!("invoking `{name}`"), e))?;
+            let status = resp.status();
+            match status {
+                // 502 is an application or developer error: same body shape, and data to keep.
+                StatusCode::OK | StatusCode::BAD_GATEWAY => {
+                    let body = resp
+                        .bytes()
+                        .await
+                        .map_err(|e| self.transport(format!("reading `{name}`'s answer"), e))?;
+                    let latency = ms(started.elapsed());
+                    return parse_record(&body, latency, throttled).map_err(|e| {
+                        if status == StatusCode::BAD_GATEWAY {
+                            // Not an activation record: a proxy in front of OpenWhisk failed.
+                            let text = self.scrub(&String::from_utf8_lossy(&body));
+                            self.status_error(status, text, &format!("action `{name}`"), name)
+                        } else {
+                            OpenWhiskError::Record(self.scrub(&e))
+                        }
+                    });
+                }
+                StatusCode::ACCEPTED => {
+                    let header_id = resp
+                        .headers()
+                        .get("x-openwhisk-activation-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let text = self.body_text(resp).await;
+                    let id = serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|v| v["activationId"].as_str().map(str::to_string))
+                        .or(header_id)
+                        .ok_or_else(|| {
+                            OpenWhiskError::Record(format!(
+                                "202 without an activation id: {}",
+                                short(&text)
+                            ))
+                        })?;
+                    return self.poll(name, &id, started, deadline, throttled).await;
+                }
+                StatusCode::TOO_MANY_REQUESTS => {
+                    throttled += 1;
+                    // Drain the body so the connection can be reused.
+                    let _ = self.body_text(resp).await;
+                    if Instant::now() + delay > deadline {
+                        return Err(OpenWhiskError::Throttled {
+                            name: name.to_string(),
+                            throttled,
+                            deadline_ms: ms(self.poll_deadline) as u64,
+                        });
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.backoff.max);
+                }
+                _ => {
+                    let text = self.body_text(resp).await;
+                    return Err(self.status_error(status, text, &format!("action `{name}`"), name));
+                }
+            }
+        }
+    }
+
+    /// Poll `GET /activations/{id}` (404 until the record is written) until `deadline`.
+    async fn poll(
+        &self,
+        name: &str,
+        id: &str,
+        started: Instant,
+        deadline: Instant,
+        throttled: u32,
+    ) -> Result<Activation, OpenWhiskError> {
+        let mut delay = self.backoff.initial;
+        loop {
+            if let Some(body) = self.fetch_activation(id).await? {
+                return parse_record(&body, ms(started.elapsed()), throttled)
+                    .map_err(|e| OpenWhiskError::Record(self.scrub(&e)));
+            }
+            if Instant::now() + delay > deadline {
+                return Err(OpenWhiskError::PollDeadline {
+                    name: name.to_string(),
+                    activation_id: id.to_string(),
+                    deadline_ms: ms(self.poll_deadline) as u64,
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.backoff.max);
+        }
+    }
+
+    /// `GET …/activations/{id}`: `Some(body)` once written, `None` on 404.
+    pub(super) async fn fetch_activation(
+        &self,
+        id: &str,
+    ) -> Result<Option<Vec<u8>>, OpenWhiskError> {
+        let url = self.url(&["activations", id])?;
+        let resp = self
+            .request(reqwest::Method::GET, url)
+            .send()
+            .await
+            .map_err(|e| self.transport(format!("fetching activation {id}"), e))?;
+        match resp.status() {
+            StatusCode::OK => resp
+                .bytes()
+                .await
+                .map(|b| Some(b.to_vec()))
+                .map_err(|e| self.transport(format!("reading activation {id}"), e)),
+            StatusCode::NOT_FOUND => {
+                let _ = self.body_text(resp).await;
+                Ok(None)
+            }
+            status => {
+                let text = self.body_text(resp).await;
+                Err(self.status_error(status, text, &format!("activation {id}"), ""))
+            }
+        }
+    }
+
+    /// The body as text, scrubbed of the key; an unreadable body is reported as such.
+    async fn body_text(&self, resp: Response) -> String {
+        match resp.text().await {
+            Ok(t) => self.scrub(&t),
+            Err(e) => format!("<body unreadable: {e}>"),
+        }
+    }
+
+    /// Remove the key in every form it could be echoed: whole, the part after `:`, and the
+    /// base64 of the basic-auth header.
+    fn scrub(&self, text: &str) -> String {
+        let (_, key) = config::split_auth(&self.cfg.auth);
+        let basic = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(self.cfg.auth.expose())
+        };
+        let mut out = secret::scrub(text, &self.cfg.auth);
+        for s in [key.to_string(), basic] {
+            out = secret::scrub(&out, &Secret::new(s));
+        }
+        out
+    }
+
+    fn status_error(
+        &self,
+        status: StatusCode,
+        text: String,
+        what: &str,
+        name: &str,
+    ) -> OpenWhiskError {
+        let body = short(&error_message(&text));
+        match status.as_u16() {
+            401 => OpenWhiskError::Unauthorized { body },
+            403 => OpenWhiskError::Forbidden {
+                namespace: self.cfg.namespace.clone(),
+                body,
+            },
+            404 => OpenWhiskError::NotFound {
+                what: format!("{what} in namespace `{}`", self.cfg.namespace),
+                body,
+            },
+            409 => OpenWhiskError::Conflict {
+                name: name.to_string(),
+                body,
+            },
+            400 | 413 => OpenWhiskError::BadRequest {
+                status: status.as_u16(),
+                body,
+            },
+            s if status.is_server_error() => OpenWhiskError::Server { status: s, body },
+            s => OpenWhiskError::Unexpected { status: s, body },
+        }
+    }
+}
+
+/// OpenWhisk error bodies are `{"error": "...", "code": "<transaction id>"}`.
+fn error_message(text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) if v["error"].is_string() => {
+            let msg = v["error"].as_str().unwrap_or_default();
+            match v["code"].as_str() {
+                Some(code) => format!("\"{msg}\", transaction {code}"),
+                None => format!("\"{msg}\""),
+            }
+        }
+        _ => text.trim().to_string(),
+    }
+}
+
+fn short(text: &str) -> String {
+    if text.chars().count() <= BODY_LIMIT {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(BODY_LIMIT).collect();
+        format!("{cut}…")
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

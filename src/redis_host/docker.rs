@@ -1,0 +1,236 @@
+//! The `docker` backend: a labelled Redis container through bollard, data bind-mounted at /data.
+
+use std::time::Instant;
+
+use bollard::Docker;
+use bollard::errors::Error as DockerError;
+use bollard::models::ContainerSummary;
+use bollard::query_parameters::KillContainerOptionsBuilder;
+use chrono::Utc;
+
+use super::container::{
+    LABEL_OWNER, connect, create, endpoint_of, id_of, is_running, label, log_tail, ours, remove,
+    settings, short, wait_stopped,
+};
+use super::process::ms;
+use super::state::{self, Found, HostState, Owner};
+use super::types::{ColdStart, Endpoint, RedisStatus, StopMode, StopReport};
+use super::{Ctx, HostError, Up, image, ops, password, ports, ready};
+/// Deal with containers a previous run left: adopt, refuse, reap (orphans) or remove (stopped).
+async fn settle_existing(docker: &Docker, ctx: &Ctx<'_>) -> Result<Option<Up>, HostError> {
+    for c in ours(docker, &ctx.profile.name).await? {
+        let id = id_of(&c);
+        if !is_running(&c) {
+            remove(docker, &id).await?;
+            ctx.events.info(format!(
+                "removed stopped container {} left by an earlier run (its data stays in {})",
+                short(&id),
+                ctx.profile.redis.data_dir.display()
+            ));
+            continue;
+        }
+        let owner = Owner::parse(label(&c, LABEL_OWNER).unwrap_or(""));
+        let ep = endpoint_of(&c, ctx);
+        match state::classify(owner, ctx.owner).await {
+            Found::Adopt => {
+                let timeout = ctx.profile.redis.ready_timeout;
+                ready::wait_ready(&ep, timeout, || async { None }, || log_tail(docker, &id))
+                    .await?;
+                ctx.events.info(format!(
+                    "container {} already runs on {}; using it",
+                    short(&id),
+                    ep.display_url()
+                ));
+                return Ok(Some(Up::adopted(ep)));
+            }
+            Found::InUse(owner) => {
+                return Err(HostError::InUse {
+                    profile: ctx.profile.name.clone(),
+                    owner,
+                });
+            }
+            Found::Orphan => {
+                ops::shutdown(&ep, &ctx.profile.redis.persistence).await?;
+                wait_stopped(docker, &id).await?;
+                remove(docker, &id).await?;
+                ctx.events.warn(format!(
+                    "reaped orphan container {} (started by {}, which is gone): data saved, container removed",
+                    short(&id),
+                    owner.label()
+                ));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Start (or adopt) the container.
+pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
+    let t0 = Instant::now();
+    let set = settings(ctx)?;
+    let cfg = &ctx.profile.redis;
+    let docker = connect().await?;
+    if let Some(adopted) = settle_existing(&docker, ctx).await? {
+        return Ok(adopted);
+    }
+    let port = ports::choose(cfg.bind, cfg.port, &ctx.profile.name).await?;
+    password::write_conf(&cfg.data_dir, &ctx.password).await?;
+    let host = super::resp::connect_host(&cfg.bind.to_string()).to_string();
+    let t_create = Instant::now();
+    // Create first and ensure the image only on "no such image" (as the docker CLI does):
+    // an inspect before every create would add a round trip to every cold start.
+    let mut image_ms = 0.0;
+    let created = match create(&docker, ctx, &set, port, &host).await {
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {
+            let t_image = Instant::now();
+            image::ensure(&docker, set.image, set.pull, ctx.events).await?;
+            image_ms = ms(t_image.elapsed());
+            create(&docker, ctx, &set, port, &host).await
+        }
+        other => other,
+    };
+    let created = created.map_err(|e| match e {
+        DockerError::DockerResponseServerError {
+            status_code: 409, ..
+        } => HostError::NameConflict {
+            name: set.name.to_string(),
+        },
+        e => HostError::docker("create container", e),
+    })?;
+    let create_ms = ms(t_create.elapsed()) - image_ms;
+    let id = created.id;
+    let t_start = Instant::now();
+    if let Err(e) = docker.start_container(&id, None).await {
+        remove(&docker, &id).await?;
+        return Err(HostError::docker("start container", e));
+    }
+    let start_ms = ms(t_start.elapsed());
+    let t_ready = Instant::now();
+    let st = HostState {
+        backend: "docker".into(),
+        pid: None,
+        container: Some(set.name.to_string()),
+        host: host.clone(),
+        port,
+        started_at: Utc::now(),
+        owner: ctx.owner,
+    };
+    state::write(&cfg.data_dir, &st).await?;
+    let ep = Endpoint {
+        host,
+        port,
+        password: Some(ctx.password.clone()),
+        tls: false,
+        db: 0,
+    };
+    let d = &docker;
+    let cid = id.as_str();
+    let waited = ready::wait_ready(
+        &ep,
+        cfg.ready_timeout,
+        move || async move {
+            match d.inspect_container(cid, None).await {
+                Ok(i) if i.state.as_ref().and_then(|s| s.running) == Some(false) => {
+                    let code = i.state.and_then(|s| s.exit_code).unwrap_or(-1);
+                    Some(format!("container exited with code {code}"))
+                }
+                _ => None,
+            }
+        },
+        || log_tail(d, cid),
+    )
+    .await;
+    if let Err(e) = waited {
+        // Leave nothing half-started behind (its log is already in the error).
+        remove(&docker, &id).await?;
+        state::remove(&cfg.data_dir).await?;
+        return Err(e);
+    }
+    let ready_ms = ms(t_ready.elapsed());
+    let keys = ops::info(&ep).await?.keys;
+    Ok(Up {
+        endpoint: ep,
+        cold: Some(ColdStart {
+            backend: "docker".into(),
+            image_ms,
+            create_ms,
+            start_ms,
+            ready_ms,
+            total_ms: ms(t0.elapsed()),
+            keys_restored: keys,
+        }),
+        child: None,
+    })
+}
+
+/// Stop this profile's container: SHUTDOWN over the protocol (or SIGKILL), then remove it.
+pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, HostError> {
+    let t0 = Instant::now();
+    let set = settings(ctx)?;
+    let docker = connect().await?;
+    let found = ours(&docker, &ctx.profile.name).await?;
+    let running: Vec<&ContainerSummary> = found.iter().filter(|c| is_running(c)).collect();
+    for c in &running {
+        let id = id_of(c);
+        match mode {
+            StopMode::Graceful => {
+                ops::shutdown(&endpoint_of(c, ctx), &ctx.profile.redis.persistence).await?
+            }
+            StopMode::Crash => {
+                let opts = KillContainerOptionsBuilder::default()
+                    .signal("SIGKILL")
+                    .build();
+                match docker.kill_container(&id, Some(opts)).await {
+                    Ok(())
+                    | Err(DockerError::DockerResponseServerError {
+                        status_code: 404 | 409,
+                        ..
+                    }) => {}
+                    Err(e) => return Err(HostError::docker("kill container", e)),
+                }
+            }
+        }
+        wait_stopped(&docker, &id).await?;
+    }
+    let shutdown_ms = ms(t0.elapsed());
+    let t_remove = Instant::now();
+    if !set.keep {
+        for c in &found {
+            remove(&docker, &id_of(c)).await?;
+        }
+    }
+    let remove_ms = ms(t_remove.elapsed());
+    state::remove(&ctx.profile.redis.data_dir).await?;
+    if running.is_empty() {
+        return Ok(StopReport::nothing(mode));
+    }
+    Ok(StopReport {
+        mode,
+        was_running: true,
+        shutdown_ms,
+        remove_ms,
+        total_ms: ms(t0.elapsed()),
+    })
+}
+
+/// Fill the docker fields of a status; the endpoint when a container runs.
+pub(crate) async fn status_endpoint(
+    ctx: &Ctx<'_>,
+    s: &mut RedisStatus,
+) -> Result<Option<Endpoint>, HostError> {
+    let set = settings(ctx)?;
+    s.image = Some(set.image.to_string());
+    let docker = connect().await?;
+    let found = ours(&docker, &ctx.profile.name).await?;
+    let Some(c) = found.iter().find(|c| is_running(c)).or(found.first()) else {
+        return Ok(None);
+    };
+    s.container = c
+        .names
+        .as_ref()
+        .and_then(|n| n.first())
+        .map(|n| n.trim_start_matches('/').to_string());
+    Ok(is_running(c).then(|| endpoint_of(c, ctx)))
+}

@@ -1,0 +1,152 @@
+//! The commands the host sends once Redis is up: INFO for status, SHUTDOWN to stop.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::HostError;
+use super::resp::{Reply, RespConn};
+use super::types::Endpoint;
+use crate::profile::Persistence;
+
+/// Connect and AUTH.
+pub(crate) async fn connect_authed(ep: &Endpoint) -> Result<RespConn, HostError> {
+    let endpoint = ep.display_url();
+    let mut conn = RespConn::connect(ep)
+        .await
+        .map_err(|source| HostError::Connect {
+            endpoint: endpoint.clone(),
+            source,
+        })?;
+    if let Some(p) = &ep.password {
+        let reply = conn
+            .call(&[b"AUTH", p.expose().as_bytes()])
+            .await
+            .map_err(|source| HostError::Connect {
+                endpoint: endpoint.clone(),
+                source,
+            })?;
+        if let Reply::Error(reply) = reply {
+            return Err(HostError::WrongPassword { endpoint, reply });
+        }
+    }
+    Ok(conn)
+}
+
+/// What `INFO` tells the status view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ServerInfo {
+    pub uptime_s: Option<u64>,
+    pub keys: u64,
+    pub used_memory: Option<u64>,
+    pub last_save: Option<DateTime<Utc>>,
+    pub pid: Option<u32>,
+}
+
+/// `INFO` over an authenticated connection.
+pub(crate) async fn info(ep: &Endpoint) -> Result<ServerInfo, HostError> {
+    let mut conn = connect_authed(ep).await?;
+    let reply = conn
+        .call(&[b"INFO"])
+        .await
+        .map_err(|source| HostError::Connect {
+            endpoint: ep.display_url(),
+            source,
+        })?;
+    match reply {
+        Reply::Error(reply) => Err(HostError::Command {
+            endpoint: ep.display_url(),
+            command: "INFO".into(),
+            reply,
+        }),
+        r => Ok(parse_info(&r.text().unwrap_or_default())),
+    }
+}
+
+/// Parse INFO text; keys are summed over every `dbN` line of the keyspace section.
+pub(crate) fn parse_info(text: &str) -> ServerInfo {
+    let fields: HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.trim().split_once(':'))
+        .collect();
+    let num = |k: &str| fields.get(k).and_then(|v| v.parse::<u64>().ok());
+    let keys = fields
+        .iter()
+        .filter(|(k, _)| k.starts_with("db") && k[2..].parse::<u32>().is_ok())
+        .filter_map(|(_, v)| {
+            v.split(',')
+                .find_map(|kv| kv.strip_prefix("keys="))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum();
+    ServerInfo {
+        uptime_s: num("uptime_in_seconds"),
+        keys,
+        used_memory: num("used_memory"),
+        last_save: num("rdb_last_save_time")
+            .and_then(|t| i64::try_from(t).ok())
+            .and_then(|t| DateTime::from_timestamp(t, 0)),
+        pid: num("process_id").and_then(|p| u32::try_from(p).ok()),
+    }
+}
+
+/// The SHUTDOWN flavour for a persistence mode: SAVE for RDB (a final snapshot), plain
+/// SHUTDOWN for AOF (Redis fsyncs the AOF; a forced RDB on top would only cost time),
+/// NOSAVE for none (the point of `none` is that nothing survives).
+pub(crate) fn shutdown_args(p: &Persistence) -> &'static [&'static [u8]] {
+    match p {
+        Persistence::None => &[b"SHUTDOWN", b"NOSAVE"],
+        Persistence::Rdb { .. } => &[b"SHUTDOWN", b"SAVE"],
+        Persistence::Aof { .. } => &[b"SHUTDOWN"],
+    }
+}
+
+/// Send SHUTDOWN; success is the server closing the connection.
+pub(crate) async fn shutdown(ep: &Endpoint, p: &Persistence) -> Result<(), HostError> {
+    let args = shutdown_args(p);
+    let command = args
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut conn = connect_authed(ep).await?;
+    match conn.call(args).await {
+        // The server closes the connection once it has saved and is exiting.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+            ) =>
+        {
+            Ok(())
+        }
+        Err(source) => Err(HostError::Connect {
+            endpoint: ep.display_url(),
+            source,
+        }),
+        Ok(Reply::Error(reply)) => Err(HostError::Command {
+            endpoint: ep.display_url(),
+            command,
+            reply,
+        }),
+        Ok(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_info() {
+        let text = "# Server\r\nprocess_id:77\r\nuptime_in_seconds:12\r\n# Memory\r\nused_memory:1024\r\n\
+                    # Persistence\r\nrdb_last_save_time:1700000000\r\n# Keyspace\r\n\
+                    db0:keys=3,expires=0,avg_ttl=0\r\ndb5:keys=4,expires=1,avg_ttl=9\r\n";
+        let i = parse_info(text);
+        assert_eq!(i.keys, 7);
+        assert_eq!(i.uptime_s, Some(12));
+        assert_eq!(i.used_memory, Some(1024));
+        assert_eq!(i.pid, Some(77));
+        assert_eq!(i.last_save.map(|t| t.timestamp()), Some(1_700_000_000));
+    }
+}

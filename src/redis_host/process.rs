@@ -1,0 +1,259 @@
+//! The `process` backend: a `redis-server` child in its own process group, so it outlives the
+//! command that started it (`redwhisk redis up`) and a Ctrl-C in the console's terminal.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use super::state::{self, Found, HostState};
+use super::types::{ColdStart, Endpoint, StopMode, StopReport};
+use super::{Ctx, HostError, Up, ops, password, ports, ready};
+
+/// The server's stdout/stderr, truncated at every start, tailed in error messages.
+pub const LOG_FILE: &str = "redis.log";
+
+/// Find `bin` on PATH (or as a path) so a missing server is a clear error, not ENOENT.
+pub(crate) fn find_bin(bin: &str) -> Result<PathBuf, HostError> {
+    let missing = || HostError::RedisServerMissing {
+        bin: bin.to_string(),
+    };
+    if bin.contains('/') {
+        let p = PathBuf::from(bin);
+        return if p.is_file() { Ok(p) } else { Err(missing()) };
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(bin))
+        .find(|p| p.is_file())
+        .ok_or_else(missing)
+}
+
+pub(crate) fn endpoint_of(st: &HostState, ctx: &Ctx<'_>) -> Endpoint {
+    Endpoint {
+        host: st.host.clone(),
+        port: st.port,
+        password: Some(ctx.password.clone()),
+        tls: false,
+        db: 0,
+    }
+}
+
+/// What the state file says runs, if it really is a live redis-server; a stale file is removed.
+async fn running(ctx: &Ctx<'_>) -> Result<Option<HostState>, HostError> {
+    let dir = &ctx.profile.redis.data_dir;
+    match state::read(dir).await? {
+        Some(st) if st.backend == "process" => match st.pid {
+            Some(pid) if state::pid_is_redis(pid).await => Ok(Some(st)),
+            _ => {
+                ctx.events.info(format!(
+                    "removed a stale state file (pid {:?} is gone)",
+                    st.pid
+                ));
+                state::remove(dir).await?;
+                Ok(None)
+            }
+        },
+        _ => Ok(None),
+    }
+}
+
+/// Start (or adopt) the server.
+pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
+    let t0 = Instant::now();
+    let cfg = &ctx.profile.redis;
+    if let Some(st) = running(ctx).await? {
+        let ep = endpoint_of(&st, ctx);
+        match state::classify(st.owner, ctx.owner).await {
+            Found::Adopt => {
+                ready::wait_ready(
+                    &ep,
+                    cfg.ready_timeout,
+                    || async { None },
+                    || async { log_tail(&cfg.data_dir).await },
+                )
+                .await?;
+                ctx.events.info(format!(
+                    "redis-server pid {} already runs on {}; using it",
+                    st.pid.unwrap_or(0),
+                    ep.display_url()
+                ));
+                return Ok(Up::adopted(ep));
+            }
+            Found::InUse(owner) => {
+                return Err(HostError::InUse {
+                    profile: ctx.profile.name.clone(),
+                    owner,
+                });
+            }
+            Found::Orphan => {
+                let pid = st.pid.unwrap_or(0);
+                ops::shutdown(&ep, &cfg.persistence).await?;
+                wait_exit(pid, stop_timeout(ctx), "SHUTDOWN").await?;
+                state::remove(&cfg.data_dir).await?;
+                ctx.events.warn(format!(
+                    "reaped an orphan redis-server (pid {pid}, started by {} which is gone): data saved, process stopped",
+                    st.owner.label()
+                ));
+            }
+        }
+    }
+    let path = find_bin(bin)?;
+    let port = ports::choose(cfg.bind, cfg.port, &ctx.profile.name).await?;
+    let conf = password::write_conf(&cfg.data_dir, &ctx.password).await?;
+    let log_path = cfg.data_dir.join(LOG_FILE);
+    let log = tokio::fs::File::create(&log_path)
+        .await
+        .map_err(|e| HostError::io(&log_path, e))?
+        .into_std()
+        .await;
+    let log_err = log.try_clone().map_err(|e| HostError::io(&log_path, e))?;
+    let t_spawn = Instant::now();
+    let mut cmd = tokio::process::Command::new(&path);
+    cmd.arg(&conf)
+        .args(["--port", &port.to_string(), "--bind", &cfg.bind.to_string()])
+        .arg("--dir")
+        .arg(&cfg.data_dir)
+        .args(["--daemonize", "no"])
+        .args(cfg.persistence.server_args())
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        // Its own group: a Ctrl-C to the console does not reach it, and it survives us.
+        .process_group(0);
+    let child = cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => HostError::RedisServerMissing {
+            bin: bin.to_string(),
+        },
+        _ => HostError::io(&path, e),
+    })?;
+    let pid = child.id().unwrap_or(0);
+    let start_ms = ms(t_spawn.elapsed());
+    // From here the server boots; our bookkeeping below overlaps it and counts as "ready".
+    let t_ready = Instant::now();
+    let st = HostState {
+        backend: "process".into(),
+        pid: Some(pid),
+        container: None,
+        host: super::resp::connect_host(&cfg.bind.to_string()).to_string(),
+        port,
+        started_at: Utc::now(),
+        owner: ctx.owner,
+    };
+    state::write(&cfg.data_dir, &st).await?;
+    let ep = endpoint_of(&st, ctx);
+    let waited = ready::wait_ready(
+        &ep,
+        cfg.ready_timeout,
+        move || async move { (!state::pid_alive(pid).await).then(|| format!("pid {pid} exited")) },
+        || async { log_tail(&cfg.data_dir).await },
+    )
+    .await;
+    if let Err(e) = waited {
+        // Leave nothing half-started behind.
+        let _already_gone = kill9(pid);
+        state::remove(&cfg.data_dir).await?;
+        return Err(e);
+    }
+    let ready_ms = ms(t_ready.elapsed());
+    let keys = ops::info(&ep).await?.keys;
+    let cold = ColdStart {
+        backend: "process".into(),
+        image_ms: 0.0,
+        create_ms: 0.0,
+        start_ms,
+        ready_ms,
+        total_ms: ms(t0.elapsed()),
+        keys_restored: keys,
+    };
+    Ok(Up {
+        endpoint: ep,
+        cold: Some(cold),
+        child: Some(child),
+    })
+}
+
+/// Stop the server the state file names (started by us or by another process).
+pub(crate) async fn down(
+    ctx: &Ctx<'_>,
+    mode: StopMode,
+    child: Option<tokio::process::Child>,
+) -> Result<StopReport, HostError> {
+    let t0 = Instant::now();
+    let cfg = &ctx.profile.redis;
+    let Some(st) = running(ctx).await? else {
+        return Ok(StopReport::nothing(mode));
+    };
+    let pid = st.pid.unwrap_or(0);
+    let command = match mode {
+        StopMode::Graceful => {
+            ops::shutdown(&endpoint_of(&st, ctx), &cfg.persistence).await?;
+            "SHUTDOWN"
+        }
+        StopMode::Crash => {
+            kill9(pid).map_err(|e| HostError::io(format!("<kill -9 {pid}>"), e))?;
+            "SIGKILL"
+        }
+    };
+    wait_exit(pid, stop_timeout(ctx), command).await?;
+    if let Some(mut c) = child {
+        // Reap our own child so it does not linger as a zombie.
+        let _status = c.wait().await;
+    }
+    state::remove(&cfg.data_dir).await?;
+    let shutdown_ms = ms(t0.elapsed());
+    Ok(StopReport {
+        mode,
+        was_running: true,
+        shutdown_ms,
+        remove_ms: 0.0,
+        total_ms: shutdown_ms,
+    })
+}
+
+/// A final save of a big data set takes a while; never give up before a minute.
+pub(crate) fn stop_timeout(ctx: &Ctx<'_>) -> Duration {
+    ctx.profile.redis.ready_timeout.max(Duration::from_secs(60))
+}
+
+async fn wait_exit(pid: u32, timeout: Duration, command: &str) -> Result<(), HostError> {
+    let start = Instant::now();
+    while state::pid_alive(pid).await {
+        if start.elapsed() > timeout {
+            return Err(HostError::StopTimeout {
+                what: format!("pid {pid}"),
+                command: command.into(),
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            });
+        }
+        tokio::time::sleep(ready::POLL_INTERVAL).await;
+    }
+    Ok(())
+}
+
+/// The last lines of the server log.
+pub(crate) async fn log_tail(dir: &Path) -> String {
+    match tokio::fs::read_to_string(dir.join(LOG_FILE)).await {
+        Ok(text) => ready::tail(&text, 12),
+        Err(e) => format!("  | (no log: {e})"),
+    }
+}
+
+/// SIGKILL one process. Refuses pids 0 and 1, which would mean our group or init.
+pub(crate) fn kill9(pid: u32) -> std::io::Result<()> {
+    let raw = i32::try_from(pid).unwrap_or(0);
+    if raw <= 1 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("refusing to signal pid {pid}"),
+        ));
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), nix::sys::signal::SIGKILL)
+        .map_err(std::io::Error::from)
+}
+
+pub(crate) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

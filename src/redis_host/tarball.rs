@@ -1,0 +1,106 @@
+//! A minimal ustar writer: enough for a root file system of regular files and directories.
+//! (The `tar` crate would do, but this is 80 lines and adds no dependency.)
+
+/// An in-memory tar archive under construction.
+#[derive(Default)]
+pub(crate) struct Tar {
+    buf: Vec<u8>,
+}
+
+const BLOCK: usize = 512;
+
+impl Tar {
+    /// Add a directory (`path` without a leading slash).
+    pub(crate) fn dir(&mut self, path: &str, mode: u32) -> Result<(), String> {
+        let name = format!("{}/", path.trim_matches('/'));
+        self.header(&name, mode, 0, b'5')
+    }
+
+    /// Add a regular file.
+    pub(crate) fn file(&mut self, path: &str, mode: u32, data: &[u8]) -> Result<(), String> {
+        self.header(path.trim_start_matches('/'), mode, data.len() as u64, b'0')?;
+        self.buf.extend_from_slice(data);
+        let pad = (BLOCK - data.len() % BLOCK) % BLOCK;
+        self.buf.extend(std::iter::repeat_n(0u8, pad));
+        Ok(())
+    }
+
+    /// End the archive (two zero blocks) and return its bytes.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.buf.extend(std::iter::repeat_n(0u8, 2 * BLOCK));
+        self.buf
+    }
+
+    fn header(&mut self, name: &str, mode: u32, size: u64, kind: u8) -> Result<(), String> {
+        let mut h = [0u8; BLOCK];
+        let (prefix, short) = split_name(name)?;
+        h[..short.len()].copy_from_slice(short.as_bytes());
+        octal(&mut h[100..108], u64::from(mode));
+        octal(&mut h[108..116], 0);
+        octal(&mut h[116..124], 0);
+        octal(&mut h[124..136], size);
+        octal(&mut h[136..148], 0);
+        h[156] = kind;
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[345..345 + prefix.len()].copy_from_slice(prefix.as_bytes());
+        // The checksum is computed with its own field read as spaces.
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u64 = h.iter().map(|b| u64::from(*b)).sum();
+        let text = format!("{sum:06o}\0 ");
+        h[148..156].copy_from_slice(text.as_bytes());
+        self.buf.extend_from_slice(&h);
+        Ok(())
+    }
+}
+
+/// ustar keeps names over 100 bytes as prefix (155) + '/' + name (100).
+fn split_name(name: &str) -> Result<(&str, &str), String> {
+    if name.len() <= 100 {
+        return Ok(("", name));
+    }
+    name.char_indices()
+        .filter(|(_, c)| *c == '/')
+        .map(|(i, _)| (&name[..i], &name[i + 1..]))
+        .find(|(p, n)| p.len() <= 155 && n.len() <= 100 && !n.is_empty())
+        .ok_or_else(|| format!("path too long for a tar header: {name}"))
+}
+
+/// Zero-padded octal, NUL-terminated, filling the field.
+fn octal(field: &mut [u8], value: u64) {
+    let width = field.len() - 1;
+    let text = format!("{value:0width$o}");
+    field[..width].copy_from_slice(&text.as_bytes()[text.len() - width..]);
+    field[width] = 0;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_tar_reads_it() {
+        let mut t = Tar::default();
+        t.dir("usr/bin", 0o755).unwrap();
+        t.file("/usr/bin/hello", 0o755, b"hi there\n").unwrap();
+        let long = format!("{}/x.txt", "d".repeat(120));
+        t.file(&long, 0o644, b"x").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.tar");
+        std::fs::write(&path, t.finish()).unwrap();
+        let out = std::process::Command::new("tar")
+            .arg("-tvf")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list = String::from_utf8_lossy(&out.stdout);
+        assert!(list.contains("usr/bin/hello"), "{list}");
+        assert!(list.contains("-rwxr-xr-x"), "{list}");
+        assert!(list.contains(&long), "{list}");
+    }
+}

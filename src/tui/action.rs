@@ -26,17 +26,23 @@ pub enum Action {
     Dismiss,
     /// Show or hide the help overlay.
     ToggleHelp,
+    /// Select the next profile (wraps).
     NextProfile,
+    /// Select the previous profile (wraps).
     PrevProfile,
     /// Select the profile with this 0-based index (keys 1–9).
     SelectProfile(u8),
     /// Scroll the log towards older lines.
     LogUp,
+    /// Scroll the log towards newer lines.
     LogDown,
+    /// Scroll the log a page up.
     LogPageUp,
+    /// Scroll the log a page down.
     LogPageDown,
     /// Back to following the newest log line.
     LogEnd,
+    /// Jump to the oldest log line.
     LogHome,
 }
 

@@ -27,8 +27,11 @@ impl Mode {
 /// One key as written in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
+    /// A character without Ctrl.
     Char(char),
+    /// Ctrl and a character.
     Ctrl(char),
+    /// A named key (arrows, Esc, Tab…).
     Code(KeyCode),
     /// `1`–`9`: the action gets the digit's 0-based index.
     Digits,
@@ -77,9 +80,12 @@ impl Key {
 /// One row of the table: in `mode`, any of `keys` does `action`.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding {
+    /// The mode in which the keys are live.
     pub mode: Mode,
+    /// Any of these keys does the action.
     pub keys: &'static [Key],
     pub action: Action,
+    /// What the help overlay says (at most 24 characters, to fit 80 columns).
     pub help: &'static str,
 }
 

@@ -55,6 +55,7 @@ pub enum TuiError {
 
 /// Where the console sends commands: the engine, or a channel in tests.
 pub trait CommandSink {
+    /// Queue `cmd`; never blocks.
     fn send_command(&self, cmd: EngineCommand);
 }
 

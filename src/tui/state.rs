@@ -222,10 +222,12 @@ impl LogView {
         self.scroll = next.min(self.max_scroll());
     }
 
+    /// Scroll to the oldest line kept.
     pub fn to_oldest(&mut self) {
         self.scroll = self.max_scroll();
     }
 
+    /// Drop every line.
     pub fn clear(&mut self) {
         self.lines.clear();
         self.scroll = 0;

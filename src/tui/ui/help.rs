@@ -42,6 +42,7 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
+/// The help overlay, listing [`KEYS`] grouped by mode.
 pub fn render_help(app: &App, frame: &mut Frame, area: Rect) {
     let lines = help_lines(app);
     let rows = lines.len() as u16;
@@ -68,6 +69,7 @@ pub fn render_help(app: &App, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// The question asked before quitting during a run.
 pub fn render_confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let popup = centered(area, 52, 7);

@@ -14,6 +14,7 @@ use crate::tui::state::SHOWN_PHASES;
 /// Width of the "latest / max" column.
 const VALUE_WIDTH: u16 = 17;
 
+/// The latency pane.
 pub fn render_latency(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let block = pane(t, &format!(" Latency, ms (last ≤{RECENT}) "));

@@ -64,6 +64,7 @@ fn rows<'a>(l: &LogLine, width: usize, stamp: Style, text: Style) -> Vec<Line<'a
         .collect()
 }
 
+/// The log pane.
 pub fn render_log(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let log = &app.log;

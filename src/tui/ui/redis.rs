@@ -19,6 +19,7 @@ fn kv<'a>(app: &App, key: &'static str, value: impl Into<Span<'a>>) -> Vec<Span<
     ]
 }
 
+/// The Redis pane.
 pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let r = &app.redis;

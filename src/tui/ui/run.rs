@@ -8,6 +8,7 @@ use ratatui::widgets::{Gauge, Paragraph};
 use super::{fmt, pane};
 use crate::tui::app::App;
 
+/// The run pane.
 pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let block = pane(t, " Run ");
@@ -37,7 +38,7 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
     let phase_style = match run.phase {
         crate::event::Phase::Done => t.ok(),
         crate::event::Phase::Failed => t.error(),
-        crate::event::Phase::Cancelled => t.warn(),
+        // Cancelled and every phase still under way.
         _ => t.warn(),
     };
     frame.render_widget(

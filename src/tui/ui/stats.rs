@@ -14,6 +14,7 @@ const WIDE: u16 = 90;
 /// Inner width the full set of columns needs.
 const NARROW: u16 = 72;
 
+/// The stats pane.
 pub fn render_stats(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let block = pane(t, " Stats per invocation, ms · paper: OpenWhisk + Redis ");

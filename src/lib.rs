@@ -15,3 +15,4 @@ pub mod results;
 pub mod secret;
 pub mod share;
 pub mod stats;
+pub mod tui;

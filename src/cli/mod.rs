@@ -4,6 +4,7 @@ mod action_cmd;
 pub mod bench_action_cmd;
 mod bench_cmd;
 pub mod bench_engine_cmd;
+mod console_cmd;
 mod image_cmd;
 mod profiles_cmd;
 pub mod redis_cmd;
@@ -60,6 +61,18 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
     },
+    /// Open the console (the default when no command is given and stdout is a terminal).
+    Console {
+        /// The profile selected at start: a name or a path to a .toml file.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Root of the results directories (default: results/).
+        #[arg(long, value_name = "DIR")]
+        results: Option<std::path::PathBuf>,
+        /// Frames per second.
+        #[arg(long, default_value_t = crate::tui::DEFAULT_FPS, value_parser = clap::value_parser!(u32).range(1..=60))]
+        fps: u32,
+    },
 }
 
 /// Run a parsed command line; the exit code is non-zero on any error.
@@ -86,7 +99,12 @@ pub fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None => anyhow::bail!("the console is not built yet; use a subcommand (see --help)"),
+        None => console_cmd::run(None, None, crate::tui::DEFAULT_FPS).await,
+        Some(Command::Console {
+            profile,
+            results,
+            fps,
+        }) => console_cmd::run(profile, results, fps).await,
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
         Some(Command::Run(args)) => run_cmd::run(args).await,
         Some(Command::Share(args)) => share_cmd::run(args).await,

@@ -140,8 +140,20 @@ async fn run_task(profile: String, opts: EngineOptions, sink: EventSink, token: 
     let run_opts = RunOptions {
         results_root: opts.results_root.clone(),
     };
-    if let Err(e) = run_experiment(&p, &run_opts, &sink, token).await {
+    let clock = std::time::Instant::now();
+    if let Err(e) = run_experiment(&p, &run_opts, &sink, token.clone()).await {
         sink.log(Level::Error, format!("{e:#}"));
+        // Consumers learn that the run is over even when it ended before its results existed.
+        let outcome = if token.is_cancelled() {
+            crate::event::Phase::Cancelled
+        } else {
+            crate::event::Phase::Failed
+        };
+        sink.send(EngineEvent::RunFinished {
+            outcome,
+            results_dir: None,
+            elapsed: clock.elapsed(),
+        });
     }
 }
 

@@ -1,0 +1,198 @@
+//! What a key means. A key becomes an [`Action`] (see `keys.rs`); the [`App`](super::App)
+//! turns an action into a state change and, at most, one engine command. No I/O here.
+
+/// Everything the user can ask of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Start case study 1 on the selected profile.
+    Run,
+    /// Start the data-sharing experiment on the selected profile.
+    Share,
+    /// Cancel the active run (its partial results are kept).
+    Cancel,
+    /// Start the selected profile's Redis.
+    RedisUp,
+    /// Save and stop the selected profile's Redis.
+    RedisDown,
+    /// Say where the last run's results are.
+    Export,
+    /// Clear the log and the finished run's figures.
+    Clear,
+    /// Quit (asks first while a run is active).
+    Quit,
+    /// Quit after the confirmation.
+    ConfirmQuit,
+    /// Close the help overlay or the quit question.
+    Dismiss,
+    /// Show or hide the help overlay.
+    ToggleHelp,
+    /// Select the next profile (wraps).
+    NextProfile,
+    /// Select the previous profile (wraps).
+    PrevProfile,
+    /// Select the profile with this 0-based index (keys 1–9).
+    SelectProfile(u8),
+    /// Scroll the log towards older lines.
+    LogUp,
+    /// Scroll the log towards newer lines.
+    LogDown,
+    /// Scroll the log a page up.
+    LogPageUp,
+    /// Scroll the log a page down.
+    LogPageDown,
+    /// Back to following the newest log line.
+    LogEnd,
+    /// Jump to the oldest log line.
+    LogHome,
+}
+
+use super::app::App;
+use super::keys::Mode;
+use crate::event::{EngineCommand, Level};
+
+impl App {
+    /// Apply an action: a state change and at most one command for the engine. No I/O.
+    pub fn perform(&mut self, action: Action) -> Option<EngineCommand> {
+        if self.quitting {
+            return None;
+        }
+        match action {
+            Action::Run | Action::Share => self.start(action),
+            Action::Cancel => {
+                if self.run_active() {
+                    Some(EngineCommand::Cancel)
+                } else {
+                    self.note(Level::Info, "no run to cancel");
+                    None
+                }
+            }
+            Action::RedisUp | Action::RedisDown => {
+                let profile = self.selected_name().to_string();
+                if profile.is_empty() {
+                    return None;
+                }
+                Some(if action == Action::RedisUp {
+                    EngineCommand::RedisUp { profile }
+                } else {
+                    EngineCommand::RedisDown { profile }
+                })
+            }
+            Action::Export => {
+                let msg = match &self.last_results {
+                    Some(dir) => format!(
+                        "last run's results: {}/run.json and invocations.csv",
+                        dir.display()
+                    ),
+                    None => format!(
+                        "no finished run yet; every run writes {}/<time>-<profile>/",
+                        self.results_root.display()
+                    ),
+                };
+                self.note(Level::Info, msg);
+                Some(EngineCommand::Export)
+            }
+            Action::Clear => {
+                self.log.clear();
+                if !self.run_active() {
+                    self.run = None;
+                }
+                None
+            }
+            Action::Quit => {
+                if self.run_active() {
+                    self.mode = Mode::ConfirmQuit;
+                    None
+                } else {
+                    self.begin_quit()
+                }
+            }
+            Action::ConfirmQuit => self.begin_quit(),
+            Action::Dismiss => {
+                self.mode = Mode::Normal;
+                None
+            }
+            Action::ToggleHelp => {
+                self.mode = if self.mode == Mode::Help {
+                    Mode::Normal
+                } else {
+                    Mode::Help
+                };
+                None
+            }
+            Action::NextProfile => self.select(self.selected + 1),
+            Action::PrevProfile => {
+                let n = self.profiles.len().max(1);
+                self.select((self.selected + n - 1) % n)
+            }
+            Action::SelectProfile(i) => {
+                if usize::from(i) < self.profiles.len() {
+                    self.select(usize::from(i))
+                } else {
+                    None
+                }
+            }
+            Action::LogUp => self.scroll(1),
+            Action::LogDown => self.scroll(-1),
+            Action::LogPageUp => self.scroll(super::state::LOG_PAGE as isize),
+            Action::LogPageDown => self.scroll(-(super::state::LOG_PAGE as isize)),
+            Action::LogEnd => {
+                self.log.scroll = 0;
+                None
+            }
+            Action::LogHome => {
+                self.log.to_oldest();
+                None
+            }
+        }
+    }
+
+    fn scroll(&mut self, delta: isize) -> Option<EngineCommand> {
+        self.log.scroll_by(delta);
+        None
+    }
+
+    fn start(&mut self, action: Action) -> Option<EngineCommand> {
+        if self.run_active() {
+            self.note(Level::Warn, "a run is active; cancel it with `x` first");
+            return None;
+        }
+        let item = self.selected_profile()?;
+        if let Err(why) = &item.info {
+            let msg = format!("profile `{}` cannot be used: {why}", item.name);
+            self.note(Level::Error, msg);
+            return None;
+        }
+        let profile = item.name.clone();
+        Some(if action == Action::Share {
+            EngineCommand::Share { profile }
+        } else {
+            EngineCommand::Run { profile }
+        })
+    }
+
+    fn select(&mut self, index: usize) -> Option<EngineCommand> {
+        if self.profiles.is_empty() {
+            return None;
+        }
+        if self.run_active() {
+            self.note(Level::Warn, "a run is active; switch profiles once it ends");
+            return None;
+        }
+        let index = index % self.profiles.len();
+        if index == self.selected {
+            return None;
+        }
+        self.selected = index;
+        self.redis = Default::default();
+        Some(EngineCommand::RedisStatus {
+            profile: self.selected_name().to_string(),
+        })
+    }
+
+    fn begin_quit(&mut self) -> Option<EngineCommand> {
+        self.mode = Mode::Normal;
+        self.quitting = true;
+        self.note(Level::Info, "quitting: stopping the engine and Redis");
+        Some(EngineCommand::Shutdown)
+    }
+}

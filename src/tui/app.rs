@@ -1,0 +1,198 @@
+//! The console's state and how engine events fold into it. Everything the screen shows is
+//! here; rendering reads `&App` only. Time comes in from the loop (`tick`), never from the
+//! wall clock directly, so tests can fix it.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+use super::keys::{self, Mode};
+use super::state::{Finished, LogLine, LogView, ProfileItem, RedisView, RunView};
+use super::theme::Theme;
+use crate::event::{EngineCommand, EngineEvent, Level};
+use crate::redis_host::RedisState;
+
+/// Everything the console shows.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub theme: Theme,
+    pub profiles: Vec<ProfileItem>,
+    pub selected: usize,
+    pub mode: Mode,
+    pub redis: RedisView,
+    pub run: Option<RunView>,
+    /// Where the last finished run wrote its results.
+    pub last_results: Option<PathBuf>,
+    pub log: LogView,
+    /// The time of the current frame.
+    pub now: DateTime<Utc>,
+    /// Frames drawn so far (drives the spinner).
+    pub frame: u64,
+    /// `Shutdown` was sent; the loop ends once the engine has stopped.
+    pub quitting: bool,
+    /// Where results go (shown by `e`).
+    pub results_root: PathBuf,
+}
+
+impl App {
+    /// A console over `profiles` with `selected` highlighted, at time `now`.
+    pub fn new(
+        profiles: Vec<ProfileItem>,
+        selected: usize,
+        theme: Theme,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let selected = selected.min(profiles.len().saturating_sub(1));
+        Self {
+            theme,
+            profiles,
+            selected,
+            mode: Mode::Normal,
+            redis: RedisView::default(),
+            run: None,
+            last_results: None,
+            log: LogView::default(),
+            now,
+            frame: 0,
+            quitting: false,
+            results_root: PathBuf::from("results"),
+        }
+    }
+
+    /// The selected profile's name (empty when none was found).
+    pub fn selected_name(&self) -> &str {
+        self.profiles
+            .get(self.selected)
+            .map_or("", |p| p.name.as_str())
+    }
+
+    /// The selected profile.
+    pub fn selected_profile(&self) -> Option<&ProfileItem> {
+        self.profiles.get(self.selected)
+    }
+
+    /// A run is going (quitting must be confirmed).
+    pub fn run_active(&self) -> bool {
+        self.run.as_ref().is_some_and(RunView::active)
+    }
+
+    /// Advance to the next frame at `now`; recomputes what changed since the last frame.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+        self.frame = self.frame.wrapping_add(1);
+        if let Some(run) = &mut self.run {
+            run.refresh_table();
+        }
+    }
+
+    /// Add a line to the log at the current time.
+    pub fn note(&mut self, level: Level, message: impl Into<String>) {
+        self.log.push(LogLine {
+            at: self.now,
+            level,
+            message: message.into(),
+        });
+    }
+
+    /// Fold one engine event into the state.
+    pub fn apply(&mut self, ev: EngineEvent) {
+        match ev {
+            EngineEvent::RunStarted {
+                experiment,
+                profile,
+                planned,
+            } => {
+                self.note(
+                    Level::Info,
+                    format!("{experiment} started on `{profile}`: {planned} invocations"),
+                );
+                self.run = Some(RunView::new(experiment, profile, planned, self.now));
+            }
+            EngineEvent::Phase(phase) => {
+                if let Some(run) = &mut self.run {
+                    run.phase = phase;
+                }
+            }
+            EngineEvent::RedisState(state) => {
+                self.redis.state = state;
+                if state != RedisState::Starting {
+                    self.redis.pull = None;
+                }
+            }
+            EngineEvent::ColdStart(c) => {
+                self.note(
+                    Level::Info,
+                    format!(
+                        "redis ready in {:.1} ms ({} keys restored)",
+                        c.total_ms, c.keys_restored
+                    ),
+                );
+                self.redis.cold_start = Some(c);
+            }
+            EngineEvent::RedisStatus(st) => {
+                self.redis.state = st.state;
+                self.redis.status = Some(st);
+            }
+            EngineEvent::Pull {
+                status,
+                current,
+                total,
+            } => {
+                self.redis.pull = Some(match (current, total) {
+                    (Some(c), Some(t)) if t > 0 => {
+                        format!("{status} {:.0}%", c as f64 * 100.0 / t as f64)
+                    }
+                    _ => status,
+                });
+            }
+            EngineEvent::Activation(a) => {
+                if let Some(run) = &mut self.run {
+                    run.stats.record(&a);
+                    run.table_dirty = true;
+                }
+            }
+            EngineEvent::Log { level, message } => self.note(level, message),
+            EngineEvent::RunFinished {
+                outcome,
+                results_dir,
+                elapsed,
+            } => {
+                let where_ = results_dir
+                    .as_ref()
+                    .map(|d| format!("; results in {}", d.display()))
+                    .unwrap_or_default();
+                let level = match outcome {
+                    crate::event::Phase::Done => Level::Info,
+                    crate::event::Phase::Cancelled => Level::Warn,
+                    _ => Level::Error,
+                };
+                self.note(
+                    level,
+                    format!(
+                        "run {} after {:.1} s{where_}",
+                        outcome.label(),
+                        elapsed.as_secs_f64()
+                    ),
+                );
+                if results_dir.is_some() {
+                    self.last_results.clone_from(&results_dir);
+                }
+                if let Some(run) = &mut self.run {
+                    run.phase = outcome;
+                    run.finished = Some(Finished {
+                        outcome,
+                        elapsed,
+                        results_dir,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Handle a key press: the key table gives the action; the action may yield a command.
+    pub fn on_key(&mut self, ev: &KeyEvent) -> Option<EngineCommand> {
+        let action = keys::lookup(self.mode, ev)?;
+        self.perform(action)
+    }
+}

@@ -1,0 +1,235 @@
+//! The pieces of console state each pane reads: profiles, Redis, the run, the log.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{Level, Phase};
+use crate::paper::{self, PaperFigure};
+use crate::profile::{Backend, ProfileEntry};
+use crate::redis_host::{ColdStart, RedisState, RedisStatus};
+use crate::stats::{PhaseName, RunStats, Summary};
+
+/// What the console shows about one profile: plain strings, so tests can build it directly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileInfo {
+    pub backend: String,
+    /// The docker image, when the backend is docker.
+    pub image: Option<String>,
+    pub persistence: String,
+    pub platform: String,
+    pub invocations: u32,
+    pub records: u32,
+    pub description: String,
+}
+
+/// A profile found at start-up, or why it cannot be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileItem {
+    pub name: String,
+    pub info: Result<ProfileInfo, String>,
+}
+
+impl From<&ProfileEntry> for ProfileItem {
+    fn from(e: &ProfileEntry) -> Self {
+        let info = e
+            .profile
+            .as_ref()
+            .map_err(Clone::clone)
+            .map(|p| ProfileInfo {
+                backend: p.redis.backend.label().to_string(),
+                image: match &p.redis.backend {
+                    Backend::Docker { image, .. } => Some(image.clone()),
+                    _ => None,
+                },
+                persistence: p.redis.persistence.label(),
+                platform: p.platform.label().to_string(),
+                invocations: p.workload.invocations,
+                records: p.workload.records,
+                description: p.description.clone(),
+            });
+        Self {
+            name: e.name.clone(),
+            info,
+        }
+    }
+}
+
+/// The Redis host as last reported.
+#[derive(Debug, Clone)]
+pub struct RedisView {
+    pub state: RedisState,
+    pub status: Option<RedisStatus>,
+    pub cold_start: Option<ColdStart>,
+    /// The latest image pull line, while pulling.
+    pub pull: Option<String>,
+}
+
+impl Default for RedisView {
+    fn default() -> Self {
+        Self {
+            state: RedisState::Stopped,
+            status: None,
+            cold_start: None,
+            pull: None,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub outcome: Phase,
+    pub elapsed: Duration,
+    pub results_dir: Option<PathBuf>,
+}
+
+/// One row of the stats table, computed once per frame at most (not inside the draw).
+#[derive(Debug, Clone)]
+pub struct StatsRow {
+    pub phase: PhaseName,
+    pub ours: Summary,
+    pub paper: Option<PaperFigure>,
+}
+
+/// The phases the latency and stats panes show, in order.
+pub const SHOWN_PHASES: [PhaseName; 4] = [
+    PhaseName::Write,
+    PhaseName::Read,
+    PhaseName::Delete,
+    PhaseName::Total,
+];
+
+/// The current or last run.
+#[derive(Debug, Clone)]
+pub struct RunView {
+    pub experiment: String,
+    pub profile: String,
+    pub planned: u32,
+    pub started_at: DateTime<Utc>,
+    pub phase: Phase,
+    pub stats: RunStats,
+    pub finished: Option<Finished>,
+    pub table: Vec<StatsRow>,
+    pub(super) table_dirty: bool,
+}
+
+impl RunView {
+    /// A run that just started.
+    pub fn new(experiment: String, profile: String, planned: u32, at: DateTime<Utc>) -> Self {
+        let mut v = Self {
+            experiment,
+            profile,
+            planned,
+            started_at: at,
+            phase: Phase::Idle,
+            stats: RunStats::new(),
+            finished: None,
+            table: Vec::new(),
+            table_dirty: true,
+        };
+        v.refresh_table();
+        v
+    }
+
+    /// Still going (no `RunFinished` yet).
+    pub fn active(&self) -> bool {
+        self.finished.is_none()
+    }
+
+    /// Recompute the stats table if an activation came in since the last time.
+    pub fn refresh_table(&mut self) {
+        if !self.table_dirty {
+            return;
+        }
+        self.table = SHOWN_PHASES
+            .iter()
+            .map(|&phase| StatsRow {
+                phase,
+                ours: self.stats.phase(phase),
+                paper: paper::openwhisk_redis(phase),
+            })
+            .collect();
+        self.table_dirty = false;
+    }
+
+    /// Time since the start, or the engine's figure once finished.
+    pub fn elapsed(&self, now: DateTime<Utc>) -> Duration {
+        match &self.finished {
+            Some(f) => f.elapsed,
+            None => (now - self.started_at).to_std().unwrap_or_default(),
+        }
+    }
+
+    /// Completed invocations per second over the whole run so far.
+    pub fn rate(&self, now: DateTime<Utc>) -> Option<f64> {
+        let secs = self.elapsed(now).as_secs_f64();
+        (secs > 0.0 && self.stats.completed > 0).then(|| self.stats.completed as f64 / secs)
+    }
+
+    /// Time left at the current rate, while the run is active.
+    pub fn eta(&self, now: DateTime<Utc>) -> Option<Duration> {
+        if !self.active() {
+            return None;
+        }
+        let left = u64::from(self.planned).saturating_sub(self.stats.completed);
+        let rate = self.rate(now)?;
+        Some(Duration::from_secs_f64(left as f64 / rate))
+    }
+}
+
+/// One engine message with the time the console received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub at: DateTime<Utc>,
+    pub level: Level,
+    pub message: String,
+}
+
+/// How many log lines are kept; older ones are dropped.
+pub const LOG_CAP: usize = 2000;
+/// Lines one PgUp/PgDn moves.
+pub const LOG_PAGE: usize = 10;
+
+/// The log with its scroll position (lines up from the newest; 0 follows the newest).
+#[derive(Debug, Clone, Default)]
+pub struct LogView {
+    pub lines: VecDeque<LogLine>,
+    pub scroll: usize,
+}
+
+impl LogView {
+    /// Append a line, keeping the view still when the user has scrolled up.
+    pub fn push(&mut self, line: LogLine) {
+        if self.lines.len() == LOG_CAP {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(line);
+        if self.scroll > 0 {
+            self.scroll = (self.scroll + 1).min(self.max_scroll());
+        }
+    }
+
+    fn max_scroll(&self) -> usize {
+        self.lines.len().saturating_sub(1)
+    }
+
+    /// Scroll by `delta` lines (positive: older).
+    pub fn scroll_by(&mut self, delta: isize) {
+        let next = self.scroll.saturating_add_signed(delta);
+        self.scroll = next.min(self.max_scroll());
+    }
+
+    /// Scroll to the oldest line kept.
+    pub fn to_oldest(&mut self) {
+        self.scroll = self.max_scroll();
+    }
+
+    /// Drop every line.
+    pub fn clear(&mut self) {
+        self.lines.clear();
+        self.scroll = 0;
+    }
+}

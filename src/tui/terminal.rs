@@ -1,0 +1,119 @@
+//! Opening the real terminal: profiles, engine, raw mode and the alternate screen, signals, and
+//! restoring everything on every way out (normal, error, signal, panic).
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use crossterm::event::EventStream;
+use tokio_util::sync::CancellationToken;
+
+use super::state::ProfileItem;
+use super::{App, EngineLink, Theme, TuiError, run_loop};
+use crate::engine::{EngineOptions, spawn_engine};
+use crate::event::EngineCommand;
+use crate::profile::{find_profile, list_profiles};
+
+/// What `redwhisk console` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleOptions {
+    /// The profile selected at start (a name or a path); `local` when not given.
+    pub profile: Option<String>,
+    pub engine: EngineOptions,
+    /// Frames per second.
+    pub fps: u32,
+}
+
+/// Leaves raw mode and the alternate screen when dropped, so early returns restore too. The
+/// panic hook installed by `ratatui::try_init` covers panics.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// The profiles to show and which one is selected. Reads the profile files once, before the
+/// terminal is taken over, so a bad `--profile` is a plain error.
+fn load_profiles(wanted: Option<&str>) -> Result<(Vec<ProfileItem>, usize), TuiError> {
+    let mut items: Vec<ProfileItem> = list_profiles().iter().map(ProfileItem::from).collect();
+    let wanted = wanted.unwrap_or("local");
+    if let Some(i) = items.iter().position(|p| p.name == wanted) {
+        return Ok((items, i));
+    }
+    // A path or a name outside the listed directories: load it to fail early with its error.
+    let profile = find_profile(wanted).map_err(TuiError::Profile)?;
+    let entry = crate::profile::ProfileEntry {
+        name: wanted.to_string(),
+        path: profile.source.clone(),
+        profile: Ok(profile),
+    };
+    items.push(ProfileItem::from(&entry));
+    let last = items.len() - 1;
+    Ok((items, last))
+}
+
+/// Cancel `token` on SIGTERM, SIGHUP (the SSH session went away) or SIGINT.
+fn watch_signals(token: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tokio::spawn(async move {
+        let kinds = [
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+            SignalKind::interrupt(),
+        ];
+        let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
+        if streams.is_empty() {
+            return;
+        }
+        let waits: Vec<_> = streams.iter_mut().map(|s| Box::pin(s.recv())).collect();
+        futures::future::select_all(waits).await;
+        token.cancel();
+    });
+}
+
+/// Open the console on the terminal and run it until the user quits. Returns the last run's
+/// results directory, if any, for the caller to print once the terminal is restored.
+pub async fn run_console(opts: ConsoleOptions) -> Result<Option<PathBuf>, TuiError> {
+    let (profiles, selected) = load_profiles(opts.profile.as_deref())?;
+    let mut app = App::new(profiles, selected, Theme::from_env(), Utc::now());
+    if let Some(root) = &opts.engine.results_root {
+        app.results_root.clone_from(root);
+    }
+    let (engine, mut events, mut task) = spawn_engine(opts.engine.clone());
+    engine.send(EngineCommand::RedisStatus {
+        profile: app.selected_name().to_string(),
+    });
+    let cancel = CancellationToken::new();
+    watch_signals(cancel.clone());
+
+    let result = match ratatui::try_init() {
+        Ok(mut terminal) => {
+            let _restore = Restore;
+            run_loop(
+                &mut terminal,
+                &mut app,
+                EventStream::new(),
+                EngineLink {
+                    commands: &engine,
+                    events: &mut events,
+                    task: &mut task,
+                },
+                &cancel,
+                opts.fps,
+                Utc::now,
+            )
+            .await
+        }
+        Err(e) => {
+            ratatui::restore();
+            Err(TuiError::Terminal(e))
+        }
+    };
+    if result.is_err() && !task.is_finished() {
+        // The terminal is restored by now; still stop the engine so Redis is saved and stopped.
+        engine.send(EngineCommand::Shutdown);
+        (&mut task).await.map_err(TuiError::Engine)?;
+    }
+    result.map(|()| app.last_results)
+}

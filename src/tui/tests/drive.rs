@@ -1,0 +1,281 @@
+//! The App driven by keys and fake engine events; the state and the screen are both checked.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{code, key, screen, text};
+use crate::event::{EngineCommand, EngineEvent, Level, Phase};
+use crate::tui::demo::{activation, epoch, idle_app, run_start_events, running_app};
+use crate::tui::keys::Mode;
+use crate::tui::theme::Theme;
+
+fn cmd_name(c: Option<EngineCommand>) -> String {
+    format!("{c:?}")
+}
+
+#[test]
+fn switching_profiles_with_arrows_tab_and_digits() {
+    let mut app = idle_app(Theme::new(false));
+    assert_eq!(app.selected_name(), "local");
+    let c = app.on_key(&code(KeyCode::Right));
+    assert_eq!(cmd_name(c), r#"Some(RedisStatus { profile: "docker" })"#);
+    assert_eq!(app.selected_name(), "docker");
+    app.on_key(&code(KeyCode::Tab));
+    assert_eq!(app.selected_name(), "broken");
+    app.on_key(&code(KeyCode::Tab));
+    assert_eq!(app.selected_name(), "local", "wraps around");
+    app.on_key(&code(KeyCode::Left));
+    assert_eq!(app.selected_name(), "broken", "wraps backwards");
+    app.on_key(&key('2'));
+    assert_eq!(app.selected_name(), "docker");
+    assert!(app.on_key(&key('9')).is_none(), "no 9th profile");
+    assert_eq!(app.selected_name(), "docker");
+
+    let screen_text = text(&screen(&app, 200, 60));
+    assert!(
+        screen_text.contains("docker redis · aof-everysec · openwhisk platform"),
+        "{screen_text}"
+    );
+    assert!(screen_text.contains("redis:7-alpine"), "{screen_text}");
+}
+
+#[test]
+fn an_invalid_profile_is_not_run() {
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('3'));
+    assert!(app.on_key(&key('r')).is_none());
+    let last = app.log.lines.back().unwrap();
+    assert_eq!(last.level, Level::Error);
+    assert!(
+        last.message.contains("unknown field `bakend`"),
+        "{}",
+        last.message
+    );
+}
+
+#[test]
+fn run_progress_and_finish() {
+    let mut app = idle_app(Theme::new(false));
+    let c = app.on_key(&key('r'));
+    assert_eq!(cmd_name(c), r#"Some(Run { profile: "local" })"#);
+    assert!(!app.run_active(), "active only once the engine says so");
+    for ev in run_start_events(20) {
+        app.apply(ev);
+    }
+    assert!(app.run_active());
+    for i in 0..5 {
+        app.apply(EngineEvent::Activation(Box::new(activation(i))));
+    }
+    app.tick(epoch() + chrono::Duration::seconds(2));
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("5/20"), "{s}");
+    assert!(s.contains("invoking"), "{s}");
+    assert!(s.contains("2.5 inv/s"), "5 in 2 s: {s}");
+    assert!(s.contains("ETA 6.0s"), "15 left at 2.5/s: {s}");
+    assert!(s.contains("cold 1  warm 4"), "{s}");
+    assert!(s.contains("c 0.0 · s 1.8 · r 15.2 ms"), "{s}");
+    let wide = text(&screen(&app, 200, 60));
+    assert!(
+        wide.contains("create 0.0 · start 1.8 · ready 15.2 = 17.0 ms"),
+        "{wide}"
+    );
+
+    // Pressing r again during a run is refused without bothering the engine.
+    assert!(app.on_key(&key('r')).is_none());
+    // So is switching profiles.
+    assert!(app.on_key(&code(KeyCode::Right)).is_none());
+    assert_eq!(app.selected_name(), "local");
+
+    for i in 5..20 {
+        app.apply(EngineEvent::Activation(Box::new(activation(i))));
+    }
+    app.apply(EngineEvent::RunFinished {
+        outcome: Phase::Done,
+        results_dir: Some(PathBuf::from("results/x")),
+        elapsed: Duration::from_secs(8),
+    });
+    app.tick(epoch() + chrono::Duration::seconds(9));
+    assert!(!app.run_active());
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("20/20"), "{s}");
+    assert!(s.contains("done"), "{s}");
+    assert!(s.contains("total  20"), "stats rows carry n: {s}");
+
+    let c = app.on_key(&key('e'));
+    assert_eq!(cmd_name(c), "Some(Export)");
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(last.contains("results/x/run.json"), "{last}");
+}
+
+#[test]
+fn cancel_sends_cancel_and_shows_the_outcome() {
+    let mut app = running_app(Theme::new(false), 20, 6, 3, false);
+    let c = app.on_key(&key('x'));
+    assert_eq!(cmd_name(c), "Some(Cancel)");
+    app.apply(EngineEvent::Phase(Phase::Cancelled));
+    app.apply(EngineEvent::RunFinished {
+        outcome: Phase::Cancelled,
+        results_dir: Some(PathBuf::from("results/y")),
+        elapsed: Duration::from_secs(3),
+    });
+    app.tick(app.now);
+    assert!(!app.run_active());
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("cancelled"), "{s}");
+    assert!(s.contains("6/20"), "{s}");
+    assert!(app.on_key(&key('x')).is_none(), "nothing left to cancel");
+}
+
+#[test]
+fn quit_asks_while_a_run_is_active() {
+    let mut app = running_app(Theme::new(false), 20, 6, 3, false);
+    assert!(app.on_key(&key('q')).is_none());
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("Quit?"), "{s}");
+    assert!(
+        s.contains("y/q/Ctrl-C quit"),
+        "hint comes from the key table: {s}"
+    );
+    // Keys of the normal mode do nothing under the question.
+    assert!(app.on_key(&key('r')).is_none());
+    app.on_key(&key('n'));
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.quitting);
+
+    app.on_key(&key('q'));
+    let c = app.on_key(&key('y'));
+    assert_eq!(cmd_name(c), "Some(Shutdown)");
+    assert!(app.quitting);
+    assert_eq!(app.mode, Mode::Normal);
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("stopping the engine and Redis"), "{s}");
+    assert!(
+        app.on_key(&key('r')).is_none(),
+        "no commands after Shutdown"
+    );
+}
+
+#[test]
+fn quit_when_idle_needs_no_question() {
+    let mut app = idle_app(Theme::new(false));
+    let c = app.on_key(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(cmd_name(c), "Some(Shutdown)");
+    assert!(app.quitting);
+}
+
+#[test]
+fn redis_keys_name_the_selected_profile() {
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('2'));
+    assert_eq!(
+        cmd_name(app.on_key(&key('u'))),
+        r#"Some(RedisUp { profile: "docker" })"#
+    );
+    assert_eq!(
+        cmd_name(app.on_key(&key('d'))),
+        r#"Some(RedisDown { profile: "docker" })"#
+    );
+    assert_eq!(
+        cmd_name(app.on_key(&key('s'))),
+        r#"Some(Share { profile: "docker" })"#
+    );
+}
+
+#[test]
+fn help_toggles_and_lists_the_key_table() {
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('?'));
+    assert_eq!(app.mode, Mode::Help);
+    let s = text(&screen(&app, 200, 60));
+    for b in crate::tui::keys::KEYS {
+        assert!(s.contains(b.help), "help lacks {:?}: {s}", b.help);
+    }
+    app.on_key(&code(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn log_scrolls_and_clear_empties_it() {
+    let mut app = idle_app(Theme::new(false));
+    for i in 0..30 {
+        app.apply(EngineEvent::Log {
+            level: Level::Info,
+            message: format!("line {i:02}"),
+        });
+    }
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("line 29") && !s.contains("line 20"), "{s}");
+    app.on_key(&code(KeyCode::PageUp));
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("line 19") && !s.contains("line 29"), "{s}");
+    assert!(s.contains("10 lines up"), "{s}");
+    // New lines do not move a scrolled view.
+    app.apply(EngineEvent::Log {
+        level: Level::Warn,
+        message: "line 30".into(),
+    });
+    assert!(text(&screen(&app, 80, 24)).contains("line 19"));
+    app.on_key(&code(KeyCode::End));
+    assert!(text(&screen(&app, 80, 24)).contains("line 30"));
+    app.on_key(&key('c'));
+    assert!(app.log.lines.is_empty());
+}
+
+#[test]
+fn long_log_lines_wrap_instead_of_being_cut() {
+    let mut app = idle_app(Theme::new(false));
+    let long = "Redis did not start: redis-server exited before it answered PING; \
+                see /tmp/redwhisk/local/redis.log for why (fix the profile, then press u)";
+    app.apply(EngineEvent::Log {
+        level: Level::Error,
+        message: long.into(),
+    });
+    // Too tall for the 5 rows of an 80×24 log pane: its start is what shows.
+    let small = text(&screen(&app, 80, 24));
+    assert!(small.contains("04:30:00 Redis did not start:"), "{small}");
+    let s = text(&screen(&app, 120, 40));
+    // The log is the right half of the bottom panes: strip the stamp and the indent, rejoin.
+    let joined = s
+        .lines()
+        .skip_while(|l| !l.contains("Log ("))
+        .filter_map(|l| l.split('│').nth(3))
+        .map(|cell| cell.get(9..).unwrap_or("").trim())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains(long), "{joined}\n{s}");
+}
+
+#[test]
+fn a_failed_invocation_is_counted_and_shown() {
+    let app = running_app(Theme::new(false), 20, 12, 6, true);
+    let stats = &app.run.as_ref().unwrap().stats;
+    assert_eq!(stats.completed, 12);
+    assert_eq!(stats.failed, 1);
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("failed   1"), "{s}");
+    assert!(s.contains("total  11"), "n counts the parsed results: {s}");
+}
+
+#[test]
+fn a_failed_start_ends_the_run() {
+    let mut app = idle_app(Theme::new(false));
+    app.apply(run_start_events(20).remove(0));
+    app.apply(EngineEvent::Log {
+        level: Level::Error,
+        message: "Redis did not start: no such file".into(),
+    });
+    app.apply(EngineEvent::RunFinished {
+        outcome: Phase::Failed,
+        results_dir: None,
+        elapsed: Duration::from_millis(40),
+    });
+    assert!(!app.run_active());
+    assert!(app.last_results.is_none());
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("failed"), "{s}");
+    assert!(s.contains("Redis did not start"), "{s}");
+}

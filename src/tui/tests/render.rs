@@ -1,0 +1,129 @@
+//! Insta snapshots of each pane and of the whole screen at 80×24 and 200×60, from fixed states.
+
+use insta::assert_snapshot;
+use ratatui::Frame;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+use super::screen;
+use crate::tui::app::App;
+use crate::tui::demo::{finished_app, idle_app, running_app};
+use crate::tui::keys::Mode;
+use crate::tui::theme::Theme;
+use crate::tui::ui;
+
+type Pane = fn(&App, &mut Frame, Rect);
+/// A pane's name, its renderer, and its compact and wide sizes.
+type PaneCase = (&'static str, Pane, (u16, u16), (u16, u16));
+
+fn pane(app: &App, w: u16, h: u16, render: Pane) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(app, f, f.area())).unwrap();
+    t
+}
+
+fn running() -> App {
+    running_app(Theme::new(true), 20, 12, 6, true)
+}
+
+/// The compact layout gives each pane about half of 80 columns; the wide one about 100.
+const PANES: [PaneCase; 7] = [
+    ("profiles", ui::render_profiles, (80, 4), (200, 4)),
+    ("redis", ui::render_redis, (40, 8), (100, 8)),
+    ("run", ui::render_run, (40, 8), (100, 8)),
+    ("latency", ui::render_latency, (40, 7), (90, 10)),
+    ("stats", ui::render_stats, (80, 7), (110, 10)),
+    ("log", ui::render_log, (40, 7), (200, 10)),
+    ("profiles_line", ui::render_profiles_line, (80, 1), (200, 1)),
+];
+
+#[test]
+fn each_pane_compact_and_wide() {
+    let app = running();
+    for (name, render, (cw, ch), (ww, wh)) in PANES {
+        assert_snapshot!(
+            format!("pane_{name}_{cw}x{ch}"),
+            pane(&app, cw, ch, render).backend()
+        );
+        assert_snapshot!(
+            format!("pane_{name}_{ww}x{wh}"),
+            pane(&app, ww, wh, render).backend()
+        );
+    }
+}
+
+#[test]
+fn panes_before_any_run() {
+    let app = idle_app(Theme::new(true));
+    for (name, render, (cw, ch), _) in PANES {
+        assert_snapshot!(
+            format!("idle_pane_{name}"),
+            pane(&app, cw, ch, render).backend()
+        );
+    }
+}
+
+#[test]
+fn whole_screen_idle() {
+    let app = idle_app(Theme::new(true));
+    assert_snapshot!("idle_80x24", screen(&app, 80, 24).backend());
+    assert_snapshot!("idle_200x60", screen(&app, 200, 60).backend());
+}
+
+#[test]
+fn whole_screen_running() {
+    let app = running();
+    assert_snapshot!("running_80x24", screen(&app, 80, 24).backend());
+    assert_snapshot!("running_200x60", screen(&app, 200, 60).backend());
+    // The size the tmux test and the screenshots use: roomy, but panes stacked.
+    assert_snapshot!("running_120x40", screen(&app, 120, 40).backend());
+}
+
+#[test]
+fn narrow_stats_drop_std_and_p95_but_keep_the_paper() {
+    let t = pane(&running(), 60, 7, ui::render_stats);
+    let s = super::text(&t);
+    assert!(!s.contains("std") && !s.contains("p95"), "{s}");
+    assert!(s.contains("538.9±148.9"), "{s}");
+    assert_snapshot!("pane_stats_60x7", t.backend());
+}
+
+#[test]
+fn whole_screen_finished() {
+    let app = finished_app(Theme::new(true), 20);
+    assert_snapshot!("finished_80x24", screen(&app, 80, 24).backend());
+    assert_snapshot!("finished_200x60", screen(&app, 200, 60).backend());
+}
+
+#[test]
+fn overlays() {
+    let mut app = running();
+    app.mode = Mode::Help;
+    assert_snapshot!("help_80x24", screen(&app, 80, 24).backend());
+    assert_snapshot!("help_200x60", screen(&app, 200, 60).backend());
+    app.mode = Mode::ConfirmQuit;
+    assert_snapshot!("confirm_quit_80x24", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let app = running();
+    let t = screen(&app, 50, 12);
+    let text = super::text(&t);
+    assert!(text.contains("needs at least 60×20"), "{text}");
+    assert!(text.contains("50×12"), "{text}");
+}
+
+#[test]
+fn resize_redraws_in_the_new_layout() {
+    let app = running();
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| ui::render(&app, f)).unwrap();
+    assert!(!super::text(&t).contains("profiles (←/→"));
+    t.backend_mut().resize(200, 60);
+    t.draw(|f| ui::render(&app, f)).unwrap();
+    let text = super::text(&t);
+    assert_eq!(t.backend().buffer().area, Rect::new(0, 0, 200, 60));
+    assert!(text.contains("profiles (←/→"), "{text}");
+}

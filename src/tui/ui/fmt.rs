@@ -1,0 +1,66 @@
+//! Number formatting shared by the panes: fixed widths so columns do not jump.
+
+use std::time::Duration;
+
+/// Milliseconds with one decimal, or whole numbers past 10 s so columns keep their width.
+pub fn ms(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A duration as `12.3s`, `4m05s` or `1h02m`.
+pub fn duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if s < 3600 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// Bytes in binary units.
+pub fn bytes(b: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = b as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Seconds of uptime, coarse.
+pub fn uptime(s: u64) -> String {
+    duration(Duration::from_secs(s))
+        .trim_end_matches(".0s")
+        .to_string()
+        + if s < 60 { "s" } else { "" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(ms(178.56), "178.6");
+        assert_eq!(ms(12_345.6), "12346");
+        assert_eq!(duration(Duration::from_millis(12_340)), "12.3s");
+        assert_eq!(duration(Duration::from_secs(245)), "4m05s");
+        assert_eq!(duration(Duration::from_secs(3720)), "1h02m");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1_258_291), "1.2 MiB");
+        assert_eq!(uptime(42), "42s");
+        assert_eq!(uptime(245), "4m05s");
+    }
+}

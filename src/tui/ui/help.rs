@@ -1,0 +1,97 @@
+//! The overlays: help (generated from the key table) and the quit question.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::pane;
+use crate::tui::action::Action;
+use crate::tui::app::App;
+use crate::tui::keys::{KEYS, Mode, keys_for};
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = area.layout(
+        &Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center),
+    );
+    let [cell] = row.layout(
+        &Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center),
+    );
+    cell
+}
+
+/// The help lines: a heading per mode, then each binding's keys and what they do.
+fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let mut out = Vec::new();
+    for mode in [Mode::Normal, Mode::Help, Mode::ConfirmQuit] {
+        out.push(Line::from(Span::styled(mode.label(), t.header())));
+        for b in KEYS.iter().filter(|b| b.mode == mode) {
+            let keys = b
+                .keys
+                .iter()
+                .map(|k| k.label())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push(Line::from(vec![
+                Span::styled(format!(" {keys:<11} "), t.key()),
+                Span::raw(b.help),
+            ]));
+        }
+    }
+    out
+}
+
+/// The help overlay, listing [`KEYS`] grouped by mode.
+pub fn render_help(app: &App, frame: &mut Frame, area: Rect) {
+    let lines = help_lines(app);
+    let rows = lines.len() as u16;
+    // One column when it fits; two halves side by side on small screens (80×24).
+    let two = rows + 2 > area.height;
+    let (width, height) = if two {
+        (area.width, rows.div_ceil(2) + 2)
+    } else {
+        (44, rows + 2)
+    };
+    let popup = centered(area, width, height);
+    frame.render_widget(Clear, popup);
+    let block = pane(app.theme, " Help · ? or Esc closes ");
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    if two {
+        let [left, right] = inner.layout(&Layout::horizontal([Constraint::Fill(1); 2]).spacing(1));
+        let mid = lines.len().div_ceil(2);
+        let (a, b) = lines.split_at(mid);
+        frame.render_widget(Paragraph::new(a.to_vec()), left);
+        frame.render_widget(Paragraph::new(b.to_vec()), right);
+    } else {
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// The question asked before quitting during a run.
+pub fn render_confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
+    let t = app.theme;
+    let popup = centered(area, 52, 7);
+    frame.render_widget(Clear, popup);
+    let yes = keys_for(Mode::ConfirmQuit, Action::ConfirmQuit);
+    let no = keys_for(Mode::ConfirmQuit, Action::Dismiss);
+    let text = vec![
+        Line::from(
+            "A run is active. Quitting cancels it (its partial results are kept) and stops Redis.",
+        ),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled(yes, t.key()),
+            Span::raw(" quit   "),
+            Span::styled(no, t.key()),
+            Span::raw(" keep running"),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .block(pane(t, " Quit? ")),
+        popup,
+    );
+}

@@ -1,0 +1,160 @@
+//! Drawing: a pure function of `&App`, one `render_*` per pane, a compact layout for 80×24 and
+//! a roomier one from 120×36.
+
+pub mod fmt;
+mod help;
+mod latency;
+mod log;
+mod profiles;
+mod redis;
+mod run;
+mod stats;
+
+pub use help::{render_confirm_quit, render_help};
+pub use latency::render_latency;
+pub use log::render_log;
+pub use profiles::{render_profiles, render_profiles_line};
+pub use redis::render_redis;
+pub use run::render_run;
+pub use stats::render_stats;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::action::Action;
+use super::app::App;
+use super::keys::{Mode, keys_for};
+use super::theme::Theme;
+
+/// Below this the console asks for a larger terminal instead of drawing garbage.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 20;
+
+/// A bordered pane with a title.
+pub(crate) fn pane(t: Theme, title: &str) -> Block<'static> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border())
+        .title(Span::styled(title.to_string(), t.title()))
+}
+
+/// Draw the whole console.
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "redwhisk needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}. Enlarge it, or press q to quit.",
+                area.width, area.height
+            ))
+            .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let wide = area.width >= 120 && area.height >= 36;
+    let [body, footer] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    if wide {
+        render_wide(app, frame, body);
+    } else {
+        render_compact(app, frame, body);
+    }
+    render_footer(app, frame, footer);
+    match app.mode {
+        Mode::Help => render_help(app, frame, area),
+        Mode::ConfirmQuit => render_confirm_quit(app, frame, area),
+        Mode::Normal => {}
+    }
+}
+
+fn render_compact(app: &App, frame: &mut Frame, area: Rect) {
+    let [top, hosts, stats, bottom] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Min(4),
+    ]));
+    render_profiles_line(app, frame, top);
+    let [redis, run] = hosts.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+    render_redis(app, frame, redis);
+    render_run(app, frame, run);
+    render_stats(app, frame, stats);
+    let [latency, log] = bottom.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+    render_latency(app, frame, latency);
+    render_log(app, frame, log);
+}
+
+/// From this width the latency and stats panes fit side by side.
+const SIDE_BY_SIDE: u16 = 170;
+
+fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
+    let [top, hosts, rest] = area.layout(&Layout::vertical([
+        Constraint::Length(4),
+        Constraint::Length(8),
+        Constraint::Fill(1),
+    ]));
+    render_profiles(app, frame, top);
+    let [redis, run] = hosts.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+    render_redis(app, frame, redis);
+    render_run(app, frame, run);
+    if area.width >= SIDE_BY_SIDE {
+        let [figures, log] = rest.layout(&Layout::vertical([
+            Constraint::Length(10),
+            Constraint::Min(4),
+        ]));
+        let [latency, stats] = figures.layout(&Layout::horizontal([
+            Constraint::Percentage(45),
+            Constraint::Percentage(55),
+        ]));
+        render_latency(app, frame, latency);
+        render_stats(app, frame, stats);
+        render_log(app, frame, log);
+    } else {
+        let [stats, bottom] = rest.layout(&Layout::vertical([
+            Constraint::Length(7),
+            Constraint::Min(4),
+        ]));
+        render_stats(app, frame, stats);
+        let [latency, log] = bottom.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+        render_latency(app, frame, latency);
+        render_log(app, frame, log);
+    }
+}
+
+/// The key hints, from the same table the handler uses.
+fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
+    let t = app.theme;
+    let line = if app.quitting {
+        Line::from(Span::styled(
+            " stopping the engine and Redis, then quitting…",
+            t.warn(),
+        ))
+    } else {
+        let hints = [
+            (Action::Run, "run"),
+            (Action::Cancel, "cancel"),
+            (Action::Share, "share"),
+            (Action::RedisUp, "up"),
+            (Action::RedisDown, "down"),
+            (Action::Export, "export"),
+            (Action::Clear, "clear"),
+            (Action::ToggleHelp, "help"),
+            (Action::Quit, "quit"),
+        ];
+        let mut spans = Vec::new();
+        for (action, word) in hints {
+            let keys = keys_for(Mode::Normal, action);
+            // Only the first key of each action keeps the line within 80 columns.
+            let key = keys.split('/').next().unwrap_or_default().to_string();
+            spans.push(Span::styled(format!(" {key}"), t.key()));
+            spans.push(Span::styled(format!(" {word} "), t.label()));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

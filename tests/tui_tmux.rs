@@ -1,0 +1,269 @@
+//! End to end: the real binary in tmux. Opens the console on a small profile, runs it to the
+//! end, checks the gauge and the stats table, quits, and checks the terminal was restored.
+//! Needs tmux (and, for the run, redis-server); it fails loudly when they are missing.
+
+// The helpers below run only inside tests; a failed set-up step should panic there.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Bounded waits; nothing here asserts on how long anything took.
+const START_LIMIT: Duration = Duration::from_secs(30);
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// A private tmux server (its own socket) with one session; killed on drop.
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> Output {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("tmux is required for this test (apt-get install -y tmux): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Start `script` (run by sh) in a 120×40 session with `env` set, in `cwd`.
+    fn start(tag: &str, cwd: &Path, env: &[(&str, String)], script: &str) -> Tmux {
+        let id = format!("rw-{tag}-{}", std::process::id());
+        let t = Tmux {
+            socket: id.clone(),
+            session: id,
+        };
+        let mut args: Vec<String> = vec![
+            "new-session".into(),
+            "-d".into(),
+            "-s".into(),
+            t.session.clone(),
+            "-x".into(),
+            "120".into(),
+            "-y".into(),
+            "40".into(),
+            "-c".into(),
+            cwd.display().to_string(),
+        ];
+        for (k, v) in env {
+            args.push("-e".into());
+            args.push(format!("{k}={v}"));
+        }
+        args.push(script.into());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        t.cmd(&refs);
+        t
+    }
+
+    fn screen(&self) -> String {
+        let out = self.cmd(&["capture-pane", "-p", "-t", &self.session]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen_with_escapes(&self) -> String {
+        let out = self.cmd(&["capture-pane", "-p", "-e", "-t", &self.session]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        self.cmd(&["send-keys", "-t", &self.session, keys]);
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = self.cmd(&["display-message", "-p", "-t", &self.session, format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Poll the screen until `done` holds; panic with the last screen after `limit`.
+    fn wait_for(&self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let s = self.screen();
+            if done(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up waiting for {what}; the screen was:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+const PROFILE: &str = r#"
+description = "end-to-end test: tiny workload"
+[redis]
+backend = "process"
+bind = "127.0.0.1"
+port = 0
+persistence = "rdb"
+save = ["3600 1"]
+[platform]
+kind = "local"
+[workload]
+invocations = 20
+records = 200
+concurrency = 1
+"#;
+
+struct Setup {
+    dir: tempfile::TempDir,
+    env: Vec<(&'static str, String)>,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("config/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(profiles.join("e2e.toml"), PROFILE).unwrap();
+    let env = vec![
+        (
+            "REDWHISK_CONFIG_DIR",
+            dir.path().join("config").display().to_string(),
+        ),
+        (
+            "REDWHISK_DATA_DIR",
+            dir.path().join("data").display().to_string(),
+        ),
+    ];
+    Setup { dir, env }
+}
+
+/// The console, then the exit code and the terminal's line settings once it has gone.
+fn script(dir: &Path) -> String {
+    format!(
+        "'{}' console --profile e2e --results '{}'; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; exec sleep 600",
+        env!("CARGO_BIN_EXE_redwhisk"),
+        dir.join("results").display()
+    )
+}
+
+/// Quit with `q` and check: the process exited 0, raw mode is off, the alternate screen is left.
+fn quit_and_check_restored(t: &Tmux) {
+    t.keys("q");
+    let s = t.wait_for("the console to exit", START_LIMIT, |s| {
+        s.contains("exit=") && s.contains("icanon")
+    });
+    assert!(
+        s.contains("exit=0"),
+        "the console did not exit cleanly:\n{s}"
+    );
+    let modes = s
+        .lines()
+        .find(|l| l.contains("icanon"))
+        .unwrap_or_else(|| panic!("no stty line:\n{s}"));
+    let modes: Vec<&str> = modes.split_whitespace().collect();
+    assert!(
+        modes.contains(&"icanon") && modes.contains(&"echo"),
+        "raw mode was left on: {modes:?}"
+    );
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+}
+
+/// SGR parameters that set a colour (30–48, 90–107; 39 and 49 only reset to the default).
+fn colour_codes(ansi: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for chunk in ansi.split("\x1b[").skip(1) {
+        let Some(end) = chunk.find(|c: char| !(c.is_ascii_digit() || c == ';')) else {
+            continue;
+        };
+        if !chunk[end..].starts_with('m') {
+            continue;
+        }
+        for p in chunk[..end].split(';') {
+            if let Ok(n) = p.parse::<u32>()
+                && ((30..=48).contains(&n) || (90..=107).contains(&n))
+                && n != 39
+            {
+                found.push(chunk[..end].to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn console_opens_and_quits_cleanly_with_and_without_colour() {
+    for no_color in [false, true] {
+        let s = setup();
+        let mut env = s.env.clone();
+        if no_color {
+            env.push(("NO_COLOR", "1".into()));
+        }
+        let tag = if no_color { "nocolor" } else { "color" };
+        let t = Tmux::start(tag, s.dir.path(), &env, &script(s.dir.path()));
+        let screen = t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet") && s.contains("e2e")
+        });
+        assert!(screen.contains("20 × 200 records"), "{screen}");
+        let codes = colour_codes(&t.screen_with_escapes());
+        if no_color {
+            assert!(
+                codes.is_empty(),
+                "NO_COLOR but colours were drawn: {codes:?}"
+            );
+        } else {
+            assert!(!codes.is_empty(), "no colours were drawn at all");
+        }
+        t.keys("?");
+        t.wait_for("the help overlay", START_LIMIT, |s| s.contains("Help · ?"));
+        t.keys("Escape");
+        t.wait_for("the help to close", START_LIMIT, |s| {
+            !s.contains("Help · ?")
+        });
+        quit_and_check_restored(&t);
+    }
+}
+
+#[test]
+fn a_small_run_completes_on_screen() {
+    let s = setup();
+    let t = Tmux::start("run", s.dir.path(), &s.env, &script(s.dir.path()));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    t.keys("r");
+    let screen = t.wait_for("the run to finish", RUN_LIMIT, |s| {
+        s.contains("20/20") && s.contains("done") || s.contains("run failed")
+    });
+    assert!(!screen.contains("run failed"), "the run failed:\n{screen}");
+    let total = screen
+        .lines()
+        .find_map(|l| l.split_once("total  ").map(|(_, rest)| rest.to_string()))
+        .unwrap_or_else(|| panic!("no stats row for total:\n{screen}"));
+    let cells: Vec<&str> = total.split_whitespace().collect();
+    assert_eq!(cells.first(), Some(&"20"), "n of total: {total}");
+    let mean: f64 = cells[1]
+        .parse()
+        .unwrap_or_else(|_| panic!("mean is not a number: {total}"));
+    assert!(mean > 0.0, "{total}");
+    let results = std::fs::read_dir(s.dir.path().join("results"))
+        .unwrap()
+        .count();
+    assert_eq!(results, 1, "one results directory");
+    quit_and_check_restored(&t);
+}

@@ -71,6 +71,13 @@ pub enum EngineEvent {
     },
     /// One invocation finished (successfully or not; a failure is data).
     Activation(Box<Activation>),
+    /// One cycle of the data-sharing experiment finished.
+    ShareCycle {
+        cell: String,
+        cycle: u32,
+        /// Every key written was read back with its value.
+        correct: bool,
+    },
     Log {
         level: Level,
         message: String,

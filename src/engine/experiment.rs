@@ -123,11 +123,6 @@ pub async fn run_experiment(
         .finish(&summary)
         .context("cannot write the results")?;
     sink.send(EngineEvent::Phase(outcome));
-    sink.send(EngineEvent::RunFinished {
-        outcome,
-        results_dir: Some(results_dir.clone()),
-        elapsed: clock.elapsed(),
-    });
     Ok(RunOutcome {
         outcome,
         stats,

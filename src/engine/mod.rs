@@ -3,6 +3,7 @@
 //! through [`EngineHandle`] and consume the same event stream.
 
 mod experiment;
+mod export;
 mod params;
 mod summary;
 
@@ -11,6 +12,7 @@ pub use params::action_redis_host;
 pub use summary::{SCHEMA_ID, host_json, stats_json};
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -62,6 +64,7 @@ async fn engine_loop(
     sink: EventSink,
 ) {
     let mut current: Option<(CancellationToken, JoinHandle<()>)> = None;
+    let last_results: LastResults = Arc::default();
     while let Some(cmd) = commands.recv().await {
         if current.as_ref().is_some_and(|(_, task)| task.is_finished()) {
             current = None;
@@ -76,14 +79,25 @@ async fn engine_loop(
             }
             EngineCommand::Run { profile } => {
                 let token = CancellationToken::new();
-                let task =
-                    tokio::spawn(run_task(profile, opts.clone(), sink.clone(), token.clone()));
+                let task = tokio::spawn(run_task(
+                    profile,
+                    opts.clone(),
+                    sink.clone(),
+                    token.clone(),
+                    last_results.clone(),
+                ));
                 current = Some((token, task));
             }
             EngineCommand::Share { profile } => {
-                sink.warn(format!(
-                    "the data-sharing experiment is not available yet (profile `{profile}`)"
+                let token = CancellationToken::new();
+                let task = tokio::spawn(share_task(
+                    profile,
+                    opts.clone(),
+                    sink.clone(),
+                    token.clone(),
+                    last_results.clone(),
                 ));
+                current = Some((token, task));
             }
             EngineCommand::Cancel => match &current {
                 Some((token, _)) => {
@@ -115,7 +129,19 @@ async fn engine_loop(
                 }
             }
             EngineCommand::Export => {
-                sink.info("results are written to results/ at the end of every run")
+                let last = last_results.lock().ok().and_then(|g| g.clone());
+                match last {
+                    Some(dir) => {
+                        match tokio::task::spawn_blocking(move || export::zip_dir(&dir)).await {
+                            Ok(Ok(zip)) => {
+                                sink.info(format!("exported the last run to {}", zip.display()))
+                            }
+                            Ok(Err(e)) => sink.log(Level::Error, format!("export failed: {e}")),
+                            Err(e) => sink.log(Level::Error, format!("export failed: {e}")),
+                        }
+                    }
+                    None => sink.warn("no finished run to export yet: press r to run first"),
+                }
             }
             EngineCommand::Shutdown => break,
         }
@@ -128,32 +154,106 @@ async fn engine_loop(
     }
 }
 
-async fn run_task(profile: String, opts: EngineOptions, sink: EventSink, token: CancellationToken) {
+/// The results directory of the last finished run or share experiment (for Export).
+type LastResults = Arc<Mutex<Option<PathBuf>>>;
+
+fn remember(last: &LastResults, dir: PathBuf) {
+    if let Ok(mut g) = last.lock() {
+        *g = Some(dir);
+    }
+}
+
+async fn share_task(
+    profile: String,
+    opts: EngineOptions,
+    sink: EventSink,
+    token: CancellationToken,
+    last: LastResults,
+) {
+    let clock = std::time::Instant::now();
+    let share_opts = crate::share::ShareOptions {
+        runs: 20,
+        persistence: None,
+        stop: None,
+        keys: 100,
+        value_size: 32,
+        results_root: opts
+            .results_root
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results")),
+    };
+    let result = match find_profile(&profile) {
+        Ok(p) => crate::share::run_share(&p, &share_opts, &sink, token.clone()).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(out) => finished(&sink, &last, out.results_dir, !out.cancelled, clock),
+        Err(e) => finished_with_error(&sink, &e, &token, clock),
+    }
+}
+
+/// Remember the results for Export first, then tell the consumers the run is over.
+fn finished(
+    sink: &EventSink,
+    last: &LastResults,
+    dir: PathBuf,
+    done: bool,
+    clock: std::time::Instant,
+) {
+    remember(last, dir.clone());
+    sink.send(EngineEvent::RunFinished {
+        outcome: if done {
+            crate::event::Phase::Done
+        } else {
+            crate::event::Phase::Cancelled
+        },
+        results_dir: Some(dir),
+        elapsed: clock.elapsed(),
+    });
+}
+
+fn finished_with_error(
+    sink: &EventSink,
+    e: &anyhow::Error,
+    token: &CancellationToken,
+    clock: std::time::Instant,
+) {
+    sink.log(Level::Error, format!("{e:#}"));
+    // Consumers learn that the run is over even when it ended before its results existed.
+    let outcome = if token.is_cancelled() {
+        crate::event::Phase::Cancelled
+    } else {
+        crate::event::Phase::Failed
+    };
+    sink.send(EngineEvent::RunFinished {
+        outcome,
+        results_dir: None,
+        elapsed: clock.elapsed(),
+    });
+}
+
+async fn run_task(
+    profile: String,
+    opts: EngineOptions,
+    sink: EventSink,
+    token: CancellationToken,
+    last: LastResults,
+) {
     let loaded = find_profile(&profile).and_then(|mut p| opts.overrides.apply(&mut p).map(|()| p));
+    let clock = std::time::Instant::now();
     let p = match loaded {
         Ok(p) => p,
-        Err(e) => {
-            sink.log(Level::Error, e.to_string());
-            return;
-        }
+        Err(e) => return finished_with_error(&sink, &e.into(), &token, clock),
     };
     let run_opts = RunOptions {
         results_root: opts.results_root.clone(),
     };
-    let clock = std::time::Instant::now();
-    if let Err(e) = run_experiment(&p, &run_opts, &sink, token.clone()).await {
-        sink.log(Level::Error, format!("{e:#}"));
-        // Consumers learn that the run is over even when it ended before its results existed.
-        let outcome = if token.is_cancelled() {
-            crate::event::Phase::Cancelled
-        } else {
-            crate::event::Phase::Failed
-        };
-        sink.send(EngineEvent::RunFinished {
-            outcome,
-            results_dir: None,
-            elapsed: clock.elapsed(),
-        });
+    match run_experiment(&p, &run_opts, &sink, token.clone()).await {
+        Ok(out) => {
+            let done = out.outcome == crate::event::Phase::Done;
+            finished(&sink, &last, out.results_dir, done, clock)
+        }
+        Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
 }
 

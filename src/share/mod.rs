@@ -124,11 +124,6 @@ pub async fn run_share(
         Phase::Done
     };
     sink.send(EngineEvent::Phase(outcome));
-    sink.send(EngineEvent::RunFinished {
-        outcome,
-        results_dir: Some(results_dir.clone()),
-        elapsed: (Utc::now() - started_at).to_std().unwrap_or_default(),
-    });
     Ok(ShareOutcome {
         cells: summaries,
         results_dir,
@@ -206,6 +201,11 @@ async fn run_cell(
             }
         };
         stats.record(&rec);
+        sink.send(EngineEvent::ShareCycle {
+            cell: rec.cell.clone(),
+            cycle,
+            correct: rec.correct,
+        });
         records.push(rec);
     }
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));

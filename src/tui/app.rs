@@ -152,6 +152,12 @@ impl App {
                     run.table_dirty = true;
                 }
             }
+            EngineEvent::ShareCycle { .. } => {
+                // Progress only: share cycles are judged per cell (the engine logs each verdict).
+                if let Some(run) = &mut self.run {
+                    run.stats.completed += 1;
+                }
+            }
             EngineEvent::Log { level, message } => self.note(level, message),
             EngineEvent::RunFinished {
                 outcome,

@@ -75,6 +75,20 @@ pub enum Command {
     },
 }
 
+/// Cancel `token` on Ctrl-C, saying what happens next; abort the returned task when done.
+pub(crate) fn cancel_on_ctrl_c(
+    token: &tokio_util::sync::CancellationToken,
+    message: &'static str,
+) -> tokio::task::JoinHandle<()> {
+    let token = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\n{message}");
+            token.cancel();
+        }
+    })
+}
+
 /// Run a parsed command line; the exit code is non-zero on any error.
 pub fn run(cli: Cli) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -66,15 +66,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let (sink, mut events) = EventSink::new();
     let cancel = CancellationToken::new();
-    let ctrl_c = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\ncancelling: stopping invocations, saving and stopping Redis…");
-                cancel.cancel();
-            }
-        })
-    };
+    let ctrl_c = super::cancel_on_ctrl_c(
+        &cancel,
+        "cancelling: stopping invocations, saving and stopping Redis…",
+    );
     let planned = profile.workload.invocations;
     let printer = tokio::spawn(async move {
         let mut progress = Progress::new(planned);

@@ -49,15 +49,7 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     };
     let (sink, mut events) = EventSink::new();
     let cancel = CancellationToken::new();
-    let ctrl_c = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\ncancelling after the current cycle…");
-                cancel.cancel();
-            }
-        })
-    };
+    let ctrl_c = super::cancel_on_ctrl_c(&cancel, "cancelling after the current cycle…");
     let printer = tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
             if let EngineEvent::Log { level, message } = ev {

@@ -79,25 +79,25 @@ async fn engine_loop(
             }
             EngineCommand::Run { profile } => {
                 let token = CancellationToken::new();
-                let task = tokio::spawn(run_task(
+                let task = run_task(
                     profile,
                     opts.clone(),
                     sink.clone(),
                     token.clone(),
                     last_results.clone(),
-                ));
-                current = Some((token, task));
+                );
+                current = Some((token, tokio::spawn(task)));
             }
             EngineCommand::Share { profile } => {
                 let token = CancellationToken::new();
-                let task = tokio::spawn(share_task(
+                let task = share_task(
                     profile,
                     opts.clone(),
                     sink.clone(),
                     token.clone(),
                     last_results.clone(),
-                ));
-                current = Some((token, task));
+                );
+                current = Some((token, tokio::spawn(task)));
             }
             EngineCommand::Cancel => match &current {
                 Some((token, _)) => {

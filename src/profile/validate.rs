@@ -1,0 +1,414 @@
+//! From the raw file to a validated [`Profile`]: every check, each error naming the field
+//! and what to fix.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::raw::{RawPlatform, RawProfile, RawRedis, RawWorkload};
+use super::*;
+use crate::secret::Secret;
+
+pub(super) fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ProfileError {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+        .unwrap_or(1);
+    let message = e
+        .message()
+        .trim()
+        .replace('\n', " ")
+        .replace("expected i64", "expected an integer")
+        .replace("expected u64", "expected an integer");
+    let hint = if message.starts_with("unknown field") {
+        " (remove it or fix its spelling; see the profile reference in README.md)"
+    } else {
+        ""
+    };
+    ProfileError::Syntax {
+        file: file.to_string(),
+        line,
+        message: format!("{message}{hint}"),
+    }
+}
+
+fn invalid(file: &str, field: &str, message: impl Into<String>) -> ProfileError {
+    ProfileError::Invalid {
+        file: file.to_string(),
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+fn one_of<T: Copy>(
+    file: &str,
+    field: &str,
+    value: &str,
+    options: &[(&str, T)],
+) -> Result<T, ProfileError> {
+    options
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let names: Vec<_> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+            invalid(
+                file,
+                field,
+                format!("\"{value}\" is not valid; use one of {}", names.join(", ")),
+            )
+        })
+}
+
+fn ranged(
+    file: &str,
+    field: &str,
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ProfileError> {
+    let v = value.unwrap_or(default);
+    if v < min || v > max {
+        return Err(invalid(
+            file,
+            field,
+            format!("{v} is out of range; use a value from {min} to {max}"),
+        ));
+    }
+    Ok(v)
+}
+
+pub(super) fn validate(
+    raw: RawProfile,
+    file: &str,
+    stem: &str,
+    source: Option<PathBuf>,
+) -> Result<Profile, ProfileError> {
+    let name = raw.name.unwrap_or_else(|| stem.to_string());
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(invalid(
+            file,
+            "name",
+            format!("\"{name}\" is not valid; use letters, digits, '-' and '_' only"),
+        ));
+    }
+    let redis = validate_redis(raw.redis.unwrap_or_default(), file, &name)?;
+    let platform = validate_platform(raw.platform.unwrap_or_default(), file)?;
+    let workload = validate_workload(raw.workload.unwrap_or_default(), file)?;
+    Ok(Profile {
+        name,
+        description: raw.description.unwrap_or_default(),
+        source,
+        origin: file.to_string(),
+        redis,
+        platform,
+        workload,
+    })
+}
+
+/// The base directory for per-profile data: `$XDG_DATA_HOME/redwhisk` or `~/.local/share/redwhisk`.
+pub fn data_home() -> PathBuf {
+    if let Some(dir) = std::env::var_os("REDWHISK_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("redwhisk")
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
+        None => PathBuf::from(path),
+    }
+}
+
+fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig, ProfileError> {
+    let backend_name = r.backend.as_deref().unwrap_or("process");
+    #[derive(Clone, Copy)]
+    enum B {
+        P,
+        D,
+        E,
+    }
+    let b = one_of(
+        file,
+        "redis.backend",
+        backend_name,
+        &[("process", B::P), ("docker", B::D), ("external", B::E)],
+    )?;
+    if !matches!(b, B::E) && r.url.is_some() {
+        return Err(invalid(
+            file,
+            "redis.url",
+            "only the external backend takes a url; remove it or set backend = \"external\"",
+        ));
+    }
+    let mut password = r.password.filter(|p| !p.is_empty()).map(Secret::new);
+    let backend = match b {
+        B::P => Backend::Process {
+            server_bin: r.server_bin.unwrap_or_else(|| "redis-server".into()),
+        },
+        B::D => {
+            let network = one_of(
+                file,
+                "redis.network",
+                r.network.as_deref().unwrap_or("host"),
+                &[
+                    ("host", DockerNetwork::Host),
+                    ("bridge", DockerNetwork::Bridge),
+                ],
+            )?;
+            Backend::Docker {
+                image: r.image.unwrap_or_else(|| "redis:7-alpine".into()),
+                network,
+                keep_container: r.keep_container.unwrap_or(false),
+                container_name: r
+                    .container_name
+                    .unwrap_or_else(|| format!("redwhisk-{profile}")),
+                pull: r.pull.unwrap_or(true),
+            }
+        }
+        B::E => {
+            let url = r.url.ok_or_else(|| {
+                invalid(file, "redis.url", "the external backend needs `url = \"redis://host:port\"` (or rediss:// for TLS)")
+            })?;
+            let (clean, from_url) =
+                split_url_password(&url).map_err(|m| invalid(file, "redis.url", m))?;
+            if password.is_none() {
+                password = from_url;
+            }
+            Backend::External { url: clean }
+        }
+    };
+    let bind_text = r.bind.as_deref().unwrap_or("127.0.0.1");
+    let bind: IpAddr = bind_text.parse().map_err(|_| {
+        invalid(
+            file,
+            "redis.bind",
+            format!("\"{bind_text}\" is not an IP address; use e.g. \"127.0.0.1\""),
+        )
+    })?;
+    let port = ranged(file, "redis.port", r.port, 0, 0, 65535)? as u16;
+    let persistence = match one_of(
+        file,
+        "redis.persistence",
+        r.persistence.as_deref().unwrap_or("rdb"),
+        &[("none", 0), ("rdb", 1), ("aof", 2)],
+    )? {
+        0 => Persistence::None,
+        1 => {
+            let texts = r
+                .save
+                .unwrap_or_else(|| vec!["3600 1".into(), "300 100".into(), "60 10000".into()]);
+            let mut save = Vec::new();
+            for t in texts {
+                let parts: Vec<_> = t.split_whitespace().collect();
+                let parsed = match parts.as_slice() {
+                    [s, c] => s.parse().ok().zip(c.parse().ok()),
+                    _ => None,
+                };
+                let (seconds, changes) = parsed.ok_or_else(|| {
+                    invalid(file, "redis.save", format!("\"{t}\" is not a save point; write \"<seconds> <changes>\", e.g. \"60 1000\""))
+                })?;
+                save.push(SavePoint { seconds, changes });
+            }
+            Persistence::Rdb { save }
+        }
+        _ => Persistence::Aof {
+            appendfsync: one_of(
+                file,
+                "redis.appendfsync",
+                r.appendfsync.as_deref().unwrap_or("everysec"),
+                &[
+                    ("everysec", AppendFsync::Everysec),
+                    ("always", AppendFsync::Always),
+                ],
+            )?,
+        },
+    };
+    let data_dir = r
+        .data_dir
+        .map(|d| expand_home(&d))
+        .unwrap_or_else(|| data_home().join(profile));
+    let ready_ms = ranged(
+        file,
+        "redis.ready_timeout_ms",
+        r.ready_timeout_ms,
+        10_000,
+        100,
+        600_000,
+    )?;
+    Ok(RedisConfig {
+        backend,
+        bind,
+        port,
+        password,
+        persistence,
+        data_dir,
+        ready_timeout: Duration::from_millis(ready_ms as u64),
+    })
+}
+
+/// Split `redis://user:pass@host:port/db` into a URL without the password and the password.
+fn split_url_password(url: &str) -> Result<(String, Option<Secret>), String> {
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        format!("\"{url}\" has no scheme; write redis://host:port or rediss://host:port")
+    })?;
+    if scheme != "redis" && scheme != "rediss" {
+        return Err(format!(
+            "scheme \"{scheme}\" is not supported; use redis:// or rediss://"
+        ));
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let Some((userinfo, hostport)) = authority.rsplit_once('@') else {
+        return Ok((url.to_string(), None));
+    };
+    let (user, pass) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (userinfo, None),
+    };
+    let user_part = if user.is_empty() {
+        String::new()
+    } else {
+        format!("{user}@")
+    };
+    Ok((
+        format!("{scheme}://{user_part}{hostport}{path}"),
+        pass.filter(|p| !p.is_empty()).map(Secret::new),
+    ))
+}
+
+fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, ProfileError> {
+    let kind = p.kind.as_deref().unwrap_or("local");
+    let is_ow = one_of(
+        file,
+        "platform.kind",
+        kind,
+        &[("local", false), ("openwhisk", true)],
+    )?;
+    if !is_ow {
+        let stray = [
+            ("apihost", p.apihost.is_some()),
+            ("auth", p.auth.is_some()),
+            ("action_name", p.action_name.is_some()),
+        ];
+        if let Some((field, _)) = stray.iter().find(|(_, set)| *set) {
+            return Err(invalid(
+                file,
+                &format!("platform.{field}"),
+                "only applies to kind = \"openwhisk\"; remove it or set the kind",
+            ));
+        }
+        return Ok(PlatformConfig::Local);
+    }
+    let action_kind = one_of(
+        file,
+        "platform.action_kind",
+        p.action_kind.as_deref().unwrap_or("native"),
+        &[
+            ("native", ActionKind::Native),
+            ("nodejs", ActionKind::Nodejs),
+        ],
+    )?;
+    let memory_mb = ranged(file, "platform.memory_mb", p.memory_mb, 256, 128, 512)? as u32;
+    let poll_ms = ranged(
+        file,
+        "platform.poll_deadline_ms",
+        p.poll_deadline_ms,
+        300_000,
+        1_000,
+        3_600_000,
+    )?;
+    Ok(PlatformConfig::OpenWhisk(OpenWhiskConfig {
+        apihost: p.apihost,
+        auth: p.auth.filter(|a| !a.is_empty()).map(Secret::new),
+        namespace: p.namespace.unwrap_or_else(|| "_".into()),
+        insecure: p.insecure.unwrap_or(false),
+        action_name: p.action_name.unwrap_or_else(|| "redwhisk-bench".into()),
+        action_kind,
+        nodejs_kind: p.nodejs_kind.unwrap_or_else(|| "nodejs:20".into()),
+        memory_mb,
+        redis_host_for_actions: p.redis_host_for_actions,
+        poll_deadline: Duration::from_millis(poll_ms as u64),
+    }))
+}
+
+fn validate_workload(w: RawWorkload, file: &str) -> Result<Workload, ProfileError> {
+    let mode = one_of(
+        file,
+        "workload.mode",
+        w.mode.as_deref().unwrap_or("sequential"),
+        &[
+            ("sequential", Mode::Sequential),
+            ("pipelined", Mode::Pipelined),
+        ],
+    )?;
+    let seed = match w.seed {
+        Some(s) if s < 0 => return Err(invalid(file, "workload.seed", "must be 0 or more")),
+        s => s.map(|s| s as u64),
+    };
+    let workload = Workload {
+        action: w.action.unwrap_or_else(|| "bench".into()),
+        invocations: ranged(
+            file,
+            "workload.invocations",
+            w.invocations,
+            100,
+            1,
+            10_000_000,
+        )? as u32,
+        concurrency: ranged(file, "workload.concurrency", w.concurrency, 1, 1, 1024)? as u32,
+        records: ranged(file, "workload.records", w.records, 1000, 1, 10_000_000)? as u32,
+        value_size: ranged(
+            file,
+            "workload.value_size",
+            w.value_size,
+            32,
+            1,
+            512 * 1024 * 1024,
+        )? as u32,
+        mode,
+        key_prefix: w.key_prefix.unwrap_or_else(|| "rw".into()),
+        seed,
+        timeout: Duration::from_millis(ranged(
+            file,
+            "workload.timeout_ms",
+            w.timeout_ms,
+            60_000,
+            100,
+            300_000,
+        )? as u64),
+    };
+    check_workload(&workload, file)?;
+    Ok(workload)
+}
+
+pub(super) fn check_workload(w: &Workload, file: &str) -> Result<(), ProfileError> {
+    if w.action != "bench" {
+        return Err(invalid(
+            file,
+            "workload.action",
+            format!("\"{}\" is not a known action; use \"bench\"", w.action),
+        ));
+    }
+    if w.invocations == 0 {
+        return Err(invalid(file, "workload.invocations", "must be at least 1"));
+    }
+    if w.concurrency == 0 || w.records == 0 {
+        return Err(invalid(
+            file,
+            "workload",
+            "concurrency and records must be at least 1",
+        ));
+    }
+    Ok(())
+}

@@ -8,7 +8,7 @@ pub fn share_text_report(cells: &[CellSummary], results_dir: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<13}{:<10}{:>7}{:>9}{:>11}{:>10}{:>10}{:>12}{:>10}  verdict",
+        "{:<13}{:<10}{:>7}{:>11}{:>11}{:>10}{:>10}{:>12}{:>10}  verdict",
         "persistence",
         "stop",
         "cycles",
@@ -27,7 +27,7 @@ pub fn share_text_report(cells: &[CellSummary], results_dir: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<13}{:<10}{:>7}{:>9}{:>11}{:>10.1}{:>10.1}{:>12}{:>10.1}  {}",
+            "{:<13}{:<10}{:>7}{:>11}{:>11}{:>10.1}{:>10.1}{:>12}{:>10.1}  {}",
             c.persistence,
             c.stop,
             c.cycles,

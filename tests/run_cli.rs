@@ -199,3 +199,77 @@ fn unknown_profile_name_says_where_it_looked() {
     );
     assert!(stderr.contains("redwhisk profiles"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_cancels_cleanly_and_keeps_partial_results() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    require_redis_server();
+    let data = tempfile::tempdir().unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let mut child = redwhisk()
+        .env("REDWHISK_DATA_DIR", data.path())
+        .args([
+            "run",
+            "-n",
+            "100000",
+            "-r",
+            "50",
+            "--output",
+            "json",
+            "--results-dir",
+        ])
+        .arg(results.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until invocations are being written, then press Ctrl-C.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let csv = std::fs::read_dir(results.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join(".invocations.csv.partial"))
+            .find(|p| p.exists());
+        if csv.is_some_and(|p| {
+            std::fs::read_to_string(p)
+                .unwrap_or_default()
+                .lines()
+                .count()
+                > 3
+        }) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started invoking"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outcome"], "cancelled");
+    assert_eq!(doc["partial"], true);
+    let done = doc["summary"]["completed"].as_u64().unwrap();
+    assert!(done > 0 && done < 100_000, "{done}");
+    // the partial results are on disk, complete files, one row per completed invocation
+    let dir = only_subdir(results.path());
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["activations"].as_array().unwrap().len() as u64, done);
+    let csv = std::fs::read_to_string(dir.join("invocations.csv")).unwrap();
+    assert_eq!(csv.lines().count() as u64, done + 1);
+    // Redis was stopped: `redis status` on the same data dir says so
+    let status = redwhisk()
+        .env("REDWHISK_DATA_DIR", data.path())
+        .args(["redis", "status", "--profile", "local", "--output", "json"])
+        .output()
+        .unwrap();
+    let st: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(st["state"], "stopped", "{st}");
+}

@@ -207,7 +207,7 @@ fn ctrl_c_cancels_cleanly_and_keeps_partial_results() {
     require_redis_server();
     let data = tempfile::tempdir().unwrap();
     let results = tempfile::tempdir().unwrap();
-    let mut child = redwhisk()
+    let child = redwhisk()
         .env("REDWHISK_DATA_DIR", data.path())
         .args([
             "run",

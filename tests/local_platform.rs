@@ -214,6 +214,11 @@ async fn big_params_come_on_stdin_only() {
     let a = invoke_script(&p, &path, small.clone()).await;
     assert_eq!(a.response.result["argc"], 1);
     assert_eq!(a.response.result["stdin_bytes"], small.to_string().len());
+    // Params with a password never go on the command line (visible in `ps`): stdin only.
+    let secret = json!({"host": "127.0.0.1", "password": "s3cret"});
+    let a = invoke_script(&p, &path, secret.clone()).await;
+    assert_eq!(a.response.result["argc"], 0);
+    assert_eq!(a.response.result["stdin_bytes"], secret.to_string().len());
 }
 
 #[tokio::test]

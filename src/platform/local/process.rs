@@ -130,6 +130,13 @@ fn kill_group(pid: Option<u32>) {
     }
 }
 
+/// Whether the params hold a secret that must not be put on a command line.
+fn carries_secret(params: &serde_json::Value) -> bool {
+    params
+        .as_object()
+        .is_some_and(|o| o.get("password").is_some_and(|p| !p.is_null()))
+}
+
 /// Run one activation to completion or to its time limit.
 pub async fn run(
     spec: &Spec<'_>,
@@ -139,7 +146,10 @@ pub async fn run(
     let activation_id = new_activation_id();
     let input = params.to_string();
     let mut cmd = Command::new(spec.program);
-    if input.len() <= MAX_ARGV_PARAMS {
+    // argv is readable by every user of this host (`ps`, /proc/PID/cmdline), unlike inside an
+    // OpenWhisk action container: params carrying a password go on stdin only, which the
+    // contract also allows (as for params too big for argv).
+    if input.len() <= MAX_ARGV_PARAMS && !carries_secret(params) {
         cmd.arg(&input);
     }
     let deadline = epoch_ms() + i64::try_from(spec.timeout.as_millis()).unwrap_or(i64::MAX / 2);

@@ -11,6 +11,17 @@ fn redwhisk() -> Command {
     c
 }
 
+/// `redwhisk run ARGS --results-dir RESULTS` with its own data directory.
+fn run_with(data: &Path, results: &Path, args: &[&str]) -> Command {
+    let mut c = redwhisk();
+    c.env("REDWHISK_DATA_DIR", data)
+        .arg("run")
+        .args(args)
+        .arg("--results-dir")
+        .arg(results);
+    c
+}
+
 fn require_redis_server() {
     let ok = Command::new("redis-server")
         .arg("--version")
@@ -37,23 +48,13 @@ fn run_on_embedded_default_writes_schema_valid_results() {
     require_redis_server();
     let data = tempfile::tempdir().unwrap();
     let results = tempfile::tempdir().unwrap();
-    let out = redwhisk()
-        .env("REDWHISK_DATA_DIR", data.path())
-        .args([
-            "run",
-            "-n",
-            "6",
-            "-c",
-            "2",
-            "-r",
-            "50",
-            "--output",
-            "json",
-            "--results-dir",
-        ])
-        .arg(results.path())
-        .output()
-        .unwrap();
+    let out = run_with(
+        data.path(),
+        results.path(),
+        &["-n", "6", "-c", "2", "-r", "50", "--output", "json"],
+    )
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
@@ -134,10 +135,7 @@ fn text_report_has_the_paper_table() {
     require_redis_server();
     let data = tempfile::tempdir().unwrap();
     let results = tempfile::tempdir().unwrap();
-    let out = redwhisk()
-        .env("REDWHISK_DATA_DIR", data.path())
-        .args(["run", "-n", "3", "-r", "20", "--results-dir"])
-        .arg(results.path())
+    let out = run_with(data.path(), results.path(), &["-n", "3", "-r", "20"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -207,23 +205,15 @@ fn ctrl_c_cancels_cleanly_and_keeps_partial_results() {
     require_redis_server();
     let data = tempfile::tempdir().unwrap();
     let results = tempfile::tempdir().unwrap();
-    let child = redwhisk()
-        .env("REDWHISK_DATA_DIR", data.path())
-        .args([
-            "run",
-            "-n",
-            "100000",
-            "-r",
-            "50",
-            "--output",
-            "json",
-            "--results-dir",
-        ])
-        .arg(results.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_with(
+        data.path(),
+        results.path(),
+        &["-n", "100000", "-r", "50", "--output", "json"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     // Wait until invocations are being written, then press Ctrl-C.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {

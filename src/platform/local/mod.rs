@@ -6,6 +6,7 @@
 //! invocation is not a container cold start (see actions/README.md, "The local platform").
 
 mod process;
+pub use process::spawn_retrying_busy;
 mod record;
 
 use std::collections::{HashMap, VecDeque};

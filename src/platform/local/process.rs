@@ -130,6 +130,25 @@ fn kill_group(pid: Option<u32>) {
     }
 }
 
+/// `spawn`, retried briefly on ETXTBSY ("text file busy"): an executable that was just
+/// written can still be open for writing in a child that another thread forked in between
+/// (a known fork/exec race); the descriptor goes away as soon as that child execs.
+pub async fn spawn_retrying_busy(
+    cmd: &mut tokio::process::Command,
+) -> std::io::Result<tokio::process::Child> {
+    const ETXTBSY: i32 = 26;
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Whether the params hold a secret that must not be put on a command line.
 fn carries_secret(params: &serde_json::Value) -> bool {
     params
@@ -168,11 +187,13 @@ pub async fn run(
         .kill_on_drop(true);
     let wait_time_ms = u64::try_from(requested.elapsed().as_millis()).unwrap_or(u64::MAX);
     let start_ms = epoch_ms();
-    let mut child = cmd.spawn().map_err(|source| PlatformError::Spawn {
-        name: spec.name.to_string(),
-        program: spec.program.to_path_buf(),
-        source,
-    })?;
+    let mut child = spawn_retrying_busy(&mut cmd)
+        .await
+        .map_err(|source| PlatformError::Spawn {
+            name: spec.name.to_string(),
+            program: spec.program.to_path_buf(),
+            source,
+        })?;
     let pid = child.id();
     let collected = Arc::new(Mutex::new(Collected::default()));
     let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());

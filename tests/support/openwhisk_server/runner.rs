@@ -168,7 +168,7 @@ async fn execute(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
+    let mut child = match redwhisk::platform::local::spawn_retrying_busy(&mut cmd).await {
         Ok(c) => c,
         Err(e) => return developer_error(&format!("cannot start the action: {e}"), Vec::new()),
     };

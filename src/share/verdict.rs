@@ -1,6 +1,6 @@
 //! Judging one cycle and aggregating a cell: pure, unit-tested.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::{Metric, Summary};
 use redwhisk_actions::protocol::{ReaderResult, WriterResult};
@@ -8,7 +8,7 @@ use redwhisk_actions::protocol::{ReaderResult, WriterResult};
 use super::matrix::Cell;
 
 /// What one cycle saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CycleRecord {
     pub cell: String,
     pub cycle: u32,

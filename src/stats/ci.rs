@@ -107,7 +107,9 @@ pub fn bootstrap_mean(xs: &[f64]) -> Option<Interval> {
         return None;
     }
     let mut rng = StdRng::seed_from_u64(SEED);
-    let means = (0..RESAMPLES).map(|_| resample_mean(&mut rng, xs)).collect();
+    let means = (0..RESAMPLES)
+        .map(|_| resample_mean(&mut rng, xs))
+        .collect();
     Some(percentile_interval(&sorted(means)))
 }
 
@@ -275,7 +277,10 @@ mod tests {
         assert!(a.contains(m));
         // For a large sample the bootstrap and the t interval agree closely.
         let t = MeanCi::of(&xs).t_ci.unwrap();
-        assert!(close(a.hi - a.lo, t.hi - t.lo, 0.2 * (t.hi - t.lo)), "{a:?} vs {t:?}");
+        assert!(
+            close(a.hi - a.lo, t.hi - t.lo, 0.2 * (t.hi - t.lo)),
+            "{a:?} vs {t:?}"
+        );
     }
 
     #[test]
@@ -309,7 +314,10 @@ mod tests {
             .collect();
         let r = bootstrap_cluster_ratio(&a, &b).unwrap();
         assert!(r.contains(3.0) && !r.contains(1.0), "{r:?}");
-        let zero = [Cluster { sum: 0.0, count: 1.0 }; 3];
+        let zero = [Cluster {
+            sum: 0.0,
+            count: 1.0,
+        }; 3];
         assert_eq!(bootstrap_cluster_ratio(&zero, &zero), None);
     }
 }

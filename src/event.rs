@@ -82,6 +82,8 @@ pub enum EngineEvent {
         cell: Cell,
         record: Box<CycleRecord>,
     },
+    /// The scale-to-zero gateway changed state or moved its counters.
+    Gateway(crate::gateway::GatewayEvent),
     Log {
         level: Level,
         message: String,

@@ -94,6 +94,8 @@ pub enum EngineEvent {
         /// Every key written was read back with its value.
         correct: bool,
     },
+    /// The scale-to-zero gateway changed state or moved its counters.
+    Gateway(crate::gateway::GatewayEvent),
     Log {
         level: Level,
         message: String,

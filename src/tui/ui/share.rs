@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::{fmt, pane};
-use crate::share::CellSummary;
+use crate::share::{CellSummary, Verdict};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::tui::views::ShareSource;
@@ -31,25 +31,18 @@ fn verdict_style(t: Theme, s: &CellSummary) -> Style {
 
 /// The verdict in a dozen characters, for narrow screens.
 fn short_verdict(s: &CellSummary) -> String {
-    let ok_cycles = s.cycles - s.errors;
-    if s.errors > 0 {
-        format!("! {} failed", s.errors)
-    } else if verdict_as_expected(s) {
-        if s.expected_to_survive {
-            "✓ kept".into()
-        } else {
-            "✓ lost".into()
-        }
-    } else if s.expected_to_survive {
-        format!("✗ {}/{ok_cycles} lost", ok_cycles - s.correct)
-    } else {
-        format!("✗ {}/{ok_cycles} kept", s.correct)
+    match s.verdict {
+        Verdict::NoCycles => "no cycles".into(),
+        Verdict::CyclesFailed { failed } => format!("! {failed} failed"),
+        Verdict::Survived => "✓ kept".into(),
+        Verdict::Lost => "✓ lost".into(),
+        Verdict::UnexpectedLoss { lost, of } => format!("✗ {lost}/{of} lost"),
+        Verdict::UnexpectedSurvival { kept, of } => format!("✗ {kept}/{of} kept"),
     }
 }
 
 fn verdict_as_expected(s: &CellSummary) -> bool {
-    // Replaced by `Verdict::is_as_expected` once the typed verdict lands.
-    s.verdict.starts_with("as expected")
+    s.verdict.is_as_expected()
 }
 
 /// The matrix pane.

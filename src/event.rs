@@ -22,6 +22,9 @@ pub enum Phase {
     Done,
     Cancelled,
     Failed,
+    /// Redis died or froze mid-run; the run stopped early.
+    #[serde(rename = "redis-lost")]
+    RedisLost,
 }
 
 impl Phase {
@@ -36,6 +39,7 @@ impl Phase {
             Phase::Done => "done",
             Phase::Cancelled => "cancelled",
             Phase::Failed => "failed",
+            Phase::RedisLost => "redis lost",
         }
     }
 }

@@ -23,6 +23,9 @@ use super::summary::build_summary;
 pub struct RunOptions {
     /// Root of the results directories; `None` means `results/`.
     pub results_root: Option<PathBuf>,
+    /// Cancelled on a second Ctrl-C / SIGTERM during cancellation: stop waiting for Redis to
+    /// stop, write what there is and say what was left running.
+    pub force: CancellationToken,
 }
 
 /// What a run produced, also when it was cancelled.
@@ -33,6 +36,8 @@ pub struct RunOutcome {
     pub results_dir: PathBuf,
     /// The summary written to run.json (everything but the activations).
     pub summary: serde_json::Value,
+    /// Why Redis did not stop cleanly (also in run.json as `redis.stop_error`).
+    pub stop_error: Option<String>,
 }
 
 /// The name the bench action is deployed under.
@@ -85,8 +90,16 @@ pub async fn run_experiment(
     let body = invoke_all(profile, &platform, &host, &endpoint, &root, sink, &cancel).await;
 
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));
-    let stop = host.down(StopMode::Graceful, sink).await;
-    if let Ok(st) = host.status().await {
+    let stop = tokio::select! {
+        r = host.down(StopMode::Graceful, sink) => r.map_err(|e| e.to_string()),
+        () = opts.force.cancelled() => Err(format!(
+            "forced exit: the stop of Redis was abandoned and it may be left running; stop it with `redwhisk redis down --profile {}`",
+            profile.name
+        )),
+    };
+    if !opts.force.is_cancelled()
+        && let Ok(st) = host.status().await
+    {
         sink.send(EngineEvent::RedisStatus(st));
     }
     let (writer, stats, outcome) = match body {
@@ -102,15 +115,15 @@ pub async fn run_experiment(
             return Err(e);
         }
     };
-    let stop: Option<StopReport> = match stop {
-        Ok(r) => Some(r),
+    let (stop, stop_error): (Option<StopReport>, Option<String>) = match stop {
+        Ok(r) => (Some(r), None),
         Err(e) => {
             sink.log(Level::Error, format!("Redis did not stop cleanly: {e}"));
-            None
+            (None, Some(e))
         }
     };
     sink.send(EngineEvent::Phase(Phase::Collecting));
-    let summary = build_summary(
+    let mut summary = build_summary(
         profile,
         &stats,
         outcome,
@@ -119,6 +132,9 @@ pub async fn run_experiment(
         cold_start.as_ref(),
         stop.as_ref(),
     );
+    if let Some(redis) = summary.get_mut("redis").and_then(|r| r.as_object_mut()) {
+        redis.insert("stop_error".into(), serde_json::json!(stop_error));
+    }
     let results_dir = writer
         .finish(&summary)
         .context("cannot write the results")?;
@@ -128,6 +144,7 @@ pub async fn run_experiment(
         stats,
         results_dir,
         summary,
+        stop_error,
     })
 }
 
@@ -158,7 +175,11 @@ async fn invoke_all(
     let mut in_flight = FuturesUnordered::new();
     let mut status_tick = tokio::time::interval(Duration::from_secs(1));
     let mut cancelled = false;
+    let mut lost: Option<String> = None;
     loop {
+        if lost.is_some() {
+            break;
+        }
         while !cancelled && next < w.invocations && in_flight.len() < w.concurrency as usize {
             let params = serde_json::to_value(bench_params(profile, endpoint, &action_host, next))?;
             let index = next;
@@ -183,15 +204,25 @@ async fn invoke_all(
                 a.index = index;
                 let parsed = stats.record(&a);
                 writer.append(&a, parsed.as_ref()).context("cannot write the results")?;
-                if !a.success() {
+                let failed = !a.success();
+                if failed {
                     let why = a.response.result.get("error").map(|e| e.to_string()).unwrap_or_default();
                     sink.warn(format!("invocation {index} failed: {} {why}", a.response.status.as_str()));
                 }
                 sink.send(EngineEvent::Activation(Box::new(a)));
+                // A failed invocation may mean Redis is gone: ask it (with a deadline).
+                if failed && let Err(e) = host.check_alive(endpoint).await {
+                    lost = Some(redis_lost(sink, index, &e, &mut in_flight));
+                }
             }
             _ = status_tick.tick() => {
-                if let Ok(st) = host.status().await {
-                    sink.send(EngineEvent::RedisStatus(st));
+                match host.check_alive(endpoint).await {
+                    Err(e) => lost = Some(redis_lost(sink, next, &e, &mut in_flight)),
+                    Ok(()) => {
+                        if let Ok(st) = host.status().await {
+                            sink.send(EngineEvent::RedisStatus(st));
+                        }
+                    }
                 }
             }
             () = cancel.cancelled(), if !cancelled => {
@@ -202,12 +233,33 @@ async fn invoke_all(
             }
         }
     }
-    let outcome = if cancelled {
+    let outcome = if lost.is_some() {
+        Phase::RedisLost
+    } else if cancelled {
         Phase::Cancelled
     } else {
         Phase::Done
     };
     Ok((writer, stats, outcome))
+}
+
+/// Log once that Redis is gone and drop the invocations still in flight; returns the message.
+fn redis_lost<T>(
+    sink: &EventSink,
+    at: u32,
+    why: &crate::redis_host::HostError,
+    in_flight: &mut FuturesUnordered<T>,
+) -> String {
+    let message = format!("Redis died at invocation {at} ({why})");
+    sink.log(
+        Level::Error,
+        format!(
+            "{message}; stopping the run ({} in flight dropped)",
+            in_flight.len()
+        ),
+    );
+    in_flight.clear();
+    message
 }
 
 /// A sink that forwards every event live and remembers the last cold-start breakdown; the

@@ -189,6 +189,7 @@ pub fn status_text(s: &RedisStatus) -> String {
             s.last_save.map(|t| t.to_rfc3339()).unwrap_or_else(dash),
         ),
         ("data dir", s.data_dir.clone().unwrap_or_else(dash)),
+        ("problem", s.problem.clone().unwrap_or_else(dash)),
     ];
     rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
 }

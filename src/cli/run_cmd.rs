@@ -91,7 +91,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     drop(sink);
     signals.stop();
     printer.await.context("the progress printer failed")?;
-    let outcome = result?;
+    let outcome = match result {
+        Ok(o) => o,
+        // Cancelled before there were results (e.g. while Redis was starting): still the
+        // signal's exit code.
+        Err(e) if signals.signal().is_some() => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(signals.exit_code()));
+        }
+        Err(e) => return Err(e),
+    };
     let dir = outcome.results_dir.display().to_string();
     match args.output {
         OutputFormat::Text => print!(

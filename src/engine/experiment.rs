@@ -72,8 +72,20 @@ pub async fn run_experiment(
     let endpoint = tokio::select! {
         r = host.up(&tap) => r.context("Redis did not start")?,
         () = cancel.cancelled() => {
+            // Whatever the start got to (a spawned server, a container) is stopped again.
+            sink.send(EngineEvent::Phase(Phase::StoppingRedis));
+            let stopped = tokio::select! {
+                r = host.down(StopMode::Graceful, sink) => r.map(|_| ()).map_err(|e| e.to_string()),
+                () = opts.force.cancelled() => Err("forced exit: the stop was abandoned".into()),
+            };
             sink.send(EngineEvent::Phase(Phase::Cancelled));
-            anyhow::bail!("cancelled while Redis was starting");
+            match stopped {
+                Ok(()) => anyhow::bail!("cancelled while Redis was starting; nothing was run (Redis stopped again)"),
+                Err(e) => anyhow::bail!(
+                    "cancelled while Redis was starting, and it may be left running ({e}); check with `redwhisk redis status --profile {}`",
+                    profile.name
+                ),
+            }
         }
     };
     drop(tap);

@@ -56,17 +56,9 @@ pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostErro
     match lock.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
-            let mut file = lock;
-            let mut owner = String::new();
-            let _partial = file.read_to_string(&mut owner);
-            let owner = owner.trim();
             return Err(HostError::Locked {
                 profile: profile.to_string(),
-                owner: if owner.is_empty() {
-                    "another process".into()
-                } else {
-                    owner.to_string()
-                },
+                owner: read_owner(lock),
                 path,
             });
         }
@@ -81,6 +73,20 @@ pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostErro
     let l = Arc::new(lock);
     held.push((path, Arc::downgrade(&l)));
     Ok(ProfileLock { _held: l })
+}
+
+/// Who holds the lock, from its file. The holder writes that line just after taking the lock,
+/// so give it a moment (bounded) when the file is still empty.
+fn read_owner(mut file: File) -> String {
+    for _ in 0..50 {
+        let mut owner = String::new();
+        let read = file.rewind().and_then(|()| file.read_to_string(&mut owner));
+        if read.is_ok() && owner.ends_with('\n') {
+            return owner.trim().to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    "another process".into()
 }
 
 /// `pid 123 (redwhisk run -p local), started 2026-…` for the owner line of the lock file.

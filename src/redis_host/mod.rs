@@ -312,6 +312,7 @@ impl RedisHost {
             persistence: p.redis.persistence.label(),
             last_save: None,
             data_dir: None,
+            problem: None,
         };
         let ep = match &p.redis.backend {
             Backend::External { url } => {
@@ -350,7 +351,10 @@ impl RedisHost {
                 Err(HostError::WrongPassword { endpoint, reply }) => {
                     return Err(HostError::WrongPassword { endpoint, reply });
                 }
-                Err(_) => s.state = RedisState::Failed,
+                Err(e) => {
+                    s.state = RedisState::Failed;
+                    s.problem = Some(e.to_string());
+                }
             }
         }
         Ok(s)

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::platform::Activation;
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
 
 /// Where a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Idle,
@@ -25,9 +25,29 @@ pub enum Phase {
     /// Redis died or froze mid-run; the run stopped early.
     #[serde(rename = "redis-lost")]
     RedisLost,
+    /// redwhisk was killed mid-run; `results repair` finalised what it had streamed.
+    Interrupted,
 }
 
 impl Phase {
+    /// The name in results files (`starting_redis`), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::StartingRedis => "starting_redis",
+            Phase::Deploying => "deploying",
+            Phase::Invoking => "invoking",
+            Phase::Collecting => "collecting",
+            Phase::StoppingRedis => "stopping_redis",
+            Phase::Done => "done",
+            Phase::Cancelled => "cancelled",
+            Phase::Failed => "failed",
+            Phase::RedisLost => "redis-lost",
+            Phase::Interrupted => "interrupted",
+        }
+    }
+
+    /// The name on screen (`starting redis`).
     pub fn label(self) -> &'static str {
         match self {
             Phase::Idle => "idle",
@@ -40,6 +60,7 @@ impl Phase {
             Phase::Cancelled => "cancelled",
             Phase::Failed => "failed",
             Phase::RedisLost => "redis lost",
+            Phase::Interrupted => "interrupted",
         }
     }
 }
@@ -82,6 +103,8 @@ pub enum EngineEvent {
         /// Every key written was read back with its value.
         correct: bool,
     },
+    /// The scale-to-zero gateway changed state or moved its counters.
+    Gateway(crate::gateway::GatewayEvent),
     Log {
         level: Level,
         message: String,

@@ -103,15 +103,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let dir = outcome.results_dir.display().to_string();
     match args.output {
-        OutputFormat::Text => print!(
-            "{}",
-            text_report(&profile, &outcome.stats, &outcome.summary, &dir)
-        ),
+        OutputFormat::Text => print!("{}", text_report(&outcome.summary, &dir)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome.summary)?),
     }
     Ok(ExitCode::from(exit_code(
         outcome.outcome,
-        outcome.stats.failed,
+        outcome.summary.summary.failed,
         outcome.stop_error.is_some(),
         signals.exit_code(),
     )))

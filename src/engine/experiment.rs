@@ -35,7 +35,7 @@ pub struct RunOutcome {
     pub stats: RunStats,
     pub results_dir: PathBuf,
     /// The summary written to run.json (everything but the activations).
-    pub summary: serde_json::Value,
+    pub summary: crate::results::RunSummary,
     /// Why Redis did not stop cleanly (also in run.json as `redis.stop_error`).
     pub stop_error: Option<String>,
 }
@@ -69,9 +69,9 @@ pub async fn run_experiment(
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
     let (tap, cold) = cold_start_tap(sink);
-    let endpoint = tokio::select! {
-        r = host.up(&tap) => r.context("Redis did not start")?,
-        () = cancel.cancelled() => {
+    let endpoint = match start_redis(&mut host, &tap, &cancel, &opts.force).await {
+        Some(r) => r.context("Redis did not start")?,
+        None => {
             // Whatever the start got to (a spawned server, a container) is stopped again.
             sink.send(EngineEvent::Phase(Phase::StoppingRedis));
             let stopped = tokio::select! {
@@ -80,7 +80,9 @@ pub async fn run_experiment(
             };
             sink.send(EngineEvent::Phase(Phase::Cancelled));
             match stopped {
-                Ok(()) => anyhow::bail!("cancelled while Redis was starting; nothing was run (Redis stopped again)"),
+                Ok(()) => anyhow::bail!(
+                    "cancelled while Redis was starting; nothing was run (Redis stopped again)"
+                ),
                 Err(e) => anyhow::bail!(
                     "cancelled while Redis was starting, and it may be left running ({e}); check with `redwhisk redis status --profile {}`",
                     profile.name
@@ -143,10 +145,9 @@ pub async fn run_experiment(
         clock.elapsed(),
         cold_start.as_ref(),
         stop.as_ref(),
-    );
-    if let Some(redis) = summary.get_mut("redis").and_then(|r| r.as_object_mut()) {
-        redis.insert("stop_error".into(), serde_json::json!(stop_error));
-    }
+    )
+    .context("cannot record the profile in the results")?;
+    summary.redis.stop_error.clone_from(&stop_error);
     let results_dir = writer
         .finish(&summary)
         .context("cannot write the results")?;
@@ -158,6 +159,32 @@ pub async fn run_experiment(
         summary,
         stop_error,
     })
+}
+
+/// Start Redis; `None` when cancelled. A cancel does not drop the start half-way (a spawned
+/// server not yet in the state file would be lost): the start runs to its end, bounded by
+/// `ready_timeout_ms`, unless `force` abandons it.
+async fn start_redis(
+    host: &mut RedisHost,
+    events: &EventSink,
+    cancel: &CancellationToken,
+    force: &CancellationToken,
+) -> Option<Result<crate::redis_host::Endpoint, crate::redis_host::HostError>> {
+    let mut up = Box::pin(host.up(events));
+    let first = tokio::select! {
+        r = &mut up => Some(r),
+        () = cancel.cancelled() => None,
+    };
+    match first {
+        Some(r) => Some(r),
+        None => {
+            tokio::select! {
+                _ = &mut up => {}
+                () = force.cancelled() => {}
+            }
+            None
+        }
+    }
 }
 
 /// Deploy and invoke; returns the writer, the stats and Done or Cancelled.

@@ -109,6 +109,13 @@ impl App {
                 );
                 self.run = Some(RunView::new(experiment, profile, planned, self.now));
             }
+            EngineEvent::Gateway(crate::gateway::GatewayEvent::State(s)) => {
+                self.note(
+                    Level::Info,
+                    format!("gateway {}: {}", s.state.label(), s.reason),
+                );
+            }
+            EngineEvent::Gateway(crate::gateway::GatewayEvent::Stats(_)) => {}
             EngineEvent::Phase(phase) => {
                 if let Some(run) = &mut self.run {
                     run.phase = phase;

@@ -101,7 +101,27 @@ pub async fn run_experiment(
         .results_root
         .clone()
         .unwrap_or_else(|| PathBuf::from("results"));
-    let body = invoke_all(profile, &platform, &host, &endpoint, &root, sink, &cancel).await;
+    // A run killed earlier (kill -9) left a journal: finalise it before starting a new one.
+    for r in crate::results::repair_all(&root) {
+        match r {
+            Ok(done) => sink.warn(done.to_string()),
+            Err(e) => sink.warn(format!("cannot finalise an interrupted run: {e}")),
+        }
+    }
+    let head = build_summary(
+        profile,
+        &RunStats::new(),
+        Phase::Invoking,
+        started_at,
+        Duration::ZERO,
+        cold_start.as_ref(),
+        None,
+    )
+    .context("cannot record the profile in the results")?;
+    let body = invoke_all(
+        profile, &platform, &host, &endpoint, &root, &head, sink, &cancel,
+    )
+    .await;
 
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));
     let stop = tokio::select! {
@@ -187,6 +207,7 @@ async fn start_redis(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Deploy and invoke; returns the writer, the stats and Done or Cancelled.
 async fn invoke_all(
     profile: &Profile,
@@ -194,6 +215,7 @@ async fn invoke_all(
     host: &RedisHost,
     endpoint: &crate::redis_host::Endpoint,
     root: &std::path::Path,
+    head: &crate::results::RunSummary,
     sink: &EventSink,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(ResultsWriter, RunStats, Phase)> {
@@ -206,6 +228,9 @@ async fn invoke_all(
         .with_context(|| format!("cannot deploy the bench action as `{name}`"))?;
     let mut writer = ResultsWriter::create(root, &profile.name, Utc::now())
         .with_context(|| format!("cannot create a results directory under {}", root.display()))?;
+    writer
+        .write_head(head)
+        .context("cannot write the results")?;
 
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let action_host = action_redis_host(profile, endpoint);

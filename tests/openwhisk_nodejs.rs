@@ -36,6 +36,7 @@ async fn node_platform_limited(server: &ServerHandle, time_limit: Duration) -> O
         memory_mb: 256,
         redis_host_for_actions: None,
         poll_deadline: Duration::from_secs(60),
+        fetch_logs: false,
     };
     let resolved = resolve(&ow, &|_| None, None).unwrap();
     OpenWhiskPlatform::from_resolved(&ow, resolved, time_limit).unwrap()

@@ -274,12 +274,16 @@ async fn an_openwhisk_profile_drives_the_platform_enum() {
     let a = platform.invoke("redwhisk-bench", params).await.unwrap();
     assert!(a.success(), "{a:?}");
     assert_eq!(a.annotation("limits").unwrap()["memory"], 128);
-    let again = platform
-        .activation(&a.activation_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(again.activation_id, a.activation_id);
+    // As in OpenWhisk, the record is stored just after the blocking answer: 404 until then.
+    let mut again = None;
+    for _ in 0..100 {
+        again = platform.activation(&a.activation_id).await.unwrap();
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(again.unwrap().activation_id, a.activation_id);
 }
 
 /// A TCP server that accepts connections and never answers (what a wrong `host` that happens to

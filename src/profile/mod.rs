@@ -4,10 +4,12 @@
 //! with [`Overrides::apply`].
 
 mod discover;
+mod gateway;
 pub mod raw;
 mod validate;
 
 pub use discover::{ProfileEntry, default_profile, find_profile, list_profiles, user_profile_dir};
+pub use gateway::GatewayConfig;
 pub use validate::data_home;
 use validate::{check_workload, syntax_error, validate};
 
@@ -63,6 +65,8 @@ pub struct Profile {
     pub redis: RedisConfig,
     pub platform: PlatformConfig,
     pub workload: Workload,
+    /// The scale-to-zero gateway (`redwhisk gateway`).
+    pub gateway: GatewayConfig,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -265,7 +269,7 @@ impl Mode {
     }
 }
 
-mod millis {
+pub(crate) mod millis {
     use std::time::Duration;
 
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

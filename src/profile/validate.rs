@@ -100,6 +100,7 @@ pub(super) fn validate(
     let redis = validate_redis(raw.redis.unwrap_or_default(), file, &name)?;
     let platform = validate_platform(raw.platform.unwrap_or_default(), file)?;
     let workload = validate_workload(raw.workload.unwrap_or_default(), file)?;
+    let gateway = super::gateway::validate_gateway(raw.gateway.unwrap_or_default(), file)?;
     Ok(Profile {
         name,
         description: raw.description.unwrap_or_default(),
@@ -108,6 +109,7 @@ pub(super) fn validate(
         redis,
         platform,
         workload,
+        gateway,
     })
 }
 

@@ -12,7 +12,7 @@ use super::params::{action_redis_host, bench_params};
 use crate::event::{EngineEvent, EventSink, Level, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{PlatformConfig, Profile};
-use crate::redis_host::{ColdStart, RedisHost, StopMode, StopReport};
+use crate::redis_host::{RedisHost, StopMode, StopReport};
 use crate::results::ResultsWriter;
 use crate::stats::RunStats;
 
@@ -63,20 +63,17 @@ pub async fn run_experiment(
     let mut host = RedisHost::new(profile).context("cannot set up the Redis host")?;
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
-    let (tap, cold) = cold_start_tap(sink);
-    let endpoint = tokio::select! {
-        r = host.up(&tap) => r.context("Redis did not start")?,
+    let started = tokio::select! {
+        r = host.up(sink) => r.context("Redis did not start")?,
         () = cancel.cancelled() => {
             sink.send(EngineEvent::Phase(Phase::Cancelled));
             anyhow::bail!("cancelled while Redis was starting");
         }
     };
-    drop(tap);
-    let cold_start = tokio::time::timeout(Duration::from_secs(1), cold)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .flatten();
+    if let Some(c) = &started.cold_start {
+        sink.send(EngineEvent::ColdStart(c.clone()));
+    }
+    let (endpoint, cold_start) = (started.endpoint, started.cold_start);
 
     let root = opts
         .results_root
@@ -209,22 +206,4 @@ async fn invoke_all(
         Phase::Done
     };
     Ok((writer, stats, outcome))
-}
-
-/// A sink that forwards every event live and remembers the last cold-start breakdown; the
-/// task returns it once the tap sink is dropped.
-fn cold_start_tap(outer: &EventSink) -> (EventSink, tokio::task::JoinHandle<Option<ColdStart>>) {
-    let (tap, mut rx) = EventSink::new();
-    let outer = outer.clone();
-    let task = tokio::spawn(async move {
-        let mut last = None;
-        while let Some(ev) = rx.recv().await {
-            if let EngineEvent::ColdStart(c) = &ev {
-                last = Some(c.clone());
-            }
-            outer.send(ev);
-        }
-        last
-    });
-    (tap, task)
 }

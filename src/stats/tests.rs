@@ -55,6 +55,10 @@ fn activation(i: u32, result: serde_json::Value, success: bool, init: Option<u64
         init_time_ms: init,
         kind: None,
         throttled: 0,
+        throttle_wait_ms: 0.0,
+        polls: 0,
+        poll_overhead_ms: 0.0,
+        log_fetch_ms: None,
     }
 }
 

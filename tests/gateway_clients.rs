@@ -3,10 +3,10 @@
 //! Fails loudly when node, its modules, redis-server or dockerd are missing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "host_support/mod.rs"]
-mod support;
 #[path = "gateway_support/mod.rs"]
 mod gw;
+#[path = "host_support/mod.rs"]
+mod support;
 
 use std::path::PathBuf;
 

@@ -144,7 +144,10 @@ impl Served {
             match tokio::time::timeout_at(end.into(), self.rx.recv()).await {
                 Ok(Some(EngineEvent::Gateway(GatewayEvent::State(s)))) => self.state = s.state,
                 Ok(Some(_)) => {}
-                _ => bail!("the gateway did not become {} within {WAIT:?}", want.label()),
+                _ => bail!(
+                    "the gateway did not become {} within {WAIT:?}",
+                    want.label()
+                ),
             }
         }
     }
@@ -179,7 +182,12 @@ async fn command(port: u16, password: &str, cmd: &str) -> anyhow::Result<String>
 }
 
 /// One redis-benchmark GET run; (rps, p50 in µs).
-async fn redis_benchmark(port: u16, password: &str, n: u32, pipeline: u32) -> anyhow::Result<(f64, f64)> {
+async fn redis_benchmark(
+    port: u16,
+    password: &str,
+    n: u32,
+    pipeline: u32,
+) -> anyhow::Result<(f64, f64)> {
     let out = tokio::time::timeout(
         WAIT,
         tokio::process::Command::new("redis-benchmark")
@@ -215,7 +223,9 @@ pub async fn run(args: GatewayBenchArgs) -> anyhow::Result<ExitCode> {
     let docker = match args.backend {
         BackendChoice::Process => false,
         BackendChoice::Docker => true,
-        BackendChoice::All => bail!("bench gateway measures one backend: --backend process or docker"),
+        BackendChoice::All => {
+            bail!("bench gateway measures one backend: --backend process or docker")
+        }
     };
     if args.requests == 0 || args.repeat == 0 || args.cold_starts == 0 {
         bail!("--requests, --repeat and --cold-starts must be at least 1");
@@ -247,8 +257,16 @@ pub async fn run(args: GatewayBenchArgs) -> anyhow::Result<ExitCode> {
     for _ in 0..args.repeat {
         rt_d.push(redis_benchmark(direct, &pw, args.requests, 1).await?.1);
         rt_g.push(redis_benchmark(g.port, &pw, args.requests, 1).await?.1);
-        rps_d.push(redis_benchmark(direct, &pw, args.requests * 10, 100).await?.0);
-        rps_g.push(redis_benchmark(g.port, &pw, args.requests * 10, 100).await?.0);
+        rps_d.push(
+            redis_benchmark(direct, &pw, args.requests * 10, 100)
+                .await?
+                .0,
+        );
+        rps_g.push(
+            redis_benchmark(g.port, &pw, args.requests * 10, 100)
+                .await?
+                .0,
+        );
     }
     g.stop().await?;
     // 2. The backend's own cold start, same profile (the gateway is closed and Redis stopped).

@@ -38,6 +38,14 @@ pub struct RunArgs {
     /// Where results directories go.
     #[arg(long, default_value = "results")]
     pub results_dir: PathBuf,
+    /// Case study 3: actions connect to a scale-to-zero gateway (the profile's [gateway]) instead
+    /// of Redis; the report tells, per invocation, whether it woke Redis and what that cost.
+    #[arg(long)]
+    pub via_gateway: bool,
+    /// With --via-gateway: pause between invocations, e.g. 2s. Longer than gateway.idle_ms, every
+    /// invocation wakes Redis inside its connect phase.
+    #[arg(long, value_parser = super::gateway_cmd::parse_duration, requires = "via_gateway")]
+    pub think_time: Option<std::time::Duration>,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -64,6 +72,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     overrides.apply(&mut profile)?;
 
+    if args.via_gateway {
+        return via_gateway(&args, &profile).await;
+    }
     let (sink, mut events) = EventSink::new();
     let cancel = CancellationToken::new();
     let ctrl_c = super::cancel_on_ctrl_c(
@@ -98,6 +109,46 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Phase::Cancelled => ExitCode::from(130),
         _ if outcome.stats.failed > 0 => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
+    })
+}
+
+/// Case study 3: the same progress on stderr, the study's report on stdout.
+async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<ExitCode> {
+    let (sink, mut events) = EventSink::new();
+    let cancel = CancellationToken::new();
+    let ctrl_c = super::cancel_on_ctrl_c(
+        &cancel,
+        "cancelling: stopping invocations, saving and stopping Redis…",
+    );
+    let planned = profile.workload.invocations;
+    let printer = tokio::spawn(async move {
+        let mut progress = Progress::new(planned);
+        while let Some(ev) = events.recv().await {
+            if let EngineEvent::Gateway(crate::gateway::GatewayEvent::State(s)) = &ev {
+                progress.line(format!("gateway {}: {}", s.state.label(), s.reason));
+            }
+            progress.on_event(&ev);
+        }
+        progress.finish();
+    });
+    let think = args.think_time.unwrap_or_default();
+    let result =
+        crate::gateway::study::run_via_gateway(profile, think, &args.results_dir, &sink, cancel)
+            .await;
+    drop(sink);
+    ctrl_c.abort();
+    printer.await.context("the progress printer failed")?;
+    let report = result?;
+    match args.output {
+        OutputFormat::Text => print!("{}", crate::gateway::study::study_text(&report)),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(if report.cancelled {
+        ExitCode::from(130)
+    } else if report.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::platform::Activation;
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
 
 /// Where a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Idle,
@@ -25,6 +25,22 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The name in results files (`starting_redis`), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::StartingRedis => "starting_redis",
+            Phase::Deploying => "deploying",
+            Phase::Invoking => "invoking",
+            Phase::Collecting => "collecting",
+            Phase::StoppingRedis => "stopping_redis",
+            Phase::Done => "done",
+            Phase::Cancelled => "cancelled",
+            Phase::Failed => "failed",
+        }
+    }
+
+    /// The name on screen (`starting redis`).
     pub fn label(self) -> &'static str {
         match self {
             Phase::Idle => "idle",

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::platform::Activation;
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
+use crate::share::{Cell, CycleRecord};
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,12 +88,15 @@ pub enum EngineEvent {
     },
     /// One invocation finished (successfully or not; a failure is data).
     Activation(Box<Activation>),
-    /// One cycle of the data-sharing experiment finished.
+    /// The data-sharing experiment will run these cells, `runs` cycles each.
+    ShareStarted {
+        cells: Vec<Cell>,
+        runs: u32,
+    },
+    /// One cycle of the data-sharing experiment finished (what it wrote, found and timed).
     ShareCycle {
-        cell: String,
-        cycle: u32,
-        /// Every key written was read back with its value.
-        correct: bool,
+        cell: Cell,
+        record: Box<CycleRecord>,
     },
     /// The scale-to-zero gateway changed state or moved its counters.
     Gateway(crate::gateway::GatewayEvent),

@@ -69,6 +69,10 @@ pub async fn run_share(
         profile: profile.name.clone(),
         planned: opts.runs * cells.len() as u32,
     });
+    sink.send(EngineEvent::ShareStarted {
+        cells: cells.clone(),
+        runs: opts.runs,
+    });
     let platform = Platform::new(profile)?;
     sink.send(EngineEvent::Phase(Phase::Deploying));
     platform
@@ -213,9 +217,8 @@ async fn run_cell(
         };
         stats.record(&rec);
         sink.send(EngineEvent::ShareCycle {
-            cell: rec.cell.clone(),
-            cycle,
-            correct: rec.correct,
+            cell,
+            record: Box::new(rec.clone()),
         });
         records.push(rec);
     }

@@ -142,4 +142,7 @@ pub struct RedisStatus {
     pub persistence: String,
     pub last_save: Option<DateTime<Utc>>,
     pub data_dir: Option<String>,
+    /// Why the state is `failed` (e.g. "stopped answering: no reply in 3000 ms").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }

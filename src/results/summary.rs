@@ -85,6 +85,9 @@ pub struct RunSummary {
     pub outcome: Phase,
     /// The run did not complete every planned invocation.
     pub partial: bool,
+    /// redwhisk was killed mid-run and `results repair` finalised what it had streamed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub elapsed_ms: f64,
@@ -162,6 +165,9 @@ pub struct RedisRecord {
     pub cold_start: Option<ColdStart>,
     /// `None` when Redis did not stop cleanly.
     pub stop: Option<StopReport>,
+    /// Why Redis did not stop cleanly (`None` when it did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_error: Option<String>,
 }
 
 /// The statistics of a run; also what `redwhisk run --output json` prints under `summary`.

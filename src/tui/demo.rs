@@ -174,6 +174,7 @@ pub fn status(state: RedisState, keys: u64) -> RedisStatus {
         persistence: "rdb".into(),
         last_save: Some(epoch() - chrono::Duration::seconds(90)),
         data_dir: Some("/data/redwhisk/local".into()),
+        problem: None,
     }
 }
 

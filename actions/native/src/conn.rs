@@ -11,7 +11,7 @@ use crate::error::ActionError;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A Redis that stops answering mid-phase must not hang the action until the platform kills it
 /// without a word; this turns it into an error result.
-const IO_TIMEOUT: Duration = Duration::from_secs(120);
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An open connection and the round trips it took to open.
 pub struct Connected {

@@ -140,10 +140,13 @@ fn exit_code(outcome: Phase, failed: u64, stop_failed: bool, signal_code: u8) ->
 async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<ExitCode> {
     let (sink, mut events) = EventSink::new();
     let cancel = CancellationToken::new();
-    let ctrl_c = super::cancel_on_ctrl_c(
+    let force = CancellationToken::new();
+    let signals = super::signals::watch(
         &cancel,
+        &force,
         "cancelling: stopping invocations, saving and stopping Redis…",
-    );
+    )
+    .context("cannot watch for signals")?;
     let planned = profile.workload.invocations;
     let printer = tokio::spawn(async move {
         let mut progress = Progress::new(planned);
@@ -160,7 +163,7 @@ async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<ExitCo
         crate::gateway::study::run_via_gateway(profile, think, &args.results_dir, &sink, cancel)
             .await;
     drop(sink);
-    ctrl_c.abort();
+    signals.stop();
     printer.await.context("the progress printer failed")?;
     let report = result?;
     match args.output {
@@ -168,7 +171,7 @@ async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<ExitCo
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(if report.cancelled {
-        ExitCode::from(130)
+        ExitCode::from(signals.exit_code())
     } else if report.failed > 0 {
         ExitCode::from(2)
     } else {

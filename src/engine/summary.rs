@@ -9,10 +9,11 @@ use crate::paper;
 use crate::profile::Profile;
 use crate::redis_host::{ColdStart, StopReport};
 use crate::results::{
-    Commands, HostInfo, PaperPhases, PaperRecord, Phases, PlatformSide, PlatformTimings,
-    ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary, RunSummary, WorkloadRecord,
+    Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases, PlatformSide,
+    PlatformTimings, ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary, RunSummary,
+    WorkloadRecord,
 };
-use crate::stats::{PhaseName, PlatformStats, RunStats};
+use crate::stats::{PhaseName, PlatformStats, RunStats, ci};
 
 /// Version of the run.json layout (see schema/run.schema.json).
 pub const SCHEMA_ID: &str = RUN_SCHEMA;
@@ -55,6 +56,16 @@ pub fn stats_summary(stats: &RunStats) -> RunStatsSummary {
             warm: platform_side(&stats.warm),
         },
         engine_overhead_ms: stats.overhead.summary(),
+        phase_ci_ms: Some(PhaseIntervals {
+            level: ci::LEVEL,
+            resamples: ci::RESAMPLES,
+            seed: ci::SEED,
+            connect: stats.phase_ci(PhaseName::Connect),
+            write: stats.phase_ci(PhaseName::Write),
+            read: stats.phase_ci(PhaseName::Read),
+            delete: stats.phase_ci(PhaseName::Delete),
+            total: stats.phase_ci(PhaseName::Total),
+        }),
     }
 }
 

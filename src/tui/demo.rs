@@ -119,6 +119,10 @@ pub fn activation(i: u32) -> Activation {
         init_time_ms: cold.then_some(45),
         kind: Some("native".into()),
         throttled: 0,
+        throttle_wait_ms: 0.0,
+        polls: 0,
+        poll_overhead_ms: 0.0,
+        log_fetch_ms: None,
     }
 }
 

@@ -82,6 +82,8 @@ pub enum EngineEvent {
         level: Level,
         message: String,
     },
+    /// A snapshot was found, uploaded, left pending or restored.
+    Snapshot(crate::snapshots::SnapshotEvent),
     /// The run finished; the summary was written to `results_dir` (when any).
     RunFinished {
         outcome: Phase,

@@ -10,6 +10,7 @@ mod profiles_cmd;
 pub mod redis_cmd;
 pub mod run_cmd;
 pub mod share_cmd;
+pub mod snapshots_cmd;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,11 @@ pub enum Command {
     Redis {
         #[command(subcommand)]
         action: redis_cmd::RedisAction,
+    },
+    /// Snapshots of a profile's data in S3-compatible storage: list, show, restore, prune.
+    Snapshots {
+        #[command(subcommand)]
+        action: snapshots_cmd::SnapshotsAction,
     },
     /// Build images (`image build-local` for hosts without a registry).
     Image {
@@ -124,6 +130,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Share(args)) => share_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,
+        Some(Command::Snapshots { action }) => snapshots_cmd::run(action).await,
         Some(Command::Action { command }) => action_cmd::run(command),
         Some(Command::Bench { action }) => bench_cmd::run(action).await,
     }

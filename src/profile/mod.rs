@@ -63,6 +63,8 @@ pub struct Profile {
     pub redis: RedisConfig,
     pub platform: PlatformConfig,
     pub workload: Workload,
+    /// `[snapshots]`: S3-compatible snapshots of the data (none when the section is absent).
+    pub snapshots: Option<crate::snapshots::SnapshotConfig>,
 }
 
 #[derive(Debug, Clone, Serialize)]

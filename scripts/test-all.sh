@@ -21,6 +21,11 @@ log="$(mktemp)"
 set +e
 cargo test --workspace --lib --bins --tests --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# Doc tests: src/results/summary.rs holds a compile_fail test (a reader of a renamed summary
+# field must not compile).
+cargo test --doc -p redwhisk 2>&1 | tee -a "$log"
+doc_status=${PIPESTATUS[0]}
+if [ "$status" -eq 0 ]; then status=$doc_status; fi
 set -e
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -3,14 +3,15 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::platform::Activation;
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
+use crate::share::{Cell, CycleRecord};
 
 /// Where a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Idle,
@@ -25,6 +26,22 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The name in results files (`starting_redis`), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::StartingRedis => "starting_redis",
+            Phase::Deploying => "deploying",
+            Phase::Invoking => "invoking",
+            Phase::Collecting => "collecting",
+            Phase::StoppingRedis => "stopping_redis",
+            Phase::Done => "done",
+            Phase::Cancelled => "cancelled",
+            Phase::Failed => "failed",
+        }
+    }
+
+    /// The name on screen (`starting redis`).
     pub fn label(self) -> &'static str {
         match self {
             Phase::Idle => "idle",
@@ -71,13 +88,18 @@ pub enum EngineEvent {
     },
     /// One invocation finished (successfully or not; a failure is data).
     Activation(Box<Activation>),
-    /// One cycle of the data-sharing experiment finished.
-    ShareCycle {
-        cell: String,
-        cycle: u32,
-        /// Every key written was read back with its value.
-        correct: bool,
+    /// The data-sharing experiment will run these cells, `runs` cycles each.
+    ShareStarted {
+        cells: Vec<Cell>,
+        runs: u32,
     },
+    /// One cycle of the data-sharing experiment finished (what it wrote, found and timed).
+    ShareCycle {
+        cell: Cell,
+        record: Box<CycleRecord>,
+    },
+    /// The scale-to-zero gateway changed state or moved its counters.
+    Gateway(crate::gateway::GatewayEvent),
     Log {
         level: Level,
         message: String,

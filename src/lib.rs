@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod engine;
 pub mod event;
+pub mod gateway;
 pub mod paper;
 pub mod platform;
 pub mod profile;

@@ -1,11 +1,11 @@
 //! The paper's reported figures (shared/paper, section 6), shown beside ours.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::PhaseName;
 
 /// Mean and standard deviation in milliseconds, as the paper reported them.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PaperFigure {
     pub mean: f64,
     pub std: f64,

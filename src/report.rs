@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::paper::{self, PaperFigure};
-use crate::profile::Profile;
-use crate::stats::{PhaseName, PlatformStats, RunStats, Summary};
+use crate::paper::PaperFigure;
+use crate::results::{PlatformSide, RunSummary};
+use crate::stats::{PhaseName, Summary};
 
 fn paper_cell(f: Option<PaperFigure>) -> String {
     f.map(|f| format!("{:.2} ± {:.2}", f.mean, f.std))
@@ -29,106 +29,78 @@ fn row(label: &str, s: &Summary) -> String {
     )
 }
 
-fn side(out: &mut String, name: &str, p: &PlatformStats) {
-    if p.duration.count() == 0 {
+fn side(out: &mut String, name: &str, p: &PlatformSide) {
+    if p.count == 0 {
         return;
     }
+    let _ = writeln!(out, "{}", row(&format!("{name} duration"), &p.duration_ms));
     let _ = writeln!(
         out,
         "{}",
-        row(&format!("{name} duration"), &p.duration.summary())
+        row(&format!("{name} client"), &p.client_latency_ms)
     );
-    let _ = writeln!(
-        out,
-        "{}",
-        row(&format!("{name} client"), &p.client_latency.summary())
-    );
-    if p.wait_time.count() > 0 {
-        let _ = writeln!(
-            out,
-            "{}",
-            row(&format!("{name} waitTime"), &p.wait_time.summary())
-        );
+    if p.wait_time_ms.n > 0 {
+        let _ = writeln!(out, "{}", row(&format!("{name} waitTime"), &p.wait_time_ms));
     }
-    if p.init_time.count() > 0 {
-        let _ = writeln!(
-            out,
-            "{}",
-            row(&format!("{name} initTime"), &p.init_time.summary())
-        );
+    if p.init_time_ms.n > 0 {
+        let _ = writeln!(out, "{}", row(&format!("{name} initTime"), &p.init_time_ms));
     }
 }
 
-/// Render the report; `summary` is the run.json summary (for the cold start and outcome).
-pub fn text_report(
-    profile: &Profile,
-    stats: &RunStats,
-    summary: &serde_json::Value,
-    results_dir: &str,
-) -> String {
-    let w = &profile.workload;
+/// Render the report from the run's summary, as printed at the end of `redwhisk run` and
+/// re-rendered from a `run.json` read back.
+pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
+    let w = &run.workload;
+    let stats = &run.summary;
     let mut out = String::new();
     let _ = writeln!(
         out,
         "redwhisk run · profile {} · {} Redis ({}) · {} platform",
-        profile.name,
-        profile.redis.backend.label(),
-        profile.redis.persistence.label(),
-        profile.platform.label()
+        run.profile.name, run.redis.backend, run.redis.persistence, run.platform
     );
     let _ = writeln!(
         out,
         "workload: {} invocations × {} records, {}, {}-byte values, concurrency {}",
-        w.invocations,
+        w.planned,
         w.records,
         w.mode.as_str(),
         w.value_size,
         w.concurrency
     );
-    let outcome = summary["outcome"].as_str().unwrap_or("?");
     let _ = writeln!(
         out,
-        "outcome: {outcome}{} — {} completed, {} ok, {} failed, {} value mismatches, {} throttled, {} platform errors; elapsed {:.1} s",
-        if summary["partial"].as_bool() == Some(true) {
-            " (partial)"
-        } else {
-            ""
-        },
+        "outcome: {}{} — {} completed, {} ok, {} failed, {} value mismatches, {} throttled, {} platform errors; elapsed {:.1} s",
+        run.outcome.as_str(),
+        if run.partial { " (partial)" } else { "" },
         stats.completed,
-        stats.succeeded(),
+        stats.succeeded,
         stats.failed,
         stats.mismatches,
         stats.throttled,
         stats.platform_errors,
-        summary["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0
+        run.elapsed_ms / 1000.0
     );
-    let cs = &summary["redis"]["cold_start"];
-    if cs.is_object() {
-        let f = |k: &str| cs[k].as_f64().unwrap_or(0.0);
+    if let Some(cs) = &run.redis.cold_start {
         let _ = writeln!(
             out,
             "Redis cold start: {:.1} ms (image {:.1} + create {:.1} + start {:.1} + ready {:.1}), {} keys restored; the paper: ~{:.0} ms",
-            f("total_ms"),
-            f("image_ms"),
-            f("create_ms"),
-            f("start_ms"),
-            f("ready_ms"),
-            cs["keys_restored"].as_u64().unwrap_or(0),
-            paper::CONTAINER_START_MS
+            cs.total_ms,
+            cs.image_ms,
+            cs.create_ms,
+            cs.start_ms,
+            cs.ready_ms,
+            cs.keys_restored,
+            run.paper.container_start_ms
         );
     }
-    if let Some(stop) = summary["redis"]["stop"].as_object() {
-        let _ = writeln!(
-            out,
-            "Redis stop: {:.1} ms",
-            stop.get("total_ms").and_then(|v| v.as_f64()).unwrap_or(0.0)
-        );
+    if let Some(stop) = &run.redis.stop {
+        let _ = writeln!(out, "Redis stop: {:.1} ms", stop.total_ms);
     }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
         "Per-invocation phase time (ms), n = {} (Tables 2 and 3 of the paper, with percentiles)",
-        stats.succeeded()
+        stats.succeeded
     );
     let _ = writeln!(
         out,
@@ -139,9 +111,9 @@ pub fn text_report(
         let _ = writeln!(
             out,
             "{}   {:<17}{}",
-            row(&phase_label(p, w.records), &stats.phase(p)),
-            paper_cell(paper::openwhisk_redis(p)),
-            paper_cell(paper::lambda_elasticache(p))
+            row(&phase_label(p, w.records), stats.phases_ms.get(p)),
+            paper_cell(run.paper.openwhisk_redis_ms.get(p)),
+            paper_cell(run.paper.lambda_elasticache_ms.get(p))
         );
     }
     let _ = writeln!(out);
@@ -151,29 +123,27 @@ pub fn text_report(
         "{:<8}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}",
         "command", "n", "mean", "p50", "p95", "p99", "p99.9", "max"
     );
-    for (p, name) in [
-        (PhaseName::Write, "SET"),
-        (PhaseName::Read, "GET"),
-        (PhaseName::Delete, "DEL"),
+    let cmds = &stats.per_command_us;
+    for (c, name) in [
+        (&cmds.write, "SET"),
+        (&cmds.read, "GET"),
+        (&cmds.delete, "DEL"),
     ] {
-        if let Some(c) = stats.command(p) {
-            let _ = writeln!(
-                out,
-                "{name:<8}{:>10}{:>9.1}{:>9.0}{:>9.0}{:>9.0}{:>9.0}{:>9.0}",
-                c.n, c.mean_us, c.p50_us, c.p95_us, c.p99_us, c.p999_us, c.max_us
-            );
-        }
+        let _ = writeln!(
+            out,
+            "{name:<8}{:>10}{:>9.1}{:>9.0}{:>9.0}{:>9.0}{:>9.0}{:>9.0}",
+            c.n, c.mean_us, c.p50_us, c.p95_us, c.p99_us, c.p999_us, c.max_us
+        );
     }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
         "Platform (ms): {} cold, {} warm invocations",
-        stats.cold_count(),
-        stats.warm_count()
+        stats.platform.cold.count, stats.platform.warm.count
     );
-    side(&mut out, "cold", &stats.cold);
-    side(&mut out, "warm", &stats.warm);
-    let _ = writeln!(out, "{}", row("engine overhead", &stats.overhead.summary()));
+    side(&mut out, "cold", &stats.platform.cold);
+    side(&mut out, "warm", &stats.platform.warm);
+    let _ = writeln!(out, "{}", row("engine overhead", &stats.engine_overhead_ms));
     let _ = writeln!(
         out,
         "  (engine overhead = client-side latency − the action's own total, per invocation)"
@@ -181,4 +151,23 @@ pub fn text_report(
     let _ = writeln!(out);
     let _ = writeln!(out, "results: {results_dir} (run.json, invocations.csv)");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run.json written by the first release renders exactly the report that run printed.
+    #[test]
+    fn a_run_read_back_renders_the_report_it_printed() {
+        let run = RunSummary::from_json(include_str!("../tests/fixtures/run-v1.json")).unwrap();
+        let printed = include_str!("../tests/fixtures/run-v1.txt");
+        let dir = printed
+            .lines()
+            .last()
+            .and_then(|l| l.strip_prefix("results: "))
+            .and_then(|l| l.strip_suffix(" (run.json, invocations.csv)"))
+            .unwrap();
+        assert_eq!(text_report(&run, dir), printed);
+    }
 }

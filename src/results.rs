@@ -13,6 +13,18 @@ use chrono::{DateTime, Utc};
 use crate::platform::Activation;
 use redwhisk_actions::BenchResult;
 
+mod summary;
+
+pub(crate) use summary::check_schema;
+pub use summary::{
+    Commands, HostInfo, PaperPhases, PaperRecord, Phases, PlatformSide, PlatformTimings,
+    ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord, RunStatsSummary, RunSummary,
+    WorkloadRecord,
+};
+
+/// `share.json`, typed (defined with case study 2).
+pub use crate::share::{SHARE_SCHEMA, ShareSummary};
+
 const CSV_HEADER: &str = "index,activation_id,status,success,cold,start_ms,end_ms,duration_ms,client_latency_ms,wait_time_ms,init_time_ms,throttled,connect_ms,write_ms,read_ms,delete_ms,total_ms,records,mismatches,errors,error";
 
 /// Writes one run's results directory.
@@ -92,9 +104,9 @@ impl ResultsWriter {
         )
     }
 
-    /// Write `run.json` (the `summary` object plus every activation) and rename both files
-    /// into place. Returns the directory.
-    pub fn finish(mut self, summary: &serde_json::Value) -> io::Result<PathBuf> {
+    /// Write `run.json` (the summary plus every activation) and rename both files into
+    /// place. Returns the directory.
+    pub fn finish(mut self, summary: &RunSummary) -> io::Result<PathBuf> {
         self.jsonl.flush()?;
         self.csv.flush()?;
         drop(self.jsonl);
@@ -156,11 +168,11 @@ mod tests {
     fn finish_makes_valid_json_with_no_activations() {
         let root = tempfile::tempdir().unwrap();
         let w = ResultsWriter::create(root.path(), "p", Utc::now()).unwrap();
-        let dir = w.finish(&serde_json::json!({"a": 1})).unwrap();
-        let doc: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
-        assert_eq!(doc["a"], 1);
-        assert_eq!(doc["activations"], serde_json::json!([]));
+        let summary = RunSummary::from_json(include_str!("../tests/fixtures/run-v1.json")).unwrap();
+        let dir = w.finish(&summary).unwrap();
+        let back = RunRecord::read(&dir).unwrap();
+        assert_eq!(back.summary, summary);
+        assert!(back.activations.is_empty());
         let csv = fs::read_to_string(dir.join("invocations.csv")).unwrap();
         assert_eq!(csv.trim(), CSV_HEADER);
     }

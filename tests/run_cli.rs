@@ -155,6 +155,14 @@ fn text_report_has_the_paper_table() {
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
     }
+    // Round trip: run.json read back into the typed summary renders the report just printed.
+    let dir = only_subdir(results.path());
+    let run = redwhisk::results::RunSummary::read(&dir).unwrap();
+    assert_eq!(run.summary.completed, 3);
+    assert_eq!(
+        redwhisk::report::text_report(&run, &dir.display().to_string()),
+        stdout
+    );
 }
 
 #[test]

@@ -68,6 +68,10 @@ fn full_matrix_on_the_process_backend_reports_what_happened() {
     assert_eq!(results.len(), 1);
     let csv = std::fs::read_to_string(results[0].path().join("cycles.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 8 * 2);
+    // share.json reads back into the typed summary, the same as what was printed
+    let written = redwhisk::results::ShareSummary::read(&results[0].path()).unwrap();
+    assert_eq!(serde_json::to_value(&written).unwrap(), doc);
+    assert!(written.cells.iter().all(|c| c.verdict.is_as_expected()));
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod bench_action_cmd;
 mod bench_cmd;
 pub mod bench_engine_cmd;
 mod console_cmd;
+pub mod gateway_cmd;
 mod image_cmd;
 mod profiles_cmd;
 pub mod redis_cmd;
@@ -37,6 +38,9 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// Run case study 2: state shared between functions across Redis restarts (graceful and crash).
     Share(share_cmd::ShareArgs),
+    /// Scale to zero: a TCP front that starts the profile's Redis on the first connection and
+    /// saves and stops it when no client connection has been open for a while.
+    Gateway(gateway_cmd::GatewayArgs),
     /// Start, stop or inspect a profile's Redis on its own.
     Redis {
         #[command(subcommand)]
@@ -128,6 +132,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
         Some(Command::Run(args)) => run_cmd::run(args).await,
         Some(Command::Share(args)) => share_cmd::run(args).await,
+        Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,
         Some(Command::Snapshots { action }) => snapshots_cmd::run(action).await,

@@ -88,15 +88,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let outcome = result?;
     let dir = outcome.results_dir.display().to_string();
     match args.output {
-        OutputFormat::Text => print!(
-            "{}",
-            text_report(&profile, &outcome.stats, &outcome.summary, &dir)
-        ),
+        OutputFormat::Text => print!("{}", text_report(&outcome.summary, &dir)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome.summary)?),
     }
     Ok(match outcome.outcome {
         Phase::Cancelled => ExitCode::from(130),
-        _ if outcome.stats.failed > 0 => ExitCode::from(2),
+        _ if outcome.summary.summary.failed > 0 => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
     })
 }

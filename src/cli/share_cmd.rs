@@ -82,10 +82,7 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
         ),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome.document)?),
     }
-    let unexpected = outcome
-        .cells
-        .iter()
-        .any(|c| !c.verdict.starts_with("as expected"));
+    let unexpected = outcome.cells.iter().any(|c| !c.verdict.is_as_expected());
     Ok(if outcome.cancelled {
         ExitCode::from(130)
     } else if unexpected {

@@ -32,7 +32,7 @@ pub struct RunOutcome {
     pub stats: RunStats,
     pub results_dir: PathBuf,
     /// The summary written to run.json (everything but the activations).
-    pub summary: serde_json::Value,
+    pub summary: crate::results::RunSummary,
 }
 
 /// The name the bench action is deployed under.
@@ -118,7 +118,8 @@ pub async fn run_experiment(
         clock.elapsed(),
         cold_start.as_ref(),
         stop.as_ref(),
-    );
+    )
+    .context("cannot record the profile in the results")?;
     let results_dir = writer
         .finish(&summary)
         .context("cannot write the results")?;

@@ -9,7 +9,7 @@ mod summary;
 
 pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
 pub use params::action_redis_host;
-pub use summary::{SCHEMA_ID, host_json, stats_json};
+pub use summary::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -4,10 +4,12 @@
 //! with [`Overrides::apply`].
 
 mod discover;
+mod gateway;
 pub mod raw;
 mod validate;
 
 pub use discover::{ProfileEntry, default_profile, find_profile, list_profiles, user_profile_dir};
+pub use gateway::GatewayConfig;
 pub use validate::data_home;
 use validate::{check_workload, syntax_error, validate};
 
@@ -65,6 +67,8 @@ pub struct Profile {
     pub workload: Workload,
     /// `[snapshots]`: S3-compatible snapshots of the data (none when the section is absent).
     pub snapshots: Option<crate::snapshots::SnapshotConfig>,
+    /// The scale-to-zero gateway (`redwhisk gateway`).
+    pub gateway: GatewayConfig,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -263,7 +267,7 @@ impl Mode {
     }
 }
 
-mod millis {
+pub(crate) mod millis {
     use std::time::Duration;
 
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -11,6 +11,7 @@ pub struct RawProfile {
     pub platform: Option<RawPlatform>,
     pub workload: Option<RawWorkload>,
     pub snapshots: Option<crate::snapshots::config::RawSnapshots>,
+    pub gateway: Option<super::gateway::RawGateway>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -111,6 +111,7 @@ pub(super) fn validate(
             )
         })
         .transpose()?;
+    let gateway = super::gateway::validate_gateway(raw.gateway.unwrap_or_default(), file)?;
     Ok(Profile {
         name,
         description: raw.description.unwrap_or_default(),
@@ -120,6 +121,7 @@ pub(super) fn validate(
         platform,
         workload,
         snapshots,
+        gateway,
     })
 }
 

@@ -81,7 +81,7 @@ impl RedisState {
 
 /// The cold-start breakdown, each step in milliseconds. For a process, `create` is 0 and
 /// `start` is the spawn; for docker, `create` includes ensuring the image.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ColdStart {
     pub backend: String,
     pub image_ms: f64,
@@ -97,7 +97,7 @@ pub struct ColdStart {
 }
 
 /// How to stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StopMode {
     /// `SHUTDOWN SAVE` (`NOSAVE` for persistence = none), then wait for exit.
@@ -106,7 +106,7 @@ pub enum StopMode {
     Crash,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StopReport {
     pub mode: StopMode,
     /// `false` when there was nothing to stop (stop is safe to repeat).

@@ -92,6 +92,15 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// The cell a `"rdb × crash"` label (as in cycles) names.
+    pub fn from_label(label: &str) -> Option<Cell> {
+        let (p, s) = label.split_once(" × ")?;
+        Some(Cell {
+            persistence: *PersistenceChoice::ALL.iter().find(|c| c.label() == p)?,
+            stop: *StopChoice::ALL.iter().find(|c| c.label() == s)?,
+        })
+    }
+
     pub fn label(self) -> String {
         format!("{} × {}", self.persistence.label(), self.stop.label())
     }

@@ -6,18 +6,19 @@
 
 mod matrix;
 mod report;
+mod summary;
 mod verdict;
 
 pub use matrix::{Cell, PersistenceChoice, StopChoice, cells};
 pub use report::share_text_report;
-pub use verdict::{CellStats, CellSummary, CycleRecord, judge};
+pub use summary::{SHARE_SCHEMA, ShareOptionsRecord, ShareSummary};
+pub use verdict::{CellStats, CellSummary, CycleRecord, Judgement, UnknownVerdict, Verdict, judge};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::{EngineEvent, EventSink, Phase};
@@ -42,7 +43,8 @@ pub struct ShareOutcome {
     pub cells: Vec<CellSummary>,
     pub results_dir: PathBuf,
     pub cancelled: bool,
-    pub document: serde_json::Value,
+    /// What was written to share.json.
+    pub document: ShareSummary,
 }
 
 const WRITER: &str = "redwhisk-writer";
@@ -66,6 +68,10 @@ pub async fn run_share(
         experiment: "case study 2: data shared across Redis restarts".into(),
         profile: profile.name.clone(),
         planned: opts.runs * cells.len() as u32,
+    });
+    sink.send(EngineEvent::ShareStarted {
+        cells: cells.clone(),
+        runs: opts.runs,
     });
     let platform = Platform::new(profile)?;
     sink.send(EngineEvent::Phase(Phase::Deploying));
@@ -104,20 +110,29 @@ pub async fn run_share(
             break;
         }
     }
-    let document = json!({
-        "schema": "redwhisk.share/1",
-        "redwhisk_version": env!("CARGO_PKG_VERSION"),
-        "experiment": "case-study-2",
-        "partial": cancelled,
-        "started_at": started_at,
-        "finished_at": Utc::now(),
-        "host": crate::engine::host_json(),
-        "profile": profile,
-        "options": {"runs": opts.runs, "keys": opts.keys, "value_size": opts.value_size},
-        "cells": summaries,
-        "cycles": records,
-    });
-    let results_dir = write_results(&opts.results_root, &profile.name, &document, &records)?;
+    let document = ShareSummary {
+        schema: SHARE_SCHEMA.into(),
+        redwhisk_version: env!("CARGO_PKG_VERSION").into(),
+        experiment: "case-study-2".into(),
+        partial: cancelled,
+        started_at,
+        finished_at: Utc::now(),
+        host: crate::results::HostInfo::current(),
+        profile: crate::engine::profile_record(profile)?,
+        options: ShareOptionsRecord {
+            runs: opts.runs,
+            keys: opts.keys,
+            value_size: opts.value_size,
+        },
+        cells: summaries.clone(),
+        cycles: records,
+    };
+    let results_dir = write_results(
+        &opts.results_root,
+        &profile.name,
+        &document,
+        &document.cycles,
+    )?;
     let outcome = if cancelled {
         Phase::Cancelled
     } else {
@@ -202,9 +217,8 @@ async fn run_cell(
         };
         stats.record(&rec);
         sink.send(EngineEvent::ShareCycle {
-            cell: rec.cell.clone(),
-            cycle,
-            correct: rec.correct,
+            cell,
+            record: Box::new(rec.clone()),
         });
         records.push(rec);
     }
@@ -272,7 +286,11 @@ async fn run_cycle(
     }
     let read: ReaderResult = serde_json::from_value(ra.response.result.clone())
         .context("the reader's result has an unexpected shape")?;
-    let (missing, mismatches, correct) = judge(&written, &read);
+    let Judgement {
+        missing,
+        mismatches,
+        correct,
+    } = judge(&written, &read);
     if opts.runs <= 50 {
         sink.info(format!(
             "{} cycle {cycle}: {}/{} keys read back{}",
@@ -324,7 +342,7 @@ async fn probe_first_key(ep: &Endpoint, key: &str) -> anyhow::Result<bool> {
 fn write_results(
     root: &std::path::Path,
     profile: &str,
-    document: &serde_json::Value,
+    document: &ShareSummary,
     records: &[CycleRecord],
 ) -> anyhow::Result<PathBuf> {
     let dir = root.join(format!(

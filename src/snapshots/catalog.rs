@@ -95,6 +95,9 @@ pub async fn list(s: &SnapshotStore, profile: &str) -> Result<Catalog, SnapshotE
             None => cat.incomplete.push(id),
         }
     }
+    // Newest first by the manifest's own time; the id breaks ties.
+    cat.complete
+        .sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
     Ok(cat)
 }
 
@@ -174,17 +177,20 @@ mod tests {
     fn prune_keeps_newest_and_in_progress() {
         let cat = Catalog {
             complete: vec![
-                m("20260103T000000Z-0003"),
-                m("20260102T000000Z-0002"),
-                m("20260101T000000Z-0001"),
+                m("20260103T000000000Z-0003"),
+                m("20260102T000000000Z-0002"),
+                m("20260101T000000000Z-0001"),
             ],
             incomplete: vec![
-                SnapshotId::parse("20260104T000000Z-0004").unwrap(),
-                SnapshotId::parse("20260101T120000Z-0009").unwrap(),
+                SnapshotId::parse("20260104T000000000Z-0004").unwrap(),
+                SnapshotId::parse("20260101T120000000Z-0009").unwrap(),
             ],
         };
         let ids: Vec<String> = plan_prune(&cat, 2).iter().map(|i| i.to_string()).collect();
-        assert_eq!(ids, ["20260101T000000Z-0001", "20260101T120000Z-0009"]);
+        assert_eq!(
+            ids,
+            ["20260101T000000000Z-0001", "20260101T120000000Z-0009"]
+        );
         assert!(plan_prune(&Catalog::default(), 1).is_empty());
     }
 }

@@ -312,7 +312,7 @@ restore = "none""#)
 
     #[test]
     fn restore_by_id() {
-        let c = v("url = \"s3://bkt\"\nrestore = \"20261203T081500Z-ab12\"").unwrap();
-        assert_eq!(c.restore.label(), "20261203T081500Z-ab12");
+        let c = v("url = \"s3://bkt\"\nrestore = \"20261203T081500000Z-ab12\"").unwrap();
+        assert_eq!(c.restore.label(), "20261203T081500000Z-ab12");
     }
 }

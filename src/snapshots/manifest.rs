@@ -12,8 +12,8 @@ pub const MANIFEST: &str = "manifest.json";
 /// The manifest layout version.
 pub const FORMAT: u32 = 1;
 
-/// `YYYYMMDDTHHMMSSZ-xxxx`: UTC creation time, then 4 random hex digits. Ids sort in creation
-/// order, so "latest" is the greatest id with a manifest.
+/// `YYYYMMDDTHHMMSSmmmZ-xxxx`: UTC creation time to the millisecond, then 4 random hex
+/// digits. Ids sort in creation order, so "latest" is the greatest id with a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct SnapshotId(String);
@@ -22,25 +22,26 @@ impl SnapshotId {
     /// A new id for a snapshot made at `at`.
     pub fn new(at: DateTime<Utc>) -> Self {
         let n: u16 = rand::rng().random();
-        Self(format!("{}-{n:04x}", at.format("%Y%m%dT%H%M%SZ")))
+        Self(format!("{}-{n:04x}", at.format("%Y%m%dT%H%M%S%3fZ")))
     }
 
     /// Check the shape of an id given by a user or found in the store.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = s.len() == 21
+        let ok = s.len() == 24
+            && s.is_ascii()
             && s.as_bytes()[8] == b'T'
-            && s.as_bytes()[15] == b'Z'
-            && s.as_bytes()[16] == b'-'
+            && s.as_bytes()[18] == b'Z'
+            && s.as_bytes()[19] == b'-'
             && s[..8].bytes().all(|b| b.is_ascii_digit())
-            && s[9..15].bytes().all(|b| b.is_ascii_digit())
-            && s[17..]
+            && s[9..18].bytes().all(|b| b.is_ascii_digit())
+            && s[20..]
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if ok {
             Ok(Self(s.to_string()))
         } else {
             Err(format!(
-                "\"{s}\" is not a snapshot id (they look like 20261203T081500Z-ab12)"
+                "\"{s}\" is not a snapshot id (they look like 20261203T081500123Z-ab12)"
             ))
         }
     }
@@ -123,7 +124,7 @@ mod tests {
         let b = SnapshotId::new(DateTime::from_timestamp(1_700_000_001, 0).unwrap());
         assert!(a < b);
         assert_eq!(SnapshotId::parse(a.as_str()).unwrap(), a);
-        assert!(a.as_str().starts_with("20231114T221320Z-"));
+        assert!(a.as_str().starts_with("20231114T221320000Z-"));
         for bad in [
             "",
             "latest",
@@ -139,7 +140,7 @@ mod tests {
     fn manifest_json_round_trip() {
         let m = Manifest {
             format: FORMAT,
-            id: SnapshotId::parse("20261203T081500Z-ab12").unwrap(),
+            id: SnapshotId::parse("20261203T081500123Z-ab12").unwrap(),
             profile: "p".into(),
             created_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
             redis_version: Some("7.0.15".into()),
@@ -156,7 +157,7 @@ mod tests {
         let back: Manifest = serde_json::from_str(&text).unwrap();
         assert_eq!(back, m);
         assert_eq!(back.size(), 10);
-        let bad = text.replace("20261203T081500Z-ab12", "../x");
+        let bad = text.replace("20261203T081500123Z-ab12", "../x");
         assert!(serde_json::from_str::<Manifest>(&bad).is_err());
     }
 

@@ -35,7 +35,7 @@ use crate::profile::Profile;
 pub const LOOKUP_DEADLINE: Duration = Duration::from_secs(3);
 
 /// One snapshot in a line: what the console's Redis pane shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SnapshotSummary {
     pub id: SnapshotId,
     pub created_at: DateTime<Utc>,
@@ -59,7 +59,7 @@ impl From<&Manifest> for SnapshotSummary {
 }
 
 /// What happened to the snapshot of a graceful stop.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum UploadOutcome {
     /// Committed (manifest written); `pruned` are the ids retention removed.
@@ -74,7 +74,7 @@ pub enum UploadOutcome {
 }
 
 /// Typed snapshot events, for the console and the headless progress.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SnapshotEvent {
     /// The newest complete snapshot in the store (`None`: there is none yet).

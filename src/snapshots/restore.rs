@@ -18,7 +18,7 @@ use super::manifest::{Manifest, SnapshotId, safe_relative};
 use super::store::SnapshotStore;
 
 /// What a restore did, for the cold-start breakdown.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RestoreReport {
     pub id: SnapshotId,
     pub bytes: u64,

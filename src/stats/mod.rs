@@ -1,9 +1,11 @@
 //! Pure statistics: running aggregates per phase, HDR histograms for percentiles, bounded
 //! series for sparklines. Fed one [`Activation`] at a time; nothing rescans samples.
 
+pub mod ci;
 mod series;
 mod summary;
 
+pub use ci::MeanCi;
 pub use series::Series;
 pub use summary::{CommandLatency, CommandSummary, Metric, Summary};
 
@@ -83,6 +85,9 @@ pub struct RunStats {
     /// Invocations the platform could not complete (no activation record).
     pub platform_errors: u64,
     recent: [Series; 5],
+    /// Every phase value, in completion order: the bootstrap intervals at the end of a run
+    /// need the samples (8 bytes per phase and invocation).
+    samples: [Vec<f64>; 5],
 }
 
 /// How many recent invocations the sparklines keep.
@@ -103,6 +108,7 @@ impl Default for RunStats {
             throttled: 0,
             platform_errors: 0,
             recent: std::array::from_fn(|_| Series::new(RECENT)),
+            samples: Default::default(),
         }
     }
 }
@@ -142,6 +148,9 @@ impl RunStats {
             let v = p.of(&r);
             self.phases[p.index()].record_ms(v);
             self.recent[p.index()].push(v);
+            if v.is_finite() && v >= 0.0 {
+                self.samples[p.index()].push(v);
+            }
         }
         self.commands[0].merge_buckets(&r.latency_us.write);
         self.commands[1].merge_buckets(&r.latency_us.read);
@@ -165,6 +174,12 @@ impl RunStats {
     /// n, mean, std, min, p50, p95, p99, max of a phase across invocations (ms).
     pub fn phase(&self, p: PhaseName) -> Summary {
         self.phases[p.index()].summary()
+    }
+
+    /// Mean, coefficient of variation and both 95% intervals of a phase (ms). Resamples
+    /// every value: call it once at the end of a run, not per frame.
+    pub fn phase_ci(&self, p: PhaseName) -> MeanCi {
+        MeanCi::of(&self.samples[p.index()])
     }
 
     /// Per-command latency of write, read or delete merged across invocations (µs).

@@ -1,7 +1,7 @@
 //! One metric's running aggregate (Welford) plus an HDR histogram for percentiles.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Values are recorded in microseconds; the histogram keeps 3 significant digits.
 const SIGFIGS: u8 = 3;
@@ -9,7 +9,7 @@ const SIGFIGS: u8 = 3;
 const MAX_US: u64 = 3_600_000_000;
 
 /// n, mean, sample std-dev, min, percentiles, max — all in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct Summary {
     pub n: u64,
     pub mean: f64,
@@ -119,7 +119,7 @@ impl Default for CommandLatency {
 }
 
 /// Per-command percentiles in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct CommandSummary {
     pub n: u64,
     pub mean_us: f64,

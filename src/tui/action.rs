@@ -44,10 +44,15 @@ pub enum Action {
     LogEnd,
     /// Jump to the oldest log line.
     LogHome,
+    /// Show the next view (Run → Share → Results → Compare).
+    NextView,
+    /// Show the previous view.
+    PrevView,
 }
 
 use super::app::App;
 use super::keys::Mode;
+use super::views::View;
 use crate::event::{EngineCommand, Level};
 
 impl App {
@@ -57,7 +62,25 @@ impl App {
             return None;
         }
         match action {
-            Action::Run | Action::Share => self.start(action),
+            Action::Run | Action::Share => {
+                let cmd = self.start(action);
+                if cmd.is_some() {
+                    self.view = if action == Action::Share {
+                        View::Share
+                    } else {
+                        View::Run
+                    };
+                }
+                cmd
+            }
+            Action::NextView => {
+                self.view = self.view.next();
+                None
+            }
+            Action::PrevView => {
+                self.view = self.view.prev();
+                None
+            }
             Action::Cancel => {
                 if self.run_active() {
                     Some(EngineCommand::Cancel)

@@ -10,6 +10,7 @@ use crossterm::event::KeyEvent;
 use super::keys::{self, Mode};
 use super::state::{Finished, LogLine, LogView, ProfileItem, RedisView, RunView};
 use super::theme::Theme;
+use super::views::{ShareView, View};
 use crate::event::{EngineCommand, EngineEvent, Level};
 use crate::redis_host::RedisState;
 
@@ -22,6 +23,10 @@ pub struct App {
     pub mode: Mode,
     pub redis: RedisView,
     pub run: Option<RunView>,
+    /// Which view fills the body.
+    pub view: View,
+    /// The data-sharing matrix, live or opened from results.
+    pub share: Option<ShareView>,
     /// Where the last finished run wrote its results.
     pub last_results: Option<PathBuf>,
     pub log: LogView,
@@ -51,6 +56,8 @@ impl App {
             mode: Mode::Normal,
             redis: RedisView::default(),
             run: None,
+            view: View::Run,
+            share: None,
             last_results: None,
             log: LogView::default(),
             now,
@@ -83,6 +90,9 @@ impl App {
         self.frame = self.frame.wrapping_add(1);
         if let Some(run) = &mut self.run {
             run.refresh_table();
+        }
+        if let Some(share) = &mut self.share {
+            share.refresh();
         }
     }
 
@@ -132,6 +142,13 @@ impl App {
                 );
                 self.run = Some(RunView::new(experiment, profile, planned, self.now));
             }
+            EngineEvent::Gateway(crate::gateway::GatewayEvent::State(s)) => {
+                self.note(
+                    Level::Info,
+                    format!("gateway {}: {}", s.state.label(), s.reason),
+                );
+            }
+            EngineEvent::Gateway(crate::gateway::GatewayEvent::Stats(_)) => {}
             EngineEvent::Phase(phase) => {
                 if let Some(run) = &mut self.run {
                     run.phase = phase;
@@ -176,10 +193,15 @@ impl App {
                     run.table_dirty = true;
                 }
             }
-            EngineEvent::ShareCycle { .. } => {
-                // Progress only: share cycles are judged per cell (the engine logs each verdict).
+            EngineEvent::ShareStarted { cells, runs } => {
+                self.share = Some(ShareView::live(&cells, runs));
+            }
+            EngineEvent::ShareCycle { cell, record } => {
                 if let Some(run) = &mut self.run {
                     run.stats.completed += 1;
+                }
+                if let Some(share) = &mut self.share {
+                    share.record(cell, &record);
                 }
             }
             EngineEvent::Log { level, message } => self.note(level, message),

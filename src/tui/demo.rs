@@ -12,6 +12,7 @@ use super::theme::Theme;
 use crate::event::{EngineEvent, Level, Phase};
 use crate::platform::{Activation, ActivationStatus, activation::ActivationResponse};
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
+use crate::share::{Cell, CycleRecord};
 use redwhisk_actions::Mode;
 use redwhisk_actions::protocol::{BenchResult, PhaseLatency, RoundTrips};
 
@@ -221,5 +222,70 @@ pub fn finished_app(theme: Theme, n: u32) -> App {
         elapsed: Duration::from_secs(30),
     });
     app.tick(t + chrono::Duration::seconds(5));
+    app
+}
+
+/// A real case study 2 run of the `local` profile (3 cycles per cell), recorded by
+/// `redwhisk share` into tests/fixtures/console/share-local.
+const SHARE_FIXTURE: &str = include_str!("../../tests/fixtures/console/share-local/share.json");
+
+#[derive(serde::Deserialize)]
+struct RecordedShare {
+    options: RecordedOptions,
+    cycles: Vec<CycleRecord>,
+}
+
+#[derive(serde::Deserialize)]
+struct RecordedOptions {
+    runs: u32,
+}
+
+/// The console during the recorded share experiment, after its first `upto` cycles arrived
+/// (all of them and the run finished when `upto` covers them).
+pub fn share_app(theme: Theme, upto: usize) -> App {
+    let mut app = idle_app(theme);
+    let Ok(rec) = serde_json::from_str::<RecordedShare>(SHARE_FIXTURE) else {
+        return app;
+    };
+    let cells = crate::share::cells(None, None);
+    app.apply(EngineEvent::RunStarted {
+        experiment: "case study 2: data shared across Redis restarts".into(),
+        profile: "local".into(),
+        planned: rec.options.runs * cells.len() as u32,
+    });
+    app.apply(EngineEvent::ShareStarted {
+        cells,
+        runs: rec.options.runs,
+    });
+    app.apply(EngineEvent::RedisState(RedisState::Running));
+    app.apply(EngineEvent::RedisStatus(status(RedisState::Running, 50)));
+    app.apply(EngineEvent::Phase(Phase::Invoking));
+    let total = rec.cycles.len();
+    for r in rec.cycles.into_iter().take(upto) {
+        if let Some(cell) = Cell::from_label(&r.cell) {
+            app.apply(EngineEvent::Log {
+                level: Level::Info,
+                message: format!(
+                    "{} cycle {}: {}/{} keys read back",
+                    r.cell, r.cycle, r.found, r.written
+                ),
+            });
+            app.apply(EngineEvent::ShareCycle {
+                cell,
+                record: Box::new(r),
+            });
+        }
+    }
+    if upto >= total {
+        app.apply(EngineEvent::Phase(Phase::Done));
+        app.apply(EngineEvent::RunFinished {
+            outcome: Phase::Done,
+            results_dir: Some(PathBuf::from("results/20261203T080135Z-local-share")),
+            elapsed: Duration::from_millis(1600),
+        });
+    }
+    app.view = super::views::View::Share;
+    app.frame = 3;
+    app.tick(epoch() + chrono::Duration::seconds(2));
     app
 }

@@ -184,6 +184,8 @@ pub const KEYS: &[Binding] = &[
         Action::LogEnd,
         "log: follow newest",
     ),
+    bind(Normal, &[Char('v')], Action::NextView, "next view"),
+    bind(Normal, &[Char('V')], Action::PrevView, "previous view"),
     bind(Normal, &[Char('?')], Action::ToggleHelp, "this help"),
     bind(
         Normal,

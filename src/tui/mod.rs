@@ -14,6 +14,7 @@ pub mod state;
 mod terminal;
 pub mod theme;
 pub mod ui;
+pub mod views;
 
 pub use action::Action;
 pub use app::App;

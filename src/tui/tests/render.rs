@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 
 use super::screen;
 use crate::tui::app::App;
-use crate::tui::demo::{finished_app, idle_app, running_app};
+use crate::tui::demo::{finished_app, idle_app, running_app, share_app};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
 use crate::tui::ui;
@@ -126,4 +126,25 @@ fn resize_redraws_in_the_new_layout() {
     let text = super::text(&t);
     assert_eq!(t.backend().buffer().area, Rect::new(0, 0, 200, 60));
     assert!(text.contains("profiles (←/→"), "{text}");
+}
+
+#[test]
+fn share_view_filling_and_finished() {
+    // 13 of 24 recorded cycles: four cells done, aof-everysec × graceful under way, three
+    // waiting.
+    let live = share_app(Theme::new(true), 13);
+    let text = super::text(&screen(&live, 120, 40));
+    assert!(text.contains("13/24 cycles"), "{text}");
+    assert!(text.contains("running…"), "{text}");
+    assert!(text.contains("waiting"), "{text}");
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(format!("share_live_{w}x{h}"), screen(&live, w, h).backend());
+    }
+    let done = share_app(Theme::new(true), usize::MAX);
+    let text = super::text(&screen(&done, 120, 40));
+    assert!(text.contains("24/24 cycles"), "{text}");
+    assert!(!text.contains("UNEXPECTED"), "{text}");
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(format!("share_done_{w}x{h}"), screen(&done, w, h).backend());
+    }
 }

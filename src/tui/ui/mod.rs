@@ -8,6 +8,7 @@ mod log;
 mod profiles;
 mod redis;
 mod run;
+mod share;
 mod stats;
 
 pub use help::{render_confirm_quit, render_help};
@@ -16,6 +17,7 @@ pub use log::render_log;
 pub use profiles::{render_profiles, render_profiles_line};
 pub use redis::render_redis;
 pub use run::render_run;
+pub use share::render_share;
 pub use stats::render_stats;
 
 use ratatui::Frame;
@@ -27,6 +29,7 @@ use super::action::Action;
 use super::app::App;
 use super::keys::{Mode, keys_for};
 use super::theme::Theme;
+use super::views::View;
 
 /// Below this the console asks for a larger terminal instead of drawing garbage.
 pub const MIN_WIDTH: u16 = 60;
@@ -59,10 +62,10 @@ pub fn render(app: &App, frame: &mut Frame) {
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
-    if wide {
-        render_wide(app, frame, body);
-    } else {
-        render_compact(app, frame, body);
+    match (app.view, wide) {
+        (View::Run, true) => render_wide(app, frame, body),
+        (View::Run, false) => render_compact(app, frame, body),
+        (View::Share, _) => render_share_view(app, frame, body, wide),
     }
     render_footer(app, frame, footer);
     match app.mode {
@@ -86,6 +89,46 @@ fn render_compact(app: &App, frame: &mut Frame, area: Rect) {
     render_stats(app, frame, stats);
     let [latency, log] = bottom.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
     render_latency(app, frame, latency);
+    render_log(app, frame, log);
+}
+
+/// The views as tabs, the current one highlighted (top right of the header).
+pub(crate) fn view_tabs(app: &App) -> ratatui::widgets::Tabs<'static> {
+    let t = app.theme;
+    let current = View::ALL.iter().position(|v| *v == app.view).unwrap_or(0);
+    ratatui::widgets::Tabs::new(View::ALL.map(|v| v.label()))
+        .select(current)
+        .style(t.dim())
+        .highlight_style(t.selected())
+        .divider(Span::styled("│", t.border()))
+}
+
+/// The width [`view_tabs`] needs.
+pub(crate) fn view_tabs_width() -> u16 {
+    View::ALL
+        .iter()
+        .map(|v| v.label().len() as u16 + 3)
+        .sum::<u16>()
+}
+
+/// Case study 2: the hosts on top, the matrix, the log below.
+fn render_share_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
+    let rows = app.share.as_ref().map_or(1, |s| s.rows.len().max(1)) as u16;
+    let [top, hosts, matrix, log] = area.layout(&Layout::vertical([
+        Constraint::Length(if wide { 4 } else { 1 }),
+        Constraint::Length(8),
+        Constraint::Length(rows + 3),
+        Constraint::Min(3),
+    ]));
+    if wide {
+        render_profiles(app, frame, top);
+    } else {
+        render_profiles_line(app, frame, top);
+    }
+    let [redis, run] = hosts.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+    render_redis(app, frame, redis);
+    render_run(app, frame, run);
+    render_share(app, frame, matrix);
     render_log(app, frame, log);
 }
 
@@ -142,7 +185,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
             (Action::RedisUp, "up"),
             (Action::RedisDown, "down"),
             (Action::Export, "export"),
-            (Action::Clear, "clear"),
+            (Action::NextView, "view"),
             (Action::ToggleHelp, "help"),
             (Action::Quit, "quit"),
         ];

@@ -21,10 +21,12 @@ fn titles(app: &App) -> Vec<Line<'static>> {
 /// One line: the program's name and the profile tabs (the compact layout).
 pub fn render_profiles_line(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
-    let [name, tabs] = area.layout(&ratatui::layout::Layout::horizontal([
+    let [name, tabs, views] = area.layout(&ratatui::layout::Layout::horizontal([
         ratatui::layout::Constraint::Length(11),
         ratatui::layout::Constraint::Fill(1),
+        ratatui::layout::Constraint::Length(super::view_tabs_width()),
     ]));
+    frame.render_widget(super::view_tabs(app), views);
     frame.render_widget(Paragraph::new(Span::styled(" redwhisk ", t.title())), name);
     frame.render_widget(
         Tabs::new(titles(app))
@@ -48,6 +50,13 @@ pub fn render_profiles(app: &App, frame: &mut Frame, area: Rect) {
         ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    let views = Rect {
+        x: area.right().saturating_sub(super::view_tabs_width() + 2),
+        width: super::view_tabs_width().min(area.width),
+        height: 1,
+        ..area
+    };
+    frame.render_widget(super::view_tabs(app), views);
     let [tabs, about] = inner.layout(&ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Length(1),
         ratatui::layout::Constraint::Fill(1),

@@ -1,0 +1,251 @@
+//! The scale-to-zero gateway: a TCP front on a profile's Redis port that starts Redis when a
+//! client connects and saves and stops it when nobody has used it for a while.
+//!
+//! ```text
+//!  asleep ──first connection──► waking ──PING answered──► awake ──no client for idle──► stopping
+//!    ▲                            │ failed / timed out        │ Redis gone: next client    │
+//!    └────────────────────────────┴── (clients get -ERR) ◄────┘ restarts it ──► waking     │
+//!    └──────────────────────────────── saved and stopped ◄──────────────────────────────────┘
+//! ```
+//!
+//! One controller task owns the [`RedisHost`]; each client connection is a task that asks it
+//! for Redis and, once granted, splices the two sockets. A client's bytes stay unread in the
+//! kernel until Redis answers PING, so nothing reaches a Redis that is still loading. See
+//! docs/gateway.md for the timers and what a client sees in every failure.
+
+mod conn;
+mod controller;
+mod types;
+
+pub use types::{GatewayEvent, GatewaySnapshot, GatewayState, Refusal};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::event::EventSink;
+use crate::profile::{Backend, GatewayConfig, Profile};
+use crate::redis_host::{HostError, RedisHost, RedisState, StopMode};
+use conn::Counters;
+use controller::Controller;
+
+/// Why the gateway could not start or stop.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(
+        "profile `{profile}` uses the external backend: the gateway starts and stops the Redis it fronts, and an external Redis is not ours to start or stop; use backend = \"process\" or \"docker\""
+    )]
+    External { profile: String },
+    #[error(
+        "{addr} is not a loopback address: anyone who can reach it could wake Redis and talk to it over plain TCP. Pass --allow-non-loopback to listen there anyway"
+    )]
+    NotLoopback { addr: SocketAddr },
+    #[error("cannot listen on {addr}: {source} (set gateway.listen or --listen to a free address)")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a Redis already runs for profile `{profile}` and could not be taken over: {source}")]
+    Settle {
+        profile: String,
+        #[source]
+        source: HostError,
+    },
+}
+
+/// How to run one gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    pub config: GatewayConfig,
+    /// Listening on a non-loopback address was asked for explicitly.
+    pub allow_non_loopback: bool,
+    /// On shutdown, open connections get this long to finish before they are closed.
+    pub grace: Duration,
+}
+
+impl GatewayOptions {
+    /// The profile's `[gateway]` section with a 10 s shutdown grace.
+    pub fn from_profile(p: &Profile) -> Self {
+        Self {
+            config: p.gateway.clone(),
+            allow_non_loopback: false,
+            grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a gateway did, once it has shut down.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GatewayReport {
+    pub last: GatewaySnapshot,
+    /// Every successful wake: first connection → PING answered, in ms.
+    pub wake_ms: Vec<f64>,
+}
+
+/// A bound gateway, not serving yet.
+#[derive(Debug)]
+pub struct Gateway {
+    listener: TcpListener,
+    addr: SocketAddr,
+    host: RedisHost,
+    profile: String,
+    opts: GatewayOptions,
+}
+
+impl Gateway {
+    /// Check the profile, take over (save and stop) a Redis a dead gateway or console left
+    /// running, and bind the listening socket.
+    pub async fn bind(
+        profile: &Profile,
+        opts: GatewayOptions,
+        events: &EventSink,
+    ) -> Result<Gateway, GatewayError> {
+        if matches!(profile.redis.backend, Backend::External { .. }) {
+            return Err(GatewayError::External {
+                profile: profile.name.clone(),
+            });
+        }
+        let addr = opts.config.listen;
+        if !addr.ip().is_loopback() && !opts.allow_non_loopback {
+            return Err(GatewayError::NotLoopback { addr });
+        }
+        let mut host = RedisHost::new(profile).map_err(|source| GatewayError::Settle {
+            profile: profile.name.clone(),
+            source,
+        })?;
+        settle(&mut host, events)
+            .await
+            .map_err(|source| GatewayError::Settle {
+                profile: profile.name.clone(),
+                source,
+            })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        if !addr.ip().is_loopback() {
+            events.warn(format!(
+                "gateway listens on {addr}, which is not loopback: anyone who can reach it can wake Redis (they still need its password) and the traffic is not encrypted"
+            ));
+        }
+        Ok(Gateway {
+            listener,
+            addr,
+            host,
+            profile: profile.name.clone(),
+            opts,
+        })
+    }
+
+    /// Where clients connect.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serve until `cancel`: then stop accepting, give open connections the grace period,
+    /// save and stop Redis.
+    pub async fn serve(self, events: EventSink, cancel: CancellationToken) -> GatewayReport {
+        let counters = Arc::new(Counters::default());
+        let hard_stop = CancellationToken::new();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let snap = GatewaySnapshot {
+            profile: self.profile.clone(),
+            listen: self.addr.to_string(),
+            state: GatewayState::Asleep,
+            reason: String::new(),
+            open: 0,
+            pending: 0,
+            total: 0,
+            bytes_up: 0,
+            bytes_down: 0,
+            wakes: 0,
+            wake_failures: 0,
+            refused: 0,
+            last_wake_ms: None,
+            idle_left_ms: None,
+        };
+        let acceptor = tokio::spawn(accept_loop(
+            self.listener,
+            tx,
+            cancel.clone(),
+            hard_stop.clone(),
+            Arc::clone(&counters),
+            events.clone(),
+        ));
+        let mut ctl = Controller::new(
+            self.host,
+            events,
+            self.opts.config,
+            self.opts.grace,
+            snap,
+            counters,
+            hard_stop,
+        );
+        ctl.run(rx, cancel).await;
+        let _ended = acceptor.await;
+        GatewayReport {
+            last: ctl.snap.clone(),
+            wake_ms: std::mem::take(&mut ctl.wake_ms),
+        }
+    }
+}
+
+/// A Redis found running for this profile at start (an orphan of a gateway killed with -9,
+/// or a detached `redis up`) is taken over: `up` reaps an orphan with SHUTDOWN SAVE (or adopts
+/// a detached one), `down` saves and stops, so the gateway starts asleep with the data kept.
+async fn settle(host: &mut RedisHost, events: &EventSink) -> Result<(), HostError> {
+    if host.status().await?.state != RedisState::Running {
+        return Ok(());
+    }
+    events.info("gateway: a Redis already runs for this profile: saving and stopping it first");
+    host.up(events).await?;
+    host.down(StopMode::Graceful, events).await?;
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    ctl: tokio::sync::mpsc::UnboundedSender<conn::Msg>,
+    cancel: CancellationToken,
+    hard_stop: CancellationToken,
+    counters: Arc<Counters>,
+    events: EventSink,
+) {
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((client, _peer)) => {
+                    tokio::spawn(conn::serve(
+                        client,
+                        ctl.clone(),
+                        hard_stop.clone(),
+                        Arc::clone(&counters),
+                    ));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: say so, back off, keep listening.
+                    events.warn(format!("gateway: accept failed: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+/// The `q`-quantile (0..=1) of `samples` (nearest rank), for reports.
+pub fn quantile(samples: &[f64], q: f64) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = (q * v.len() as f64).ceil() as usize;
+    v.get(rank.clamp(1, v.len()) - 1).copied()
+}

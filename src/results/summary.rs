@@ -1,0 +1,368 @@
+//! The typed `run.json`: what a run of case study 1 produced, written by the engine and read
+//! back by the text report, `--output json` and anything that later opens `run.json`.
+//!
+//! The writer serialises [`RunSummary`]; every reader deserialises the same struct, so a field
+//! renamed here without updating its readers does not compile:
+//!
+//! ```
+//! # fn main() -> Result<(), redwhisk::results::ReadError> {
+//! let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run-v1.json")).map_err(redwhisk::results::ReadError::from)?;
+//! let run = redwhisk::results::RunSummary::from_json(&text)?;
+//! let write_mean: f64 = run.summary.phases_ms.write.mean;
+//! assert!(write_mean > 0.0);
+//! # Ok(()) }
+//! ```
+//!
+//! The same reader with a field name the type does not have (as after a rename) is refused by
+//! the compiler (this doctest passes only because it fails to compile):
+//!
+//! ```compile_fail,E0609
+//! # fn main() -> Result<(), redwhisk::results::ReadError> {
+//! let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run-v1.json")).map_err(redwhisk::results::ReadError::from)?;
+//! let run = redwhisk::results::RunSummary::from_json(&text)?;
+//! let write_mean: f64 = run.summary.phases.write.mean;
+//! assert!(write_mean > 0.0);
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::Phase;
+use crate::paper::PaperFigure;
+use crate::platform::Activation;
+use crate::profile::Mode;
+use crate::redis_host::{ColdStart, StopReport};
+use crate::stats::{CommandSummary, PhaseName, Summary};
+
+/// The layout of `run.json` this build writes and reads (see `schema/run.schema.json`).
+pub const RUN_SCHEMA: &str = "redwhisk.run/1";
+
+/// Why a results file could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read the results file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the results file is not valid JSON of the expected shape: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the results file has no `schema` field: it was not written by redwhisk")]
+    NoSchema,
+    #[error(
+        "unsupported results format `{found}`: this redwhisk reads `{supported}` (re-run the experiment with this version, or use the redwhisk that wrote it)"
+    )]
+    UnsupportedSchema {
+        found: String,
+        supported: &'static str,
+    },
+}
+
+/// Check a document's `schema` field before reading it as a whole, so an older or newer file
+/// gets a clear message rather than "missing field".
+pub(crate) fn check_schema(text: &str, supported: &'static str) -> Result<(), ReadError> {
+    #[derive(Deserialize)]
+    struct Head {
+        schema: Option<String>,
+    }
+    let head: Head = serde_json::from_str(text)?;
+    match head.schema {
+        None => Err(ReadError::NoSchema),
+        Some(s) if s == supported => Ok(()),
+        Some(found) => Err(ReadError::UnsupportedSchema { found, supported }),
+    }
+}
+
+/// Everything in `run.json` except the activations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Always [`RUN_SCHEMA`] when written by this build.
+    pub schema: String,
+    pub redwhisk_version: String,
+    /// `case-study-1`.
+    pub experiment: String,
+    /// `done` or `cancelled`.
+    pub outcome: Phase,
+    /// The run did not complete every planned invocation.
+    pub partial: bool,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub elapsed_ms: f64,
+    pub host: HostInfo,
+    pub profile: ProfileRecord,
+    pub workload: WorkloadRecord,
+    pub redis: RedisRecord,
+    /// `local` or `openwhisk`.
+    pub platform: String,
+    pub summary: RunStatsSummary,
+    pub paper: PaperRecord,
+}
+
+/// The machine the run happened on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub hostname: String,
+    pub os: String,
+    pub arch: String,
+    pub kernel: String,
+    pub cpus: usize,
+}
+
+impl HostInfo {
+    /// Facts about this machine (empty strings where /proc does not tell).
+    pub fn current() -> Self {
+        let read = |p: &str| {
+            std::fs::read_to_string(p)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        Self {
+            hostname: read("/proc/sys/kernel/hostname"),
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+            kernel: read("/proc/sys/kernel/osrelease"),
+            cpus: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
+/// The profile the run used, as it was written (secrets redacted).
+///
+/// Only the name is typed: the rest is an echo of the profile for the record. A `Profile`
+/// cannot be rebuilt from it (its secrets are `<redacted>`), and the figures a reader needs
+/// are typed in [`WorkloadRecord`] and [`RedisRecord`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileRecord {
+    pub name: String,
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The workload as run (after command-line overrides).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadRecord {
+    pub action: String,
+    /// Invocations planned.
+    pub planned: u32,
+    pub concurrency: u32,
+    pub records: u32,
+    pub value_size: u32,
+    pub mode: Mode,
+}
+
+/// The Redis host: which backend, which persistence, how it started and stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedisRecord {
+    /// `process`, `docker` or `external`.
+    pub backend: String,
+    pub persistence: String,
+    /// `None` for an external Redis, which redwhisk does not start.
+    pub cold_start: Option<ColdStart>,
+    /// `None` when Redis did not stop cleanly.
+    pub stop: Option<StopReport>,
+}
+
+/// The statistics of a run; also what `redwhisk run --output json` prints under `summary`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunStatsSummary {
+    pub completed: u64,
+    /// Invocations whose bench result parsed (the n of the phase table).
+    pub succeeded: u64,
+    pub failed: u64,
+    pub mismatches: u64,
+    pub command_errors: u64,
+    pub throttled: u64,
+    /// Invocations the platform could not complete (no activation record).
+    pub platform_errors: u64,
+    pub phases_ms: Phases,
+    pub per_command_us: Commands,
+    pub platform: PlatformTimings,
+    /// Client-side latency minus the action's own total, per invocation.
+    pub engine_overhead_ms: Summary,
+}
+
+/// One summary per bench phase, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Phases {
+    pub connect: Summary,
+    pub write: Summary,
+    pub read: Summary,
+    pub delete: Summary,
+    pub total: Summary,
+}
+
+impl Phases {
+    pub fn get(&self, p: PhaseName) -> &Summary {
+        match p {
+            PhaseName::Connect => &self.connect,
+            PhaseName::Write => &self.write,
+            PhaseName::Read => &self.read,
+            PhaseName::Delete => &self.delete,
+            PhaseName::Total => &self.total,
+        }
+    }
+}
+
+/// Per-command latency merged over all invocations, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Commands {
+    pub write: CommandSummary,
+    pub read: CommandSummary,
+    pub delete: CommandSummary,
+}
+
+/// Platform-side timings, split cold and warm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlatformTimings {
+    pub cold: PlatformSide,
+    pub warm: PlatformSide,
+}
+
+/// One side (cold or warm) of the platform timings, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlatformSide {
+    /// Invocations on this side.
+    pub count: u64,
+    pub duration_ms: Summary,
+    pub client_latency_ms: Summary,
+    /// OpenWhisk's `waitTime` annotation (n = 0 where the platform does not report it).
+    pub wait_time_ms: Summary,
+    /// OpenWhisk's `initTime` annotation (cold starts only).
+    pub init_time_ms: Summary,
+}
+
+/// The paper's figures, stored beside ours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PaperRecord {
+    pub openwhisk_redis_ms: PaperPhases,
+    pub lambda_elasticache_ms: PaperPhases,
+    pub container_start_ms: f64,
+    pub records: u32,
+    pub invocations: u32,
+}
+
+/// The paper's figure per phase, where it reported one.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PaperPhases {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<PaperFigure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<PaperFigure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<PaperFigure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete: Option<PaperFigure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<PaperFigure>,
+}
+
+impl PaperPhases {
+    /// Build from a per-phase lookup (one of the `paper` tables).
+    pub fn from_fn(f: impl Fn(PhaseName) -> Option<PaperFigure>) -> Self {
+        Self {
+            connect: f(PhaseName::Connect),
+            write: f(PhaseName::Write),
+            read: f(PhaseName::Read),
+            delete: f(PhaseName::Delete),
+            total: f(PhaseName::Total),
+        }
+    }
+
+    pub fn get(&self, p: PhaseName) -> Option<PaperFigure> {
+        match p {
+            PhaseName::Connect => self.connect,
+            PhaseName::Write => self.write,
+            PhaseName::Read => self.read,
+            PhaseName::Delete => self.delete,
+            PhaseName::Total => self.total,
+        }
+    }
+}
+
+impl RunSummary {
+    /// Parse a `run.json` (or the `--output json` document); the activations, when present,
+    /// are skipped. Refuses other schema versions with [`ReadError::UnsupportedSchema`].
+    pub fn from_json(text: &str) -> Result<Self, ReadError> {
+        check_schema(text, RUN_SCHEMA)?;
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Read `<dir>/run.json` or a `run.json` path.
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        Self::from_json(&std::fs::read_to_string(run_json_path(path))?)
+    }
+}
+
+/// The whole `run.json`: the summary and every activation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    pub activations: Vec<Activation>,
+}
+
+impl RunRecord {
+    pub fn from_json(text: &str) -> Result<Self, ReadError> {
+        check_schema(text, RUN_SCHEMA)?;
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Read `<dir>/run.json` or a `run.json` path.
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        Self::from_json(&std::fs::read_to_string(run_json_path(path))?)
+    }
+}
+
+fn run_json_path(path: &Path) -> std::path::PathBuf {
+    if path.is_dir() {
+        path.join("run.json")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V1: &str = include_str!("../../tests/fixtures/run-v1.json");
+
+    #[test]
+    fn a_run_json_of_the_first_format_reads_back() {
+        let run = RunRecord::from_json(V1).unwrap();
+        assert_eq!(run.summary.schema, RUN_SCHEMA);
+        assert_eq!(run.summary.outcome, Phase::Done);
+        assert_eq!(run.summary.workload.planned, 2);
+        assert_eq!(run.summary.summary.completed, 2);
+        assert_eq!(run.summary.summary.per_command_us.write.n, 10);
+        assert_eq!(run.activations.len(), 2);
+        assert!(run.summary.redis.cold_start.is_some());
+        assert_eq!(
+            run.summary.paper.openwhisk_redis_ms.write.map(|f| f.mean),
+            Some(178.56)
+        );
+        assert!(run.summary.paper.openwhisk_redis_ms.connect.is_none());
+    }
+
+    #[test]
+    fn writing_what_was_read_gives_the_same_document() {
+        let run = RunRecord::from_json(V1).unwrap();
+        let again: serde_json::Value = serde_json::to_value(&run).unwrap();
+        let original: serde_json::Value = serde_json::from_str(V1).unwrap();
+        assert_eq!(again, original);
+    }
+
+    #[test]
+    fn other_schema_versions_are_refused_with_a_clear_error() {
+        let v2 = V1.replacen("redwhisk.run/1", "redwhisk.run/2", 1);
+        let err = RunSummary::from_json(&v2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unsupported results format `redwhisk.run/2`: this redwhisk reads `redwhisk.run/1` (re-run the experiment with this version, or use the redwhisk that wrote it)"
+        );
+        let err = RunSummary::from_json(r#"{"a": 1}"#).unwrap_err();
+        assert!(matches!(err, ReadError::NoSchema), "{err}");
+    }
+}

@@ -1,0 +1,210 @@
+//! The console's views and the state of the ones beyond the run: the case study 2 matrix.
+
+use std::path::PathBuf;
+
+use crate::share::{Cell, CellStats, CellSummary, CycleRecord};
+
+/// What fills the body of the screen; the header and footer stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Case study 1: Redis, progress, the stats tables and charts, the log.
+    Run,
+    /// Case study 2: the persistence × stop matrix.
+    Share,
+}
+
+impl View {
+    pub const ALL: [View; 2] = [View::Run, View::Share];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Run => "Run",
+            View::Share => "Share",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The next view (wraps).
+    pub fn next(self) -> View {
+        View::ALL[(self.index() + 1) % View::ALL.len()]
+    }
+
+    /// The previous view (wraps).
+    pub fn prev(self) -> View {
+        View::ALL[(self.index() + View::ALL.len() - 1) % View::ALL.len()]
+    }
+}
+
+/// One cell of the matrix as shown: its summary, and while it runs live the aggregate it is
+/// computed from.
+#[derive(Debug, Clone)]
+pub struct ShareRow {
+    /// The live aggregate (absent for a matrix read from share.json).
+    pub live: Option<(Cell, CellStats)>,
+    pub summary: CellSummary,
+    /// Cycles planned for the cell.
+    pub planned: u32,
+}
+
+/// Where the matrix on screen comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShareSource {
+    /// The experiment running now (or the last one run from this console).
+    Live,
+    /// A share.json opened from the Results view.
+    File(PathBuf),
+}
+
+/// The data-sharing matrix, filling in as cycles finish.
+#[derive(Debug, Clone)]
+pub struct ShareView {
+    pub source: ShareSource,
+    pub rows: Vec<ShareRow>,
+    /// The row the last cycle belonged to (highlighted while live).
+    pub current: Option<usize>,
+    dirty: bool,
+}
+
+impl ShareView {
+    /// An experiment that is about to run `cells`, `runs` cycles each.
+    pub fn live(cells: &[Cell], runs: u32) -> Self {
+        let rows = cells
+            .iter()
+            .map(|&cell| {
+                let stats = CellStats::default();
+                ShareRow {
+                    summary: stats.summary(cell),
+                    live: Some((cell, stats)),
+                    planned: runs,
+                }
+            })
+            .collect();
+        Self {
+            source: ShareSource::Live,
+            rows,
+            current: None,
+            dirty: false,
+        }
+    }
+
+    /// A finished experiment read back from its results.
+    pub fn recorded(dir: PathBuf, cells: Vec<CellSummary>, runs: u32) -> Self {
+        let rows = cells
+            .into_iter()
+            .map(|summary| ShareRow {
+                live: None,
+                summary,
+                planned: runs,
+            })
+            .collect();
+        Self {
+            source: ShareSource::File(dir),
+            rows,
+            current: None,
+            dirty: false,
+        }
+    }
+
+    /// Fold one finished cycle in (the summary is recomputed on the next tick).
+    pub fn record(&mut self, cell: Cell, record: &CycleRecord) {
+        let at = self
+            .rows
+            .iter()
+            .position(|r| r.live.as_ref().is_some_and(|(c, _)| *c == cell));
+        let at = match at {
+            Some(i) => i,
+            None => {
+                // A cell the start event did not announce: show it anyway.
+                let stats = CellStats::default();
+                self.rows.push(ShareRow {
+                    summary: stats.summary(cell),
+                    live: Some((cell, stats)),
+                    planned: 0,
+                });
+                self.rows.len() - 1
+            }
+        };
+        if let Some((_, stats)) = &mut self.rows[at].live {
+            stats.record(record);
+        }
+        self.current = Some(at);
+        self.dirty = true;
+    }
+
+    /// Recompute the summaries of the live rows, once per frame at most.
+    pub fn refresh(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        for row in &mut self.rows {
+            if let Some((cell, stats)) = &row.live {
+                row.summary = stats.summary(*cell);
+            }
+        }
+        self.dirty = false;
+    }
+
+    /// Cycles finished and planned over the whole matrix.
+    pub fn progress(&self) -> (u64, u64) {
+        self.rows.iter().fold((0, 0), |(done, planned), r| {
+            (done + r.summary.cycles, planned + u64::from(r.planned))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::share::{PersistenceChoice, StopChoice, cells};
+
+    fn cycle(correct: bool) -> CycleRecord {
+        CycleRecord {
+            cell: "x".into(),
+            cycle: 0,
+            written: 10,
+            found: if correct { 10 } else { 0 },
+            missing: if correct { 0 } else { 10 },
+            mismatches: 0,
+            correct,
+            stop_ms: 1.0,
+            start_ms: 2.0,
+            restore_ms: correct.then_some(3.0),
+            cycle_ms: 9.0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn views_cycle_both_ways() {
+        assert_eq!(View::Run.next(), View::Share);
+        assert_eq!(View::Share.next(), View::Run);
+        assert_eq!(View::Run.prev(), View::Share);
+    }
+
+    #[test]
+    fn cycles_fill_their_cell_and_refresh_recomputes_the_verdict() {
+        let all = cells(None, None);
+        let mut v = ShareView::live(&all, 3);
+        assert_eq!(v.progress(), (0, 24));
+        let rdb_crash = Cell {
+            persistence: PersistenceChoice::Rdb,
+            stop: StopChoice::Crash,
+        };
+        v.record(rdb_crash, &cycle(false));
+        v.record(rdb_crash, &cycle(false));
+        assert_eq!(v.progress(), (0, 24), "summaries wait for the tick");
+        v.refresh();
+        assert_eq!(v.progress(), (2, 24));
+        let row = &v.rows[v.current.unwrap()];
+        assert_eq!(row.summary.persistence, "rdb");
+        assert_eq!(row.summary.stop, "crash");
+        assert_eq!(row.summary.keys_lost, 20);
+        assert_eq!(
+            row.summary.verdict.to_string(),
+            "as expected: the writes were lost"
+        );
+    }
+}

@@ -23,6 +23,11 @@ pub enum Phase {
     Done,
     Cancelled,
     Failed,
+    /// Redis died or froze mid-run; the run stopped early.
+    #[serde(rename = "redis-lost")]
+    RedisLost,
+    /// redwhisk was killed mid-run; `results repair` finalised what it had streamed.
+    Interrupted,
 }
 
 impl Phase {
@@ -38,6 +43,8 @@ impl Phase {
             Phase::Done => "done",
             Phase::Cancelled => "cancelled",
             Phase::Failed => "failed",
+            Phase::RedisLost => "redis-lost",
+            Phase::Interrupted => "interrupted",
         }
     }
 
@@ -53,6 +60,8 @@ impl Phase {
             Phase::Done => "done",
             Phase::Cancelled => "cancelled",
             Phase::Failed => "failed",
+            Phase::RedisLost => "redis lost",
+            Phase::Interrupted => "interrupted",
         }
     }
 }

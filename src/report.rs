@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::paper::PaperFigure;
 use crate::results::{PlatformSide, RunSummary};
+use crate::stats::ci::Interval;
 use crate::stats::{PhaseName, Summary};
 
 fn paper_cell(f: Option<PaperFigure>) -> String {
@@ -115,6 +116,36 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
             paper_cell(run.paper.openwhisk_redis_ms.get(p)),
             paper_cell(run.paper.lambda_elasticache_ms.get(p))
         );
+    }
+    if let Some(ci) = &stats.phase_ci_ms {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Mean phase time with {:.0}% confidence intervals (ms): Student t, and percentile bootstrap ({} resamples, seed {:#x}); CV = std / mean",
+            ci.level * 100.0,
+            ci.resamples,
+            ci.seed
+        );
+        let _ = writeln!(
+            out,
+            "{:<20}{:>9}{:>21}{:>21}{:>8}",
+            "phase", "mean", "t interval", "bootstrap interval", "CV"
+        );
+        let iv = |i: Option<Interval>| {
+            i.map_or_else(|| "—".to_string(), |i| format!("{:.2} – {:.2}", i.lo, i.hi))
+        };
+        for p in PhaseName::ALL {
+            let c = ci.get(p);
+            let _ = writeln!(
+                out,
+                "{:<20}{:>9.2}{:>21}{:>21}{:>8}",
+                phase_label(p, w.records),
+                c.mean,
+                iv(c.t_ci),
+                iv(c.bootstrap_ci),
+                c.cv.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
+            );
+        }
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "Per-command latency (µs), merged over all invocations");

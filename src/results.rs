@@ -17,15 +17,15 @@ mod summary;
 
 pub(crate) use summary::check_schema;
 pub use summary::{
-    Commands, HostInfo, PaperPhases, PaperRecord, Phases, PlatformSide, PlatformTimings,
-    ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord, RunStatsSummary, RunSummary,
-    WorkloadRecord,
+    Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases, PlatformSide,
+    PlatformTimings, ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord, RunStatsSummary,
+    RunSummary, WorkloadRecord,
 };
 
 /// `share.json`, typed (defined with case study 2).
 pub use crate::share::{SHARE_SCHEMA, ShareSummary};
 
-const CSV_HEADER: &str = "index,activation_id,status,success,cold,start_ms,end_ms,duration_ms,client_latency_ms,wait_time_ms,init_time_ms,throttled,connect_ms,write_ms,read_ms,delete_ms,total_ms,records,mismatches,errors,error";
+const CSV_HEADER: &str = "index,activation_id,status,success,cold,start_ms,end_ms,duration_ms,client_latency_ms,wait_time_ms,init_time_ms,throttled,throttle_wait_ms,polls,poll_overhead_ms,log_fetch_ms,connect_ms,write_ms,read_ms,delete_ms,total_ms,records,mismatches,errors,error";
 
 /// Writes one run's results directory.
 #[derive(Debug)]
@@ -79,7 +79,7 @@ impl ResultsWriter {
             .unwrap_or_default();
         writeln!(
             self.csv,
-            "{},{},{},{},{},{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{:.3},{},{},{},{:.3},{},{:.3},{},{},{},{},{},{},{},{},{},{}",
             a.index,
             a.activation_id,
             csv_field(a.response.status.as_str()),
@@ -92,6 +92,10 @@ impl ResultsWriter {
             opt(a.wait_time_ms),
             opt(a.init_time_ms),
             a.throttled,
+            a.throttle_wait_ms,
+            a.polls,
+            a.poll_overhead_ms,
+            f(a.log_fetch_ms),
             f(bench.map(|b| b.connect_ms)),
             f(bench.map(|b| b.write_ms)),
             f(bench.map(|b| b.read_ms)),

@@ -189,7 +189,8 @@ async fn a_server_of_a_live_console_is_not_taken_over() {
     sleeper.wait().unwrap();
     assert!(matches!(err, HostError::InUse { .. }), "{err}");
     assert!(
-        err.to_string().contains("redwhisk redis down --profile"),
+        err.to_string()
+            .contains("redwhisk redis down --force --profile"),
         "{err}"
     );
     other.down(StopMode::Graceful, &events).await.unwrap();

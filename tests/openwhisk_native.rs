@@ -21,6 +21,12 @@ use support::RedisProc;
 use support::openwhisk_server::{ServerConfig, ServerHandle, start_server};
 
 fn native_platform(server: &ServerHandle) -> OpenWhiskPlatform {
+    native_platform_limited(server, Duration::from_secs(60))
+}
+
+/// Deployed actions get `time_limit` as `limits.timeout`; logs are fetched after each
+/// blocking answer (which, as OpenWhisk's, has none).
+fn native_platform_limited(server: &ServerHandle, time_limit: Duration) -> OpenWhiskPlatform {
     for action in [
         BuiltinAction::Bench,
         BuiltinAction::Writer,
@@ -41,9 +47,10 @@ fn native_platform(server: &ServerHandle) -> OpenWhiskPlatform {
         memory_mb: 256,
         redis_host_for_actions: None,
         poll_deadline: Duration::from_secs(60),
+        fetch_logs: true,
     };
     let resolved = resolve(&ow, &|_| None, None).unwrap();
-    OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_secs(60)).unwrap()
+    OpenWhiskPlatform::from_resolved(&ow, resolved, time_limit).unwrap()
 }
 
 #[tokio::test]
@@ -126,4 +133,48 @@ async fn a_wrong_password_is_an_application_error_record() {
         err.contains("rejected the password") && !err.contains("nope-wrong"),
         "{err}"
     );
+}
+
+/// Issue 11 (1), native side: the static actions already failed fast on a refused port; a
+/// server that accepts and never answers is now bounded too (AUTH + PING share the connect
+/// budget). Both are application errors inside a 5 s time limit.
+#[tokio::test]
+async fn static_actions_report_an_unreachable_redis_within_a_5_s_time_limit() {
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let p = native_platform_limited(&server, Duration::from_secs(5));
+    let events = EventSink::discard();
+    p.deploy(BuiltinAction::Bench, "b", &events).await.unwrap();
+    p.deploy(BuiltinAction::Writer, "w", &events).await.unwrap();
+    let refused = support::free_port();
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((c, _)) = silent.accept().await {
+            held.push(c);
+        }
+    });
+    for (name, extra) in [("b", json!({"records": 1})), ("w", json!({"keys": 1}))] {
+        for port in [refused, silent_port] {
+            let mut params = json!({"host": "127.0.0.1", "port": port, "password": "pw-x"});
+            params
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let a = p.invoke(name, params).await.unwrap();
+            assert_eq!(
+                a.response.status,
+                redwhisk::platform::ActivationStatus::ApplicationError,
+                "{name} against 127.0.0.1:{port}: {:?}",
+                a.response
+            );
+            let e = a.response.result["error"].as_str().unwrap();
+            assert!(
+                e.contains(&format!("cannot connect to Redis at 127.0.0.1:{port}")),
+                "{e}"
+            );
+            assert!(!e.contains("pw-x"));
+        }
+    }
+    holder.abort();
 }

@@ -8,9 +8,9 @@ mod support;
 use std::time::Duration;
 
 use redwhisk::event::{EngineEvent, EventSink};
-use redwhisk::platform::BuiltinAction;
 use redwhisk::platform::openwhisk::config::resolve;
 use redwhisk::platform::openwhisk::{OpenWhiskPlatform, package};
+use redwhisk::platform::{ActivationStatus, BuiltinAction};
 use redwhisk::profile::{ActionKind, OpenWhiskConfig};
 use redwhisk::secret::Secret;
 use redwhisk_actions::protocol::{ReaderResult, WriterResult};
@@ -20,6 +20,11 @@ use support::RedisProc;
 use support::openwhisk_server::{ServerConfig, ServerHandle, start_server};
 
 async fn node_platform(server: &ServerHandle) -> OpenWhiskPlatform {
+    node_platform_limited(server, Duration::from_secs(60)).await
+}
+
+/// A Node.js client whose deployed actions have `time_limit` as OpenWhisk's `limits.timeout`.
+async fn node_platform_limited(server: &ServerHandle, time_limit: Duration) -> OpenWhiskPlatform {
     let ow = OpenWhiskConfig {
         apihost: Some(server.apihost()),
         auth: Some(Secret::new(server.auth())),
@@ -31,9 +36,10 @@ async fn node_platform(server: &ServerHandle) -> OpenWhiskPlatform {
         memory_mb: 256,
         redis_host_for_actions: None,
         poll_deadline: Duration::from_secs(60),
+        fetch_logs: false,
     };
     let resolved = resolve(&ow, &|_| None, None).unwrap();
-    OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_secs(60)).unwrap()
+    OpenWhiskPlatform::from_resolved(&ow, resolved, time_limit).unwrap()
 }
 
 fn bucket_total(b: &[[u64; 2]]) -> u64 {
@@ -268,10 +274,87 @@ async fn an_openwhisk_profile_drives_the_platform_enum() {
     let a = platform.invoke("redwhisk-bench", params).await.unwrap();
     assert!(a.success(), "{a:?}");
     assert_eq!(a.annotation("limits").unwrap()["memory"], 128);
-    let again = platform
-        .activation(&a.activation_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(again.activation_id, a.activation_id);
+    // As in OpenWhisk, the record is stored just after the blocking answer: 404 until then.
+    let mut again = None;
+    for _ in 0..100 {
+        again = platform.activation(&a.activation_id).await.unwrap();
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(again.unwrap().activation_id, a.activation_id);
+}
+
+/// A TCP server that accepts connections and never answers (what a wrong `host` that happens to
+/// reach something else, or a frozen Redis, looks like).
+async fn blackhole() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((c, _)) = listener.accept().await {
+            held.push(c);
+        }
+    });
+    (port, task)
+}
+
+/// Issue 11 (1): with the runtime's own redis 4.0.4, an unreachable Redis used to hang every
+/// invocation until the action time limit (a developer error). Now each action gives the
+/// application error "cannot connect to Redis at host:port" inside a 5 s time limit, which
+/// the test server enforces like OpenWhisk (a hang would be a developer error with
+/// `timeout: true`).
+#[tokio::test]
+async fn nodejs_actions_report_an_unreachable_redis_within_a_5_s_time_limit() {
+    support::require_node();
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let p = node_platform_limited(&server, Duration::from_secs(5)).await;
+    for (action, name) in [
+        (BuiltinAction::Bench, "b"),
+        (BuiltinAction::Writer, "w"),
+        (BuiltinAction::Reader, "r"),
+    ] {
+        p.deploy(action, name, &EventSink::discard()).await.unwrap();
+    }
+    let refused = support::free_port();
+    let (silent, task) = blackhole().await;
+    let mut calls = Vec::new();
+    for (name, extra) in [
+        ("b", json!({"records": 1})),
+        ("w", json!({"keys": 1, "seed": 1})),
+        ("r", json!({"keys": 1, "seed": 1})),
+    ] {
+        for port in [refused, silent] {
+            let mut params = json!({"host": "127.0.0.1", "port": port, "password": "pw-x"});
+            params
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            calls.push((name, port, params));
+        }
+    }
+    for (name, port, params) in calls {
+        let sent = std::time::Instant::now();
+        let a = p.invoke(name, params).await.unwrap();
+        assert_eq!(
+            a.response.status,
+            ActivationStatus::ApplicationError,
+            "{name} against 127.0.0.1:{port} ({} after {:?}): {:?}",
+            if port == refused { "refused" } else { "silent" },
+            sent.elapsed(),
+            a.response
+        );
+        assert_eq!(a.annotation("timeout"), Some(&json!(false)));
+        let e = a.response.result["error"].as_str().unwrap();
+        assert!(
+            e.contains(&format!("cannot connect to Redis at 127.0.0.1:{port}")),
+            "{name}: {e}"
+        );
+        assert!(!e.contains("pw-x"), "{e}");
+        if port == refused {
+            assert!(e.contains("ECONNREFUSED"), "the cause is kept: {e}");
+        }
+    }
+    task.abort();
 }

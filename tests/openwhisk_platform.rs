@@ -18,6 +18,16 @@ use serde_json::json;
 use support::openwhisk_server::{GUEST_AUTH, ServerConfig, ServerHandle, start_server};
 
 fn ow_config(apihost: &str, auth: &str, namespace: &str, poll: Duration) -> OpenWhiskConfig {
+    ow_config_logs(apihost, auth, namespace, poll, true)
+}
+
+fn ow_config_logs(
+    apihost: &str,
+    auth: &str,
+    namespace: &str,
+    poll: Duration,
+    fetch_logs: bool,
+) -> OpenWhiskConfig {
     OpenWhiskConfig {
         apihost: Some(apihost.to_string()),
         auth: Some(Secret::new(auth)),
@@ -29,6 +39,7 @@ fn ow_config(apihost: &str, auth: &str, namespace: &str, poll: Duration) -> Open
         memory_mb: 256,
         redis_host_for_actions: None,
         poll_deadline: poll,
+        fetch_logs,
     }
 }
 
@@ -83,6 +94,9 @@ async fn native_zip_runs_under_the_native_contract_cold_then_warm() {
     assert_eq!(first.kind.as_deref(), Some("blackbox"));
     assert!(first.wait_time_ms.is_some());
     assert_eq!(first.duration, (first.end - first.start) as u64);
+    // The blocking answer had `"logs": []`, as OpenWhisk's; the client fetched them.
+    assert!(first.log_fetch_ms.is_some(), "{first:?}");
+    assert_eq!((first.polls, first.poll_overhead_ms), (0, 0.0));
     assert!(
         first
             .logs
@@ -317,4 +331,171 @@ async fn the_profile_limits_are_deployed_and_enforced() {
         (limits["timeout"].as_u64(), limits["memory"].as_u64()),
         (Some(300), Some(128))
     );
+}
+
+/// A client that does not fetch logs (the default of `platform.fetch_logs`).
+fn client_without_logs(server: &ServerHandle) -> OpenWhiskPlatform {
+    let ow = ow_config_logs(
+        &server.apihost(),
+        server.auth(),
+        "_",
+        Duration::from_secs(30),
+        false,
+    );
+    let resolved = resolve(&ow, &|_| None, None).unwrap();
+    OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_secs(30)).unwrap()
+}
+
+/// Issue 11 (3): like OpenWhisk, a blocking answer carries `"logs": []`; the stored record
+/// (written `logs_delay` later) has them. With `fetch_logs` the client fetches them with one
+/// more request (retrying its 404), and that request is not part of the client latency.
+#[tokio::test]
+async fn blocking_answers_have_no_logs_and_fetch_logs_gets_them_outside_the_latency() {
+    let cfg = ServerConfig {
+        logs_delay: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let server = start_server(cfg).await.unwrap();
+    let without = client_without_logs(&server);
+    deploy_script(&without, "echo", ECHO).await;
+    let a = without.invoke("echo", json!({"x": 1})).await.unwrap();
+    assert!(a.success(), "{a:?}");
+    assert!(a.logs.is_empty(), "a blocking answer has no logs: {a:?}");
+    assert_eq!(a.log_fetch_ms, None);
+    assert_eq!(server.stats().log_fetches, 0);
+
+    let with = client(&server);
+    let whole = std::time::Instant::now();
+    let b = with.invoke("echo", json!({"x": 2})).await.unwrap();
+    let whole_ms = whole.elapsed().as_secs_f64() * 1000.0;
+    assert!(
+        b.logs.iter().any(|l| l.ends_with("stdout: log: started")),
+        "{b:?}"
+    );
+    assert!(b.logs.iter().any(|l| l.ends_with("stderr: a warning")));
+    let fetch = b.log_fetch_ms.expect("logs fetched");
+    // The logs were stored 200 ms after the answer: the fetch waited them out (404, retry)...
+    assert!(server.stats().log_fetches >= 1);
+    // ...in a request of its own, after the latency was taken: both fit in the call, apart.
+    assert!(
+        b.client_latency_ms + fetch <= whole_ms + 1.0,
+        "{b:?} in {whole_ms} ms"
+    );
+    // The stored record has the same logs.
+    let stored = with.activation(&b.activation_id).await.unwrap().unwrap();
+    assert_eq!(stored.logs, b.logs);
+}
+
+/// Issue 11 (2): a whisk internal error is HTTP 500 carrying the activation record; it is an
+/// activation (status, id, stored), not "the platform is unhealthy".
+#[tokio::test]
+async fn a_500_with_a_record_is_a_whisk_error_activation() {
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let p = client(&server);
+    deploy_script(&p, "ok", "#!/bin/sh\necho '{\"ok\":1}'\n").await;
+    server.whisk_error_next(1);
+    let a = p.invoke("ok", json!({})).await.unwrap();
+    assert_eq!(a.response.status, ActivationStatus::InternalError, "{a:?}");
+    assert!(!a.success());
+    assert_eq!(a.activation_id.len(), 32);
+    assert_eq!(
+        a.response.result["error"],
+        "Failed to provision resources to run the action."
+    );
+    let stored = p.activation(&a.activation_id).await.unwrap().unwrap();
+    assert_eq!(stored.response.status, ActivationStatus::InternalError);
+    // The next invoke runs normally.
+    assert!(p.invoke("ok", json!({})).await.unwrap().success());
+}
+
+/// Issue 11 (5 of the test server / 6 of the docs): the time limit covers the initialisation.
+/// A cold start whose init outlasts `limits.timeout` is a developer error "… during
+/// initialization." with `timeout: true`, and the next invoke initialises again.
+#[tokio::test]
+async fn the_time_limit_applies_to_init_too() {
+    let cfg = ServerConfig {
+        init_delay: Duration::from_millis(600),
+        ..ServerConfig::default()
+    };
+    let server = start_server(cfg).await.unwrap();
+    let ow = ow_config(&server.apihost(), GUEST_AUTH, "_", Duration::from_secs(10));
+    let resolved = resolve(&ow, &|_| None, None).unwrap();
+    let short =
+        OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_millis(300)).unwrap();
+    deploy_script(&short, "quick", "#!/bin/sh\necho '{}'\n").await;
+    for _ in 0..2 {
+        let a = short.invoke("quick", json!({})).await.unwrap();
+        assert_eq!(a.response.status, ActivationStatus::DeveloperError, "{a:?}");
+        assert_eq!(
+            a.response.result["error"],
+            "The action exceeded its time limits of 300 milliseconds during initialization."
+        );
+        assert_eq!(a.annotation("timeout"), Some(&json!(true)));
+        assert!(a.is_cold());
+    }
+    assert_eq!(
+        server.stats().inits,
+        2,
+        "a failed init leaves no warm container"
+    );
+
+    // The same init under a longer limit succeeds, then runs warm.
+    let resolved = resolve(&ow, &|_| None, None).unwrap();
+    let long = OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_secs(20)).unwrap();
+    deploy_script(&long, "quick", "#!/bin/sh\necho '{}'\n").await;
+    let a = long.invoke("quick", json!({})).await.unwrap();
+    assert!(a.success() && a.is_cold(), "{a:?}");
+    assert!(a.init_time_ms.unwrap() >= 600, "{a:?}");
+    let b = long.invoke("quick", json!({})).await.unwrap();
+    assert!(b.success() && !b.is_cold(), "{b:?}");
+}
+
+/// Issue 11 (4): time spent waiting out 429s is reported apart and is not client latency.
+#[tokio::test]
+async fn throttle_wait_is_kept_out_of_the_client_latency() {
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let p = client(&server);
+    deploy_script(&p, "ok", "#!/bin/sh\necho '{\"ok\":1}'\n").await;
+    server.throttle_next(3);
+    let whole = std::time::Instant::now();
+    let a = p.invoke("ok", json!({})).await.unwrap();
+    let whole_ms = whole.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(a.throttled, 3);
+    // Three backoffs of 10, 20 and 40 ms happened before the accepted request.
+    assert!(a.throttle_wait_ms >= 70.0, "{a:?}");
+    assert!(a.client_latency_ms + a.throttle_wait_ms <= whole_ms + 1.0);
+    // Unthrottled: nothing waited.
+    let b = p.invoke("ok", json!({})).await.unwrap();
+    assert_eq!((b.throttled, b.throttle_wait_ms), (0, 0.0));
+}
+
+/// Issue 11 (5): after a 202, the client reports how many polls it made and at most how much
+/// of its latency the polling granularity added; the poll interval is capped at 500 ms.
+#[tokio::test]
+async fn poll_overhead_is_reported_after_a_202() {
+    let cfg = ServerConfig {
+        blocking_wait: Duration::from_millis(50),
+        ..ServerConfig::default()
+    };
+    let server = start_server(cfg).await.unwrap();
+    let ow = ow_config(&server.apihost(), GUEST_AUTH, "_", Duration::from_secs(30));
+    let resolved = resolve(&ow, &|_| None, None).unwrap();
+    // The default backoff (100 ms doubling, 2 s cap) with the 500 ms poll cap.
+    let p = OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_secs(30)).unwrap();
+    deploy_script(&p, "slow", "#!/bin/sh\nsleep 2\necho '{\"slept\":true}'\n").await;
+    let a = p.invoke("slow", json!({})).await.unwrap();
+    assert!(a.success(), "{a:?}");
+    let stats = server.stats();
+    assert_eq!(stats.accepted_202, 1);
+    assert_eq!(
+        a.polls,
+        stats.polls_404 + stats.polls_200,
+        "{a:?} {stats:?}"
+    );
+    // 100 + 200 + 400 then 500 ms steps: 2 s of action takes at least 5 polls.
+    assert!(a.polls >= 5, "{a:?}");
+    assert!(a.poll_overhead_ms > 0.0 && a.poll_overhead_ms <= a.client_latency_ms);
+    // A polled record is the stored one: its logs are there without another request.
+    assert!(a.log_fetch_ms.is_none());
+    assert_eq!(stats.log_fetches, 0);
 }

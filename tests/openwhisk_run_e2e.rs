@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use support::openwhisk_server::{GUEST_AUTH, ServerConfig, start_server};
 
-fn profile_text(apihost: &str, kind: &str) -> String {
+/// The profile, with `platform_extra` lines added to `[platform]`.
+fn profile_text_with(apihost: &str, kind: &str, platform_extra: &str) -> String {
     format!(
         r#"description = "e2e against the test server"
 [redis]
@@ -24,6 +25,7 @@ auth = "{GUEST_AUTH}"
 action_kind = "{kind}"
 action_name = "rw-e2e-{kind}"
 poll_deadline_ms = 60000
+{platform_extra}
 [workload]
 invocations = 5
 concurrency = 2
@@ -37,16 +39,37 @@ async fn run_against_server(
     blocking_wait: Duration,
     throttle_first: u32,
 ) -> (serde_json::Value, u32, u32) {
-    let server = start_server(ServerConfig {
+    let cfg = ServerConfig {
         blocking_wait,
         throttle_first,
         ..ServerConfig::default()
-    })
-    .await
-    .unwrap();
+    };
+    let r = run_full(kind, cfg, "", 0).await;
+    (r.doc, r.stats.puts, r.stats.throttled)
+}
+
+/// What one `redwhisk run` left behind.
+struct Ran {
+    /// `--output json` (the statistics).
+    doc: serde_json::Value,
+    /// run.json
+    run: serde_json::Value,
+    csv: String,
+    stats: support::openwhisk_server::Stats,
+}
+
+/// `redwhisk run` against a fresh test server whose first `whisk_errors` invokes end as
+/// whisk internal errors.
+async fn run_full(kind: &str, cfg: ServerConfig, platform_extra: &str, whisk_errors: u32) -> Ran {
+    let server = start_server(cfg).await.unwrap();
+    server.whisk_error_next(whisk_errors);
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join(format!("ow-{kind}.toml"));
-    std::fs::write(&profile, profile_text(&server.apihost(), kind)).unwrap();
+    std::fs::write(
+        &profile,
+        profile_text_with(&server.apihost(), kind, platform_extra),
+    )
+    .unwrap();
     let results = dir.path().join("results");
     let data = dir.path().join("data");
     let out = tokio::task::spawn_blocking({
@@ -67,18 +90,28 @@ async fn run_against_server(
     .await
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status);
+    // 0 when every invocation succeeded, 2 when some failed (results written either way).
+    let expected = if whisk_errors == 0 { 0 } else { 2 };
+    assert_eq!(out.status.code(), Some(expected), "{stderr}");
     assert!(
         !stderr.contains(GUEST_AUTH.split(':').nth(1).unwrap()),
         "the key leaked: {stderr}"
     );
     let stats = server.stats();
     server.shutdown().await;
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        stats.puts,
-        stats.throttled,
-    )
+    let run_dir = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    Ran {
+        doc: serde_json::from_slice(&out.stdout).unwrap(),
+        run: serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap())
+            .unwrap(),
+        csv: std::fs::read_to_string(run_dir.join("invocations.csv")).unwrap(),
+        stats,
+    }
 }
 
 fn check(doc: &serde_json::Value) {
@@ -128,4 +161,59 @@ async fn native_run_survives_202_polling_and_throttling() {
     check(&doc);
     assert_eq!(throttled, 3);
     assert_eq!(doc["summary"]["throttled"], 3);
+}
+
+/// Issue 11 (2) and (3) end to end: two whisk internal errors (HTTP 500 with a record) are
+/// activations in the counts, in invocations.csv and in run.json with their ids; with
+/// `fetch_logs`, the activations in run.json carry the logs the blocking answers lacked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whisk_errors_are_counted_and_exported_and_logs_are_fetched() {
+    support::require_node();
+    let r = run_full("nodejs", ServerConfig::default(), "fetch_logs = true", 2).await;
+    let s = &r.doc["summary"];
+    assert_eq!(s["completed"], 5, "{s}");
+    assert_eq!(s["succeeded"], 3, "{s}");
+    assert_eq!(s["failed"], 2, "{s}");
+    assert_eq!(
+        s["platform_errors"], 0,
+        "a 500 with a record is an activation: {s}"
+    );
+    let acts = r.run["activations"].as_array().unwrap();
+    assert_eq!(acts.len(), 5);
+    let whisk: Vec<&serde_json::Value> = acts
+        .iter()
+        .filter(|a| a["response"]["status"] == "whisk internal error")
+        .collect();
+    assert_eq!(whisk.len(), 2, "{acts:?}");
+    assert_eq!(r.csv.lines().count(), 6, "{}", r.csv);
+    for a in &whisk {
+        let id = a["activationId"].as_str().unwrap();
+        let row = r.csv.lines().find(|l| l.contains(id)).unwrap();
+        assert!(row.contains("whisk internal error"), "{row}");
+        assert!(row.contains("Failed to provision resources"), "{row}");
+    }
+    // The successful Node.js activations logged to stderr ("bench: …"), fetched afterwards.
+    for a in acts.iter().filter(|a| a["response"]["success"] == true) {
+        let logs = a["logs"].as_array().unwrap();
+        assert!(
+            logs.iter()
+                .any(|l| l.as_str().unwrap().contains("stderr: bench:")),
+            "{a}"
+        );
+        assert!(a["log_fetch_ms"].as_f64().is_some(), "{a}");
+    }
+    assert_eq!(
+        r.stats.log_fetches, 5,
+        "every blocking answer: {:?}",
+        r.stats
+    );
+    let header = r.csv.lines().next().unwrap();
+    for col in [
+        "throttle_wait_ms",
+        "polls",
+        "poll_overhead_ms",
+        "log_fetch_ms",
+    ] {
+        assert!(header.split(',').any(|c| c == col), "{header}");
+    }
 }

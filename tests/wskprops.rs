@@ -22,6 +22,7 @@ fn cfg(apihost: Option<&str>, auth: Option<&str>) -> OpenWhiskConfig {
         memory_mb: 256,
         redis_host_for_actions: None,
         poll_deadline: Duration::from_secs(60),
+        fetch_logs: false,
     }
 }
 

@@ -79,22 +79,53 @@ function checkParams(p, known) {
   };
 }
 
+// node-redis 4.0.4 never rejects `connect()` on a refused connection: it reconnects forever and
+// hands each cause to the 'error' listener, so an unreachable Redis would hang the action until
+// its time limit (a developer error). Instead: a TCP connect timeout per attempt, a bounded
+// number of attempts, and one deadline over connect + AUTH + PING (a server that accepts and
+// never answers), ending in an application error that names host, port and the cause.
+const CONNECT_TIMEOUT_MS = 1000;
+const CONNECT_ATTEMPTS = 3;
+const CONNECT_DEADLINE_MS = 2500;
+
 // Connect, AUTH (node-redis sends it from the URL) and PING; errors never hold the password.
 async function connect(p) {
   const auth = p.password ? `:${encodeURIComponent(p.password)}@` : '';
-  const client = createClient({ url: `redis://${auth}${p.host}:${p.port}`, socket: { noDelay: true } });
-  client.on('error', () => {}); // surfaced through the failing command instead
-  try {
+  let cause; // the last socket error node-redis reported
+  const client = createClient({
+    url: `redis://${auth}${p.host}:${p.port}`,
+    socket: {
+      noDelay: true,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries) => (retries + 1 >= CONNECT_ATTEMPTS
+        ? new Error(`gave up after ${retries + 1} attempts`)
+        : 100 * (retries + 1)),
+    },
+  });
+  client.on('error', (e) => { cause = e; });
+  let timer;
+  const attempt = (async () => {
     await client.connect();
     await client.ping();
+  })();
+  attempt.catch(() => {}); // it may settle after the deadline; never an unhandled rejection
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_DEADLINE_MS} ms`)), CONNECT_DEADLINE_MS);
+  });
+  try {
+    await Promise.race([attempt, deadline]);
   } catch (e) {
-    await client.disconnect().catch(() => {});
+    try { await client.disconnect(); } catch (_) { /* already closed, or between attempts */ }
+    const socketError = (e && e.socketError) || cause;
     let msg = String((e && e.message) || e);
+    if (socketError && socketError !== e) msg = `${socketError.message || socketError} (${msg})`;
     if (p.password) msg = msg.split(p.password).join('<redacted>');
     if (/WRONGPASS|invalid password/i.test(msg)) {
       throw new Error(`Redis at ${p.host}:${p.port} rejected the password: check the \`password\` parameter (${msg})`);
     }
     throw new Error(`cannot connect to Redis at ${p.host}:${p.port}: ${msg}. Check that Redis is running there and that \`host\` and \`port\` are right`);
+  } finally {
+    clearTimeout(timer);
   }
   return { client, roundTrips: 1 + (p.password ? 1 : 0) + 1 };
 }

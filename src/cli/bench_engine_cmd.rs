@@ -68,6 +68,7 @@ pub async fn run(args: EngineBenchArgs) -> anyhow::Result<ExitCode> {
         .apply(&mut p)?;
         let opts = RunOptions {
             results_root: Some(args.results_dir.clone()),
+            ..Default::default()
         };
         let started = std::time::Instant::now();
         let out =

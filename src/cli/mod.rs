@@ -11,6 +11,7 @@ mod profiles_cmd;
 pub mod redis_cmd;
 pub mod run_cmd;
 pub mod share_cmd;
+mod signals;
 pub mod snapshots_cmd;
 
 use std::process::ExitCode;
@@ -83,20 +84,6 @@ pub enum Command {
         #[arg(long, default_value_t = crate::tui::DEFAULT_FPS, value_parser = clap::value_parser!(u32).range(1..=60))]
         fps: u32,
     },
-}
-
-/// Cancel `token` on Ctrl-C, saying what happens next; abort the returned task when done.
-pub(crate) fn cancel_on_ctrl_c(
-    token: &tokio_util::sync::CancellationToken,
-    message: &'static str,
-) -> tokio::task::JoinHandle<()> {
-    let token = token.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\n{message}");
-            token.cancel();
-        }
-    })
 }
 
 /// Run a parsed command line; the exit code is non-zero on any error.

@@ -29,6 +29,9 @@ pub enum RedisAction {
         /// Kill without saving (what the data-sharing experiment does).
         #[arg(long)]
         crash: bool,
+        /// Stop it even though another live redwhisk process (a run, a console) is using it.
+        #[arg(long)]
+        force: bool,
     },
     /// Backend, state, endpoint, uptime, keys, memory, persistence and last save.
     Status(RedisArgs),
@@ -83,7 +86,7 @@ pub(crate) fn stderr_events() -> (EventSink, tokio::task::JoinHandle<Option<Cold
 pub async fn run(action: RedisAction) -> anyhow::Result<ExitCode> {
     match action {
         RedisAction::Up { args, restore } => up(&args, restore.as_deref()).await,
-        RedisAction::Down { args, crash } => down(&args, crash).await,
+        RedisAction::Down { args, crash, force } => down(&args, crash, force).await,
         RedisAction::Status(a) => status(&a).await,
     }
 }
@@ -141,7 +144,7 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn down(a: &RedisArgs, crash: bool) -> anyhow::Result<ExitCode> {
+async fn down(a: &RedisArgs, crash: bool, force: bool) -> anyhow::Result<ExitCode> {
     let profile = load(&a.profile)?;
     let (sink, printer) = stderr_events();
     let mode = if crash {
@@ -149,7 +152,7 @@ async fn down(a: &RedisArgs, crash: bool) -> anyhow::Result<ExitCode> {
     } else {
         StopMode::Graceful
     };
-    let mut host = RedisHost::new(&profile)?;
+    let mut host = RedisHost::new(&profile)?.with_force(force);
     let result = host.down(mode, &sink).await;
     drop(sink);
     let _printed = printer.await;
@@ -234,6 +237,7 @@ pub fn status_text(s: &RedisStatus) -> String {
             s.last_save.map(|t| t.to_rfc3339()).unwrap_or_else(dash),
         ),
         ("data dir", s.data_dir.clone().unwrap_or_else(dash)),
+        ("problem", s.problem.clone().unwrap_or_else(dash)),
     ];
     rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
 }

@@ -49,7 +49,9 @@ pub enum ModeArg {
 }
 
 /// Exit codes: 0 all invocations succeeded; 2 some failed (results still written);
-/// 130 cancelled (partial results written); 1 an error stopped the run.
+/// 3 Redis died or froze mid-run (partial results written); 4 the run finished but Redis did
+/// not stop cleanly (run.json says why); 130 / 143 / 129 cancelled by SIGINT / SIGTERM /
+/// SIGHUP (partial results written); 1 an error stopped the run.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut profile = load(&args)?;
     let overrides = Overrides {
@@ -66,10 +68,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let (sink, mut events) = EventSink::new();
     let cancel = CancellationToken::new();
-    let ctrl_c = super::cancel_on_ctrl_c(
+    let force = CancellationToken::new();
+    let signals = super::signals::watch(
         &cancel,
+        &force,
         "cancelling: stopping invocations, saving and stopping Redis…",
-    );
+    )
+    .context("cannot watch for signals")?;
     let planned = profile.workload.invocations;
     let printer = tokio::spawn(async move {
         let mut progress = Progress::new(planned);
@@ -80,22 +85,44 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     let opts = RunOptions {
         results_root: Some(args.results_dir.clone()),
+        force,
     };
     let result = run_experiment(&profile, &opts, &sink, cancel).await;
     drop(sink);
-    ctrl_c.abort();
+    signals.stop();
     printer.await.context("the progress printer failed")?;
-    let outcome = result?;
+    let outcome = match result {
+        Ok(o) => o,
+        // Cancelled before there were results (e.g. while Redis was starting): still the
+        // signal's exit code.
+        Err(e) if signals.signal().is_some() => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(signals.exit_code()));
+        }
+        Err(e) => return Err(e),
+    };
     let dir = outcome.results_dir.display().to_string();
     match args.output {
         OutputFormat::Text => print!("{}", text_report(&outcome.summary, &dir)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome.summary)?),
     }
-    Ok(match outcome.outcome {
-        Phase::Cancelled => ExitCode::from(130),
-        _ if outcome.summary.summary.failed > 0 => ExitCode::from(2),
-        _ => ExitCode::SUCCESS,
-    })
+    Ok(ExitCode::from(exit_code(
+        outcome.outcome,
+        outcome.summary.summary.failed,
+        outcome.stop_error.is_some(),
+        signals.exit_code(),
+    )))
+}
+
+/// See [`run`]: a signal wins, then a lost Redis, then a failed stop, then failed invocations.
+fn exit_code(outcome: Phase, failed: u64, stop_failed: bool, signal_code: u8) -> u8 {
+    match outcome {
+        Phase::Cancelled => signal_code,
+        Phase::RedisLost => 3,
+        _ if stop_failed => 4,
+        _ if failed > 0 => 2,
+        _ => 0,
+    }
 }
 
 fn load(args: &RunArgs) -> anyhow::Result<Profile> {

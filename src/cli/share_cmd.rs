@@ -49,7 +49,8 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     };
     let (sink, mut events) = EventSink::new();
     let cancel = CancellationToken::new();
-    let ctrl_c = super::cancel_on_ctrl_c(&cancel, "cancelling after the current cycle…");
+    let force = CancellationToken::new();
+    let signals = super::signals::watch(&cancel, &force, "cancelling after the current cycle…")?;
     let printer = tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
             if let EngineEvent::Log { level, message } = ev {
@@ -72,7 +73,7 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     };
     let result = run_share(&profile, &opts, &sink, cancel).await;
     drop(sink);
-    ctrl_c.abort();
+    signals.stop();
     let _ = printer.await;
     let outcome = result?;
     match args.output {
@@ -84,7 +85,7 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     }
     let unexpected = outcome.cells.iter().any(|c| !c.verdict.is_as_expected());
     Ok(if outcome.cancelled {
-        ExitCode::from(130)
+        ExitCode::from(signals.exit_code())
     } else if unexpected {
         ExitCode::from(2)
     } else {

@@ -23,6 +23,9 @@ use super::summary::build_summary;
 pub struct RunOptions {
     /// Root of the results directories; `None` means `results/`.
     pub results_root: Option<PathBuf>,
+    /// Cancelled on a second Ctrl-C / SIGTERM during cancellation: stop waiting for Redis to
+    /// stop, write what there is and say what was left running.
+    pub force: CancellationToken,
 }
 
 /// What a run produced, also when it was cancelled.
@@ -33,6 +36,8 @@ pub struct RunOutcome {
     pub results_dir: PathBuf,
     /// The summary written to run.json (everything but the activations).
     pub summary: crate::results::RunSummary,
+    /// Why Redis did not stop cleanly (also in run.json as `redis.stop_error`).
+    pub stop_error: Option<String>,
 }
 
 /// The name the bench action is deployed under.
@@ -64,11 +69,25 @@ pub async fn run_experiment(
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
     let (tap, cold) = cold_start_tap(sink);
-    let endpoint = tokio::select! {
-        r = host.up(&tap) => r.context("Redis did not start")?,
-        () = cancel.cancelled() => {
+    let endpoint = match start_redis(&mut host, &tap, &cancel, &opts.force).await {
+        Some(r) => r.context("Redis did not start")?,
+        None => {
+            // Whatever the start got to (a spawned server, a container) is stopped again.
+            sink.send(EngineEvent::Phase(Phase::StoppingRedis));
+            let stopped = tokio::select! {
+                r = host.down(StopMode::Graceful, sink) => r.map(|_| ()).map_err(|e| e.to_string()),
+                () = opts.force.cancelled() => Err("forced exit: the stop was abandoned".into()),
+            };
             sink.send(EngineEvent::Phase(Phase::Cancelled));
-            anyhow::bail!("cancelled while Redis was starting");
+            match stopped {
+                Ok(()) => anyhow::bail!(
+                    "cancelled while Redis was starting; nothing was run (Redis stopped again)"
+                ),
+                Err(e) => anyhow::bail!(
+                    "cancelled while Redis was starting, and it may be left running ({e}); check with `redwhisk redis status --profile {}`",
+                    profile.name
+                ),
+            }
         }
     };
     drop(tap);
@@ -85,8 +104,16 @@ pub async fn run_experiment(
     let body = invoke_all(profile, &platform, &host, &endpoint, &root, sink, &cancel).await;
 
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));
-    let stop = host.down(StopMode::Graceful, sink).await;
-    if let Ok(st) = host.status().await {
+    let stop = tokio::select! {
+        r = host.down(StopMode::Graceful, sink) => r.map_err(|e| e.to_string()),
+        () = opts.force.cancelled() => Err(format!(
+            "forced exit: the stop of Redis was abandoned and it may be left running; stop it with `redwhisk redis down --profile {}`",
+            profile.name
+        )),
+    };
+    if !opts.force.is_cancelled()
+        && let Ok(st) = host.status().await
+    {
         sink.send(EngineEvent::RedisStatus(st));
     }
     let (writer, stats, outcome) = match body {
@@ -102,15 +129,15 @@ pub async fn run_experiment(
             return Err(e);
         }
     };
-    let stop: Option<StopReport> = match stop {
-        Ok(r) => Some(r),
+    let (stop, stop_error): (Option<StopReport>, Option<String>) = match stop {
+        Ok(r) => (Some(r), None),
         Err(e) => {
             sink.log(Level::Error, format!("Redis did not stop cleanly: {e}"));
-            None
+            (None, Some(e))
         }
     };
     sink.send(EngineEvent::Phase(Phase::Collecting));
-    let summary = build_summary(
+    let mut summary = build_summary(
         profile,
         &stats,
         outcome,
@@ -120,6 +147,7 @@ pub async fn run_experiment(
         stop.as_ref(),
     )
     .context("cannot record the profile in the results")?;
+    summary.redis.stop_error.clone_from(&stop_error);
     let results_dir = writer
         .finish(&summary)
         .context("cannot write the results")?;
@@ -129,7 +157,34 @@ pub async fn run_experiment(
         stats,
         results_dir,
         summary,
+        stop_error,
     })
+}
+
+/// Start Redis; `None` when cancelled. A cancel does not drop the start half-way (a spawned
+/// server not yet in the state file would be lost): the start runs to its end, bounded by
+/// `ready_timeout_ms`, unless `force` abandons it.
+async fn start_redis(
+    host: &mut RedisHost,
+    events: &EventSink,
+    cancel: &CancellationToken,
+    force: &CancellationToken,
+) -> Option<Result<crate::redis_host::Endpoint, crate::redis_host::HostError>> {
+    let mut up = Box::pin(host.up(events));
+    let first = tokio::select! {
+        r = &mut up => Some(r),
+        () = cancel.cancelled() => None,
+    };
+    match first {
+        Some(r) => Some(r),
+        None => {
+            tokio::select! {
+                _ = &mut up => {}
+                () = force.cancelled() => {}
+            }
+            None
+        }
+    }
 }
 
 /// Deploy and invoke; returns the writer, the stats and Done or Cancelled.
@@ -159,7 +214,11 @@ async fn invoke_all(
     let mut in_flight = FuturesUnordered::new();
     let mut status_tick = tokio::time::interval(Duration::from_secs(1));
     let mut cancelled = false;
+    let mut lost: Option<String> = None;
     loop {
+        if lost.is_some() {
+            break;
+        }
         while !cancelled && next < w.invocations && in_flight.len() < w.concurrency as usize {
             let params = serde_json::to_value(bench_params(profile, endpoint, &action_host, next))?;
             let index = next;
@@ -184,15 +243,25 @@ async fn invoke_all(
                 a.index = index;
                 let parsed = stats.record(&a);
                 writer.append(&a, parsed.as_ref()).context("cannot write the results")?;
-                if !a.success() {
+                let failed = !a.success();
+                if failed {
                     let why = a.response.result.get("error").map(|e| e.to_string()).unwrap_or_default();
                     sink.warn(format!("invocation {index} failed: {} {why}", a.response.status.as_str()));
                 }
                 sink.send(EngineEvent::Activation(Box::new(a)));
+                // A failed invocation may mean Redis is gone: ask it (with a deadline).
+                if failed && let Err(e) = host.check_alive(endpoint).await {
+                    lost = Some(redis_lost(sink, index, &e, &mut in_flight));
+                }
             }
             _ = status_tick.tick() => {
-                if let Ok(st) = host.status().await {
-                    sink.send(EngineEvent::RedisStatus(st));
+                match host.check_alive(endpoint).await {
+                    Err(e) => lost = Some(redis_lost(sink, next, &e, &mut in_flight)),
+                    Ok(()) => {
+                        if let Ok(st) = host.status().await {
+                            sink.send(EngineEvent::RedisStatus(st));
+                        }
+                    }
                 }
             }
             () = cancel.cancelled(), if !cancelled => {
@@ -203,12 +272,33 @@ async fn invoke_all(
             }
         }
     }
-    let outcome = if cancelled {
+    let outcome = if lost.is_some() {
+        Phase::RedisLost
+    } else if cancelled {
         Phase::Cancelled
     } else {
         Phase::Done
     };
     Ok((writer, stats, outcome))
+}
+
+/// Log once that Redis is gone and drop the invocations still in flight; returns the message.
+fn redis_lost<T>(
+    sink: &EventSink,
+    at: u32,
+    why: &crate::redis_host::HostError,
+    in_flight: &mut FuturesUnordered<T>,
+) -> String {
+    let message = format!("Redis died at invocation {at} ({why})");
+    sink.log(
+        Level::Error,
+        format!(
+            "{message}; stopping the run ({} in flight dropped)",
+            in_flight.len()
+        ),
+    );
+    in_flight.clear();
+    message
 }
 
 /// A sink that forwards every event live and remembers the last cold-start breakdown; the

@@ -187,7 +187,14 @@ async fn share_task(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(out) => finished(&sink, &last, out.results_dir, !out.cancelled, clock),
+        Ok(out) => {
+            let outcome = if out.cancelled {
+                crate::event::Phase::Cancelled
+            } else {
+                crate::event::Phase::Done
+            };
+            finished(&sink, &last, out.results_dir, outcome, clock)
+        }
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
 }
@@ -197,16 +204,12 @@ fn finished(
     sink: &EventSink,
     last: &LastResults,
     dir: PathBuf,
-    done: bool,
+    outcome: crate::event::Phase,
     clock: std::time::Instant,
 ) {
     remember(last, dir.clone());
     sink.send(EngineEvent::RunFinished {
-        outcome: if done {
-            crate::event::Phase::Done
-        } else {
-            crate::event::Phase::Cancelled
-        },
+        outcome,
         results_dir: Some(dir),
         elapsed: clock.elapsed(),
     });
@@ -247,12 +250,10 @@ async fn run_task(
     };
     let run_opts = RunOptions {
         results_root: opts.results_root.clone(),
+        ..Default::default()
     };
     match run_experiment(&p, &run_opts, &sink, token.clone()).await {
-        Ok(out) => {
-            let done = out.outcome == crate::event::Phase::Done;
-            finished(&sink, &last, out.results_dir, done, clock)
-        }
+        Ok(out) => finished(&sink, &last, out.results_dir, out.outcome, clock),
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
 }

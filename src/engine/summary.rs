@@ -9,10 +9,11 @@ use crate::paper;
 use crate::profile::Profile;
 use crate::redis_host::{ColdStart, StopReport};
 use crate::results::{
-    Commands, HostInfo, PaperPhases, PaperRecord, Phases, PlatformSide, PlatformTimings,
-    ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary, RunSummary, WorkloadRecord,
+    Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases, PlatformSide,
+    PlatformTimings, ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary, RunSummary,
+    WorkloadRecord,
 };
-use crate::stats::{PhaseName, PlatformStats, RunStats};
+use crate::stats::{PhaseName, PlatformStats, RunStats, ci};
 
 /// Version of the run.json layout (see schema/run.schema.json).
 pub const SCHEMA_ID: &str = RUN_SCHEMA;
@@ -55,6 +56,16 @@ pub fn stats_summary(stats: &RunStats) -> RunStatsSummary {
             warm: platform_side(&stats.warm),
         },
         engine_overhead_ms: stats.overhead.summary(),
+        phase_ci_ms: Some(PhaseIntervals {
+            level: ci::LEVEL,
+            resamples: ci::RESAMPLES,
+            seed: ci::SEED,
+            connect: stats.phase_ci(PhaseName::Connect),
+            write: stats.phase_ci(PhaseName::Write),
+            read: stats.phase_ci(PhaseName::Read),
+            delete: stats.phase_ci(PhaseName::Delete),
+            total: stats.phase_ci(PhaseName::Total),
+        }),
     }
 }
 
@@ -90,6 +101,7 @@ pub fn build_summary(
         experiment: "case-study-1".into(),
         outcome,
         partial: outcome != Phase::Done,
+        interrupted: false,
         started_at,
         finished_at: Utc::now(),
         elapsed_ms: elapsed.as_secs_f64() * 1000.0,
@@ -108,6 +120,7 @@ pub fn build_summary(
             persistence: profile.redis.persistence.label(),
             cold_start: cold_start.cloned(),
             stop: stop.cloned(),
+            stop_error: None,
         },
         platform: profile.platform.label().into(),
         summary: stats_summary(stats),

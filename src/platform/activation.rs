@@ -75,6 +75,31 @@ pub struct Activation {
     /// 429 answers retried before this invocation was accepted.
     #[serde(default)]
     pub throttled: u32,
+    /// Time spent on 429 answers and their backoff before the invoke was accepted (ms). Not
+    /// part of `client_latency_ms`, which starts at the accepted request. Absent = 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttle_wait_ms: f64,
+    /// `GET …/activations/{id}` requests after a 202 (0 for a blocking answer).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub polls: u32,
+    /// Of `client_latency_ms`, at most how much the 202 polling granularity added (ms): from
+    /// the last 404 answer to the answer carrying the record (0 without polling).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub poll_overhead_ms: f64,
+    /// The extra request that fetched the logs (ms), when `platform.fetch_logs` asked for it and
+    /// it succeeded. Not part of `client_latency_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_fetch_ms: Option<f64>,
+}
+
+// The client-side extras are left out of run.json when there was nothing to report (a local
+// run, an unthrottled blocking answer), so files stay as they were for the common case.
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
 }
 
 impl Activation {

@@ -226,6 +226,10 @@ pub struct OpenWhiskConfig {
     pub redis_host_for_actions: Option<String>,
     #[serde(with = "millis")]
     pub poll_deadline: Duration,
+    /// Real blocking responses carry `"logs": []` (OpenWhisk collects logs after sending the
+    /// result): when set, each activation's logs are fetched with one more request, whose time
+    /// is kept apart from the client latency.
+    pub fetch_logs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -54,6 +54,8 @@ pub struct RawPlatform {
     /// The Redis host as seen from inside the action containers (defaults to the bind address).
     pub redis_host_for_actions: Option<String>,
     pub poll_deadline_ms: Option<i64>,
+    /// Fetch each activation's logs with an extra `GET …/activations/{id}/logs`.
+    pub fetch_logs: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

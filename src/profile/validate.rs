@@ -314,6 +314,7 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
             ("apihost", p.apihost.is_some()),
             ("auth", p.auth.is_some()),
             ("action_name", p.action_name.is_some()),
+            ("fetch_logs", p.fetch_logs.is_some()),
         ];
         if let Some((field, _)) = stray.iter().find(|(_, set)| *set) {
             return Err(invalid(
@@ -353,6 +354,7 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
         memory_mb,
         redis_host_for_actions: p.redis_host_for_actions,
         poll_deadline: Duration::from_millis(poll_ms as u64),
+        fetch_logs: p.fetch_logs.unwrap_or(false),
     }))
 }
 

@@ -50,7 +50,13 @@ async fn settle_existing(docker: &Docker, ctx: &Ctx<'_>) -> Result<Option<Up>, H
                 });
             }
             Found::Orphan => {
-                ops::shutdown(&ep, &ctx.profile.redis.persistence).await?;
+                ops::shutdown(
+                    &ep,
+                    &ctx.profile.redis.persistence,
+                    ctx.reply_limit(),
+                    ctx.save_limit(),
+                )
+                .await?;
                 wait_stopped(docker, &id).await?;
                 remove(docker, &id).await?;
                 ctx.events.warn(format!(
@@ -111,6 +117,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
     let st = HostState {
         backend: "docker".into(),
         pid: None,
+        pid_start: None,
         container: Some(set.name.to_string()),
         host: host.clone(),
         port,
@@ -149,7 +156,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
         return Err(e);
     }
     let ready_ms = ms(t_ready.elapsed());
-    let keys = ops::info(&ep).await?.keys;
+    let keys = ops::info(&ep, ctx.reply_limit()).await?.keys;
     Ok(Up {
         endpoint: ep,
         cold: Some(ColdStart {
@@ -177,21 +184,31 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
         let id = id_of(c);
         match mode {
             StopMode::Graceful => {
-                ops::shutdown(&endpoint_of(c, ctx), &ctx.profile.redis.persistence).await?
-            }
-            StopMode::Crash => {
-                let opts = KillContainerOptionsBuilder::default()
-                    .signal("SIGKILL")
-                    .build();
-                match docker.kill_container(&id, Some(opts)).await {
-                    Ok(())
-                    | Err(DockerError::DockerResponseServerError {
-                        status_code: 404 | 409,
-                        ..
-                    }) => {}
-                    Err(e) => return Err(HostError::docker("kill container", e)),
+                let ep = endpoint_of(c, ctx);
+                let p = &ctx.profile.redis.persistence;
+                match ops::shutdown(&ep, p, ctx.reply_limit(), ctx.save_limit()).await {
+                    Ok(()) => {}
+                    // Frozen (e.g. `docker pause`): it cannot save; remove it rather than leave
+                    // it holding the port and the data directory.
+                    Err(cause @ HostError::NotAnswering { .. }) => {
+                        kill(&docker, &id).await?;
+                        remove(&docker, &id).await?;
+                        state::remove(&ctx.profile.redis.data_dir).await?;
+                        return Err(HostError::KilledUnresponsive {
+                            what: format!("container {}", short(&id)),
+                            cause: cause.to_string(),
+                        });
+                    }
+                    Err(cause) => {
+                        return Err(HostError::StopFailed {
+                            what: format!("container {}", short(&id)),
+                            cause: cause.to_string(),
+                            profile: ctx.profile.name.clone(),
+                        });
+                    }
                 }
             }
+            StopMode::Crash => kill(&docker, &id).await?,
         }
         wait_stopped(&docker, &id).await?;
     }
@@ -235,4 +252,19 @@ pub(crate) async fn status_endpoint(
         .and_then(|n| n.first())
         .map(|n| n.trim_start_matches('/').to_string());
     Ok(is_running(c).then(|| endpoint_of(c, ctx)))
+}
+
+/// SIGKILL a container; one that is already gone or stopped is fine.
+async fn kill(docker: &Docker, id: &str) -> Result<(), HostError> {
+    let opts = KillContainerOptionsBuilder::default()
+        .signal("SIGKILL")
+        .build();
+    match docker.kill_container(id, Some(opts)).await {
+        Ok(())
+        | Err(DockerError::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }) => Ok(()),
+        Err(e) => Err(HostError::docker("kill container", e)),
+    }
 }

@@ -71,9 +71,39 @@ pub enum HostError {
         #[source]
         source: std::io::Error,
     },
+    /// Redis accepted the connection (or had one) and then did not reply in time.
+    #[error("{detail} (waiting for the reply to `{command}`)")]
+    NotAnswering { detail: String, command: String },
+    /// A graceful stop found Redis frozen and killed it.
+    #[error("{cause}; killed {what} without a final save (writes since its last save are lost)")]
+    KilledUnresponsive { what: String, cause: String },
+    /// A graceful stop failed and the server still runs.
+    #[error(
+        "{cause}; {what} is left running with its data unsaved: fix the cause (e.g. free disk space) and run `redwhisk redis down --profile {profile}`, or drop the data with `redwhisk redis down --crash --profile {profile}`"
+    )]
+    StopFailed {
+        what: String,
+        cause: String,
+        profile: String,
+    },
+    /// Another live process holds the profile's lock.
+    #[error(
+        "profile `{profile}` is in use by {owner} (lock {}): wait for it to finish or stop it; nothing was started or changed",
+        path.display()
+    )]
+    Locked {
+        profile: String,
+        owner: String,
+        path: PathBuf,
+    },
+    /// `redis down` of a Redis another live process owns, without `--force`.
+    #[error(
+        "refusing to stop profile `{profile}`'s Redis: it is in use by {owner}. Stop that process first, or stop its Redis anyway with `redwhisk redis down --force --profile {profile}`"
+    )]
+    OwnedElsewhere { profile: String, owner: String },
     /// Another live console owns this profile's Redis.
     #[error(
-        "profile `{profile}`'s Redis is in use by another console ({owner}); stop that console, or run `redwhisk redis down --profile {profile}`"
+        "profile `{profile}`'s Redis is in use by another console ({owner}); stop that console, or stop its Redis anyway with `redwhisk redis down --force --profile {profile}`"
     )]
     InUse { profile: String, owner: String },
     /// A container with the profile's name exists but was not made by redwhisk.

@@ -13,6 +13,7 @@ mod docker;
 mod error;
 mod external;
 pub mod image;
+mod lock;
 mod ops;
 pub mod password;
 mod ports;
@@ -26,6 +27,7 @@ mod types;
 
 pub use container::connect as docker_connect;
 pub use error::HostError;
+pub use lock::LOCK_FILE;
 pub use state::Owner;
 pub use types::{ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};
 
@@ -43,7 +45,19 @@ pub async fn wait_for_pong(ep: &Endpoint, timeout: Duration) -> Result<(), HostE
 
 /// Send the SHUTDOWN that fits `persistence` to any Redis (for baselines and tests).
 pub async fn shutdown(ep: &Endpoint, persistence: &Persistence) -> Result<(), HostError> {
-    ops::shutdown(ep, persistence).await
+    ops::shutdown(ep, persistence, resp::REPLY_TIMEOUT, STOP_TIMEOUT_MIN).await
+}
+
+/// A final save of a big data set takes a while: SHUTDOWN is never given less than this.
+pub(crate) const STOP_TIMEOUT_MIN: Duration = Duration::from_secs(60);
+
+/// The reply deadline of control commands (PING, INFO, the PING before SHUTDOWN) for a
+/// profile: its `ready_timeout_ms`, kept between 1 and 5 seconds.
+pub(crate) fn reply_limit(profile: &Profile) -> Duration {
+    profile
+        .redis
+        .ready_timeout
+        .clamp(Duration::from_secs(1), resp::REPLY_TIMEOUT)
 }
 
 /// One profile's Redis host.
@@ -55,6 +69,10 @@ pub struct RedisHost {
     child: Option<tokio::process::Child>,
     /// `--restore ID`: restore this snapshot at the next start, whatever the data directory holds.
     restore: Option<SnapshotId>,
+    /// The profile's lock, taken by the first start or stop and held while this host lives.
+    lock: Option<lock::ProfileLock>,
+    /// `redis down --force`: stop a Redis another live process owns.
+    force: bool,
 }
 
 /// What the backends share for one call.
@@ -65,6 +83,18 @@ pub(crate) struct Ctx<'a> {
     /// The resolved password of a server we own (unused by `external`, which takes the
     /// profile's password as is).
     pub password: Secret,
+}
+
+impl Ctx<'_> {
+    /// See [`reply_limit`].
+    pub(crate) fn reply_limit(&self) -> Duration {
+        reply_limit(self.profile)
+    }
+
+    /// How long SHUTDOWN (a final save) and the wait for the exit may take.
+    pub(crate) fn save_limit(&self) -> Duration {
+        self.profile.redis.ready_timeout.max(STOP_TIMEOUT_MIN)
+    }
 }
 
 /// The outcome of a backend's start.
@@ -93,7 +123,38 @@ impl RedisHost {
             owner: Owner::this_console(),
             child: None,
             restore: None,
+            lock: None,
+            force: false,
         })
+    }
+
+    /// Let [`RedisHost::down`] stop a Redis that another live process owns (`--force`).
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Take the profile's lock (once) before anything else happens. With `force`, a lock held
+    /// elsewhere is reported as a warning instead of an error.
+    async fn take_lock(&mut self, events: &EventSink, force: bool) -> Result<(), HostError> {
+        if self.lock.is_some() || matches!(self.profile.redis.backend, Backend::External { .. }) {
+            return Ok(());
+        }
+        let dir = self.profile.redis.data_dir.clone();
+        password::ensure_data_dir(&dir).await?;
+        let name = self.profile.name.clone();
+        let taken = tokio::task::spawn_blocking(move || lock::acquire(&dir, &name))
+            .await
+            .map_err(|e| HostError::io(&self.profile.redis.data_dir, std::io::Error::other(e)))?;
+        match taken {
+            Ok(l) => self.lock = Some(l),
+            Err(HostError::Locked { owner, .. }) if force => events.warn(format!(
+                "--force: going ahead although profile `{}` is in use by {owner}",
+                self.profile.name
+            )),
+            Err(e) => return Err(e),
+        }
+        Ok(())
     }
 
     /// Change who owns the servers this host starts ([`Owner::Detached`] for `redis up`).
@@ -143,7 +204,10 @@ impl RedisHost {
     /// Emits `RedisState` changes and, after a cold start, the `ColdStart` breakdown.
     pub async fn up(&mut self, events: &EventSink) -> Result<Endpoint, HostError> {
         events.send(EngineEvent::RedisState(RedisState::Starting));
-        let result = self.up_inner(events).await;
+        let result = match self.take_lock(events, false).await {
+            Ok(()) => self.up_inner(events).await,
+            Err(e) => Err(e),
+        };
         if result.is_ok() {
             self.restore = None;
         }
@@ -228,7 +292,7 @@ impl RedisHost {
     async fn server_recorded(&self) -> Result<bool, HostError> {
         Ok(match state::read(&self.profile.redis.data_dir).await? {
             Some(st) => match st.pid {
-                Some(pid) => state::pid_is_redis(pid).await,
+                Some(pid) => state::pid_is_redis(pid, st.pid_start).await,
                 None => true,
             },
             None => false,
@@ -243,6 +307,10 @@ impl RedisHost {
         events: &EventSink,
     ) -> Result<StopReport, HostError> {
         events.send(EngineEvent::RedisState(RedisState::Stopping));
+        if let Err(e) = self.may_stop(events).await {
+            events.send(EngineEvent::RedisState(RedisState::Failed));
+            return Err(e);
+        }
         let child = self.child.take();
         let ctx = self.ctx(events, false).await?;
         let snap = self
@@ -285,6 +353,44 @@ impl RedisHost {
         result
     }
 
+    /// Before a stop: hold the lock (or `--force`), and refuse to stop a server a live console
+    /// started unless forced. With no data directory, nothing of ours can be running.
+    async fn may_stop(&mut self, events: &EventSink) -> Result<(), HostError> {
+        let dir = self.profile.redis.data_dir.clone();
+        if matches!(self.profile.redis.backend, Backend::External { .. })
+            || !tokio::fs::try_exists(&dir).await.unwrap_or(false)
+        {
+            return Ok(());
+        }
+        let force = self.force;
+        match self.take_lock(events, force).await {
+            Err(HostError::Locked { profile, owner, .. }) => {
+                return Err(HostError::OwnedElsewhere { profile, owner });
+            }
+            other => other?,
+        }
+        if let Some(st) = state::read(&dir).await?
+            && let Owner::Console { pid } = st.owner
+            && pid != std::process::id()
+            && state::pid_alive(pid).await
+        {
+            let owner = format!("the console with pid {pid}");
+            if !force {
+                return Err(HostError::OwnedElsewhere {
+                    profile: self.profile.name.clone(),
+                    owner,
+                });
+            }
+            events.warn(format!("--force: stopping a Redis owned by {owner}"));
+        }
+        Ok(())
+    }
+
+    /// PING `ep` within the profile's reply deadline: is our Redis still there and answering?
+    pub async fn check_alive(&self, ep: &Endpoint) -> Result<(), HostError> {
+        ops::ping(ep, reply_limit(&self.profile)).await
+    }
+
     /// State, endpoint, uptime, keys, memory, persistence, last save.
     pub async fn status(&self) -> Result<RedisStatus, HostError> {
         let events = EventSink::discard();
@@ -305,6 +411,7 @@ impl RedisHost {
             last_save: None,
             data_dir: None,
             redis_version: None,
+            problem: None,
         };
         let ep = match &p.redis.backend {
             Backend::External { url } => {
@@ -316,7 +423,7 @@ impl RedisHost {
                 match state::read(&p.redis.data_dir).await? {
                     Some(st) => {
                         let alive = match st.pid {
-                            Some(pid) => state::pid_is_redis(pid).await,
+                            Some(pid) => state::pid_is_redis(pid, st.pid_start).await,
                             None => false,
                         };
                         s.pid = st.pid.filter(|_| alive);
@@ -332,7 +439,7 @@ impl RedisHost {
         };
         if let Some(ep) = ep {
             s.endpoint = Some(ep.display_url());
-            match ops::info(&ep).await {
+            match ops::info(&ep, reply_limit(p)).await {
                 Ok(info) => {
                     s.state = RedisState::Running;
                     s.uptime_s = info.uptime_s;
@@ -344,7 +451,10 @@ impl RedisHost {
                 Err(HostError::WrongPassword { endpoint, reply }) => {
                     return Err(HostError::WrongPassword { endpoint, reply });
                 }
-                Err(_) => s.state = RedisState::Failed,
+                Err(e) => {
+                    s.state = RedisState::Failed;
+                    s.problem = Some(e.to_string());
+                }
             }
         }
         Ok(s)

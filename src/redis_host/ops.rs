@@ -1,36 +1,66 @@
 //! The commands the host sends once Redis is up: INFO for status, SHUTDOWN to stop.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::HostError;
-use super::resp::{Reply, RespConn};
+use super::resp::{self, Reply, RespConn};
 use super::types::Endpoint;
 use crate::profile::Persistence;
 
-/// Connect and AUTH.
-pub(crate) async fn connect_authed(ep: &Endpoint) -> Result<RespConn, HostError> {
-    let endpoint = ep.display_url();
-    let mut conn = RespConn::connect(ep)
-        .await
-        .map_err(|source| HostError::Connect {
-            endpoint: endpoint.clone(),
+/// A network error during `command`, as a host error: a missed reply deadline is named as
+/// Redis no longer answering, anything else as a connection problem.
+pub(crate) fn net_error(ep: &Endpoint, command: &str, source: std::io::Error) -> HostError {
+    if resp::is_no_reply(&source) {
+        HostError::NotAnswering {
+            detail: source.to_string(),
+            command: command.into(),
+        }
+    } else {
+        HostError::Connect {
+            endpoint: ep.display_url(),
             source,
-        })?;
-    if let Some(p) = &ep.password {
+        }
+    }
+}
+
+/// Connect and AUTH, every step bounded by `limit`.
+pub(crate) async fn connect_authed(ep: &Endpoint, limit: Duration) -> Result<RespConn, HostError> {
+    let endpoint = ep.display_url();
+    let mut conn = RespConn::connect_within(ep, limit)
+        .await
+        .map_err(|source| net_error(ep, "connect", source))?;
+    if let Some(p) = &ep.password
+        && !p.expose().is_empty()
+    {
         let reply = conn
             .call(&[b"AUTH", p.expose().as_bytes()])
             .await
-            .map_err(|source| HostError::Connect {
-                endpoint: endpoint.clone(),
-                source,
-            })?;
+            .map_err(|source| net_error(ep, "AUTH", source))?;
         if let Reply::Error(reply) = reply {
             return Err(HostError::WrongPassword { endpoint, reply });
         }
     }
     Ok(conn)
+}
+
+/// PING with a deadline: is the server there and answering?
+pub(crate) async fn ping(ep: &Endpoint, limit: Duration) -> Result<(), HostError> {
+    let mut conn = connect_authed(ep, limit).await?;
+    match conn
+        .call(&[b"PING"])
+        .await
+        .map_err(|source| net_error(ep, "PING", source))?
+    {
+        Reply::Error(reply) => Err(HostError::Command {
+            endpoint: ep.display_url(),
+            command: "PING".into(),
+            reply,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// What `INFO` tells the status view.
@@ -45,15 +75,12 @@ pub(crate) struct ServerInfo {
 }
 
 /// `INFO` over an authenticated connection.
-pub(crate) async fn info(ep: &Endpoint) -> Result<ServerInfo, HostError> {
-    let mut conn = connect_authed(ep).await?;
+pub(crate) async fn info(ep: &Endpoint, limit: Duration) -> Result<ServerInfo, HostError> {
+    let mut conn = connect_authed(ep, limit).await?;
     let reply = conn
         .call(&[b"INFO"])
         .await
-        .map_err(|source| HostError::Connect {
-            endpoint: ep.display_url(),
-            source,
-        })?;
+        .map_err(|source| net_error(ep, "INFO", source))?;
     match reply {
         Reply::Error(reply) => Err(HostError::Command {
             endpoint: ep.display_url(),
@@ -104,14 +131,36 @@ pub(crate) fn shutdown_args(p: &Persistence) -> &'static [&'static [u8]] {
 }
 
 /// Send SHUTDOWN; success is the server closing the connection.
-pub(crate) async fn shutdown(ep: &Endpoint, p: &Persistence) -> Result<(), HostError> {
+///
+/// The connection and a PING must answer within `limit` (a frozen server is reported at once);
+/// the SHUTDOWN itself may take up to `save_limit`, the time a final save of a big data set needs.
+pub(crate) async fn shutdown(
+    ep: &Endpoint,
+    p: &Persistence,
+    limit: Duration,
+    save_limit: Duration,
+) -> Result<(), HostError> {
     let args = shutdown_args(p);
     let command = args
         .iter()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect::<Vec<_>>()
         .join(" ");
-    let mut conn = connect_authed(ep).await?;
+    let mut conn = connect_authed(ep, limit).await?;
+    match conn
+        .call(&[b"PING"])
+        .await
+        .map_err(|source| net_error(ep, "PING", source))?
+    {
+        Reply::Error(reply) => {
+            return Err(HostError::Command {
+                endpoint: ep.display_url(),
+                command: "PING".into(),
+                reply,
+            });
+        }
+        _ => conn.set_reply_timeout(save_limit),
+    }
     match conn.call(args).await {
         // The server closes the connection once it has saved and is exiting.
         Err(e)
@@ -122,10 +171,7 @@ pub(crate) async fn shutdown(ep: &Endpoint, p: &Persistence) -> Result<(), HostE
         {
             Ok(())
         }
-        Err(source) => Err(HostError::Connect {
-            endpoint: ep.display_url(),
-            source,
-        }),
+        Err(source) => Err(net_error(ep, &command, source)),
         Ok(Reply::Error(reply)) => Err(HostError::Command {
             endpoint: ep.display_url(),
             command,

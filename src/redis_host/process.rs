@@ -46,11 +46,12 @@ async fn running(ctx: &Ctx<'_>) -> Result<Option<HostState>, HostError> {
     let dir = &ctx.profile.redis.data_dir;
     match state::read(dir).await? {
         Some(st) if st.backend == "process" => match st.pid {
-            Some(pid) if state::pid_is_redis(pid).await => Ok(Some(st)),
+            Some(pid) if state::pid_is_redis(pid, st.pid_start).await => Ok(Some(st)),
             _ => {
                 ctx.events.info(format!(
-                    "removed a stale state file (pid {:?} is gone)",
+                    "removed a stale state file (the redis-server it names, pid {}, is gone)",
                     st.pid
+                        .map_or_else(|| "unknown".to_string(), |p| p.to_string())
                 ));
                 state::remove(dir).await?;
                 Ok(None)
@@ -90,8 +91,8 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
             }
             Found::Orphan => {
                 let pid = st.pid.unwrap_or(0);
-                ops::shutdown(&ep, &cfg.persistence).await?;
-                wait_exit(pid, stop_timeout(ctx), "SHUTDOWN").await?;
+                ops::shutdown(&ep, &cfg.persistence, ctx.reply_limit(), ctx.save_limit()).await?;
+                wait_exit(pid, ctx.save_limit(), "SHUTDOWN").await?;
                 state::remove(&cfg.data_dir).await?;
                 ctx.events.warn(format!(
                     "reaped an orphan redis-server (pid {pid}, started by {} which is gone): data saved, process stopped",
@@ -136,6 +137,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
     let st = HostState {
         backend: "process".into(),
         pid: Some(pid),
+        pid_start: state::start_time(pid).await,
         container: None,
         host: super::resp::connect_host(&cfg.bind.to_string()).to_string(),
         port,
@@ -158,7 +160,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         return Err(e);
     }
     let ready_ms = ms(t_ready.elapsed());
-    let keys = ops::info(&ep).await?.keys;
+    let keys = ops::info(&ep, ctx.reply_limit()).await?.keys;
     let cold = ColdStart {
         backend: "process".into(),
         image_ms: 0.0,
@@ -190,15 +192,38 @@ pub(crate) async fn down(
     let pid = st.pid.unwrap_or(0);
     let command = match mode {
         StopMode::Graceful => {
-            ops::shutdown(&endpoint_of(&st, ctx), &cfg.persistence).await?;
-            "SHUTDOWN"
+            let ep = endpoint_of(&st, ctx);
+            match ops::shutdown(&ep, &cfg.persistence, ctx.reply_limit(), ctx.save_limit()).await {
+                Ok(()) => "SHUTDOWN",
+                // A frozen server cannot save; it is ours (the pid and its start time match),
+                // so kill it rather than leave it holding the port and the data directory.
+                Err(cause @ HostError::NotAnswering { .. }) => {
+                    kill9(pid).map_err(|e| HostError::io(format!("<kill -9 {pid}>"), e))?;
+                    wait_exit(pid, ctx.save_limit(), "SIGKILL").await?;
+                    if let Some(mut c) = child {
+                        let _status = c.wait().await;
+                    }
+                    state::remove(&cfg.data_dir).await?;
+                    return Err(HostError::KilledUnresponsive {
+                        what: format!("redis-server pid {pid}"),
+                        cause: cause.to_string(),
+                    });
+                }
+                Err(cause) => {
+                    return Err(HostError::StopFailed {
+                        what: format!("redis-server pid {pid}"),
+                        cause: cause.to_string(),
+                        profile: ctx.profile.name.clone(),
+                    });
+                }
+            }
         }
         StopMode::Crash => {
             kill9(pid).map_err(|e| HostError::io(format!("<kill -9 {pid}>"), e))?;
             "SIGKILL"
         }
     };
-    wait_exit(pid, stop_timeout(ctx), command).await?;
+    wait_exit(pid, ctx.save_limit(), command).await?;
     if let Some(mut c) = child {
         // Reap our own child so it does not linger as a zombie.
         let _status = c.wait().await;
@@ -213,11 +238,6 @@ pub(crate) async fn down(
         total_ms: shutdown_ms,
         snapshot: None,
     })
-}
-
-/// A final save of a big data set takes a while; never give up before a minute.
-pub(crate) fn stop_timeout(ctx: &Ctx<'_>) -> Duration {
-    ctx.profile.redis.ready_timeout.max(Duration::from_secs(60))
 }
 
 async fn wait_exit(pid: u32, timeout: Duration, command: &str) -> Result<(), HostError> {

@@ -22,9 +22,9 @@ pub(crate) enum Probe {
     WrongPassword(String),
 }
 
-/// Connect, AUTH (pipelined with PING), and classify the replies.
-pub(crate) async fn probe(ep: &Endpoint) -> Probe {
-    let mut conn = match RespConn::connect(ep).await {
+/// Connect, AUTH (pipelined with PING), and classify the replies; every step within `limit`.
+pub(crate) async fn probe(ep: &Endpoint, limit: Duration) -> Probe {
+    let mut conn = match RespConn::connect_within(ep, limit).await {
         Ok(c) => c,
         Err(e) => return Probe::NotYet(e.to_string()),
     };
@@ -41,15 +41,26 @@ pub(crate) async fn probe(ep: &Endpoint) -> Probe {
         match conn.read().await {
             Ok(Reply::Simple(_)) => {}
             Ok(Reply::Error(e)) if is_auth_error(&e) => return Probe::WrongPassword(e),
-            Ok(other) => return Probe::NotYet(format!("{other:?}")),
+            Ok(other) => return Probe::NotYet(describe(&other)),
             Err(e) => return Probe::NotYet(e.to_string()),
         }
     }
     match conn.read().await {
         Ok(Reply::Simple(s)) if s == "PONG" => Probe::Ready,
         Ok(Reply::Error(e)) if e.starts_with("NOAUTH") => Probe::WrongPassword(e),
-        Ok(other) => Probe::NotYet(format!("{other:?}")),
+        Ok(other) => Probe::NotYet(describe(&other)),
         Err(e) => Probe::NotYet(e.to_string()),
+    }
+}
+
+/// A reply that was not the PONG we wanted, in words.
+fn describe(r: &Reply) -> String {
+    match r {
+        Reply::Error(e) => format!("Redis answered -{e}"),
+        other => match other.text() {
+            Some(t) => format!("unexpected answer to PING: {t}"),
+            None => "unexpected answer to PING".into(),
+        },
     }
 }
 
@@ -82,7 +93,11 @@ where
     let mut n: u32 = 0;
     let mut last_attempt;
     loop {
-        match probe(ep).await {
+        // Never wait past the deadline for one probe (a port that accepts and stays silent).
+        let remaining = timeout
+            .saturating_sub(start.elapsed())
+            .clamp(Duration::from_millis(20), super::resp::REPLY_TIMEOUT);
+        match probe(ep, remaining).await {
             Probe::Ready => return Ok(()),
             Probe::WrongPassword(reply) => {
                 return Err(HostError::WrongPassword {

@@ -38,34 +38,98 @@ impl Reply {
     }
 }
 
-/// A connection to one Redis server.
+/// A connection to one Redis server. Every read and write has a deadline, so a server that
+/// stops answering (a `kill -STOP`, a paused container, a port that accepts and stays silent)
+/// becomes an error naming it instead of a hang.
 pub(crate) struct RespConn {
     stream: BufReader<Box<dyn Io>>,
+    /// `host:port` for messages.
+    addr: String,
+    reply_timeout: Duration,
 }
 
 /// How long one connect attempt may take before it counts as "not answering".
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a control command (PING, AUTH, INFO, SHUTDOWN's acknowledgement) may wait for its
+/// reply by default.
+pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The error for a reply that did not come in time; [`is_no_reply`] recognises it.
+pub(crate) fn no_reply(addr: &str, waited: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!(
+            "Redis at {addr} stopped answering: no reply in {} ms",
+            waited.as_millis()
+        ),
+    )
+}
+
+/// Did this error come from a reply deadline (as opposed to a refused or reset connection)?
+pub(crate) fn is_no_reply(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::TimedOut && e.to_string().contains("stopped answering")
+}
 
 impl RespConn {
-    /// Connect (and TLS-handshake for `rediss://`). No AUTH yet.
+    /// Connect (and TLS-handshake for `rediss://`) with the default deadlines. No AUTH yet.
+    #[cfg(test)]
     pub(crate) async fn connect(ep: &Endpoint) -> io::Result<Self> {
+        Self::connect_within(ep, REPLY_TIMEOUT).await
+    }
+
+    /// Connect with every step (resolve, TCP, TLS, each later reply) bounded by `limit`
+    /// (the TCP connect by at most [`CONNECT_TIMEOUT`]).
+    pub(crate) async fn connect_within(ep: &Endpoint, limit: Duration) -> io::Result<Self> {
         let host = connect_host(&ep.host);
-        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, ep.port)))
+        let addr = if host.contains(':') {
+            format!("[{host}]:{}", ep.port)
+        } else {
+            format!("{host}:{}", ep.port)
+        };
+        let target = resolve(host, ep.port, limit).await?;
+        let connect_limit = limit.min(CONNECT_TIMEOUT);
+        let tcp = tokio::time::timeout(connect_limit, TcpStream::connect(target))
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "TCP connect to {addr} timed out after {} ms",
+                        connect_limit.as_millis()
+                    ),
+                )
+            })??;
         tcp.set_nodelay(true)?;
         let stream: Box<dyn Io> = if ep.tls {
-            Box::new(tls::connect(&ep.host, tcp).await?)
+            let tls = tokio::time::timeout(limit, tls::connect(&ep.host, tcp))
+                .await
+                .map_err(|_| no_reply(&addr, limit))??;
+            Box::new(tls)
         } else {
             Box::new(tcp)
         };
         Ok(Self {
             stream: BufReader::new(stream),
+            addr,
+            reply_timeout: limit,
         })
+    }
+
+    /// Change the reply deadline for the following commands (SHUTDOWN SAVE may take long).
+    pub(crate) fn set_reply_timeout(&mut self, d: Duration) {
+        self.reply_timeout = d;
     }
 
     /// Send one command without waiting for its reply (to pipeline AUTH + PING).
     pub(crate) async fn send(&mut self, args: &[&[u8]]) -> io::Result<()> {
+        let limit = self.reply_timeout;
+        match tokio::time::timeout(limit, self.send_now(args)).await {
+            Ok(r) => r,
+            Err(_) => Err(no_reply(&self.addr, limit)),
+        }
+    }
+
+    async fn send_now(&mut self, args: &[&[u8]]) -> io::Result<()> {
         let mut buf = format!("*{}\r\n", args.len()).into_bytes();
         for a in args {
             buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
@@ -85,6 +149,14 @@ impl RespConn {
 
     /// Read one reply. `UnexpectedEof` means the server closed the connection.
     pub(crate) async fn read(&mut self) -> io::Result<Reply> {
+        let limit = self.reply_timeout;
+        match tokio::time::timeout(limit, self.read_now()).await {
+            Ok(r) => r,
+            Err(_) => Err(no_reply(&self.addr, limit)),
+        }
+    }
+
+    async fn read_now(&mut self) -> io::Result<Reply> {
         let line = self.line().await?;
         match line.split_first() {
             Some((b'*', rest)) => {
@@ -120,7 +192,7 @@ impl RespConn {
                 body.truncate(len);
                 Ok(Reply::Bulk(Some(body)))
             }
-            _ => Err(bad("unexpected reply type")),
+            _ => Err(not_redis(line)),
         }
     }
 
@@ -145,6 +217,55 @@ fn parse_int(b: &[u8]) -> io::Result<i64> {
         .ok()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| bad("bad integer"))
+}
+
+/// A reply that does not start like any RESP type: whatever answers is not Redis.
+fn not_redis(line: &[u8]) -> io::Error {
+    let shown: String = String::from_utf8_lossy(line)
+        .chars()
+        .take(40)
+        .map(|c| if c.is_control() { '.' } else { c })
+        .collect();
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "the server does not speak the Redis protocol (it answered `{shown}`); check the host and port"
+        ),
+    )
+}
+
+/// Resolve `host` (a literal address needs no resolver), with a deadline; a failure says it
+/// was the name that failed, not the connection.
+async fn resolve(host: &str, port: u16, limit: Duration) -> io::Result<std::net::SocketAddr> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(std::net::SocketAddr::new(ip, port));
+    }
+    let found = tokio::time::timeout(limit, tokio::net::lookup_host((host, port)))
+        .await
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "cannot resolve host `{host}`: no answer from the resolver in {} ms",
+                    limit.as_millis()
+                ),
+            )
+        })?
+        .map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("cannot resolve host `{host}` (DNS): {e}"),
+            )
+        })?;
+    let mut addrs: Vec<_> = found.collect();
+    // Prefer IPv4 like redis-cli does when a name has both.
+    addrs.sort_by_key(|a| !a.is_ipv4());
+    addrs.into_iter().next().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("cannot resolve host `{host}` (DNS): no address found"),
+        )
+    })
 }
 
 fn bad(what: &str) -> io::Error {

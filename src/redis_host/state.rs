@@ -75,6 +75,10 @@ pub(crate) async fn classify(found: Owner, me: Owner) -> Found {
 pub struct HostState {
     pub backend: String,
     pub pid: Option<u32>,
+    /// The process's start time (field 22 of /proc/PID/stat, clock ticks since boot): with the
+    /// pid it names one process, so a pid reused by another program is never signalled.
+    #[serde(default)]
+    pub pid_start: Option<u64>,
     pub container: Option<String>,
     /// Address clients connect to (the bind address, or loopback for "any").
     pub host: String,
@@ -143,9 +147,25 @@ pub(crate) async fn pid_alive(pid: u32) -> bool {
     }
 }
 
-/// Is `pid` a live redis-server (guards against a reused pid in a stale state file)?
-pub(crate) async fn pid_is_redis(pid: u32) -> bool {
+/// The start time of `pid` (clock ticks after boot), `None` when it does not exist.
+pub(crate) async fn start_time(pid: u32) -> Option<u64> {
+    let stat = tokio::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .await
+        .ok()?;
+    // Fields after the command name: state is field 3, starttime field 22.
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Is `pid` the live redis-server we recorded? The start time (when recorded) must match, so a
+/// pid reused by another process, even another redis-server, is not ours.
+pub(crate) async fn pid_is_redis(pid: u32, recorded_start: Option<u64>) -> bool {
     if !pid_alive(pid).await {
+        return false;
+    }
+    if let Some(want) = recorded_start
+        && start_time(pid).await != Some(want)
+    {
         return false;
     }
     tokio::fs::read(format!("/proc/{pid}/cmdline"))
@@ -163,6 +183,25 @@ mod tests {
             assert_eq!(Owner::parse(&o.label()), o);
         }
         assert_eq!(Owner::parse("junk"), Owner::Console { pid: 0 });
+    }
+
+    #[tokio::test]
+    async fn a_reused_pid_is_not_ours() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let start = start_time(pid).await.unwrap();
+        assert_eq!(start_time(pid).await, Some(start));
+        // `sleep` is not a redis-server, whatever the start time says.
+        assert!(!pid_is_redis(pid, Some(start)).await);
+        let me = std::process::id();
+        assert!(start_time(me).await.is_some());
+        assert_ne!(start_time(me).await, Some(start + 1_000_000));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(start_time(pid).await, None);
     }
 
     #[tokio::test]

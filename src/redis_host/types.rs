@@ -152,4 +152,7 @@ pub struct RedisStatus {
     /// `redis_version` from INFO, when it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_version: Option<String>,
+    /// Why the state is `failed` (e.g. "stopped answering: no reply in 3000 ms").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }

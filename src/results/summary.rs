@@ -35,7 +35,7 @@ use crate::paper::PaperFigure;
 use crate::platform::Activation;
 use crate::profile::Mode;
 use crate::redis_host::{ColdStart, StopReport};
-use crate::stats::{CommandSummary, PhaseName, Summary};
+use crate::stats::{CommandSummary, MeanCi, PhaseName, Summary};
 
 /// The layout of `run.json` this build writes and reads (see `schema/run.schema.json`).
 pub const RUN_SCHEMA: &str = "redwhisk.run/1";
@@ -85,6 +85,9 @@ pub struct RunSummary {
     pub outcome: Phase,
     /// The run did not complete every planned invocation.
     pub partial: bool,
+    /// redwhisk was killed mid-run and `results repair` finalised what it had streamed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub elapsed_ms: f64,
@@ -162,6 +165,9 @@ pub struct RedisRecord {
     pub cold_start: Option<ColdStart>,
     /// `None` when Redis did not stop cleanly.
     pub stop: Option<StopReport>,
+    /// Why Redis did not stop cleanly (`None` when it did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_error: Option<String>,
 }
 
 /// The statistics of a run; also what `redwhisk run --output json` prints under `summary`.
@@ -181,6 +187,39 @@ pub struct RunStatsSummary {
     pub platform: PlatformTimings,
     /// Client-side latency minus the action's own total, per invocation.
     pub engine_overhead_ms: Summary,
+    /// Each phase mean with its 95% intervals and coefficient of variation (absent in files
+    /// written before they were added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase_ci_ms: Option<PhaseIntervals>,
+}
+
+/// Each phase mean's 95% confidence intervals (parametric t and percentile bootstrap, as SeBS
+/// reports them) and coefficient of variation, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PhaseIntervals {
+    /// The confidence level (0.95).
+    pub level: f64,
+    /// Bootstrap resamples per interval.
+    pub resamples: usize,
+    /// The bootstrap's fixed seed.
+    pub seed: u64,
+    pub connect: MeanCi,
+    pub write: MeanCi,
+    pub read: MeanCi,
+    pub delete: MeanCi,
+    pub total: MeanCi,
+}
+
+impl PhaseIntervals {
+    pub fn get(&self, p: PhaseName) -> &MeanCi {
+        match p {
+            PhaseName::Connect => &self.connect,
+            PhaseName::Write => &self.write,
+            PhaseName::Read => &self.read,
+            PhaseName::Delete => &self.delete,
+            PhaseName::Total => &self.total,
+        }
+    }
 }
 
 /// One summary per bench phase, in milliseconds.

@@ -77,6 +77,16 @@ pub struct RunStats {
     pub warm: PlatformStats,
     /// Engine overhead per invocation: client latency minus the action's own total.
     pub overhead: Metric,
+    /// Per invocation that met at least one 429: the time spent waiting them out (ms), kept
+    /// out of the client latency.
+    pub throttle_wait: Metric,
+    /// Per invocation answered 202: at most how much the polling granularity added to its
+    /// client latency (ms).
+    pub poll_overhead: Metric,
+    /// Per invocation whose logs were fetched: the extra request's time (ms).
+    pub log_fetch: Metric,
+    /// Activations that ended as a whisk internal error (HTTP 500 with a record).
+    pub whisk_errors: u64,
     pub completed: u64,
     pub failed: u64,
     pub mismatches: u64,
@@ -101,6 +111,10 @@ impl Default for RunStats {
             cold: PlatformStats::default(),
             warm: PlatformStats::default(),
             overhead: Metric::new(),
+            throttle_wait: Metric::new(),
+            poll_overhead: Metric::new(),
+            log_fetch: Metric::new(),
+            whisk_errors: 0,
             completed: 0,
             failed: 0,
             mismatches: 0,
@@ -122,6 +136,18 @@ impl RunStats {
     pub fn record(&mut self, a: &Activation) -> Option<BenchResult> {
         self.completed += 1;
         self.throttled += u64::from(a.throttled);
+        if a.throttled > 0 {
+            self.throttle_wait.record_ms(a.throttle_wait_ms);
+        }
+        if a.polls > 0 {
+            self.poll_overhead.record_ms(a.poll_overhead_ms);
+        }
+        if let Some(ms) = a.log_fetch_ms {
+            self.log_fetch.record_ms(ms);
+        }
+        if a.response.status == crate::platform::ActivationStatus::InternalError {
+            self.whisk_errors += 1;
+        }
         let side = if a.is_cold() {
             &mut self.cold
         } else {

@@ -55,6 +55,10 @@ fn activation(i: u32, result: serde_json::Value, success: bool, init: Option<u64
         init_time_ms: init,
         kind: None,
         throttled: 0,
+        throttle_wait_ms: 0.0,
+        polls: 0,
+        poll_overhead_ms: 0.0,
+        log_fetch_ms: None,
     }
 }
 
@@ -145,4 +149,36 @@ fn series_is_bounded() {
     assert_eq!(s.iter().collect::<Vec<_>>(), vec![7.0, 8.0, 9.0]);
     assert_eq!(s.latest(), Some(9.0));
     assert_eq!(s.tail(2).collect::<Vec<_>>(), vec![8.0, 9.0]);
+}
+
+#[test]
+fn phase_intervals_come_from_every_successful_invocation() {
+    let mut stats = RunStats::new();
+    // totals 2, 4, 4, 4, 5, 5, 7, 9 (see ci::tests::t_interval_by_hand) and one failure.
+    for (i, total) in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]
+        .into_iter()
+        .enumerate()
+    {
+        let b = bench(total, vec![]);
+        stats.record(&activation(
+            i as u32,
+            serde_json::to_value(&b).unwrap(),
+            true,
+            None,
+        ));
+    }
+    stats.record(&activation(
+        8,
+        serde_json::json!({"error": "x"}),
+        false,
+        None,
+    ));
+    let c = stats.phase_ci(PhaseName::Total);
+    assert_eq!(c.n, 8);
+    assert!(close(c.mean, 5.0));
+    let t = c.t_ci.unwrap();
+    assert!((t.lo - (5.0 - 1.78777)).abs() < 1e-4, "{t:?}");
+    assert!(c.bootstrap_ci.unwrap().contains(5.0));
+    // write is half the total in `bench`
+    assert!(close(stats.phase_ci(PhaseName::Write).mean, 2.5));
 }

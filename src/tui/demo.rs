@@ -119,6 +119,10 @@ pub fn activation(i: u32) -> Activation {
         init_time_ms: cold.then_some(45),
         kind: Some("native".into()),
         throttled: 0,
+        throttle_wait_ms: 0.0,
+        polls: 0,
+        poll_overhead_ms: 0.0,
+        log_fetch_ms: None,
     }
 }
 
@@ -176,6 +180,7 @@ pub fn status(state: RedisState, keys: u64) -> RedisStatus {
         last_save: Some(epoch() - chrono::Duration::seconds(90)),
         data_dir: Some("/data/redwhisk/local".into()),
         redis_version: None,
+        problem: None,
     }
 }
 

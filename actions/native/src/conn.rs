@@ -7,11 +7,13 @@ use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionI
 
 use crate::error::ActionError;
 
-/// How long the TCP connect may take before we report Redis as unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long connect + AUTH + PING may take before we report Redis as unreachable: a wrong
+/// `host` is the most common misconfiguration, and a server that accepts the connection but
+/// never answers must fail as fast as a refused one (the Node.js twins use the same budget).
+const CONNECT_DEADLINE: Duration = Duration::from_millis(2500);
 /// A Redis that stops answering mid-phase must not hang the action until the platform kills it
 /// without a word; this turns it into an error result.
-const IO_TIMEOUT: Duration = Duration::from_secs(120);
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An open connection and the round trips it took to open.
 pub struct Connected {
@@ -69,11 +71,16 @@ pub fn connect(host: &str, port: u16, password: Option<&str>) -> Result<Connecte
         .set_redis_settings(redis_info)
         .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
     let client = redis::Client::open(info).map_err(|e| classify(&addr, e))?;
+    let started = std::time::Instant::now();
     let mut con = client
-        .get_connection_with_timeout(CONNECT_TIMEOUT)
+        .get_connection_with_timeout(CONNECT_DEADLINE)
         .map_err(|e| classify(&addr, e))?;
-    con.set_read_timeout(Some(IO_TIMEOUT))
-        .and_then(|()| con.set_write_timeout(Some(IO_TIMEOUT)))
+    // AUTH and PING share what is left of the connect budget.
+    let left = CONNECT_DEADLINE
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_millis(1));
+    con.set_read_timeout(Some(left))
+        .and_then(|()| con.set_write_timeout(Some(left)))
         .map_err(|e| classify(&addr, e))?;
     let password = password.filter(|p| !p.is_empty());
     if let Some(p) = password {
@@ -84,6 +91,9 @@ pub fn connect(host: &str, port: u16, password: Option<&str>) -> Result<Connecte
     }
     redis::cmd("PING")
         .query::<()>(&mut con)
+        .map_err(|e| classify(&addr, e))?;
+    con.set_read_timeout(Some(IO_TIMEOUT))
+        .and_then(|()| con.set_write_timeout(Some(IO_TIMEOUT)))
         .map_err(|e| classify(&addr, e))?;
     let auth = u64::from(password.is_some());
     Ok(Connected {

@@ -317,3 +317,77 @@ fn bench_counts_error_replies_and_the_values_they_cost() {
         "the phases go on after error replies"
     );
 }
+
+/// A TCP server that accepts connections and never answers (a firewall that lets the SYN
+/// through to something that is not Redis, or a Redis frozen by SIGSTOP).
+fn blackhole() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    port
+}
+
+/// Run `bin` like the platform does, but give up (kill it) after `limit`, as OpenWhisk's
+/// action time limit would: `None` means it was still running.
+fn run_with_limit(bin: &str, params: &Value, limit: std::time::Duration) -> Option<Value> {
+    let mut child = Command::new(bin)
+        .arg(params.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn action");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    Some(serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap())
+}
+
+/// An unreachable Redis (refused, or accepting and never answering) is an application error
+/// naming host and port well inside a 5 s action time limit, for all three actions.
+#[test]
+fn unreachable_redis_is_an_error_within_a_5_s_time_limit() {
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let silent = blackhole();
+    let limit = std::time::Duration::from_secs(5);
+    for (bin, extra) in [
+        (BENCH, json!({"records": 1})),
+        (WRITER, json!({"keys": 1, "seed": 1})),
+        (READER, json!({"keys": 1, "seed": 1})),
+    ] {
+        for port in [refused, silent] {
+            let mut params = json!({"host": "127.0.0.1", "port": port, "password": "pw-x"});
+            params
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let result = run_with_limit(bin, &params, limit).unwrap_or_else(|| {
+                panic!("{bin} against 127.0.0.1:{port} still ran at the 5 s time limit")
+            });
+            let e = result["error"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{result}"));
+            assert!(
+                e.contains(&format!("cannot connect to Redis at 127.0.0.1:{port}")),
+                "{bin}: {e}"
+            );
+            assert!(!e.contains("pw-x"), "{e}");
+        }
+    }
+}

@@ -102,6 +102,10 @@ pub fn build(
         init_time_ms: None,
         kind: Some("blackbox".into()),
         throttled: 0,
+        throttle_wait_ms: 0.0,
+        polls: 0,
+        poll_overhead_ms: 0.0,
+        log_fetch_ms: None,
     }
 }
 

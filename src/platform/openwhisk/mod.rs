@@ -58,6 +58,8 @@ pub struct OpenWhiskPlatform {
     poll_deadline: Duration,
     backoff: Backoff,
     bin_dir: Option<PathBuf>,
+    /// Fetch logs after a blocking answer (`platform.fetch_logs`).
+    fetch_logs: bool,
 }
 
 /// OpenWhisk holds a blocking invoke for at most 60 s before answering 202, so a request
@@ -109,6 +111,7 @@ impl OpenWhiskPlatform {
             poll_deadline: ow.poll_deadline,
             backoff: Backoff::default(),
             bin_dir: None,
+            fetch_logs: ow.fetch_logs,
         })
     }
 

@@ -70,6 +70,10 @@ pub fn parse_record(
         init_time_ms,
         kind,
         throttled,
+        throttle_wait_ms: 0.0,
+        polls: 0,
+        poll_overhead_ms: 0.0,
+        log_fetch_ms: None,
     })
 }
 

@@ -28,6 +28,10 @@ pub(crate) fn router(state: Shared) -> Router {
             "/api/v1/namespaces/{ns}/activations/{id}",
             get(get_activation),
         )
+        .route(
+            "/api/v1/namespaces/{ns}/activations/{id}/logs",
+            get(get_logs),
+        )
         .with_state(state)
 }
 
@@ -164,6 +168,21 @@ async fn invoke(
                 "Too many requests in the last minute (count: 61, allowed: 60).",
             );
         }
+        if inner.whisk_errors_left > 0 && inner.actions.contains_key(&name) {
+            {
+                inner.whisk_errors_left -= 1;
+                let id = runner::new_id();
+                let record = runner::whisk_error(&state, &name, &id);
+                inner.activations.insert(id.clone(), record.clone());
+                // Real OpenWhisk: 500 with the full record when blocking (Actions.scala).
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [("x-openwhisk-activation-id", id)],
+                    axum::Json(record),
+                )
+                    .into_response();
+            }
+        }
         match inner.actions.get(&name) {
             Some(a) => a.clone(),
             None => {
@@ -193,8 +212,13 @@ async fn invoke(
     let run_id = id.clone();
     tokio::spawn(async move {
         let record = runner::run(&run_state, &action, params, &run_id, received).await;
-        run_state.lock().activations.insert(run_id, record.clone());
-        let _ = tx.send(record);
+        // The invoker answers with the result first and stores the record, logs included,
+        // once it has collected them.
+        let mut answer = record.clone();
+        answer["logs"] = json!([]);
+        let _ = tx.send(answer);
+        tokio::time::sleep(run_state.cfg.logs_delay).await;
+        run_state.lock().activations.insert(run_id, record);
     });
     let blocking = q.get("blocking").map(String::as_str) == Some("true");
     let wait = q
@@ -204,10 +228,10 @@ async fn invoke(
         .map_or(state.cfg.blocking_wait, |t| t.min(state.cfg.blocking_wait));
     let id_header = [("x-openwhisk-activation-id", id.clone())];
     if blocking && let Ok(Ok(record)) = tokio::time::timeout(wait, rx).await {
-        let status = if record["response"]["success"].as_bool() == Some(true) {
-            StatusCode::OK
-        } else {
-            StatusCode::BAD_GATEWAY
+        let status = match record["response"]["status"].as_str() {
+            Some("success") => StatusCode::OK,
+            Some("whisk internal error") => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_GATEWAY,
         };
         let body = if q.get("result").map(String::as_str) == Some("true") {
             record["response"]["result"].clone()
@@ -246,5 +270,26 @@ async fn get_activation(
                 "The requested resource does not exist.",
             )
         }
+    }
+}
+
+async fn get_logs(
+    AxState(state): AxState<Shared>,
+    Path((ns, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = authorize(&state, &headers, &ns) {
+        return r;
+    }
+    let mut inner = state.lock();
+    match inner.activations.get(&id).map(|r| r["logs"].clone()) {
+        Some(logs) => {
+            inner.stats.log_fetches += 1;
+            (StatusCode::OK, axum::Json(json!({ "logs": logs }))).into_response()
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            "The requested resource does not exist.",
+        ),
     }
 }

@@ -2,9 +2,15 @@
 //!
 //! It speaks the part of the REST API redwhisk uses (shared/openwhisk-api.md §3–5): `PUT` an
 //! action (409 without `overwrite=true` on an existing one), `POST` a blocking invoke (200,
-//! 502 for failed actions with the same record shape, 202 past `blocking_wait`), `GET` an
-//! activation (404 until its record is written), basic auth (401), namespaces (403), unknown
-//! actions (404), throttling (429 for the first `throttle_first` invokes) and forced statuses.
+//! 502 for failed actions with the same record shape, 500 with the record for a whisk internal
+//! error, 202 past `blocking_wait`), `GET` an activation (404 until its record is written) and
+//! its logs, basic auth (401), namespaces (403), unknown actions (404), throttling (429 for the
+//! first `throttle_first` invokes) and forced statuses.
+//!
+//! Where it used to be kinder than OpenWhisk, it now follows it: a blocking answer carries
+//! `"logs": []` (the invoker sends the result before it collects the logs; the stored record
+//! has them, `logs_delay` after the result), and the action's time limit applies to the
+//! initialisation too ("… during initialization.", then the next invoke is cold again).
 //!
 //! Native actions (`blackbox`) run under the dockerskeleton contract: the zip is unpacked on
 //! the first run (the cold start, timed as `initTime`), `exec` gets the params as argv[1] and
@@ -49,6 +55,12 @@ pub struct ServerConfig {
     pub node_path: Option<PathBuf>,
     /// Put the raw key into forced error bodies (to prove the client scrubs it).
     pub echo_auth_in_errors: bool,
+    /// Extra time every initialisation (cold start) takes, as a slow image pull or a large
+    /// code load would; the action's time limit covers it.
+    pub init_delay: Duration,
+    /// How long after the result the record (with its logs) is stored: until then, `GET` the
+    /// activation or its logs answers 404.
+    pub logs_delay: Duration,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +74,8 @@ impl Default for ServerConfig {
                 PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("actions/nodejs/node_modules"),
             ),
             echo_auth_in_errors: false,
+            init_delay: Duration::ZERO,
+            logs_delay: Duration::ZERO,
         }
     }
 }
@@ -75,6 +89,8 @@ pub struct Stats {
     pub accepted_202: u32,
     pub polls_404: u32,
     pub polls_200: u32,
+    pub log_fetches: u32,
+    pub inits: u32,
 }
 
 /// A deployed action.
@@ -86,8 +102,10 @@ pub(crate) struct StoredAction {
     pub code: Vec<u8>,
     pub timeout_ms: u64,
     pub memory_mb: u64,
-    /// Set on the first run (the cold start): the directory holding `exec` or `action.js`.
-    pub init: Arc<tokio::sync::OnceCell<Result<PathBuf, String>>>,
+    /// Set by a successful initialisation (the cold start): the directory holding `exec` or
+    /// `action.js`. A failed one leaves it empty, so the next invoke is cold again (OpenWhisk
+    /// removes a container whose init failed).
+    pub init: Arc<tokio::sync::Mutex<Option<PathBuf>>>,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +114,8 @@ pub(crate) struct Inner {
     pub activations: HashMap<String, serde_json::Value>,
     pub throttle_left: u32,
     pub forced: Option<u16>,
+    /// The next N invokes end as a whisk internal error (HTTP 500 with the record).
+    pub whisk_errors_left: u32,
     pub stats: Stats,
 }
 
@@ -137,6 +157,12 @@ impl ServerHandle {
     /// Make the next invoke answer `status` with an OpenWhisk error body.
     pub fn force_next_status(&self, status: u16) {
         self.state.lock().forced = Some(status);
+    }
+
+    /// The next `n` invokes end as a whisk internal error ("Failed to provision resources to
+    /// run the action."): an activation record, stored, answered with HTTP 500.
+    pub fn whisk_error_next(&self, n: u32) {
+        self.state.lock().whisk_errors_left = n;
     }
 
     /// Answer 429 to the next `n` invokes.

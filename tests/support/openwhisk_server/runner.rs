@@ -55,6 +55,21 @@ fn from_result(result: Value, logs: Vec<String>) -> Outcome {
     }
 }
 
+/// A whisk internal error record, as the invoker writes when it cannot provision a container.
+pub(crate) fn whisk_error(state: &State, name: &str, id: &str) -> Value {
+    let now = now_ms();
+    let ns = &state.cfg.namespace;
+    json!({
+        "namespace": ns, "name": name, "version": "0.0.1", "subject": ns,
+        "activationId": id, "start": now, "end": now, "duration": 0,
+        "publish": false, "logs": [],
+        "response": {"status": "whisk internal error", "success": false,
+            "result": {"error": "Failed to provision resources to run the action."}},
+        "annotations": [{"key": "path", "value": format!("{ns}/{name}")},
+            {"key": "waitTime", "value": 0}, {"key": "timeout", "value": false}],
+    })
+}
+
 pub(crate) async fn run(
     state: &State,
     action: &StoredAction,
@@ -65,21 +80,45 @@ pub(crate) async fn run(
     let native = action.kind == "blackbox";
     let mut init_ms = None;
     let init_start = Instant::now();
-    let dir = action
-        .init
-        .get_or_init(|| async {
-            init_ms = Some(0);
-            init(state, action, id, native)
-        })
-        .await
-        .clone();
-    if init_ms.is_some() {
-        init_ms = Some(init_start.elapsed().as_millis() as i64);
-    }
     let wait_ms = (init_start - received).as_millis() as i64;
+    let limit = Duration::from_millis(action.timeout_ms);
+    let dir = {
+        // Held through the initialisation: concurrent invokes wait for it, then run warm.
+        let mut slot = action.init.lock().await;
+        match slot.clone() {
+            Some(dir) => Ok(dir),
+            None => {
+                state.lock().stats.inits += 1;
+                // OpenWhisk applies the action's time limit to /init as well.
+                let work = async {
+                    tokio::time::sleep(state.cfg.init_delay).await;
+                    init(state, action, id, native)
+                };
+                let r = match tokio::time::timeout(limit, work).await {
+                    Ok(r) => r.map_err(|e| (e, false)),
+                    Err(_) => Err((
+                        format!(
+                            "The action exceeded its time limits of {} milliseconds during initialization.",
+                            action.timeout_ms
+                        ),
+                        true,
+                    )),
+                };
+                init_ms = Some(init_start.elapsed().as_millis() as i64);
+                if let Ok(dir) = &r {
+                    *slot = Some(dir.clone());
+                }
+                r
+            }
+        }
+    };
     let run_start = now_ms();
     let outcome = match dir {
-        Err(e) => developer_error(&e, Vec::new()),
+        Err((e, timed_out)) => {
+            let mut o = developer_error(&e, Vec::new());
+            o.timed_out = timed_out;
+            o
+        }
         Ok(dir) => execute(state, action, &dir, &params, id, native).await,
     };
     let end = now_ms();

@@ -1,0 +1,136 @@
+//! One owner per profile: an exclusive `flock` (std's `File::try_lock`) on `<data_dir>/redwhisk.lock`, taken before a
+//! start touches anything and held until the command ends. The kernel releases it when the
+//! owner dies, however it dies, so a stale lock cannot exist.
+//!
+//! The file also says who holds it (pid, process start time, command line) so the error a
+//! second command gets names the owner. Two hosts in one process share one lock.
+
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+
+use super::HostError;
+
+/// File name of the lock inside the profile's data directory.
+pub const LOCK_FILE: &str = "redwhisk.lock";
+
+/// A held profile lock; released when the last clone is dropped.
+#[derive(Clone)]
+pub(crate) struct ProfileLock {
+    _held: Arc<File>,
+}
+
+impl std::fmt::Debug for ProfileLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProfileLock")
+    }
+}
+
+/// Locks this process holds, by lock file path (flock is per open file: a second open in the
+/// same process would conflict with the first).
+static HELD: Mutex<Vec<(PathBuf, Weak<File>)>> = Mutex::new(Vec::new());
+
+/// Take the profile's lock without waiting. `Err(Locked)` names the live owner.
+pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostError> {
+    let path = dir.join(LOCK_FILE);
+    let mut held = HELD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    held.retain(|(_, w)| w.strong_count() > 0);
+    if let Some(l) = held
+        .iter()
+        .find(|(p, _)| *p == path)
+        .and_then(|(_, w)| w.upgrade())
+    {
+        return Ok(ProfileLock { _held: l });
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| HostError::io(&path, e))?;
+    let mut lock = file;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            return Err(HostError::Locked {
+                profile: profile.to_string(),
+                owner: read_owner(lock),
+                path,
+            });
+        }
+        Err(TryLockError::Error(e)) => return Err(HostError::io(&path, e)),
+    }
+    let me = describe_self();
+    let written = lock
+        .set_len(0)
+        .and_then(|()| lock.rewind())
+        .and_then(|()| lock.write_all(me.as_bytes()));
+    written.map_err(|e| HostError::io(&path, e))?;
+    let l = Arc::new(lock);
+    held.push((path, Arc::downgrade(&l)));
+    Ok(ProfileLock { _held: l })
+}
+
+/// Who holds the lock, from its file. The holder writes that line just after taking the lock,
+/// so give it a moment (bounded) when the file is still empty.
+fn read_owner(mut file: File) -> String {
+    for _ in 0..50 {
+        let mut owner = String::new();
+        let read = file.rewind().and_then(|()| file.read_to_string(&mut owner));
+        if read.is_ok() && owner.ends_with('\n') {
+            return owner.trim().to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    "another process".into()
+}
+
+/// `pid 123 (redwhisk run -p local), started 2026-…` for the owner line of the lock file.
+fn describe_self() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    let mut cmd = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                Path::new(a)
+                    .file_name()
+                    .map_or_else(|| a.clone(), |n| n.to_string_lossy().into_owned())
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if cmd.len() > 200 {
+        cmd.truncate(cmd.char_indices().nth(200).map_or(cmd.len(), |(i, _)| i));
+        cmd.push('…');
+    }
+    format!(
+        "pid {} (`{cmd}`), since {}\n",
+        std::process::id(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_process_shares_its_lock_and_another_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = acquire(dir.path(), "p").unwrap();
+        let b = acquire(dir.path(), "p").unwrap();
+        drop(a);
+        // Another open file description (as another process would have) is refused.
+        let other = File::open(dir.path().join(LOCK_FILE)).unwrap();
+        assert!(matches!(other.try_lock(), Err(TryLockError::WouldBlock)));
+        drop(b);
+        assert!(other.try_lock().is_ok());
+    }
+}

@@ -1,0 +1,341 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Fault injection against the real binary, a real redis-server and (in `faults_docker.rs`)
+//! real Docker: signals, a frozen or killed Redis, a silent or wrong server, and concurrent
+//! use of one profile. Each scenario checks the exit code, the message, the files on disk and
+//! that no Redis is left running, and bounds the exit time with a generous hang detector.
+
+mod fault_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use fault_support::*;
+
+/// SIGTERM / SIGHUP at each point of a run: the same clean cancel as Ctrl-C.
+#[test]
+fn signals_at_start_and_mid_run_cancel_cleanly() {
+    require_redis_server();
+    for (sig, code, name) in [(15, 143, "SIGTERM"), (1, 129, "SIGHUP")] {
+        for point in [Point::Start, Point::MidRun] {
+            let env = Env::new();
+            let mut run = env.run(&["-n", "400", "-r", "300"]);
+            run.reach(point);
+            signal(run.pid(), sig);
+            let out = run.finish(HANG);
+            let ctx = format!("{name} at {point:?}:\n{}", out.stderr);
+            assert_eq!(out.code, code, "{ctx}");
+            assert!(out.stderr.contains(&format!("{name}: cancelling")), "{ctx}");
+            match point {
+                Point::Start => {
+                    // Nothing was run; the results root holds no run directory at all, or a
+                    // finished one (the start may have completed before the signal landed).
+                    for dir in env.result_dirs() {
+                        assert_finished(&dir);
+                    }
+                }
+                _ => {
+                    let doc = env.only_run_json();
+                    assert_eq!(doc["outcome"], "cancelled", "{ctx}");
+                    assert_eq!(doc["partial"], true, "{ctx}");
+                    assert!(doc["redis"]["stop"]["was_running"] == true, "{ctx}");
+                    assert!(env.data().join("dump.rdb").exists(), "saved: {ctx}");
+                }
+            }
+            env.assert_no_redis();
+        }
+    }
+}
+
+/// A Redis frozen with SIGSTOP mid-run: named as "stopped answering", the run ends as
+/// redis-lost (exit 3) with its results, and the frozen server is killed (it cannot save).
+#[test]
+fn frozen_redis_mid_run_is_named_and_the_run_ends() {
+    require_redis_server();
+    let env = Env::new();
+    let mut run = env.run(&["-n", "400", "-r", "300"]);
+    run.reach(Point::MidRun);
+    let pid = env.redis_pid();
+    signal(pid, 19); // SIGSTOP
+    let out = run.finish(HANG);
+    let ctx = out.stderr.clone();
+    assert_eq!(out.code, 3, "{ctx}");
+    assert!(
+        ctx.contains("stopped answering: no reply in 3000 ms"),
+        "{ctx}"
+    );
+    assert!(ctx.contains("Redis died at invocation"), "{ctx}");
+    let doc = env.only_run_json();
+    assert_eq!(doc["outcome"], "redis-lost");
+    assert_eq!(doc["partial"], true);
+    let stop_error = doc["redis"]["stop_error"].as_str().unwrap_or_default();
+    assert!(
+        stop_error.contains(&format!("killed redis-server pid {pid}")),
+        "{stop_error}"
+    );
+    assert!(!pid_alive(pid), "the frozen server is still there");
+    env.assert_no_redis();
+}
+
+/// Frozen while it starts: the readiness deadline ends the wait with the reason.
+#[test]
+fn frozen_redis_during_start_is_bounded() {
+    require_redis_server();
+    let env = Env::new();
+    let run = env.run(&["-n", "3", "-r", "10"]);
+    let pid = env.wait_redis_pid();
+    signal(pid, 19);
+    let out = run.finish(HANG);
+    // Either the freeze landed before the first PONG (start fails), or just after it (the run
+    // loses Redis); both end non-zero with the server gone.
+    assert!(out.code == 1 || out.code == 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stopped answering")
+            || out.stderr.contains("did not answer PING within 3000 ms"),
+        "{}",
+        out.stderr
+    );
+    signal(pid, 18); // SIGCONT, in case it is still there
+    env.assert_no_redis();
+}
+
+/// A Redis killed mid-run: "Redis died at invocation N", outcome redis-lost, exit 3.
+#[test]
+fn killed_redis_mid_run_is_named_and_the_run_ends() {
+    require_redis_server();
+    let env = Env::new();
+    let mut run = env.run(&["-n", "400", "-r", "300"]);
+    run.reach(Point::MidRun);
+    signal(env.redis_pid(), 9);
+    let out = run.finish(HANG);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Redis died at invocation"),
+        "{}",
+        out.stderr
+    );
+    let doc = env.only_run_json();
+    assert_eq!(doc["outcome"], "redis-lost");
+    let completed = doc["summary"]["completed"].as_u64().unwrap();
+    assert!(completed < 400, "the run went on after Redis died");
+    assert!(!env.data().join("redwhisk.state.json").exists());
+    env.assert_no_redis();
+}
+
+/// A second SIGTERM while the stop hangs (Redis frozen during the stop): the exit is forced,
+/// the results are written, and the message says what was left running.
+#[test]
+fn second_signal_during_a_hung_stop_forces_the_exit() {
+    require_redis_server();
+    let env = Env::new();
+    let mut run = env.run(&["-n", "400", "-r", "300"]);
+    run.reach(Point::MidRun);
+    let pid = env.redis_pid();
+    signal(pid, 19);
+    signal(run.pid(), 15);
+    run.wait_line("[stopping redis]", HANG);
+    signal(run.pid(), 15);
+    let out = run.finish(HANG);
+    assert_eq!(out.code, 143, "{}", out.stderr);
+    assert!(out.stderr.contains("forced exit"), "{}", out.stderr);
+    let doc = env.only_run_json();
+    assert_eq!(doc["partial"], true);
+    let stop_error = doc["redis"]["stop_error"].as_str().unwrap_or_default();
+    // Either the force came first (left running, said so) or the stop's own deadline did
+    // (killed, said so): never silence.
+    assert!(
+        stop_error.contains("may be left running") || stop_error.contains("killed redis-server"),
+        "{stop_error}"
+    );
+    // Leave nothing behind ourselves.
+    signal(pid, 9);
+    signal(pid, 18);
+    env.assert_no_redis();
+}
+
+/// `redis down` refuses a profile a live run owns; with --force it stops it and the run
+/// reports Redis lost.
+#[test]
+fn redis_down_refuses_a_profile_in_use_unless_forced() {
+    require_redis_server();
+    let env = Env::new();
+    let mut run = env.run(&["-n", "400", "-r", "300"]);
+    run.reach(Point::MidRun);
+    let down = env
+        .redwhisk(&["redis", "down", "-p"])
+        .arg(env.profile())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&down.stderr);
+    assert_eq!(down.status.code(), Some(1), "{err}");
+    assert!(err.contains("refusing to stop profile"), "{err}");
+    assert!(err.contains(&format!("pid {}", run.pid())), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert!(pid_alive(env.redis_pid()), "refused, yet Redis is gone");
+    let forced = env
+        .redwhisk(&["redis", "down", "--force", "-p"])
+        .arg(env.profile())
+        .output()
+        .unwrap();
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let out = run.finish(HANG);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Redis died at invocation"),
+        "{}",
+        out.stderr
+    );
+    env.assert_no_redis();
+}
+
+/// 10 runs of one profile started at the same instant, 20 times: exactly one runs, the others
+/// fail at once with the lock error, and no redis-server of the profile is left.
+#[test]
+fn ten_concurrent_runs_of_one_profile_one_wins_each_time() {
+    require_redis_server();
+    let env = Env::new();
+    for round in 0..20 {
+        let results = env.dir.path().join(format!("round{round}"));
+        // The same instant: all ten wait on one FIFO and are released by one write.
+        let go = env.dir.path().join(format!("go{round}"));
+        assert!(Command::new("mkfifo").arg(&go).status().unwrap().success());
+        let mut runs: Vec<_> = (0..10)
+            .map(|_| {
+                let c = env.redwhisk(&[]);
+                let mut sh = Command::new("sh");
+                sh.current_dir(env.dir.path())
+                    .envs(c.get_envs().filter_map(|(k, v)| Some((k, v?))))
+                    .arg("-c")
+                    .arg("read _ < \"$0\"; exec \"$@\"")
+                    .arg(&go)
+                    .arg(env!("CARGO_BIN_EXE_redwhisk"))
+                    // Long enough (a few hundred ms) that the ten really overlap.
+                    .args(["run", "-n", "8", "-r", "500", "-p"])
+                    .arg(env.profile())
+                    .arg("--results-dir")
+                    .arg(&results);
+                sh.stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let pids: Vec<u32> = runs.iter().map(std::process::Child::id).collect();
+        wait_all_blocked_on_fifo(&pids);
+        std::fs::write(&go, "\n".repeat(10)).unwrap();
+        let mut winners = Vec::new();
+        let mut losers = Vec::new();
+        for (r, pid) in runs.drain(..).zip(&pids) {
+            let out = wait_output(r, HANG);
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            match out.status.code() {
+                Some(0) => winners.push(*pid),
+                Some(1) => {
+                    assert!(err.contains("is in use by pid"), "round {round}: {err}");
+                    assert!(err.contains("nothing was started"), "round {round}: {err}");
+                    losers.push(err);
+                }
+                other => panic!("round {round}: exit {other:?}: {err}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}");
+        // Each loser was refused by the winner itself (it held the lock at that moment).
+        for err in &losers {
+            assert!(
+                err.contains(&format!("pid {} (", winners[0])),
+                "round {round}: {err}"
+            );
+        }
+        let dirs: Vec<_> = std::fs::read_dir(&results).unwrap().collect();
+        assert_eq!(
+            dirs.len(),
+            1,
+            "round {round}: only the winner writes results"
+        );
+        env.assert_no_redis();
+    }
+}
+
+/// An address that accepts TCP and never replies: `run` and `redis status` end within the
+/// profile's ready_timeout_ms and say the server stopped answering.
+#[test]
+fn silent_external_server_is_bounded() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    // Accept and hold connections without a byte in reply.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let env = Env::external(&format!("redis://127.0.0.1:{port}"));
+    let run = env.run(&["-n", "1"]);
+    let out = run.finish(HANG);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("did not answer PING within 1500 ms"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("stopped answering"), "{}", out.stderr);
+    assert!(env.result_dirs().is_empty());
+    let status = env
+        .redwhisk(&["redis", "status", "-p"])
+        .arg(env.profile())
+        .spawn_piped();
+    let st = wait_output(status, HANG);
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(text.contains("failed"), "{text}");
+    assert!(text.contains("stopped answering"), "{text}");
+}
+
+/// A server that is not Redis, and a name that does not resolve: messages that say so.
+#[test]
+fn wrong_server_and_dns_failure_are_named() {
+    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = http.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut s in http.incoming().flatten() {
+            let mut buf = [0u8; 256];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
+    let env = Env::external(&format!("redis://127.0.0.1:{port}"));
+    let out = env.run(&["-n", "1"]).finish(HANG);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("does not speak the Redis protocol")
+            && out.stderr.contains("HTTP/1.1 400"),
+        "{}",
+        out.stderr
+    );
+    let env = Env::external("redis://no-such-host.invalid:6379");
+    let out = env.run(&["-n", "1"]).finish(HANG);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot resolve host `no-such-host.invalid`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("Some("), "{}", out.stderr);
+}
+
+/// Wait (bounded) until every pid is blocked opening the FIFO.
+fn wait_all_blocked_on_fifo(pids: &[u32]) {
+    let t0 = std::time::Instant::now();
+    while !pids.iter().all(|p| {
+        std::fs::read_to_string(format!("/proc/{p}/wchan")).is_ok_and(|w| w == "wait_for_partner")
+    }) {
+        assert!(t0.elapsed() < HANG, "the runs never reached the start line");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+const HANG: Duration = Duration::from_secs(90);

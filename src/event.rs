@@ -115,6 +115,10 @@ pub enum EngineEvent {
     },
     /// A snapshot was found, uploaded, left pending or restored.
     Snapshot(crate::snapshots::SnapshotEvent),
+    /// `Export` wrote the last run's results as one zip at `path`.
+    Exported {
+        path: std::path::PathBuf,
+    },
     /// The run finished; the summary was written to `results_dir` (when any).
     RunFinished {
         outcome: Phase,
@@ -124,7 +128,7 @@ pub enum EngineEvent {
 }
 
 /// What consumers ask the engine to do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineCommand {
     Run { profile: String },
     Share { profile: String },

@@ -17,9 +17,9 @@ mod summary;
 
 pub(crate) use summary::check_schema;
 pub use summary::{
-    Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases, PlatformSide,
-    PlatformTimings, ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord, RunStatsSummary,
-    RunSummary, WorkloadRecord,
+    ClientWaits, Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases,
+    PlatformSide, PlatformTimings, ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord,
+    RunStatsSummary, RunSummary, WorkloadRecord,
 };
 
 /// `share.json`, typed (defined with case study 2).

@@ -113,6 +113,10 @@ pub enum EngineEvent {
         level: Level,
         message: String,
     },
+    /// `Export` wrote the last run's results as one zip at `path`.
+    Exported {
+        path: std::path::PathBuf,
+    },
     /// The run finished; the summary was written to `results_dir` (when any).
     RunFinished {
         outcome: Phase,
@@ -122,7 +126,7 @@ pub enum EngineEvent {
 }
 
 /// What consumers ask the engine to do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineCommand {
     Run { profile: String },
     Share { profile: String },

@@ -2,7 +2,9 @@
 //!
 //! Activations are streamed to a partial file as they complete, so memory does not grow with
 //! the number of invocations; `run.json` is assembled from it at the end. Both files appear
-//! atomically (written under a temporary name, then renamed).
+//! atomically (written under a temporary name, then renamed). The streamed files are a journal
+//! (see `journal.rs`): after a kill -9, `redwhisk results repair` (or the next run) finalises
+//! them.
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -13,7 +15,11 @@ use chrono::{DateTime, Utc};
 use crate::platform::Activation;
 use redwhisk_actions::BenchResult;
 
+mod journal;
 mod summary;
+
+use journal::{CSV_JOURNAL, JOURNAL};
+pub use journal::{RepairError, Repaired, orphans, repair, repair_all};
 
 pub(crate) use summary::check_schema;
 pub use summary::{
@@ -51,10 +57,19 @@ impl ResultsWriter {
             dir = root.join(format!("{base}-{n}"));
         }
         fs::create_dir_all(&dir)?;
-        let jsonl = BufWriter::new(File::create(dir.join(".activations.jsonl.partial"))?);
-        let mut csv = BufWriter::new(File::create(dir.join(".invocations.csv.partial"))?);
+        let journal = File::create(dir.join(JOURNAL))?;
+        // Held while this writer lives: a repair leaves a live run alone.
+        journal.lock()?;
+        let jsonl = BufWriter::new(journal);
+        let mut csv = BufWriter::new(File::create(dir.join(CSV_JOURNAL))?);
         writeln!(csv, "{CSV_HEADER}")?;
+        csv.flush()?;
         Ok(Self { dir, jsonl, csv })
+    }
+
+    /// Record the summary as planned, so a run killed mid-way can be finalised from it.
+    pub fn write_head(&self, head: &RunSummary) -> io::Result<()> {
+        journal::write_head(&self.dir, head)
     }
 
     pub fn dir(&self) -> &Path {
@@ -65,6 +80,8 @@ impl ResultsWriter {
     pub fn append(&mut self, a: &Activation, bench: Option<&BenchResult>) -> io::Result<()> {
         serde_json::to_writer(&mut self.jsonl, a)?;
         self.jsonl.write_all(b"\n")?;
+        // One record per write: a kill -9 can cut at most the last one.
+        self.jsonl.flush()?;
         let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
         let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
         let error = a
@@ -105,7 +122,8 @@ impl ResultsWriter {
             opt(bench.map(|b| b.mismatches)),
             opt(bench.map(|b| b.errors)),
             csv_field(&error),
-        )
+        )?;
+        self.csv.flush()
     }
 
     /// Write `run.json` (the summary plus every activation) and rename both files into
@@ -115,8 +133,17 @@ impl ResultsWriter {
         self.csv.flush()?;
         drop(self.jsonl);
         drop(self.csv);
-        let partial = self.dir.join(".activations.jsonl.partial");
-        let tmp = self.dir.join(".run.json.tmp");
+        assemble(&self.dir, summary)?;
+        Ok(self.dir)
+    }
+}
+
+/// Write `dir/run.json` from `summary` and the journal, then put invocations.csv in place and
+/// remove the journal files.
+pub(crate) fn assemble(dir: &Path, summary: &RunSummary) -> io::Result<()> {
+    {
+        let partial = dir.join(JOURNAL);
+        let tmp = dir.join(".run.json.tmp");
         {
             let mut out = BufWriter::new(File::create(&tmp)?);
             let head = serde_json::to_string_pretty(summary)?;
@@ -140,14 +167,15 @@ impl ResultsWriter {
             out.flush()?;
             out.get_ref().sync_all()?;
         }
-        fs::rename(&tmp, self.dir.join("run.json"))?;
-        fs::rename(
-            self.dir.join(".invocations.csv.partial"),
-            self.dir.join("invocations.csv"),
-        )?;
+        fs::rename(&tmp, dir.join("run.json"))?;
+        fs::rename(dir.join(CSV_JOURNAL), dir.join("invocations.csv"))?;
         fs::remove_file(&partial)?;
-        Ok(self.dir)
+        match fs::remove_file(dir.join(journal::HEAD)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
     }
+    Ok(())
 }
 
 fn csv_field(s: &str) -> String {

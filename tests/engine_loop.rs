@@ -76,11 +76,19 @@ async fn run_export_share_shutdown() {
     assert!(seen.iter().any(|e| matches!(e, EngineEvent::ColdStart(_))));
 
     engine.send(EngineCommand::Export);
-    let msg = next_log(&mut events).await;
-    let zip = msg
-        .strip_prefix("exported the last run to ")
-        .unwrap_or_else(|| panic!("{msg}"));
-    assert!(std::path::Path::new(zip).is_file(), "{zip}");
+    let zip = loop {
+        match tokio::time::timeout(Duration::from_secs(60), events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            EngineEvent::Exported { path } => break path,
+            EngineEvent::Log { message, .. } => panic!("expected Exported, got a log: {message}"),
+            _ => continue,
+        }
+    };
+    assert!(zip.is_file(), "{}", zip.display());
+    assert_eq!(zip.extension().and_then(|e| e.to_str()), Some("zip"));
 
     engine.send(EngineCommand::Share {
         profile: profile.clone(),
@@ -116,4 +124,152 @@ async fn a_bad_profile_ends_the_run_with_failed() {
     assert!(seen.iter().any(|e| matches!(e, EngineEvent::Log { message, .. } if message.contains("workload.invocations"))));
     engine.send(EngineCommand::Shutdown);
     task.await.unwrap();
+}
+
+/// Events until one matches, with a deadline that names what was awaited.
+async fn until(
+    events: &mut UnboundedReceiver<EngineEvent>,
+    what: &str,
+    pred: impl Fn(&EngineEvent) -> bool,
+) -> Vec<EngineEvent> {
+    let mut seen = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(60), events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within 60 s; saw {seen:?}"))
+            .unwrap_or_else(|| panic!("the engine stopped before {what}; saw {seen:?}"));
+        let hit = pred(&ev);
+        seen.push(ev);
+        if hit {
+            return seen;
+        }
+    }
+}
+
+fn log_starting(ev: &EngineEvent, prefix: &str) -> bool {
+    matches!(ev, EngineEvent::Log { message, .. } if message.starts_with(prefix))
+}
+
+/// `u` on a Redis that never answers (a TCP listener that accepts and stays silent, readiness
+/// timeout 600 s): Cancel stops the start, and Shutdown ends the engine long before the
+/// readiness wait would have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_redis_up_does_not_hold_up_cancel_or_shutdown() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("silent.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[redis]\nbackend = \"external\"\nurl = \"redis://127.0.0.1:{port}/0\"\nready_timeout_ms = 600000\n"
+        ),
+    )
+    .unwrap();
+    let profile = profile.display().to_string();
+    let (engine, mut events, task) = spawn_engine(EngineOptions::default());
+    let starting = |e: &EngineEvent| {
+        matches!(
+            e,
+            EngineEvent::RedisState(redwhisk::redis_host::RedisState::Starting)
+        )
+    };
+
+    engine.send(EngineCommand::RedisUp {
+        profile: profile.clone(),
+    });
+    until(&mut events, "Redis starting", starting).await;
+    // the loop still takes commands while the start waits
+    engine.send(EngineCommand::RedisStatus {
+        profile: profile.clone(),
+    });
+    engine.send(EngineCommand::RedisUp {
+        profile: profile.clone(),
+    });
+    until(&mut events, "the busy warning", |e| {
+        log_starting(e, "a Redis operation is in progress")
+    })
+    .await;
+    engine.send(EngineCommand::Cancel);
+    until(&mut events, "the cancelled start", |e| {
+        log_starting(e, "Redis start cancelled")
+    })
+    .await;
+
+    // The cancelled task ends just after its last message: retry while it is still busy.
+    for attempt in 0.. {
+        assert!(attempt < 50, "the cancelled Redis operation never ended");
+        engine.send(EngineCommand::RedisUp {
+            profile: profile.clone(),
+        });
+        let seen = until(&mut events, "Redis starting again or busy", |e| {
+            starting(e) || log_starting(e, "a Redis operation is in progress")
+        })
+        .await;
+        if seen.last().is_some_and(starting) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .expect("Shutdown waited for the Redis start")
+        .unwrap();
+    silent.abort();
+}
+
+/// Quitting the console saves and stops a Redis it started with `u`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_stops_a_redis_started_with_u() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u-then-quit.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[redis]\nbackend = \"process\"\ndata_dir = \"{}\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let profile = path.display().to_string();
+    let (engine, mut events, task) = spawn_engine(EngineOptions::default());
+    engine.send(EngineCommand::RedisUp {
+        profile: profile.clone(),
+    });
+    let seen = until(&mut events, "redis up", |e| log_starting(e, "redis up at")).await;
+    assert!(
+        seen.iter().any(|e| matches!(e, EngineEvent::ColdStart(_))),
+        "the engine reports the cold start: {seen:?}"
+    );
+    let p = redwhisk::profile::find_profile(&profile).unwrap();
+    let host = redwhisk::redis_host::RedisHost::new(&p).unwrap();
+    assert_eq!(
+        host.status().await.unwrap().state,
+        redwhisk::redis_host::RedisState::Running
+    );
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut rest = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        rest.push(ev);
+    }
+    assert!(
+        rest.iter()
+            .any(|e| log_starting(e, "quitting: saving and stopping the Redis of")),
+        "{rest:?}"
+    );
+    assert_eq!(
+        host.status().await.unwrap().state,
+        redwhisk::redis_host::RedisState::Stopped
+    );
 }

@@ -339,3 +339,105 @@ fn wait_all_blocked_on_fifo(pids: &[u32]) {
 }
 
 const HANG: Duration = Duration::from_secs(90);
+
+/// kill -9 of redwhisk mid-run: the journal survives; `results repair` makes a valid run.json
+/// marked partial + interrupted, dropping only a torn last record; the next run reaps the
+/// orphaned Redis and finalises any journal left.
+#[test]
+fn kill_9_mid_run_leaves_a_journal_that_repair_finalises() {
+    require_redis_server();
+    let env = Env::new();
+    for point in [Point::Start, Point::MidRun] {
+        let mut run = env.run(&["-n", "400", "-r", "300"]);
+        run.reach(point);
+        if point == Point::MidRun {
+            run.wait_activations(&env, 3);
+        }
+        signal(run.pid(), 9);
+        let out = run.finish(HANG);
+        assert_eq!(out.code, 137);
+    }
+    // Only the mid-run kill left a run directory (the start kill had none yet).
+    let dirs = env.result_dirs();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let dir = &dirs[0];
+    assert!(!dir.join("run.json").exists());
+    // Tear the last record the way a cut write would.
+    let journal = dir.join(".activations.jsonl.partial");
+    let kept = std::fs::read_to_string(&journal).unwrap().lines().count();
+    assert!(kept >= 3);
+    append(&journal, "{\"activationId\":\"torn");
+    append(&dir.join(".invocations.csv.partial"), "999,torn,succ");
+
+    let out = env
+        .redwhisk(&["results", "repair", "--results-dir"])
+        .arg(env.results())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("{kept} activations kept, 1 torn record dropped")),
+        "{text}"
+    );
+    let doc = env.only_run_json();
+    assert_eq!(doc["outcome"], "interrupted");
+    assert_eq!(doc["partial"], true);
+    assert_eq!(doc["interrupted"], true);
+    assert_eq!(doc["activations"].as_array().unwrap().len(), kept);
+    assert_eq!(doc["summary"]["completed"].as_u64().unwrap() as usize, kept);
+    assert_schema_valid(&doc);
+    let csv = std::fs::read_to_string(dir.join("invocations.csv")).unwrap();
+    assert_eq!(csv.lines().count(), kept + 1, "header + kept rows");
+    assert!(!csv.contains("torn"));
+
+    // A second kill -9 mid-run, then a plain `run`: it reaps the orphaned Redis, finalises the
+    // journal and says so.
+    let mut run = env.run(&["-n", "400", "-r", "300"]);
+    run.reach(Point::MidRun);
+    run.wait_activations(&env, 2);
+    signal(run.pid(), 9);
+    run.finish(HANG);
+    assert!(
+        !redis_servers_in(&env.data()).is_empty(),
+        "kill -9 leaves Redis running"
+    );
+    let out = env.run(&["-n", "2", "-r", "10"]).finish(HANG);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("reaped an orphan redis-server"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("finalised the interrupted run"),
+        "{}",
+        out.stderr
+    );
+    for d in env.result_dirs() {
+        assert_finished(&d);
+    }
+    assert_eq!(env.result_dirs().len(), 3);
+    env.assert_no_redis();
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn assert_schema_valid(doc: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/run.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -45,11 +45,11 @@ async fn restart_keeps(persistence: Persistence, stop: StopMode) -> Option<Strin
     };
     let events = EventSink::discard();
     let mut host = RedisHost::new(&profile).unwrap();
-    let ep = host.up(&events).await.unwrap();
+    let ep = host.up(&events).await.unwrap().endpoint;
     write(&ep, &[("k1", "v1"), ("k2", "v2")]).await;
     assert!(host.down(stop, &events).await.unwrap().was_running);
     assert!(docker_ps(&profile.name).is_empty(), "container removed");
-    let ep = host.up(&events).await.unwrap();
+    let ep = host.up(&events).await.unwrap().endpoint;
     let got = read(&ep, "k2").await;
     host.down(StopMode::Graceful, &events).await.unwrap();
     got
@@ -97,18 +97,20 @@ async fn start_and_stop_are_safe_to_repeat() {
     };
     let (events, mut rx) = EventSink::new();
     let mut host = RedisHost::new(&profile).unwrap();
-    let first = host.up(&events).await.unwrap();
-    let cold = drain(&mut rx)
-        .into_iter()
-        .find_map(|e| match e {
-            EngineEvent::ColdStart(c) => Some(c),
-            _ => None,
-        })
-        .expect("a ColdStart event");
+    let started = host.up(&events).await.unwrap();
+    let first = started.endpoint;
+    let cold = started.cold_start.expect("a cold start breakdown");
+    assert!(
+        !drain(&mut rx)
+            .iter()
+            .any(|e| matches!(e, EngineEvent::ColdStart(_))),
+        "the caller reports the cold start, not the host"
+    );
     assert_eq!(cold.backend, "docker");
     assert!(cold.create_ms > 0.0 && cold.start_ms > 0.0 && cold.ready_ms > 0.0);
     let second = host.up(&events).await.unwrap();
-    assert_eq!(first.port, second.port);
+    assert_eq!(first.port, second.endpoint.port);
+    assert!(second.cold_start.is_none(), "adopting is not a cold start");
     assert_eq!(docker_ps(&profile.name), vec![container_name(&profile)]);
     let status = host.status().await.unwrap();
     assert_eq!(status.state, RedisState::Running);
@@ -156,13 +158,13 @@ async fn an_orphan_container_is_reaped_with_its_data_kept() {
     let mut dead = RedisHost::new(&profile)
         .unwrap()
         .with_owner(Owner::Console { pid: dead_pid() });
-    let ep = dead.up(&events).await.unwrap();
+    let ep = dead.up(&events).await.unwrap().endpoint;
     write(&ep, &[("orphan", "kept")]).await;
     drop(dead);
 
     let (events, mut rx) = EventSink::new();
     let mut host = RedisHost::new(&profile).unwrap();
-    let ep = host.up(&events).await.unwrap();
+    let ep = host.up(&events).await.unwrap().endpoint;
     let msgs = messages(&drain(&mut rx));
     assert!(
         msgs.iter()
@@ -186,11 +188,11 @@ async fn keep_container_leaves_it_stopped_and_the_next_start_replaces_it() {
     };
     let events = EventSink::discard();
     let mut host = RedisHost::new(&profile).unwrap();
-    let ep = host.up(&events).await.unwrap();
+    let ep = host.up(&events).await.unwrap().endpoint;
     write(&ep, &[("a", "1")]).await;
     host.down(StopMode::Graceful, &events).await.unwrap();
     assert_eq!(docker_ps(&profile.name), vec![container_name(&profile)]);
-    let ep = host.up(&events).await.unwrap();
+    let ep = host.up(&events).await.unwrap().endpoint;
     assert_eq!(read(&ep, "a").await.as_deref(), Some("1"));
     host.down(StopMode::Graceful, &events).await.unwrap();
 }

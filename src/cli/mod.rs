@@ -9,6 +9,7 @@ pub mod gateway_cmd;
 mod image_cmd;
 mod profiles_cmd;
 pub mod redis_cmd;
+mod results_cmd;
 pub mod run_cmd;
 pub mod share_cmd;
 mod signals;
@@ -45,6 +46,11 @@ pub enum Command {
     Redis {
         #[command(subcommand)]
         action: redis_cmd::RedisAction,
+    },
+    /// Results directories: `results repair` finalises runs interrupted by a kill -9.
+    Results {
+        #[command(subcommand)]
+        action: results_cmd::ResultsAction,
     },
     /// Build images (`image build-local` for hosts without a registry).
     Image {
@@ -116,6 +122,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,
+        Some(Command::Results { action }) => results_cmd::run(action),
         Some(Command::Action { command }) => action_cmd::run(command),
         Some(Command::Bench { action }) => bench_cmd::run(action).await,
     }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use super::OutputFormat;
 use crate::event::{EngineEvent, EventSink, Level};
 use crate::profile::{Profile, find_profile};
-use crate::redis_host::{ColdStart, Owner, RedisHost, RedisStatus, StopMode};
+use crate::redis_host::{Owner, RedisHost, RedisStatus, StopMode};
 
 /// What to do with the profile's Redis.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -43,13 +43,11 @@ fn load(name: &str) -> anyhow::Result<Profile> {
     Ok(find_profile(name)?)
 }
 
-/// Print host events on stderr while a command runs. The task ends when the sink is dropped
-/// and returns the last cold-start breakdown it saw.
-pub(crate) fn stderr_events() -> (EventSink, tokio::task::JoinHandle<Option<ColdStart>>) {
+/// Print host events on stderr while a command runs. The task ends when the sink is dropped.
+pub(crate) fn stderr_events() -> (EventSink, tokio::task::JoinHandle<()>) {
     let (sink, mut rx) = EventSink::new();
     let task = tokio::spawn(async move {
         let mut last_pull = String::new();
-        let mut cold = None;
         while let Some(ev) = rx.recv().await {
             match ev {
                 EngineEvent::Log { level, message } => {
@@ -65,11 +63,9 @@ pub(crate) fn stderr_events() -> (EventSink, tokio::task::JoinHandle<Option<Cold
                     eprintln!("pull: {status}");
                     last_pull = status;
                 }
-                EngineEvent::ColdStart(c) => cold = Some(c),
                 _ => {}
             }
         }
-        cold
     });
     (sink, task)
 }
@@ -90,8 +86,9 @@ async fn up(a: &RedisArgs) -> anyhow::Result<ExitCode> {
     let (sink, printer) = stderr_events();
     let result = host.up(&sink).await;
     drop(sink);
-    let cold = printer.await.ok().flatten();
-    let ep = result.with_context(|| format!("redis up --profile {}", profile.name))?;
+    let _printed = printer.await;
+    let started = result.with_context(|| format!("redis up --profile {}", profile.name))?;
+    let (ep, cold) = (started.endpoint, started.cold_start);
     match a.output {
         OutputFormat::Json => println!(
             "{}",

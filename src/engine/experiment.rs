@@ -12,7 +12,7 @@ use super::params::{action_redis_host, bench_params};
 use crate::event::{EngineEvent, EventSink, Level, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{PlatformConfig, Profile};
-use crate::redis_host::{ColdStart, RedisHost, StopMode, StopReport};
+use crate::redis_host::{RedisHost, StopMode, StopReport};
 use crate::results::ResultsWriter;
 use crate::stats::RunStats;
 
@@ -68,8 +68,7 @@ pub async fn run_experiment(
     let mut host = RedisHost::new(profile).context("cannot set up the Redis host")?;
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
-    let (tap, cold) = cold_start_tap(sink);
-    let endpoint = match start_redis(&mut host, &tap, &cancel, &opts.force).await {
+    let started = match start_redis(&mut host, sink, &cancel, &opts.force).await {
         Some(r) => r.context("Redis did not start")?,
         None => {
             // Whatever the start got to (a spawned server, a container) is stopped again.
@@ -90,18 +89,36 @@ pub async fn run_experiment(
             }
         }
     };
-    drop(tap);
-    let cold_start = tokio::time::timeout(Duration::from_secs(1), cold)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .flatten();
+    if let Some(c) = &started.cold_start {
+        sink.send(EngineEvent::ColdStart(c.clone()));
+    }
+    let (endpoint, cold_start) = (started.endpoint, started.cold_start);
 
     let root = opts
         .results_root
         .clone()
         .unwrap_or_else(|| PathBuf::from("results"));
-    let body = invoke_all(profile, &platform, &host, &endpoint, &root, sink, &cancel).await;
+    // A run killed earlier (kill -9) left a journal: finalise it before starting a new one.
+    for r in crate::results::repair_all(&root) {
+        match r {
+            Ok(done) => sink.warn(done.to_string()),
+            Err(e) => sink.warn(format!("cannot finalise an interrupted run: {e}")),
+        }
+    }
+    let head = build_summary(
+        profile,
+        &RunStats::new(),
+        Phase::Invoking,
+        started_at,
+        Duration::ZERO,
+        cold_start.as_ref(),
+        None,
+    )
+    .context("cannot record the profile in the results")?;
+    let body = invoke_all(
+        profile, &platform, &host, &endpoint, &root, &head, sink, &cancel,
+    )
+    .await;
 
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));
     let stop = tokio::select! {
@@ -169,7 +186,7 @@ async fn start_redis(
     events: &EventSink,
     cancel: &CancellationToken,
     force: &CancellationToken,
-) -> Option<Result<crate::redis_host::Endpoint, crate::redis_host::HostError>> {
+) -> Option<Result<crate::redis_host::Started, crate::redis_host::HostError>> {
     let mut up = Box::pin(host.up(events));
     let first = tokio::select! {
         r = &mut up => Some(r),
@@ -187,6 +204,7 @@ async fn start_redis(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Deploy and invoke; returns the writer, the stats and Done or Cancelled.
 async fn invoke_all(
     profile: &Profile,
@@ -194,6 +212,7 @@ async fn invoke_all(
     host: &RedisHost,
     endpoint: &crate::redis_host::Endpoint,
     root: &std::path::Path,
+    head: &crate::results::RunSummary,
     sink: &EventSink,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(ResultsWriter, RunStats, Phase)> {
@@ -206,6 +225,9 @@ async fn invoke_all(
         .with_context(|| format!("cannot deploy the bench action as `{name}`"))?;
     let mut writer = ResultsWriter::create(root, &profile.name, Utc::now())
         .with_context(|| format!("cannot create a results directory under {}", root.display()))?;
+    writer
+        .write_head(head)
+        .context("cannot write the results")?;
 
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let action_host = action_redis_host(profile, endpoint);
@@ -299,22 +321,4 @@ fn redis_lost<T>(
     );
     in_flight.clear();
     message
-}
-
-/// A sink that forwards every event live and remembers the last cold-start breakdown; the
-/// task returns it once the tap sink is dropped.
-fn cold_start_tap(outer: &EventSink) -> (EventSink, tokio::task::JoinHandle<Option<ColdStart>>) {
-    let (tap, mut rx) = EventSink::new();
-    let outer = outer.clone();
-    let task = tokio::spawn(async move {
-        let mut last = None;
-        while let Some(ev) = rx.recv().await {
-            if let EngineEvent::ColdStart(c) = &ev {
-                last = Some(c.clone());
-            }
-            outer.send(ev);
-        }
-        last
-    });
-    (tap, task)
 }

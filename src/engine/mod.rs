@@ -11,6 +11,7 @@ pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
 pub use params::action_redis_host;
 pub use summary::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -58,23 +59,41 @@ pub fn spawn_engine(
     (EngineHandle { tx: cmd_tx }, events, task)
 }
 
+/// A task the loop started and can cancel: a run or share experiment, or a Redis up/down.
+type Job = (CancellationToken, JoinHandle<()>);
+
+fn active(job: &mut Option<Job>) -> bool {
+    if job.as_ref().is_some_and(|(_, task)| task.is_finished()) {
+        *job = None;
+    }
+    job.is_some()
+}
+
+/// Profiles whose Redis this console started with `u` (and has not stopped since): quitting
+/// saves and stops them, as the console owns them.
+type Started = Arc<Mutex<BTreeSet<String>>>;
+
 async fn engine_loop(
     opts: EngineOptions,
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
     sink: EventSink,
 ) {
-    let mut current: Option<(CancellationToken, JoinHandle<()>)> = None;
+    let mut current: Option<Job> = None;
+    let mut redis: Option<Job> = None;
+    let started: Started = Arc::default();
     let last_results: LastResults = Arc::default();
     while let Some(cmd) = commands.recv().await {
-        if current.as_ref().is_some_and(|(_, task)| task.is_finished()) {
-            current = None;
-        }
+        let running = active(&mut current);
+        let redis_busy = active(&mut redis);
         match cmd {
-            EngineCommand::Run { profile } | EngineCommand::Share { profile }
-                if current.is_some() =>
-            {
+            EngineCommand::Run { profile } | EngineCommand::Share { profile } if running => {
                 sink.warn(format!(
                     "a run is already active; not starting another for `{profile}`"
+                ));
+            }
+            EngineCommand::Run { profile } | EngineCommand::Share { profile } if redis_busy => {
+                sink.warn(format!(
+                    "Redis is being started or stopped; not starting a run for `{profile}` yet"
                 ));
             }
             EngineCommand::Run { profile } => {
@@ -99,46 +118,44 @@ async fn engine_loop(
                 );
                 current = Some((token, tokio::spawn(task)));
             }
-            EngineCommand::Cancel => match &current {
-                Some((token, _)) => {
+            EngineCommand::Cancel => match (&current, &redis) {
+                (Some((token, _)), _) => {
                     sink.info("cancelling: stopping invocations, then saving and stopping Redis");
                     token.cancel();
                 }
-                None => sink.info("nothing to cancel"),
-            },
-            EngineCommand::RedisUp { profile } => {
-                if current.is_some() {
-                    sink.warn("a run owns Redis right now; wait for it to finish");
-                } else {
-                    redis_op(&profile, true, &sink).await;
+                (None, Some((token, _))) => {
+                    sink.info("cancelling the Redis operation");
+                    token.cancel();
                 }
+                (None, None) => sink.info("nothing to cancel"),
+            },
+            EngineCommand::RedisUp { .. } | EngineCommand::RedisDown { .. } if running => {
+                sink.warn(
+                    "a run owns Redis right now; wait for it to finish or cancel it with `x`",
+                );
+            }
+            EngineCommand::RedisUp { .. } | EngineCommand::RedisDown { .. } if redis_busy => {
+                sink.warn("a Redis operation is in progress; wait for it or cancel it with `x`");
+            }
+            EngineCommand::RedisUp { profile } => {
+                let token = CancellationToken::new();
+                let task = redis_op(profile, true, sink.clone(), token.clone(), started.clone());
+                redis = Some((token, tokio::spawn(task)));
             }
             EngineCommand::RedisDown { profile } => {
-                if current.is_some() {
-                    sink.warn("a run owns Redis right now; cancel it with `x` first");
-                } else {
-                    redis_op(&profile, false, &sink).await;
-                }
+                let token = CancellationToken::new();
+                let task = redis_op(profile, false, sink.clone(), token.clone(), started.clone());
+                redis = Some((token, tokio::spawn(task)));
             }
             EngineCommand::RedisStatus { profile } => {
-                if let Ok(p) = find_profile(&profile)
-                    && let Ok(host) = RedisHost::new(&p)
-                    && let Ok(st) = host.status().await
-                {
-                    sink.send(EngineEvent::RedisStatus(st));
-                }
+                // Spawned: a status query never holds up the next command.
+                tokio::spawn(redis_status(profile, sink.clone()));
             }
             EngineCommand::Export => {
                 let last = last_results.lock().ok().and_then(|g| g.clone());
                 match last {
                     Some(dir) => {
-                        match tokio::task::spawn_blocking(move || export::zip_dir(&dir)).await {
-                            Ok(Ok(zip)) => {
-                                sink.info(format!("exported the last run to {}", zip.display()))
-                            }
-                            Ok(Err(e)) => sink.log(Level::Error, format!("export failed: {e}")),
-                            Err(e) => sink.log(Level::Error, format!("export failed: {e}")),
-                        }
+                        tokio::spawn(export_task(dir, sink.clone()));
                     }
                     None => sink.warn("no finished run to export yet: press r to run first"),
                 }
@@ -146,11 +163,56 @@ async fn engine_loop(
             EngineCommand::Shutdown => break,
         }
     }
-    if let Some((token, task)) = current {
-        token.cancel();
-        if let Err(e) = task.await {
-            sink.log(Level::Error, format!("the run task ended abnormally: {e}"));
+    for (what, job) in [("run", current), ("Redis operation", redis)] {
+        if let Some((token, task)) = job {
+            token.cancel();
+            if let Err(e) = task.await {
+                sink.log(
+                    Level::Error,
+                    format!("the {what} task ended abnormally: {e}"),
+                );
+            }
         }
+    }
+    stop_started(&started, &sink).await;
+}
+
+/// On quit: save and stop every Redis this console started with `u`.
+async fn stop_started(started: &Started, sink: &EventSink) {
+    let names: Vec<String> = match started.lock() {
+        Ok(mut g) => std::mem::take(&mut *g).into_iter().collect(),
+        Err(_) => return,
+    };
+    for name in names {
+        sink.info(format!(
+            "quitting: saving and stopping the Redis of `{name}` started with u"
+        ));
+        let result = async {
+            let p = find_profile(&name)?;
+            RedisHost::new(&p)?.down(StopMode::Graceful, sink).await?;
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            sink.log(Level::Error, format!("{e:#}"));
+        }
+    }
+}
+
+async fn redis_status(profile: String, sink: EventSink) {
+    if let Ok(p) = find_profile(&profile)
+        && let Ok(host) = RedisHost::new(&p)
+        && let Ok(st) = host.status().await
+    {
+        sink.send(EngineEvent::RedisStatus(st));
+    }
+}
+
+async fn export_task(dir: PathBuf, sink: EventSink) {
+    match tokio::task::spawn_blocking(move || export::zip_dir(&dir)).await {
+        Ok(Ok(path)) => sink.send(EngineEvent::Exported { path }),
+        Ok(Err(e)) => sink.log(Level::Error, format!("export failed: {e}")),
+        Err(e) => sink.log(Level::Error, format!("export failed: {e}")),
     }
 }
 
@@ -258,15 +320,41 @@ async fn run_task(
     }
 }
 
-async fn redis_op(profile: &str, up: bool, sink: &EventSink) {
+/// `u` / `d` as a task: cancelled (Cancel, Shutdown) while starting, it stops whatever
+/// was started so nothing is left behind.
+async fn redis_op(
+    profile: String,
+    up: bool,
+    sink: EventSink,
+    token: CancellationToken,
+    started: Started,
+) {
     let result = async {
-        let p = find_profile(profile)?;
+        let p = find_profile(&profile)?;
         let mut host = RedisHost::new(&p)?;
         if up {
-            let ep = host.up(sink).await?;
-            sink.info(format!("redis up at {}", ep.display_url()));
+            let outcome = tokio::select! {
+                r = host.up(&sink) => Some(r),
+                () = token.cancelled() => None,
+            };
+            match outcome {
+                Some(r) => {
+                    let s = r?;
+                    if let Some(c) = s.cold_start {
+                        sink.send(EngineEvent::ColdStart(c));
+                    }
+                    remember_started(&started, &profile, true);
+                    sink.info(format!("redis up at {}", s.endpoint.display_url()));
+                }
+                None => {
+                    host.down(StopMode::Graceful, &sink).await?;
+                    sink.warn("Redis start cancelled; stopped what it had started");
+                    return anyhow::Ok(());
+                }
+            }
         } else {
-            let r = host.down(StopMode::Graceful, sink).await?;
+            let r = host.down(StopMode::Graceful, &sink).await?;
+            remember_started(&started, &profile, false);
             sink.info(format!("redis down ({:.1} ms)", r.total_ms));
         }
         if let Ok(st) = host.status().await {
@@ -277,5 +365,15 @@ async fn redis_op(profile: &str, up: bool, sink: &EventSink) {
     .await;
     if let Err(e) = result {
         sink.log(Level::Error, format!("{e:#}"));
+    }
+}
+
+fn remember_started(started: &Started, profile: &str, up: bool) {
+    if let Ok(mut g) = started.lock() {
+        if up {
+            g.insert(profile.to_string());
+        } else {
+            g.remove(profile);
+        }
     }
 }

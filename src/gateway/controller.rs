@@ -152,7 +152,7 @@ impl Controller {
             };
             let done = match kind {
                 Op::Wake => match tokio::time::timeout(timeout, host.up(&events)).await {
-                    Ok(Ok(ep)) => Done::Woke(Ok(ep), false),
+                    Ok(Ok(started)) => Done::Woke(Ok(started.endpoint), false),
                     Ok(Err(e)) => Done::Woke(Err(e.to_string()), false),
                     Err(_) => Done::Woke(
                         Err(format!(

@@ -102,6 +102,16 @@ pub(crate) struct Up {
     pub child: Option<tokio::process::Child>,
 }
 
+/// What [`RedisHost::up`] produced: where to connect and, when a server was started, its
+/// cold-start breakdown. The caller decides whether to report it (as
+/// [`EngineEvent::ColdStart`]).
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub endpoint: Endpoint,
+    /// `None` when an already running server was adopted (nothing was cold-started).
+    pub cold_start: Option<ColdStart>,
+}
+
 impl Up {
     pub(crate) fn adopted(endpoint: Endpoint) -> Self {
         Self {
@@ -189,9 +199,9 @@ impl RedisHost {
         })
     }
 
-    /// Ensure image → create → start → wait for PONG. Returns where to connect.
-    /// Emits `RedisState` changes and, after a cold start, the `ColdStart` breakdown.
-    pub async fn up(&mut self, events: &EventSink) -> Result<Endpoint, HostError> {
+    /// Ensure image → create → start → wait for PONG. Returns where to connect with the
+    /// cold-start breakdown. Emits `RedisState` changes (and pull progress, logs).
+    pub async fn up(&mut self, events: &EventSink) -> Result<Started, HostError> {
         events.send(EngineEvent::RedisState(RedisState::Starting));
         let result = match self.take_lock(events, false).await {
             Ok(()) => self.up_inner(events).await,
@@ -199,14 +209,14 @@ impl RedisHost {
         };
         match result {
             Ok(up) => {
-                if let Some(cold) = up.cold {
-                    events.send(EngineEvent::ColdStart(cold));
-                }
                 if up.child.is_some() {
                     self.child = up.child;
                 }
                 events.send(EngineEvent::RedisState(RedisState::Running));
-                Ok(up.endpoint)
+                Ok(Started {
+                    endpoint: up.endpoint,
+                    cold_start: up.cold,
+                })
             }
             Err(e) => {
                 events.send(EngineEvent::RedisState(RedisState::Failed));

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::event::{EngineEvent, EventSink, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{Backend, Profile};
-use crate::redis_host::{Endpoint, RedisHost, StopMode};
+use crate::redis_host::{Endpoint, HostError, RedisHost, StopMode};
 use redwhisk_actions::protocol::{ReaderParams, ReaderResult, WriterParams, WriterResult};
 
 /// Settings of one share experiment.
@@ -166,8 +166,7 @@ async fn run_cell(
     }
     let mut host = RedisHost::new(&profile)?;
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
-    let mut endpoint = host
-        .up(sink)
+    let mut endpoint = up(&mut host, sink)
         .await
         .with_context(|| format!("{}: Redis did not start", cell.label()))?;
     sink.send(EngineEvent::Phase(Phase::Invoking));
@@ -209,7 +208,7 @@ async fn run_cell(
                 };
                 sink.warn(format!("{} cycle {cycle}: {e:#}", cell.label()));
                 // Make sure Redis is up for the next cycle.
-                if let Ok(ep) = host.up(sink).await {
+                if let Ok(ep) = up(&mut host, sink).await {
                     endpoint = ep;
                 }
                 failed
@@ -264,7 +263,7 @@ async fn run_cycle(
     host.down(cell.stop.mode(), sink).await?;
     let stop_ms = ms(t_stop.elapsed());
     let t_start = Instant::now();
-    *endpoint = host.up(sink).await?;
+    *endpoint = up(host, sink).await?;
     let start_ms = ms(t_start.elapsed());
     let restore_ms = probe_first_key(endpoint, &format!("{prefix}:0"))
         .await?
@@ -314,6 +313,15 @@ async fn run_cycle(
         cycle_ms: ms(t0.elapsed()),
         error: None,
     })
+}
+
+/// Start (or adopt) Redis and report its cold start to the consumers.
+async fn up(host: &mut RedisHost, sink: &EventSink) -> Result<Endpoint, HostError> {
+    let started = host.up(sink).await?;
+    if let Some(c) = started.cold_start {
+        sink.send(EngineEvent::ColdStart(c));
+    }
+    Ok(started.endpoint)
 }
 
 fn ms(d: Duration) -> f64 {

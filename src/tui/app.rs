@@ -181,6 +181,10 @@ impl App {
                 }
             }
             EngineEvent::Log { level, message } => self.note(level, message),
+            EngineEvent::Exported { path } => self.note(
+                Level::Info,
+                format!("exported the last run to {}", path.display()),
+            ),
             EngineEvent::RunFinished {
                 outcome,
                 results_dir,

@@ -111,7 +111,12 @@ pub const KEYS: &[Binding] = &[
         Action::Share,
         "data-sharing experiment",
     ),
-    bind(Normal, &[Char('u')], Action::RedisUp, "start Redis"),
+    bind(
+        Normal,
+        &[Char('u')],
+        Action::RedisUp,
+        "start Redis (until quit)",
+    ),
     bind(
         Normal,
         &[Char('d')],

@@ -268,6 +268,32 @@ impl Running {
         }
     }
 
+    /// Wait until the run's journal holds at least `n` records.
+    pub fn wait_activations(&mut self, env: &Env, n: usize) {
+        let t0 = Instant::now();
+        loop {
+            let count = env
+                .result_dirs()
+                .iter()
+                .filter(|d| !d.join("run.json").exists())
+                .filter_map(|d| std::fs::read_to_string(d.join(".activations.jsonl.partial")).ok())
+                .map(|t| t.lines().count())
+                .max()
+                .unwrap_or(0);
+            if count >= n {
+                return;
+            }
+            if t0.elapsed() > Duration::from_secs(60) {
+                let _ = self.child.kill();
+                panic!(
+                    "never saw {n} activations:\n{}",
+                    self.stderr.lock().unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Wait for the exit; a run that outlives `limit` is a hang: killed, and the test fails.
     pub fn finish(mut self, limit: Duration) -> Finished {
         let t0 = Instant::now();

@@ -11,8 +11,8 @@ use crate::tui::demo::{activation, epoch, idle_app, run_start_events, running_ap
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
 
-fn cmd_name(c: Option<EngineCommand>) -> String {
-    format!("{c:?}")
+fn profile(name: &str) -> String {
+    name.to_string()
 }
 
 #[test]
@@ -20,7 +20,12 @@ fn switching_profiles_with_arrows_tab_and_digits() {
     let mut app = idle_app(Theme::new(false));
     assert_eq!(app.selected_name(), "local");
     let c = app.on_key(&code(KeyCode::Right));
-    assert_eq!(cmd_name(c), r#"Some(RedisStatus { profile: "docker" })"#);
+    assert_eq!(
+        c,
+        Some(EngineCommand::RedisStatus {
+            profile: profile("docker")
+        })
+    );
     assert_eq!(app.selected_name(), "docker");
     app.on_key(&code(KeyCode::Tab));
     assert_eq!(app.selected_name(), "broken");
@@ -59,7 +64,12 @@ fn an_invalid_profile_is_not_run() {
 fn run_progress_and_finish() {
     let mut app = idle_app(Theme::new(false));
     let c = app.on_key(&key('r'));
-    assert_eq!(cmd_name(c), r#"Some(Run { profile: "local" })"#);
+    assert_eq!(
+        c,
+        Some(EngineCommand::Run {
+            profile: profile("local")
+        })
+    );
     assert!(!app.run_active(), "active only once the engine says so");
     for ev in run_start_events(20) {
         app.apply(ev);
@@ -104,7 +114,7 @@ fn run_progress_and_finish() {
     assert!(s.contains("total  20"), "stats rows carry n: {s}");
 
     let c = app.on_key(&key('e'));
-    assert_eq!(cmd_name(c), "Some(Export)");
+    assert_eq!(c, Some(EngineCommand::Export));
     let last = &app.log.lines.back().unwrap().message;
     assert!(last.contains("results/x/run.json"), "{last}");
 }
@@ -113,7 +123,7 @@ fn run_progress_and_finish() {
 fn cancel_sends_cancel_and_shows_the_outcome() {
     let mut app = running_app(Theme::new(false), 20, 6, 3, false);
     let c = app.on_key(&key('x'));
-    assert_eq!(cmd_name(c), "Some(Cancel)");
+    assert_eq!(c, Some(EngineCommand::Cancel));
     app.apply(EngineEvent::Phase(Phase::Cancelled));
     app.apply(EngineEvent::RunFinished {
         outcome: Phase::Cancelled,
@@ -147,7 +157,7 @@ fn quit_asks_while_a_run_is_active() {
 
     app.on_key(&key('q'));
     let c = app.on_key(&key('y'));
-    assert_eq!(cmd_name(c), "Some(Shutdown)");
+    assert_eq!(c, Some(EngineCommand::Shutdown));
     assert!(app.quitting);
     assert_eq!(app.mode, Mode::Normal);
     let s = text(&screen(&app, 80, 24));
@@ -162,7 +172,7 @@ fn quit_asks_while_a_run_is_active() {
 fn quit_when_idle_needs_no_question() {
     let mut app = idle_app(Theme::new(false));
     let c = app.on_key(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert_eq!(cmd_name(c), "Some(Shutdown)");
+    assert_eq!(c, Some(EngineCommand::Shutdown));
     assert!(app.quitting);
 }
 
@@ -171,16 +181,22 @@ fn redis_keys_name_the_selected_profile() {
     let mut app = idle_app(Theme::new(false));
     app.on_key(&key('2'));
     assert_eq!(
-        cmd_name(app.on_key(&key('u'))),
-        r#"Some(RedisUp { profile: "docker" })"#
+        app.on_key(&key('u')),
+        Some(EngineCommand::RedisUp {
+            profile: profile("docker")
+        })
     );
     assert_eq!(
-        cmd_name(app.on_key(&key('d'))),
-        r#"Some(RedisDown { profile: "docker" })"#
+        app.on_key(&key('d')),
+        Some(EngineCommand::RedisDown {
+            profile: profile("docker")
+        })
     );
     assert_eq!(
-        cmd_name(app.on_key(&key('s'))),
-        r#"Some(Share { profile: "docker" })"#
+        app.on_key(&key('s')),
+        Some(EngineCommand::Share {
+            profile: profile("docker")
+        })
     );
 }
 

@@ -24,11 +24,11 @@ const N: u32 = 20;
 fn fake_engine(
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
     sink: EventSink,
-    seen: mpsc::UnboundedSender<String>,
+    seen: mpsc::UnboundedSender<EngineCommand>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(cmd) = commands.recv().await {
-            let _ = seen.send(format!("{cmd:?}"));
+            let _ = seen.send(cmd.clone());
             match cmd {
                 EngineCommand::Run { .. } => {
                     for ev in run_start_events(N) {
@@ -52,7 +52,7 @@ fn fake_engine(
 
 struct Harness {
     keys: fmpsc::UnboundedSender<io::Result<Event>>,
-    seen: mpsc::UnboundedReceiver<String>,
+    seen: mpsc::UnboundedReceiver<EngineCommand>,
     cancel: CancellationToken,
     ui: tokio::task::JoinHandle<(App, Terminal<TestBackend>, Result<(), crate::tui::TuiError>)>,
 }
@@ -92,7 +92,7 @@ fn start() -> Harness {
     }
 }
 
-async fn next_seen(h: &mut Harness) -> String {
+async fn next_seen(h: &mut Harness) -> EngineCommand {
     tokio::time::timeout(Duration::from_secs(30), h.seen.recv())
         .await
         .expect("the engine never got a command")
@@ -103,9 +103,14 @@ async fn next_seen(h: &mut Harness) -> String {
 async fn run_then_quit_through_the_loop() {
     let mut h = start();
     h.keys.unbounded_send(Ok(Event::Key(key('r')))).unwrap();
-    assert_eq!(next_seen(&mut h).await, r#"Run { profile: "local" }"#);
+    assert_eq!(
+        next_seen(&mut h).await,
+        EngineCommand::Run {
+            profile: "local".into()
+        }
+    );
     h.keys.unbounded_send(Ok(Event::Key(key('q')))).unwrap();
-    assert_eq!(next_seen(&mut h).await, "Shutdown");
+    assert_eq!(next_seen(&mut h).await, EngineCommand::Shutdown);
     let (app, terminal, r) = tokio::time::timeout(Duration::from_secs(30), h.ui)
         .await
         .expect("the loop did not end after the engine stopped")
@@ -126,7 +131,7 @@ async fn run_then_quit_through_the_loop() {
 async fn cancellation_shuts_the_engine_down() {
     let mut h = start();
     h.cancel.cancel();
-    assert_eq!(next_seen(&mut h).await, "Shutdown");
+    assert_eq!(next_seen(&mut h).await, EngineCommand::Shutdown);
     let (app, _t, r) = tokio::time::timeout(Duration::from_secs(30), h.ui)
         .await
         .expect("the loop did not end on cancellation")
@@ -139,7 +144,7 @@ async fn cancellation_shuts_the_engine_down() {
 async fn a_closed_keyboard_quits() {
     let mut h = start();
     h.keys.close_channel();
-    assert_eq!(next_seen(&mut h).await, "Shutdown");
+    assert_eq!(next_seen(&mut h).await, EngineCommand::Shutdown);
     let (app, _t, r) = tokio::time::timeout(Duration::from_secs(30), h.ui)
         .await
         .expect("the loop did not end when the keyboard went away")

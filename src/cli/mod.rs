@@ -4,6 +4,7 @@ mod action_cmd;
 pub mod bench_action_cmd;
 mod bench_cmd;
 pub mod bench_engine_cmd;
+pub mod bench_gateway_cmd;
 mod console_cmd;
 pub mod gateway_cmd;
 mod image_cmd;

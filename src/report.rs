@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::paper::PaperFigure;
-use crate::results::{PlatformSide, RunSummary};
+use crate::results::{ClientWaits, PlatformSide, RunSummary};
 use crate::stats::ci::Interval;
-use crate::stats::{PhaseName, Summary};
+use crate::stats::{CommandSummary, PhaseName, Summary};
 
 fn paper_cell(f: Option<PaperFigure>) -> String {
     f.map(|f| format!("{:.2} ± {:.2}", f.mean, f.std))
@@ -23,10 +23,25 @@ fn phase_label(p: PhaseName, records: u32) -> String {
     }
 }
 
+/// One table row; with n = 0 there is nothing to show, and "—" says so (0.00 would read as a
+/// measurement).
 fn row(label: &str, s: &Summary) -> String {
+    if s.n == 0 {
+        return format!("{label:<20}{}", format!("{:>9}", "—").repeat(7));
+    }
     format!(
         "{label:<20}{:>9.2}{:>9.2}{:>9.2}{:>9.2}{:>9.2}{:>9.2}{:>9.2}",
         s.mean, s.std, s.min, s.p50, s.p95, s.p99, s.max
+    )
+}
+
+fn command_row(name: &str, c: &CommandSummary) -> String {
+    if c.n == 0 {
+        return format!("{name:<8}{:>10}{}", 0, format!("{:>9}", "—").repeat(6));
+    }
+    format!(
+        "{name:<8}{:>10}{:>9.1}{:>9.0}{:>9.0}{:>9.0}{:>9.0}{:>9.0}",
+        c.n, c.mean_us, c.p50_us, c.p95_us, c.p99_us, c.p999_us, c.max_us
     )
 }
 
@@ -45,6 +60,33 @@ fn side(out: &mut String, name: &str, p: &PlatformSide) {
     }
     if p.init_time_ms.n > 0 {
         let _ = writeln!(out, "{}", row(&format!("{name} initTime"), &p.init_time_ms));
+    }
+}
+
+/// The OpenWhisk client's time outside the latency, only where there was some.
+fn client_waits(out: &mut String, c: &ClientWaits) {
+    let rows = [
+        (
+            "throttle wait",
+            &c.throttle_wait_ms,
+            "waiting out 429s before the invoke was accepted; not in the client latency",
+        ),
+        (
+            "poll overhead",
+            &c.poll_overhead_ms,
+            "after a 202: at most this much of the client latency is polling granularity",
+        ),
+        (
+            "log fetch",
+            &c.log_fetch_ms,
+            "the extra request for the logs (platform.fetch_logs); not in the client latency",
+        ),
+    ];
+    for (label, s, why) in rows {
+        if s.n > 0 {
+            let _ = writeln!(out, "{}", row(label, s));
+            let _ = writeln!(out, "  ({label}, n = {}: {why})", s.n);
+        }
     }
 }
 
@@ -81,6 +123,13 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
         stats.platform_errors,
         run.elapsed_ms / 1000.0
     );
+    if let Some(c) = stats.client.filter(|c| c.whisk_errors > 0) {
+        let _ = writeln!(
+            out,
+            "  of the failed, {} ended as a whisk internal error (HTTP 500 with a record)",
+            c.whisk_errors
+        );
+    }
     if let Some(cs) = &run.redis.cold_start {
         let _ = writeln!(
             out,
@@ -160,11 +209,7 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
         (&cmds.read, "GET"),
         (&cmds.delete, "DEL"),
     ] {
-        let _ = writeln!(
-            out,
-            "{name:<8}{:>10}{:>9.1}{:>9.0}{:>9.0}{:>9.0}{:>9.0}{:>9.0}",
-            c.n, c.mean_us, c.p50_us, c.p95_us, c.p99_us, c.p999_us, c.max_us
-        );
+        let _ = writeln!(out, "{}", command_row(name, c));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -179,6 +224,9 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
         out,
         "  (engine overhead = client-side latency − the action's own total, per invocation)"
     );
+    if let Some(c) = &stats.client {
+        client_waits(&mut out, c);
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "results: {results_dir} (run.json, invocations.csv)");
     out
@@ -187,6 +235,78 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11 (7): a run where nothing succeeded prints "—", never 0.00 with n = 0.
+    #[test]
+    fn empty_tables_print_dashes_not_zeros() {
+        let mut run = RunSummary::from_json(include_str!("../tests/fixtures/run-v1.json")).unwrap();
+        let empty = Summary::default();
+        for p in [
+            &mut run.summary.phases_ms.connect,
+            &mut run.summary.phases_ms.write,
+            &mut run.summary.phases_ms.read,
+            &mut run.summary.phases_ms.delete,
+            &mut run.summary.phases_ms.total,
+            &mut run.summary.engine_overhead_ms,
+        ] {
+            *p = empty;
+        }
+        let none = CommandSummary::default();
+        run.summary.per_command_us.write = none;
+        run.summary.per_command_us.read = none;
+        run.summary.per_command_us.delete = none;
+        run.summary.succeeded = 0;
+        let text = text_report(&run, "results/x");
+        let line = |start: &str| {
+            text.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("no `{start}` line in\n{text}"))
+                .to_string()
+        };
+        for start in [
+            "connect ",
+            "write (",
+            "total ",
+            "engine overhead",
+            "SET ",
+            "DEL ",
+        ] {
+            let l = line(start);
+            assert!(l.contains('—') && !l.contains("0.00"), "{l}");
+        }
+        assert!(line("SET ").split_whitespace().nth(1) == Some("0"));
+    }
+
+    /// The client's waits and the whisk errors appear when there were some.
+    #[test]
+    fn client_waits_and_whisk_errors_are_reported_apart() {
+        let mut run = RunSummary::from_json(include_str!("../tests/fixtures/run-v1.json")).unwrap();
+        let one = |ms: f64| Summary {
+            n: 1,
+            mean: ms,
+            min: ms,
+            p50: ms,
+            p95: ms,
+            p99: ms,
+            max: ms,
+            std: 0.0,
+        };
+        run.summary.client = Some(ClientWaits {
+            throttle_wait_ms: one(1500.0),
+            poll_overhead_ms: Summary::default(),
+            log_fetch_ms: one(3.0),
+            whisk_errors: 2,
+        });
+        let text = text_report(&run, "results/x");
+        assert!(text.contains("2 ended as a whisk internal error"), "{text}");
+        let has = |start: &str, figure: &str| {
+            text.lines()
+                .any(|l| l.starts_with(start) && l.contains(figure))
+        };
+        assert!(has("throttle wait", "1500.00"), "{text}");
+        assert!(has("log fetch", "3.00"), "{text}");
+        assert!(!text.contains("poll overhead"), "{text}");
+    }
 
     /// A run.json written by the first release renders exactly the report that run printed.
     #[test]

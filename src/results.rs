@@ -23,9 +23,9 @@ pub use journal::{RepairError, Repaired, orphans, repair, repair_all};
 
 pub(crate) use summary::check_schema;
 pub use summary::{
-    Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases, PlatformSide,
-    PlatformTimings, ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord, RunStatsSummary,
-    RunSummary, WorkloadRecord,
+    ClientWaits, Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases,
+    PlatformSide, PlatformTimings, ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord,
+    RunStatsSummary, RunSummary, WorkloadRecord,
 };
 
 /// `share.json`, typed (defined with case study 2).

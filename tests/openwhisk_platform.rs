@@ -312,7 +312,14 @@ async fn unreachable_host_names_the_host() {
     let p = OpenWhiskPlatform::from_resolved(&ow, resolved, Duration::from_secs(5)).unwrap();
     let e = ow_err(p.invoke("x", json!({})).await.unwrap_err());
     assert!(matches!(e, OpenWhiskError::Transport { .. }), "{e:?}");
-    assert!(e.to_string().contains(&format!("127.0.0.1:{port}")));
+    // The whole chain, as the command line prints it: the host once, then the cause.
+    let chain = format!("{:#}", anyhow::Error::new(e));
+    assert_eq!(
+        chain.matches(&format!("127.0.0.1:{port}")).count(),
+        1,
+        "the URL clause is not repeated: {chain}"
+    );
+    assert!(chain.contains("Connection refused"), "{chain}");
 }
 
 #[tokio::test]

@@ -161,6 +161,16 @@ async fn native_run_survives_202_polling_and_throttling() {
     check(&doc);
     assert_eq!(throttled, 3);
     assert_eq!(doc["summary"]["throttled"], 3);
+    // The 429 wait and the 202 polling are reported apart from the latency.
+    let client = &doc["summary"]["client"];
+    assert!(
+        client["throttle_wait_ms"]["n"].as_u64().unwrap() >= 1,
+        "{client}"
+    );
+    assert_eq!(
+        client["poll_overhead_ms"]["n"], 5,
+        "every invoke was a 202: {client}"
+    );
 }
 
 /// Issue 11 (2) and (3) end to end: two whisk internal errors (HTTP 500 with a record) are
@@ -178,6 +188,9 @@ async fn whisk_errors_are_counted_and_exported_and_logs_are_fetched() {
         s["platform_errors"], 0,
         "a 500 with a record is an activation: {s}"
     );
+    assert_eq!(s["client"]["whisk_errors"], 2, "{s}");
+    assert_eq!(s["client"]["log_fetch_ms"]["n"], 5, "{s}");
+    assert_eq!(r.run["summary"], *s, "run.json holds the same summary");
     let acts = r.run["activations"].as_array().unwrap();
     assert_eq!(acts.len(), 5);
     let whisk: Vec<&serde_json::Value> = acts

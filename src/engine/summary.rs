@@ -9,9 +9,9 @@ use crate::paper;
 use crate::profile::Profile;
 use crate::redis_host::{ColdStart, StopReport};
 use crate::results::{
-    Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases, PlatformSide,
-    PlatformTimings, ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary, RunSummary,
-    WorkloadRecord,
+    ClientWaits, Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases,
+    PlatformSide, PlatformTimings, ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary,
+    RunSummary, WorkloadRecord,
 };
 use crate::stats::{PhaseName, PlatformStats, RunStats, ci};
 
@@ -56,6 +56,12 @@ pub fn stats_summary(stats: &RunStats) -> RunStatsSummary {
             warm: platform_side(&stats.warm),
         },
         engine_overhead_ms: stats.overhead.summary(),
+        client: Some(ClientWaits {
+            throttle_wait_ms: stats.throttle_wait.summary(),
+            poll_overhead_ms: stats.poll_overhead.summary(),
+            log_fetch_ms: stats.log_fetch.summary(),
+            whisk_errors: stats.whisk_errors,
+        }),
         phase_ci_ms: Some(PhaseIntervals {
             level: ci::LEVEL,
             resamples: ci::RESAMPLES,

@@ -191,6 +191,23 @@ pub struct RunStatsSummary {
     /// written before they were added).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase_ci_ms: Option<PhaseIntervals>,
+    /// What the OpenWhisk client spent outside the client latency, and the whisk internal
+    /// errors (absent in files written before they were added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientWaits>,
+}
+
+/// Time the client spent around the invocations that is not their latency, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClientWaits {
+    /// Per invocation that met a 429: the time waiting them out (kept out of the latency).
+    pub throttle_wait_ms: Summary,
+    /// Per invocation answered 202: at most how much polling granularity added to its latency.
+    pub poll_overhead_ms: Summary,
+    /// Per invocation whose logs were fetched (`platform.fetch_logs`): the extra request.
+    pub log_fetch_ms: Summary,
+    /// Activations that ended as a whisk internal error (HTTP 500 with a record).
+    pub whisk_errors: u64,
 }
 
 /// Each phase mean's 95% confidence intervals (parametric t and percentile bootstrap, as SeBS

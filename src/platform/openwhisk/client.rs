@@ -35,11 +35,12 @@ impl OpenWhiskPlatform {
     }
 
     fn transport(&self, what: String, source: reqwest::Error) -> OpenWhiskError {
-        // reqwest errors carry the URL, which never holds the key (it travels in a header).
+        // reqwest errors carry the URL (never the key: it travels in a header); the message
+        // names the API host already, so the URL would only repeat it.
         OpenWhiskError::Transport {
             apihost: self.cfg.apihost.clone(),
             what,
-            source,
+            source: source.without_url(),
         }
     }
 

@@ -18,9 +18,11 @@ pub enum OpenWhiskError {
     },
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
-    /// Connection refused, DNS, TLS, timeouts: the host never answered properly.
+    /// Connection refused, DNS, TLS, timeouts: the host never answered properly. The cause
+    /// is the source (printed after this message in an error chain), stripped of its URL:
+    /// the API host is already named here.
     #[error(
-        "cannot reach OpenWhisk at {apihost} ({what}): {source}; check the API host and that OpenWhisk is running"
+        "cannot reach OpenWhisk at {apihost} ({what}); check the API host and that OpenWhisk is running"
     )]
     Transport {
         apihost: String,

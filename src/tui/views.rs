@@ -253,6 +253,7 @@ mod tests {
         let rdb_crash = Cell {
             persistence: PersistenceChoice::Rdb,
             stop: StopChoice::Crash,
+            snapshots: false,
         };
         v.record(rdb_crash, &cycle(false));
         v.record(rdb_crash, &cycle(false));

@@ -102,6 +102,20 @@ pub enum EngineEvent {
         cells: Vec<Cell>,
         runs: u32,
     },
+    /// The runs found under the results root, newest first.
+    ResultsListed(Vec<crate::engine::library::ResultEntry>),
+    /// A recorded case study 1 run, read back.
+    RunOpened {
+        dir: std::path::PathBuf,
+        record: Box<crate::results::RunRecord>,
+    },
+    /// A recorded case study 2 matrix, read back.
+    ShareOpened {
+        dir: std::path::PathBuf,
+        summary: Box<crate::share::ShareSummary>,
+    },
+    /// Two runs compared (B against A).
+    Compared(Box<crate::compare::Comparison>),
     /// One cycle of the data-sharing experiment finished (what it wrote, found and timed).
     ShareCycle {
         cell: Cell,
@@ -130,13 +144,34 @@ pub enum EngineEvent {
 /// What consumers ask the engine to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineCommand {
-    Run { profile: String },
-    Share { profile: String },
+    Run {
+        profile: String,
+    },
+    Share {
+        profile: String,
+    },
     Cancel,
-    RedisUp { profile: String },
-    RedisDown { profile: String },
-    RedisStatus { profile: String },
+    RedisUp {
+        profile: String,
+    },
+    RedisDown {
+        profile: String,
+    },
+    RedisStatus {
+        profile: String,
+    },
     Export,
+    /// List the runs under the results root.
+    ListResults,
+    /// Read one results directory back.
+    OpenResult {
+        dir: std::path::PathBuf,
+    },
+    /// Compare run `b` against run `a`.
+    CompareResults {
+        a: std::path::PathBuf,
+        b: std::path::PathBuf,
+    },
     Shutdown,
 }
 

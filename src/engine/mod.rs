@@ -4,6 +4,7 @@
 
 mod experiment;
 mod export;
+pub mod library;
 mod params;
 mod summary;
 
@@ -159,6 +160,19 @@ async fn engine_loop(
                     }
                     None => sink.warn("no finished run to export yet: press r to run first"),
                 }
+            }
+            EngineCommand::ListResults => {
+                let root = opts
+                    .results_root
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("results"));
+                tokio::spawn(library::list_task(root, sink.clone()));
+            }
+            EngineCommand::OpenResult { dir } => {
+                tokio::spawn(library::open_task(dir, sink.clone()));
+            }
+            EngineCommand::CompareResults { a, b } => {
+                tokio::spawn(library::compare_task(a, b, sink.clone()));
             }
             EngineCommand::Shutdown => break,
         }

@@ -60,10 +60,13 @@ impl PersistenceChoice {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum StopChoice {
     Graceful,
     Crash,
+    /// The machine is lost: SIGKILL, then the data directory's persistence files are wiped, as
+    /// on a new VM. Only with `--stop vm-loss` (not part of the default matrix).
+    VmLoss,
 }
 
 impl StopChoice {
@@ -72,7 +75,7 @@ impl StopChoice {
     pub fn mode(self) -> StopMode {
         match self {
             Self::Graceful => StopMode::Graceful,
-            Self::Crash => StopMode::Crash,
+            Self::Crash | Self::VmLoss => StopMode::Crash,
         }
     }
 
@@ -80,6 +83,7 @@ impl StopChoice {
         match self {
             Self::Graceful => "graceful",
             Self::Crash => "crash",
+            Self::VmLoss => "vm-loss",
         }
     }
 }
@@ -89,20 +93,31 @@ impl StopChoice {
 pub struct Cell {
     pub persistence: PersistenceChoice,
     pub stop: StopChoice,
+    /// The profile has `[snapshots]`: a graceful stop uploads, an empty data dir restores.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub snapshots: bool,
 }
 
 impl Cell {
     /// The cell a `"rdb × crash"` label (as in cycles) names.
     pub fn from_label(label: &str) -> Option<Cell> {
         let (p, s) = label.split_once(" × ")?;
+        let (s, snapshots) = match s.strip_suffix(SNAP_SUFFIX) {
+            Some(s) => (s, true),
+            None => (s, false),
+        };
         Some(Cell {
             persistence: *PersistenceChoice::ALL.iter().find(|c| c.label() == p)?,
-            stop: *StopChoice::ALL.iter().find(|c| c.label() == s)?,
+            stop: *[StopChoice::Graceful, StopChoice::Crash, StopChoice::VmLoss]
+                .iter()
+                .find(|c| c.label() == s)?,
+            snapshots,
         })
     }
 
     pub fn label(self) -> String {
-        format!("{} × {}", self.persistence.label(), self.stop.label())
+        let snap = if self.snapshots { SNAP_SUFFIX } else { "" };
+        format!("{} × {}{snap}", self.persistence.label(), self.stop.label())
     }
 
     /// Whether the writes should survive, and why — what the tool compares reality against.
@@ -127,12 +142,36 @@ impl Cell {
             ),
             (P::AofAlways, S::Graceful) => (true, "every write is fsynced before the reply"),
             (P::AofAlways, S::Crash) => (true, "every write is fsynced before the reply"),
+            (P::None, S::VmLoss) => (
+                false,
+                "no persistence: nothing on disk, nothing to snapshot",
+            ),
+            (_, S::VmLoss) if self.snapshots => (
+                true,
+                "the disk is gone; the snapshot uploaded after the writes (a graceful stop) is restored on the new VM",
+            ),
+            (_, S::VmLoss) => (
+                false,
+                "the disk is gone and the profile has no [snapshots]: nothing survives a new VM",
+            ),
         }
     }
 }
 
 /// The cells to run: the given persistence and stop, or the whole matrix.
+/// How a cell's label marks a profile with snapshots.
+const SNAP_SUFFIX: &str = " + s3";
+
 pub fn cells(persistence: Option<PersistenceChoice>, stop: Option<StopChoice>) -> Vec<Cell> {
+    cells_with(persistence, stop, false)
+}
+
+/// [`cells`] for a profile with (or without) `[snapshots]`.
+pub fn cells_with(
+    persistence: Option<PersistenceChoice>,
+    stop: Option<StopChoice>,
+    snapshots: bool,
+) -> Vec<Cell> {
     let ps: Vec<_> = persistence
         .map(|p| vec![p])
         .unwrap_or_else(|| PersistenceChoice::ALL.to_vec());
@@ -140,6 +179,12 @@ pub fn cells(persistence: Option<PersistenceChoice>, stop: Option<StopChoice>) -
         .map(|s| vec![s])
         .unwrap_or_else(|| StopChoice::ALL.to_vec());
     ps.iter()
-        .flat_map(|&persistence| ss.iter().map(move |&stop| Cell { persistence, stop }))
+        .flat_map(|&persistence| {
+            ss.iter().map(move |&stop| Cell {
+                persistence,
+                stop,
+                snapshots,
+            })
+        })
         .collect()
 }

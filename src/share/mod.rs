@@ -63,7 +63,9 @@ pub async fn run_share(
         );
     }
     let started_at = Utc::now();
-    let cells = cells(opts.persistence, opts.stop);
+    // A profile with [snapshots] tags its cells: a vm-loss cell then expects a restore.
+    let snapshots = profile.snapshots.is_some();
+    let cells = matrix::cells_with(opts.persistence, opts.stop, snapshots);
     sink.send(EngineEvent::RunStarted {
         experiment: "case study 2: data shared across Redis restarts".into(),
         profile: profile.name.clone(),
@@ -160,6 +162,13 @@ async fn run_cell(
     profile.redis.persistence = cell.persistence.persistence();
     let slug = format!("{}-{}", cell.persistence.label(), cell.stop.label());
     profile.redis.data_dir = base.redis.data_dir.join("share").join(&slug);
+    if profile.redis.persistence == crate::profile::Persistence::None {
+        // Nothing to snapshot (the profile check refuses this pairing too).
+        profile.snapshots = None;
+    } else if profile.snapshots.is_some() {
+        // Each cell its own snapshot prefix, so no cell restores another's data.
+        profile.name = format!("{}-share-{slug}", base.name);
+    }
     if profile.redis.data_dir.exists() {
         std::fs::remove_dir_all(&profile.redis.data_dir)
             .with_context(|| format!("cannot clear {}", profile.redis.data_dir.display()))?;
@@ -259,8 +268,20 @@ async fn run_cycle(
     let written: WriterResult = serde_json::from_value(wa.response.result.clone())
         .context("the writer's result has an unexpected shape")?;
 
+    if cell.stop == StopChoice::VmLoss && profile.snapshots.is_some() {
+        // The snapshot point: a graceful stop uploads the writes, then Redis starts again.
+        // Whatever is written after the last snapshot would be lost with the machine.
+        let report = host.down(StopMode::Graceful, sink).await?;
+        if let Some(crate::snapshots::UploadOutcome::Pending { error }) = report.snapshot {
+            anyhow::bail!("the snapshot before the VM loss did not upload: {error}");
+        }
+        *endpoint = up(host, sink).await?;
+    }
     let t_stop = Instant::now();
     host.down(cell.stop.mode(), sink).await?;
+    if cell.stop == StopChoice::VmLoss {
+        wipe_data(&profile.redis.data_dir).await?;
+    }
     let stop_ms = ms(t_stop.elapsed());
     let t_start = Instant::now();
     *endpoint = up(host, sink).await?;
@@ -322,6 +343,25 @@ async fn up(host: &mut RedisHost, sink: &EventSink) -> Result<Endpoint, HostErro
         sink.send(EngineEvent::ColdStart(c));
     }
     Ok(started.endpoint)
+}
+
+/// What a new VM does not have: the persistence files and the pending-upload marker.
+async fn wipe_data(dir: &std::path::Path) -> anyhow::Result<()> {
+    use crate::snapshots::local::{AOF_DIR, LEGACY_AOF, PENDING_FILE, RDB_FILE};
+    for name in [RDB_FILE, LEGACY_AOF, PENDING_FILE] {
+        match tokio::fs::remove_file(dir.join(name)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot wipe {}", dir.join(name).display()));
+            }
+        }
+    }
+    match tokio::fs::remove_dir_all(dir.join(AOF_DIR)).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot wipe {}", dir.join(AOF_DIR).display())),
+    }
 }
 
 fn ms(d: Duration) -> f64 {

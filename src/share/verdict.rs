@@ -353,6 +353,7 @@ mod tests {
         let aof = Cell {
             persistence: PersistenceChoice::AofAlways,
             stop: StopChoice::Crash,
+            snapshots: false,
         };
         let mut s = CellStats::default();
         s.record(&record("x", 0, 0, true));
@@ -368,6 +369,7 @@ mod tests {
         let rdb_crash = Cell {
             persistence: PersistenceChoice::Rdb,
             stop: StopChoice::Crash,
+            snapshots: false,
         };
         let mut s = CellStats::default();
         s.record(&record("x", 10, 0, false));

@@ -48,6 +48,14 @@ pub enum Action {
     NextView,
     /// Show the previous view.
     PrevView,
+    /// Results: move the cursor up.
+    ResultsUp,
+    /// Results: move the cursor down.
+    ResultsDown,
+    /// Results: open the selected run in the Run or Share view.
+    OpenResult,
+    /// Results: mark the selected run; two marked open Compare.
+    MarkResult,
 }
 
 use super::app::App;
@@ -73,13 +81,34 @@ impl App {
                 }
                 cmd
             }
-            Action::NextView => {
-                self.view = self.view.next();
+            Action::NextView => self.show(self.view.next()),
+            Action::PrevView => self.show(self.view.prev()),
+            Action::ResultsUp => {
+                self.results.move_by(-1);
                 None
             }
-            Action::PrevView => {
-                self.view = self.view.prev();
+            Action::ResultsDown => {
+                self.results.move_by(1);
                 None
+            }
+            Action::OpenResult => self
+                .results
+                .current()
+                .map(|e| EngineCommand::OpenResult { dir: e.dir.clone() }),
+            Action::MarkResult => {
+                let pair = self.results.toggle_mark()?;
+                self.note(
+                    Level::Info,
+                    format!(
+                        "comparing {} (B) against {} (A)",
+                        pair.1.display(),
+                        pair.0.display()
+                    ),
+                );
+                Some(EngineCommand::CompareResults {
+                    a: pair.0,
+                    b: pair.1,
+                })
             }
             Action::Cancel => {
                 if self.run_active() {
@@ -166,6 +195,17 @@ impl App {
                 self.log.to_oldest();
                 None
             }
+        }
+    }
+
+    /// Switch to `view`; the Results view asks for a fresh listing.
+    fn show(&mut self, view: View) -> Option<EngineCommand> {
+        self.view = view;
+        if view == View::Results {
+            self.results.loading = true;
+            Some(EngineCommand::ListResults)
+        } else {
+            None
         }
     }
 

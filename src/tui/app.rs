@@ -10,7 +10,7 @@ use crossterm::event::KeyEvent;
 use super::keys::{self, Mode};
 use super::state::{Finished, LogLine, LogView, ProfileItem, RedisView, RunView};
 use super::theme::Theme;
-use super::views::{ShareView, View};
+use super::views::{ResultsView, ShareView, View};
 use crate::event::{EngineCommand, EngineEvent, Level};
 use crate::redis_host::RedisState;
 
@@ -27,6 +27,10 @@ pub struct App {
     pub view: View,
     /// The data-sharing matrix, live or opened from results.
     pub share: Option<ShareView>,
+    /// The runs under the results root.
+    pub results: ResultsView,
+    /// The last comparison of two runs.
+    pub compare: Option<Box<crate::compare::Comparison>>,
     /// Where the last finished run wrote its results.
     pub last_results: Option<PathBuf>,
     pub log: LogView,
@@ -58,6 +62,8 @@ impl App {
             run: None,
             view: View::Run,
             share: None,
+            results: ResultsView::default(),
+            compare: None,
             last_results: None,
             log: LogView::default(),
             now,
@@ -193,6 +199,25 @@ impl App {
                     run.table_dirty = true;
                 }
             }
+            EngineEvent::ResultsListed(entries) => self.results.set(entries),
+            EngineEvent::RunOpened { dir, record } => {
+                self.note(Level::Info, format!("opened {}", dir.display()));
+                self.run = Some(RunView::recorded(dir, &record, self.now));
+                self.view = View::Run;
+            }
+            EngineEvent::ShareOpened { dir, summary } => {
+                self.note(Level::Info, format!("opened {}", dir.display()));
+                self.share = Some(ShareView::recorded(
+                    dir,
+                    summary.cells,
+                    summary.options.runs,
+                ));
+                self.view = View::Share;
+            }
+            EngineEvent::Compared(c) => {
+                self.compare = Some(c);
+                self.view = View::Compare;
+            }
             EngineEvent::ShareStarted { cells, runs } => {
                 self.share = Some(ShareView::live(&cells, runs));
             }
@@ -248,7 +273,12 @@ impl App {
 
     /// Handle a key press: the key table gives the action; the action may yield a command.
     pub fn on_key(&mut self, ev: &KeyEvent) -> Option<EngineCommand> {
-        let action = keys::lookup(self.mode, ev)?;
+        let mode = if self.mode == Mode::Normal && self.view == View::Results {
+            Mode::Results
+        } else {
+            self.mode
+        };
+        let action = keys::lookup(mode, ev)?;
         self.perform(action)
     }
 }

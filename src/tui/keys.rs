@@ -11,6 +11,8 @@ pub enum Mode {
     Normal,
     Help,
     ConfirmQuit,
+    /// The Results view: its own keys first, then the console's.
+    Results,
 }
 
 impl Mode {
@@ -20,6 +22,7 @@ impl Mode {
             Mode::Normal => "console",
             Mode::Help => "help",
             Mode::ConfirmQuit => "quit?",
+            Mode::Results => "results view",
         }
     }
 }
@@ -99,7 +102,7 @@ const fn bind(mode: Mode, keys: &'static [Key], action: Action, help: &'static s
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{ConfirmQuit, Help, Normal};
+use Mode::{ConfirmQuit, Help, Normal, Results};
 
 /// The key table, in the order the help overlay lists it.
 pub const KEYS: &[Binding] = &[
@@ -199,6 +202,30 @@ pub const KEYS: &[Binding] = &[
         "quit (asks during a run)",
     ),
     bind(
+        Results,
+        &[Code(KeyCode::Up), Char('k')],
+        Action::ResultsUp,
+        "previous run",
+    ),
+    bind(
+        Results,
+        &[Code(KeyCode::Down), Char('j')],
+        Action::ResultsDown,
+        "next run",
+    ),
+    bind(
+        Results,
+        &[Code(KeyCode::Enter)],
+        Action::OpenResult,
+        "open in Run/Share view",
+    ),
+    bind(
+        Results,
+        &[Char(' ')],
+        Action::MarkResult,
+        "mark; two open Compare",
+    ),
+    bind(
         Help,
         &[Char('?'), Code(KeyCode::Esc), Char('q')],
         Action::Dismiss,
@@ -223,6 +250,14 @@ pub fn lookup(mode: Mode, ev: &KeyEvent) -> Option<Action> {
     if ev.kind == KeyEventKind::Release {
         return None;
     }
+    let own = lookup_in(mode, ev);
+    if own.is_none() && mode == Mode::Results {
+        return lookup_in(Mode::Normal, ev);
+    }
+    own
+}
+
+fn lookup_in(mode: Mode, ev: &KeyEvent) -> Option<Action> {
     KEYS.iter().filter(|b| b.mode == mode).find_map(|b| {
         b.keys
             .iter()

@@ -140,6 +140,32 @@ impl RunView {
         v
     }
 
+    /// A recorded run read back: its activations folded as they were live.
+    pub fn recorded(dir: PathBuf, rec: &crate::results::RunRecord, at: DateTime<Utc>) -> Self {
+        let s = &rec.summary;
+        let mut v = Self::new(
+            format!(
+                "case study 1 · {}",
+                s.started_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            s.profile.name.clone(),
+            s.workload.planned,
+            at,
+        );
+        for a in &rec.activations {
+            v.stats.record(a);
+        }
+        v.phase = s.outcome;
+        v.finished = Some(Finished {
+            outcome: s.outcome,
+            elapsed: Duration::from_secs_f64(s.elapsed_ms.max(0.0) / 1000.0),
+            results_dir: Some(dir),
+        });
+        v.table_dirty = true;
+        v.refresh_table();
+        v
+    }
+
     /// Still going (no `RunFinished` yet).
     pub fn active(&self) -> bool {
         self.finished.is_none()

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::engine::library::{Kind, ResultEntry};
 use crate::share::{Cell, CellStats, CellSummary, CycleRecord};
 
 /// What fills the body of the screen; the header and footer stay.
@@ -11,15 +12,21 @@ pub enum View {
     Run,
     /// Case study 2: the persistence × stop matrix.
     Share,
+    /// Runs found under the results directory.
+    Results,
+    /// Two runs side by side.
+    Compare,
 }
 
 impl View {
-    pub const ALL: [View; 2] = [View::Run, View::Share];
+    pub const ALL: [View; 4] = [View::Run, View::Share, View::Results, View::Compare];
 
     pub fn label(self) -> &'static str {
         match self {
             View::Run => "Run",
             View::Share => "Share",
+            View::Results => "Results",
+            View::Compare => "Compare",
         }
     }
 
@@ -35,6 +42,60 @@ impl View {
     /// The previous view (wraps).
     pub fn prev(self) -> View {
         View::ALL[(self.index() + View::ALL.len() - 1) % View::ALL.len()]
+    }
+}
+
+/// The runs under the results root, the cursor, and up to two runs marked for comparison.
+#[derive(Debug, Clone, Default)]
+pub struct ResultsView {
+    pub entries: Vec<ResultEntry>,
+    pub selected: usize,
+    /// Marked entries (indexes), in marking order: A then B.
+    pub marked: Vec<usize>,
+    /// A listing was asked for and has not arrived.
+    pub loading: bool,
+}
+
+impl ResultsView {
+    /// Replace the listing (marks are cleared: indexes would point elsewhere).
+    pub fn set(&mut self, entries: Vec<ResultEntry>) {
+        self.entries = entries;
+        self.selected = self.selected.min(self.entries.len().saturating_sub(1));
+        self.marked.clear();
+        self.loading = false;
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.entries.is_empty() {
+            return;
+        }
+        self.selected = self
+            .selected
+            .saturating_add_signed(delta)
+            .min(self.entries.len() - 1);
+    }
+
+    pub fn current(&self) -> Option<&ResultEntry> {
+        self.entries.get(self.selected)
+    }
+
+    /// Mark or unmark the selected run (case study 1 runs only). Returns both runs once two
+    /// are marked, and clears the marks.
+    pub fn toggle_mark(&mut self) -> Option<(PathBuf, PathBuf)> {
+        let e = self.entries.get(self.selected)?;
+        if e.kind != Kind::Run {
+            return None;
+        }
+        if let Some(at) = self.marked.iter().position(|&i| i == self.selected) {
+            self.marked.remove(at);
+            return None;
+        }
+        self.marked.push(self.selected);
+        if let [a, b] = self.marked[..] {
+            self.marked.clear();
+            return Some((self.entries[a].dir.clone(), self.entries[b].dir.clone()));
+        }
+        None
     }
 }
 
@@ -180,8 +241,8 @@ mod tests {
     #[test]
     fn views_cycle_both_ways() {
         assert_eq!(View::Run.next(), View::Share);
-        assert_eq!(View::Share.next(), View::Run);
-        assert_eq!(View::Run.prev(), View::Share);
+        assert_eq!(View::Compare.next(), View::Run);
+        assert_eq!(View::Run.prev(), View::Compare);
     }
 
     #[test]
@@ -192,6 +253,7 @@ mod tests {
         let rdb_crash = Cell {
             persistence: PersistenceChoice::Rdb,
             stop: StopChoice::Crash,
+            snapshots: false,
         };
         v.record(rdb_crash, &cycle(false));
         v.record(rdb_crash, &cycle(false));

@@ -295,3 +295,50 @@ fn a_failed_start_ends_the_run() {
     assert!(s.contains("failed"), "{s}");
     assert!(s.contains("Redis did not start"), "{s}");
 }
+
+#[test]
+fn views_results_marks_and_open_go_through_the_engine() {
+    use crate::engine::library::list;
+    use crate::tui::views::View;
+    let mut app = idle_app(Theme::new(true));
+    assert_eq!(app.on_key(&key('v')), None, "Run → Share");
+    assert_eq!(app.view, View::Share);
+    // Reaching Results asks the engine for a listing: the UI reads no directory itself.
+    assert!(matches!(
+        app.on_key(&key('v')),
+        Some(EngineCommand::ListResults)
+    ));
+    assert_eq!(app.view, View::Results);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console");
+    app.apply(EngineEvent::ResultsListed(list(&root)));
+    let runs: Vec<_> = app
+        .results
+        .entries
+        .iter()
+        .map(|e| e.kind == crate::engine::library::Kind::Run)
+        .collect();
+    // Enter opens the selected entry.
+    let first = app.results.entries[0].dir.clone();
+    assert!(matches!(
+        app.on_key(&code(KeyCode::Enter)),
+        Some(EngineCommand::OpenResult { dir }) if dir == first
+    ));
+    // ↓ moves the cursor in this view (not the log); Space marks runs; the second mark compares.
+    let run_rows: Vec<usize> = (0..runs.len()).filter(|&i| runs[i]).collect();
+    assert_eq!(run_rows.len(), 2);
+    app.results.selected = 0;
+    for _ in 0..run_rows[0] {
+        app.on_key(&code(KeyCode::Down));
+    }
+    assert_eq!(app.on_key(&key(' ')), None);
+    assert_eq!(app.results.marked, vec![run_rows[0]]);
+    app.results.selected = run_rows[1];
+    let Some(EngineCommand::CompareResults { a, b }) = app.on_key(&key(' ')) else {
+        panic!("the second mark compares");
+    };
+    assert_eq!(a, app.results.entries[run_rows[0]].dir);
+    assert_eq!(b, app.results.entries[run_rows[1]].dir);
+    // Other keys still work in the Results view.
+    assert_eq!(app.on_key(&key('?')), None);
+    assert_eq!(app.mode, Mode::Help);
+}

@@ -148,3 +148,81 @@ fn share_view_filling_and_finished() {
         assert_snapshot!(format!("share_done_{w}x{h}"), screen(&done, w, h).backend());
     }
 }
+
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console")
+}
+
+/// The console with the recorded fixtures listed in the Results view, the cursor on the
+/// second, the first marked.
+fn results_app() -> App {
+    let mut app = idle_app(Theme::new(true));
+    app.view = crate::tui::views::View::Results;
+    app.apply(crate::event::EngineEvent::ResultsListed(
+        crate::engine::library::list(&fixtures()),
+    ));
+    app.results.marked.push(0);
+    app.results.selected = 1;
+    app
+}
+
+#[test]
+fn results_view_lists_recorded_runs() {
+    let app = results_app();
+    let text = super::text(&screen(&app, 120, 40));
+    for name in ["r1000-local", "r2000-local", "share-local"] {
+        assert!(text.contains(name), "{name}: {text}");
+    }
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(format!("results_{w}x{h}"), screen(&app, w, h).backend());
+    }
+}
+
+#[test]
+fn compare_view_from_two_recorded_runs() {
+    use crate::compare::{Side, compare};
+    use crate::results::RunRecord;
+    let side = |n: &str| Side::from_run(n, &RunRecord::read(&fixtures().join(n)).unwrap());
+    let mut app = idle_app(Theme::new(true));
+    app.apply(crate::event::EngineEvent::Compared(Box::new(compare(
+        &side("r1000-local"),
+        &side("r2000-local"),
+    ))));
+    assert_eq!(app.view, crate::tui::views::View::Compare);
+    let text = super::text(&screen(&app, 200, 60));
+    assert!(text.contains("slower"), "{text}");
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(format!("compare_{w}x{h}"), screen(&app, w, h).backend());
+    }
+}
+
+#[test]
+fn a_recorded_run_and_matrix_open_in_their_views() {
+    use crate::results::RunRecord;
+    use crate::share::ShareSummary;
+    let mut app = idle_app(Theme::new(true));
+    let dir = fixtures().join("r1000-local");
+    app.apply(crate::event::EngineEvent::RunOpened {
+        dir: "results/r1000-local".into(),
+        record: Box::new(RunRecord::read(&dir).unwrap()),
+    });
+    app.tick(app.now);
+    assert_eq!(app.view, crate::tui::views::View::Run);
+    assert_eq!(app.run.as_ref().unwrap().stats.succeeded(), 30);
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(format!("opened_run_{w}x{h}"), screen(&app, w, h).backend());
+    }
+    app.apply(crate::event::EngineEvent::ShareOpened {
+        dir: "results/share-local".into(),
+        summary: Box::new(ShareSummary::read(&fixtures().join("share-local")).unwrap()),
+    });
+    assert_eq!(app.view, crate::tui::views::View::Share);
+    let text = super::text(&screen(&app, 120, 40));
+    assert!(text.contains("24/24 cycles · share-local"), "{text}");
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(
+            format!("opened_share_{w}x{h}"),
+            screen(&app, w, h).backend()
+        );
+    }
+}

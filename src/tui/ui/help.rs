@@ -24,7 +24,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 fn help_lines(app: &App) -> Vec<Line<'static>> {
     let t = app.theme;
     let mut out = Vec::new();
-    for mode in [Mode::Normal, Mode::Help, Mode::ConfirmQuit] {
+    for mode in [Mode::Normal, Mode::Results, Mode::Help, Mode::ConfirmQuit] {
         out.push(Line::from(Span::styled(mode.label(), t.header())));
         for b in KEYS.iter().filter(|b| b.mode == mode) {
             let keys = b

@@ -7,6 +7,7 @@ mod latency;
 mod log;
 mod profiles;
 mod redis;
+mod results;
 mod run;
 mod share;
 mod stats;
@@ -16,6 +17,7 @@ pub use latency::render_latency;
 pub use log::render_log;
 pub use profiles::{render_profiles, render_profiles_line};
 pub use redis::render_redis;
+pub use results::{render_compare, render_results};
 pub use run::render_run;
 pub use share::render_share;
 pub use stats::render_stats;
@@ -66,12 +68,14 @@ pub fn render(app: &App, frame: &mut Frame) {
         (View::Run, true) => render_wide(app, frame, body),
         (View::Run, false) => render_compact(app, frame, body),
         (View::Share, _) => render_share_view(app, frame, body, wide),
+        (View::Results, _) => render_list_view(app, frame, body, wide, render_results),
+        (View::Compare, _) => render_list_view(app, frame, body, wide, render_compare),
     }
     render_footer(app, frame, footer);
     match app.mode {
         Mode::Help => render_help(app, frame, area),
         Mode::ConfirmQuit => render_confirm_quit(app, frame, area),
-        Mode::Normal => {}
+        Mode::Normal | Mode::Results => {}
     }
 }
 
@@ -129,6 +133,28 @@ fn render_share_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
     render_redis(app, frame, redis);
     render_run(app, frame, run);
     render_share(app, frame, matrix);
+    render_log(app, frame, log);
+}
+
+/// Results and Compare: the header, the view, the log below.
+fn render_list_view(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    wide: bool,
+    render: fn(&App, &mut Frame, Rect),
+) {
+    let [top, main, log] = area.layout(&Layout::vertical([
+        Constraint::Length(if wide { 4 } else { 1 }),
+        Constraint::Fill(1),
+        Constraint::Length(if wide { 8 } else { 3 }),
+    ]));
+    if wide {
+        render_profiles(app, frame, top);
+    } else {
+        render_profiles_line(app, frame, top);
+    }
+    render(app, frame, main);
     render_log(app, frame, log);
 }
 

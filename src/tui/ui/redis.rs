@@ -88,7 +88,7 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         None => Span::styled("none yet", t.dim()),
     };
 
-    let mut lines = vec![
+    let lines = vec![
         Line::from(backend_spans),
         Line::from(state),
         Line::from(kv(app, "endpoint", endpoint)),
@@ -97,34 +97,81 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
             "uptime",
             format!("{uptime}  keys {keys}  mem {mem}"),
         )),
-        Line::from(kv(app, "persist", format!("{persistence}  saved {saved}"))),
+        Line::from(persist_line(app, &persistence, &saved, area.width)),
         Line::from(kv(app, "cold", cold)),
     ];
-    // Only profiles with snapshots get the line: the others keep their layout.
-    if let Some(s) = &r.snapshot {
-        let age = (app.now - s.created_at).num_seconds().max(0);
-        let mut spans = kv(
-            app,
-            "snapshot",
-            format!(
-                "{}  {}  {} ago  up {} ms",
-                s.id,
-                fmt::bytes(s.bytes),
-                fmt::uptime(u64::try_from(age).unwrap_or(0)),
-                fmt::ms(s.upload_ms)
-            ),
-        );
-        if r.snapshot_pending {
-            spans.push(Span::styled("  upload pending", t.warn()));
-        }
-        lines.push(Line::from(spans));
-    } else if r.snapshot_pending {
-        lines.push(Line::from(kv(
-            app,
-            "snapshot",
-            Span::styled("upload pending (data on local disk)", t.warn()),
-        )));
-    }
     let block = pane(t, " Redis ");
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `persist rdb  saved 12:00:01`, then the last snapshot when the profile has `[snapshots]`
+/// (id, size, age, upload time; the id shortened when the pane is narrow). The pane has no
+/// spare row, so the snapshot shares this one.
+fn persist_line<'a>(app: &App, persistence: &str, saved: &str, width: u16) -> Vec<Span<'a>> {
+    let t = app.theme;
+    let r = &app.redis;
+    let mut spans = kv(app, "persist", format!("{persistence}  saved {saved}"));
+    let room = usize::from(width).saturating_sub(11 + persistence.len() + saved.len() + 8);
+    if let Some(s) = &r.snapshot {
+        let age = u64::try_from((app.now - s.created_at).num_seconds().max(0)).unwrap_or(0);
+        let (size, age, up) = (fmt::bytes(s.bytes), fmt::uptime(age), fmt::ms(s.upload_ms));
+        let full = format!("  snap {} {size} {age} ago up {up} ms", s.id);
+        let id = s.id.as_str();
+        let short = format!("  snap …{} {size} {age}", &id[id.len().saturating_sub(4)..]);
+        spans.push(Span::styled(
+            if full.chars().count() <= room {
+                full
+            } else {
+                short
+            },
+            t.dim(),
+        ));
+    }
+    if r.snapshot_pending {
+        spans.push(Span::styled("  upload pending", t.warn()));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::event::EngineEvent;
+    use crate::snapshots::{SnapshotEvent, SnapshotId, SnapshotSummary};
+    use crate::tui::demo::idle_app;
+    use crate::tui::theme::Theme;
+
+    fn screen(app: &crate::tui::app::App, w: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(w, 8)).unwrap();
+        t.draw(|f| super::render_redis(app, f, f.area())).unwrap();
+        let buf = t.backend().buffer().clone();
+        buf.content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn shows_the_last_snapshot_and_a_pending_upload() {
+        let mut app = idle_app(Theme::new(true));
+        let id = SnapshotId::parse("20261203T091229207Z-c3f7").unwrap();
+        app.apply(EngineEvent::Snapshot(SnapshotEvent::Uploaded(
+            SnapshotSummary {
+                id,
+                created_at: app.now - chrono::Duration::seconds(125),
+                bytes: 40_332,
+                files: 3,
+                keys: Some(100),
+                upload_ms: 24.0,
+            },
+        )));
+        let wide = screen(&app, 110);
+        assert!(wide.contains("snap 20261203T091229207Z-c3f7"), "{wide}");
+        assert!(wide.contains("ago up 24"), "{wide}");
+        let narrow = screen(&app, 60);
+        assert!(narrow.contains("snap …c3f7"), "{narrow}");
+        app.apply(EngineEvent::Snapshot(SnapshotEvent::Pending {
+            error: "x".into(),
+        }));
+        assert!(screen(&app, 110).contains("upload pending"));
+    }
 }

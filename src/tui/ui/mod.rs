@@ -20,7 +20,7 @@ pub use redis::render_redis;
 pub use results::{render_compare, render_results};
 pub use run::render_run;
 pub use share::render_share;
-pub use stats::render_stats;
+pub use stats::{render_commands, render_stats};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -176,12 +176,14 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
             Constraint::Length(10),
             Constraint::Min(4),
         ]));
-        let [latency, stats] = figures.layout(&Layout::horizontal([
-            Constraint::Percentage(45),
-            Constraint::Percentage(55),
+        let [latency, stats, commands] = figures.layout(&Layout::horizontal([
+            Constraint::Fill(1),
+            Constraint::Length(96),
+            Constraint::Length(56),
         ]));
         render_latency(app, frame, latency);
         render_stats(app, frame, stats);
+        render_commands(app, frame, commands);
         render_log(app, frame, log);
     } else {
         let [stats, bottom] = rest.layout(&Layout::vertical([

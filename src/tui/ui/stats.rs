@@ -110,3 +110,59 @@ fn keep_cells<T>(v: Vec<T>, keep: impl Fn(usize) -> bool) -> Vec<T> {
         .map(|(_, c)| c)
         .collect()
 }
+
+/// The per-command percentile table (µs), merged from the HDR buckets of every invocation.
+pub fn render_commands(app: &App, frame: &mut Frame, area: Rect) {
+    use crate::stats::PhaseName;
+    let t = app.theme;
+    let block = pane(t, " Per command, µs (merged HDR) ");
+    let Some(run) = &app.run else {
+        frame.render_widget(
+            Paragraph::new(Span::styled("appears once invocations complete", t.dim())).block(block),
+            area,
+        );
+        return;
+    };
+    let rows = [
+        ("SET", PhaseName::Write),
+        ("GET", PhaseName::Read),
+        ("DEL", PhaseName::Delete),
+    ]
+    .into_iter()
+    .map(|(name, p)| {
+        let c = run.stats.command(p).unwrap_or_default();
+        let num = |v: f64| {
+            if c.n == 0 {
+                "-".to_string()
+            } else {
+                format!("{v:.0}")
+            }
+        };
+        Row::new(vec![
+            Cell::from(Span::styled(name, t.label())),
+            Cell::from(c.n.to_string()),
+            Cell::from(num(c.p50_us)),
+            Cell::from(num(c.p95_us)),
+            Cell::from(num(c.p99_us)),
+            Cell::from(num(c.p999_us)),
+            Cell::from(num(c.max_us)),
+        ])
+    });
+    let widths = [
+        Constraint::Length(4),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(7),
+    ];
+    let header = Row::new(["cmd", "n", "p50", "p95", "p99", "p99.9", "max"]).style(t.header());
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .block(block),
+        area,
+    );
+}

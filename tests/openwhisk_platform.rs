@@ -506,3 +506,65 @@ async fn poll_overhead_is_reported_after_a_202() {
     assert!(a.log_fetch_ms.is_none());
     assert_eq!(stats.log_fetches, 0);
 }
+
+/// Issue 11 (8): the preflight, before anything starts: the key is checked against the
+/// platform, and the Redis address the actions would get must resolve and be an address of
+/// this host. 192.0.2.1 (TEST-NET-1) is never local; nothing is sent to it.
+#[tokio::test]
+async fn preflight_names_the_setting_before_anything_starts() {
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let profile_with = |auth: &str, extra: &str, bind: &str| {
+        let toml = format!(
+            "[redis]\nbind = \"{bind}\"\n[platform]\nkind = \"openwhisk\"\napihost = \"{}\"\nauth = \"{auth}\"\n{extra}\n",
+            server.apihost()
+        );
+        redwhisk::profile::Profile::parse(&toml, "t.toml", "t", None).unwrap()
+    };
+    let check = |profile: redwhisk::profile::Profile| async move {
+        let p = OpenWhiskPlatform::new(&profile).unwrap();
+        p.preflight(&profile).await
+    };
+    check(profile_with(GUEST_AUTH, "", "127.0.0.1"))
+        .await
+        .unwrap();
+    check(profile_with(
+        GUEST_AUTH,
+        "redis_host_for_actions = \"127.0.0.1\"",
+        "127.0.0.1",
+    ))
+    .await
+    .unwrap();
+    let wrong_key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:notTheRightKey0123456789";
+    let e = check(profile_with(wrong_key, "", "127.0.0.1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, OpenWhiskError::Unauthorized { .. }), "{e:?}");
+    let e = check(profile_with(GUEST_AUTH, "", "192.0.2.1"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("redis.bind: 192.0.2.1 is not an address of this host"),
+        "{e}"
+    );
+    let e = check(profile_with(
+        GUEST_AUTH,
+        "redis_host_for_actions = \"192.0.2.1\"",
+        "127.0.0.1",
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("platform.redis_host_for_actions: `192.0.2.1`"),
+        "{e}"
+    );
+    let e = check(profile_with(
+        GUEST_AUTH,
+        "redis_host_for_actions = \"no-such-host.invalid\"",
+        "127.0.0.1",
+    ))
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("does not resolve"), "{e}");
+}

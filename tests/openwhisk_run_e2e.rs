@@ -230,3 +230,55 @@ async fn whisk_errors_are_counted_and_exported_and_logs_are_fetched() {
         assert!(header.split(',').any(|c| c == col), "{header}");
     }
 }
+
+/// Issue 11 (8): a wrong key or Redis address fails in the preflight, before Redis starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_profile_fails_before_redis_starts() {
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, expect) in [
+        (
+            "redis_host_for_actions = \"192.0.2.1\"",
+            "platform.redis_host_for_actions",
+        ),
+        (
+            "redis_host_for_actions = \"127.0.0.1\"\nnamespace = \"x\"",
+            "x",
+        ),
+    ] {
+        let profile = dir.path().join("bad.toml");
+        let text = profile_text_with(&server.apihost(), "nodejs", extra).replace(
+            GUEST_AUTH,
+            "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:wrong0123456789",
+        );
+        let text = if expect == "x" {
+            text
+        } else {
+            profile_text_with(&server.apihost(), "nodejs", extra)
+        };
+        std::fs::write(&profile, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("REDWHISK_DATA_DIR", dir.path().join("data"))
+            .arg("run")
+            .arg("--profile")
+            .arg(&profile)
+            .arg("--results-dir")
+            .arg(dir.path().join("results"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains("preflight"), "{stderr}");
+        assert!(
+            !stderr.contains("starting redis"),
+            "Redis was started: {stderr}"
+        );
+        if expect == "x" {
+            assert!(stderr.contains("rejected the key"), "{stderr}");
+        } else {
+            assert!(stderr.contains(expect), "{stderr}");
+        }
+    }
+    assert_eq!(server.stats().invokes, 0);
+}

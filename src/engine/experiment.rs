@@ -66,6 +66,12 @@ pub async fn run_experiment(
     });
     let platform = Platform::new(profile).context("cannot set up the platform")?;
     let mut host = RedisHost::new(profile).context("cannot set up the Redis host")?;
+    if let Platform::OpenWhisk(ow) = &platform {
+        // Before Redis starts: a wrong key or Redis address costs a second, not a run.
+        ow.preflight(profile)
+            .await
+            .context("preflight check failed before anything started")?;
+    }
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
     let started = match start_redis(&mut host, sink, &cancel, &opts.force).await {

@@ -29,12 +29,12 @@ const POLL_MAX_INTERVAL: Duration = Duration::from_millis(500);
 const LOG_FETCH_TRIES: u32 = 5;
 
 impl OpenWhiskPlatform {
-    fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
+    pub(super) fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
         let (user, key) = config::split_auth(&self.cfg.auth);
         self.http.request(method, url).basic_auth(user, Some(key))
     }
 
-    fn transport(&self, what: String, source: reqwest::Error) -> OpenWhiskError {
+    pub(super) fn transport(&self, what: String, source: reqwest::Error) -> OpenWhiskError {
         // reqwest errors carry the URL (never the key: it travels in a header); the message
         // names the API host already, so the URL would only repeat it.
         OpenWhiskError::Transport {
@@ -284,7 +284,7 @@ impl OpenWhiskPlatform {
     }
 
     /// The body as text, scrubbed of the key; an unreadable body is reported as such.
-    async fn body_text(&self, resp: Response) -> String {
+    pub(super) async fn body_text(&self, resp: Response) -> String {
         match resp.text().await {
             Ok(t) => self.scrub(&t),
             Err(e) => format!("<body unreadable: {e}>"),
@@ -306,7 +306,7 @@ impl OpenWhiskPlatform {
         out
     }
 
-    fn status_error(
+    pub(super) fn status_error(
         &self,
         status: StatusCode,
         text: String,

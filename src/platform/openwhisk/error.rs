@@ -74,6 +74,12 @@ pub enum OpenWhiskError {
         activation_id: String,
         deadline_ms: u64,
     },
+    /// A setting that cannot work, found before anything started.
+    #[error("{setting}: {message}")]
+    Preflight {
+        setting: &'static str,
+        message: String,
+    },
     #[error("cannot parse the activation record from OpenWhisk: {0}")]
     Record(String),
     /// The action artifact could not be built or found.

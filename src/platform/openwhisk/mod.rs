@@ -9,6 +9,7 @@ mod client;
 pub mod config;
 mod error;
 pub mod package;
+mod preflight;
 mod record;
 
 use std::path::PathBuf;

@@ -20,6 +20,7 @@ type Shared = Arc<State>;
 
 pub(crate) fn router(state: Shared) -> Router {
     Router::new()
+        .route("/api/v1/namespaces", get(list_namespaces))
         .route(
             "/api/v1/namespaces/{ns}/actions/{*name}",
             put(put_action).post(invoke),
@@ -292,4 +293,12 @@ async fn get_logs(
             "The requested resource does not exist.",
         ),
     }
+}
+
+/// `GET /namespaces`: the key's namespaces (what the preflight check asks).
+async fn list_namespaces(AxState(state): AxState<Shared>, headers: HeaderMap) -> Response {
+    if let Some(r) = authorize(&state, &headers, "_") {
+        return r;
+    }
+    (StatusCode::OK, axum::Json(json!([state.cfg.namespace]))).into_response()
 }

@@ -124,7 +124,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         .stderr(log_err)
         // Its own group: a Ctrl-C to the console does not reach it, and it survives us.
         .process_group(0);
-    let child = cmd.spawn().map_err(|e| match e.kind() {
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => HostError::RedisServerMissing {
             bin: bin.to_string(),
         },
@@ -157,7 +157,20 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         // Leave nothing half-started behind.
         let _already_gone = kill9(pid);
         state::remove(&cfg.data_dir).await?;
-        return Err(e);
+        // Our own child: name the binary and how it ended.
+        return Err(match e {
+            HostError::ExitedEarly { log_tail, .. } => {
+                let how = match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
+                    Ok(Ok(status)) => status.to_string(),
+                    _ => "it is gone".into(),
+                };
+                HostError::ExitedEarly {
+                    status: format!("{} (pid {pid}): {how}", path.display()),
+                    log_tail,
+                }
+            }
+            e => e,
+        });
     }
     let ready_ms = ms(t_ready.elapsed());
     let keys = ops::info(&ep, ctx.reply_limit()).await?.keys;

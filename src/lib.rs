@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the modules and how an event flows from the engine to the screen.
 
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod event;
 pub mod gateway;

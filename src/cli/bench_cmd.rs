@@ -38,6 +38,9 @@ pub enum BenchAction {
     Action(super::bench_action_cmd::BenchActionArgs),
     /// The engine's own overhead per invocation and its peak memory at N and 10×N invocations.
     Engine(super::bench_engine_cmd::EngineBenchArgs),
+    /// The scale-to-zero gateway: added round trip, pipelined throughput, wake latency against
+    /// the backend's cold start, and keys kept over sleep/wake cycles.
+    Gateway(super::bench_gateway_cmd::GatewayBenchArgs),
 }
 
 /// Which backends to measure.
@@ -76,6 +79,7 @@ pub async fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
         } => (runs, backend, output),
         BenchAction::Action(args) => return super::bench_action_cmd::run(args).await,
         BenchAction::Engine(args) => return super::bench_engine_cmd::run(args).await,
+        BenchAction::Gateway(args) => return super::bench_gateway_cmd::run(args).await,
     };
     if runs == 0 {
         bail!("--runs must be at least 1");

@@ -43,6 +43,8 @@ async fn headless(profile: Option<String>, results: Option<PathBuf>) -> anyhow::
         mode: None,
         results_dir: results.unwrap_or_else(|| PathBuf::from("results")),
         output: super::OutputFormat::Text,
+        via_gateway: false,
+        think_time: None,
     })
     .await
 }

@@ -4,6 +4,8 @@ mod action_cmd;
 pub mod bench_action_cmd;
 mod bench_cmd;
 pub mod bench_engine_cmd;
+pub mod bench_gateway_cmd;
+pub mod compare_cmd;
 mod console_cmd;
 pub mod gateway_cmd;
 mod image_cmd;
@@ -39,6 +41,8 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// Run case study 2: state shared between functions across Redis restarts (graceful and crash).
     Share(share_cmd::ShareArgs),
+    /// Compare two recorded runs (or the paper and a run): ratio B/A with a 95% bootstrap interval per phase and command
+    Compare(compare_cmd::CompareArgs),
     /// Scale to zero: a TCP front that starts the profile's Redis on the first connection and
     /// saves and stops it when no client connection has been open for a while.
     Gateway(gateway_cmd::GatewayArgs),
@@ -119,6 +123,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Profiles { output }) => profiles_cmd::run(output),
         Some(Command::Run(args)) => run_cmd::run(args).await,
         Some(Command::Share(args)) => share_cmd::run(args).await,
+        Some(Command::Compare(args)) => compare_cmd::run(args),
         Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,

@@ -38,6 +38,14 @@ pub struct RunArgs {
     /// Where results directories go.
     #[arg(long, default_value = "results")]
     pub results_dir: PathBuf,
+    /// Case study 3: actions connect to a scale-to-zero gateway (the profile's [gateway]) instead
+    /// of Redis; the report tells, per invocation, whether it woke Redis and what that cost.
+    #[arg(long)]
+    pub via_gateway: bool,
+    /// With --via-gateway: pause between invocations, e.g. 2s. Longer than gateway.idle_ms, every
+    /// invocation wakes Redis inside its connect phase.
+    #[arg(long, value_parser = super::gateway_cmd::parse_duration, requires = "via_gateway")]
+    pub think_time: Option<std::time::Duration>,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -66,6 +74,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     overrides.apply(&mut profile)?;
 
+    if args.via_gateway {
+        return via_gateway(&args, &profile).await;
+    }
     let (sink, mut events) = EventSink::new();
     let cancel = CancellationToken::new();
     let force = CancellationToken::new();
@@ -123,6 +134,49 @@ fn exit_code(outcome: Phase, failed: u64, stop_failed: bool, signal_code: u8) ->
         _ if failed > 0 => 2,
         _ => 0,
     }
+}
+
+/// Case study 3: the same progress on stderr, the study's report on stdout.
+async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<ExitCode> {
+    let (sink, mut events) = EventSink::new();
+    let cancel = CancellationToken::new();
+    let force = CancellationToken::new();
+    let signals = super::signals::watch(
+        &cancel,
+        &force,
+        "cancelling: stopping invocations, saving and stopping Redis…",
+    )
+    .context("cannot watch for signals")?;
+    let planned = profile.workload.invocations;
+    let printer = tokio::spawn(async move {
+        let mut progress = Progress::new(planned);
+        while let Some(ev) = events.recv().await {
+            if let EngineEvent::Gateway(crate::gateway::GatewayEvent::State(s)) = &ev {
+                progress.line(format!("gateway {}: {}", s.state.label(), s.reason));
+            }
+            progress.on_event(&ev);
+        }
+        progress.finish();
+    });
+    let think = args.think_time.unwrap_or_default();
+    let result =
+        crate::gateway::study::run_via_gateway(profile, think, &args.results_dir, &sink, cancel)
+            .await;
+    drop(sink);
+    signals.stop();
+    printer.await.context("the progress printer failed")?;
+    let report = result?;
+    match args.output {
+        OutputFormat::Text => print!("{}", crate::gateway::study::study_text(&report)),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(if report.cancelled {
+        ExitCode::from(signals.exit_code())
+    } else if report.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn load(args: &RunArgs) -> anyhow::Result<Profile> {

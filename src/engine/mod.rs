@@ -8,7 +8,7 @@ mod params;
 mod summary;
 
 pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
-pub use params::action_redis_host;
+pub use params::{action_redis_host, bench_params};
 pub use summary::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 
 use std::collections::BTreeSet;

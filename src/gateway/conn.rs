@@ -38,6 +38,8 @@ pub(crate) type Grant = Result<(Endpoint, u64), Refusal>;
 pub(crate) struct Counters {
     pub up: AtomicU64,
     pub down: AtomicU64,
+    /// Successful wakes, for [`super::GatewayProbe`].
+    pub wakes: AtomicU64,
 }
 
 /// How long one connect to an awake Redis may take before it counts as lost.

@@ -269,6 +269,9 @@ impl Controller {
                     .map(|t| t.elapsed().as_secs_f64() * 1000.0);
                 self.generation += 1;
                 self.snap.wakes += 1;
+                self.counters
+                    .wakes
+                    .store(self.snap.wakes, Ordering::Relaxed);
                 self.snap.last_wake_ms = ms;
                 if let Some(ms) = ms {
                     self.wake_ms.push(ms);

@@ -15,6 +15,7 @@
 
 mod conn;
 mod controller;
+pub mod study;
 mod types;
 
 pub use types::{GatewayEvent, GatewaySnapshot, GatewayState, Refusal};
@@ -86,9 +87,21 @@ pub struct GatewayReport {
     pub wake_ms: Vec<f64>,
 }
 
+/// Reads a serving gateway's counters (for the case study's per-invocation "woken?").
+#[derive(Debug, Clone)]
+pub struct GatewayProbe(Arc<Counters>);
+
+impl GatewayProbe {
+    /// Successful wakes so far.
+    pub fn wakes(&self) -> u64 {
+        self.0.wakes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// A bound gateway, not serving yet.
 #[derive(Debug)]
 pub struct Gateway {
+    counters: Arc<Counters>,
     listener: TcpListener,
     addr: SocketAddr,
     host: RedisHost,
@@ -135,6 +148,7 @@ impl Gateway {
             ));
         }
         Ok(Gateway {
+            counters: Arc::default(),
             listener,
             addr,
             host,
@@ -148,10 +162,15 @@ impl Gateway {
         self.addr
     }
 
+    /// A handle that reads the gateway's counters while it serves.
+    pub fn probe(&self) -> GatewayProbe {
+        GatewayProbe(Arc::clone(&self.counters))
+    }
+
     /// Serve until `cancel`: then stop accepting, give open connections the grace period,
     /// save and stop Redis.
     pub async fn serve(self, events: EventSink, cancel: CancellationToken) -> GatewayReport {
-        let counters = Arc::new(Counters::default());
+        let counters = self.counters;
         let hard_stop = CancellationToken::new();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let snap = GatewaySnapshot {

@@ -320,4 +320,29 @@ mod tests {
         }; 3];
         assert_eq!(bootstrap_cluster_ratio(&zero, &zero), None);
     }
+
+    /// The method's false-positive rate: pairs drawn from one distribution are declared
+    /// different (interval excludes 1) about 5% of the time, not more than 10%.
+    #[test]
+    fn same_distribution_is_rarely_called_different() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut draw = |n: usize| -> Vec<f64> {
+            // skewed like latencies: 20 ms plus an exponential tail of mean 5 ms
+            (0..n)
+                .map(|_| 20.0 - 5.0 * (1.0 - rng.random::<f64>()).ln())
+                .collect()
+        };
+        let trials = 100;
+        let mut different = 0;
+        for _ in 0..trials {
+            let (a, b) = (draw(40), draw(40));
+            if !bootstrap_ratio(&a, &b).unwrap().contains(1.0) {
+                different += 1;
+            }
+        }
+        assert!(
+            different <= 10,
+            "{different} of {trials} pairs called different"
+        );
+    }
 }

@@ -101,6 +101,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
             }
         }
     }
+    reap_untracked(ctx).await;
     let path = find_bin(bin)?;
     let port = ports::choose(cfg.bind, cfg.port, &ctx.profile.name).await?;
     let conf = password::write_conf(&cfg.data_dir, &ctx.password).await?;
@@ -188,6 +189,29 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         cold: Some(cold),
         child: Some(child),
     })
+}
+
+/// A redwhisk killed between spawning redis-server and writing the state file leaves a server
+/// nobody tracks. We hold the profile's lock, so any redis-server working in our data
+/// directory is such a leftover: SIGTERM it (Redis saves on SIGTERM) and wait for it to go.
+async fn reap_untracked(ctx: &Ctx<'_>) {
+    let dir = &ctx.profile.redis.data_dir;
+    for pid in state::redis_servers_in(dir).await {
+        let raw = i32::try_from(pid).unwrap_or(0);
+        if raw <= 1 {
+            continue;
+        }
+        let _gone =
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), nix::sys::signal::SIGTERM);
+        let stopped = wait_exit(pid, ctx.save_limit(), "SIGTERM").await;
+        if stopped.is_err() {
+            let _gone = kill9(pid);
+        }
+        ctx.events.warn(format!(
+            "stopped an untracked redis-server (pid {pid}) left running in {} by a redwhisk that was killed",
+            dir.display()
+        ));
+    }
 }
 
 /// Stop the server the state file names (started by us or by another process).

@@ -34,6 +34,43 @@ else
   echo "ci-setup: docker.io, redis-server, redis-tools, tmux and openssl already installed"
 fi
 
+# S3-compatible servers for the snapshot tests (nobody here wrote them): moto's server from
+# PyPI and s3rver from npm; awscli (PyPI) is the baseline of `redwhisk bench snapshots`.
+# Each is installed only when missing, so a second run is fast.
+s3_missing=()
+command -v moto_server >/dev/null 2>&1 || s3_missing+=("moto[server]")
+command -v aws >/dev/null 2>&1 || s3_missing+=(awscli)
+if [ "${#s3_missing[@]}" -gt 0 ]; then
+  if ! command -v pip3 >/dev/null 2>&1 && ! command -v pip >/dev/null 2>&1; then
+    echo "ci-setup: installing python3-pip and python3-venv"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends python3-pip python3-venv
+  fi
+  PIP=$(command -v pip3 || command -v pip)
+  echo "ci-setup: installing ${s3_missing[*]} (pip)"
+  # Debian's system Python refuses global installs without this flag (PEP 668).
+  "$PIP" install -q "${s3_missing[@]}" 2>/dev/null \
+    || "$PIP" install -q --break-system-packages "${s3_missing[@]}"
+else
+  echo "ci-setup: moto_server and aws already installed"
+fi
+if ! command -v s3rver >/dev/null 2>&1; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "ci-setup: installing nodejs and npm"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  echo "ci-setup: installing s3rver (npm)"
+  npm install -g --silent s3rver
+else
+  echo "ci-setup: s3rver already installed"
+fi
+for bin in moto_server s3rver aws; do
+  command -v "$bin" >/dev/null 2>&1 || { echo "ci-setup: $bin is still missing after the install" >&2; exit 1; }
+done
+
 if [ "${KEEP_SYSTEM_REDIS:-0}" != "1" ]; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
     systemctl stop redis-server

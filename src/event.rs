@@ -113,6 +113,8 @@ pub enum EngineEvent {
         level: Level,
         message: String,
     },
+    /// A snapshot was found, uploaded, left pending or restored.
+    Snapshot(crate::snapshots::SnapshotEvent),
     /// `Export` wrote the last run's results as one zip at `path`.
     Exported {
         path: std::path::PathBuf,

@@ -16,5 +16,6 @@ pub mod report;
 pub mod results;
 pub mod secret;
 pub mod share;
+pub mod snapshots;
 pub mod stats;
 pub mod tui;

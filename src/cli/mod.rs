@@ -15,6 +15,7 @@ mod results_cmd;
 pub mod run_cmd;
 pub mod share_cmd;
 mod signals;
+pub mod snapshots_cmd;
 
 use std::process::ExitCode;
 
@@ -50,6 +51,11 @@ pub enum Command {
     Redis {
         #[command(subcommand)]
         action: redis_cmd::RedisAction,
+    },
+    /// Snapshots of a profile's data in S3-compatible storage: list, show, restore, prune.
+    Snapshots {
+        #[command(subcommand)]
+        action: snapshots_cmd::SnapshotsAction,
     },
     /// Results directories: `results repair` finalises runs interrupted by a kill -9.
     Results {
@@ -127,6 +133,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,
+        Some(Command::Snapshots { action }) => snapshots_cmd::run(action).await,
         Some(Command::Results { action }) => results_cmd::run(action),
         Some(Command::Action { command }) => action_cmd::run(command),
         Some(Command::Bench { action }) => bench_cmd::run(action).await,

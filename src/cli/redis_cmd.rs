@@ -8,12 +8,20 @@ use super::OutputFormat;
 use crate::event::{EngineEvent, EventSink, Level};
 use crate::profile::{Profile, find_profile};
 use crate::redis_host::{Owner, RedisHost, RedisStatus, StopMode};
+use crate::snapshots::{SnapshotId, UploadOutcome};
 
 /// What to do with the profile's Redis.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum RedisAction {
     /// Start the profile's Redis and leave it running (a later `down` stops it).
-    Up(RedisArgs),
+    Up {
+        #[command(flatten)]
+        args: RedisArgs,
+        /// Restore this snapshot first (`redwhisk snapshots list`); local data files are
+        /// moved aside, not deleted.
+        #[arg(long, value_name = "ID")]
+        restore: Option<String>,
+    },
     /// Stop it: SHUTDOWN SAVE (NOSAVE for persistence = none), or SIGKILL with --crash.
     Down {
         #[command(flatten)]
@@ -73,16 +81,20 @@ pub(crate) fn stderr_events() -> (EventSink, tokio::task::JoinHandle<()>) {
 /// Dispatch one `redis` subcommand.
 pub async fn run(action: RedisAction) -> anyhow::Result<ExitCode> {
     match action {
-        RedisAction::Up(a) => up(&a).await,
+        RedisAction::Up { args, restore } => up(&args, restore.as_deref()).await,
         RedisAction::Down { args, crash, force } => down(&args, crash, force).await,
         RedisAction::Status(a) => status(&a).await,
     }
 }
 
-async fn up(a: &RedisArgs) -> anyhow::Result<ExitCode> {
+async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<ExitCode> {
     let profile = load(&a.profile)?;
     // Detached: `redis up` is meant to outlive this command.
     let mut host = RedisHost::new(&profile)?.with_owner(Owner::Detached);
+    if let Some(id) = restore {
+        let id = SnapshotId::parse(id).map_err(|m| anyhow::anyhow!("--restore: {m}"))?;
+        host = host.with_restore(id);
+    }
     let (sink, printer) = stderr_events();
     let result = host.up(&sink).await;
     drop(sink);
@@ -105,10 +117,23 @@ async fn up(a: &RedisArgs) -> anyhow::Result<ExitCode> {
                 ep.display_url()
             );
             match cold {
-                Some(c) => println!(
-                    "cold start: image {:.1} ms, create {:.1} ms, start {:.1} ms, ready {:.1} ms, total {:.1} ms; {} keys restored",
-                    c.image_ms, c.create_ms, c.start_ms, c.ready_ms, c.total_ms, c.keys_restored
-                ),
+                Some(c) => {
+                    if let Some(r) = &c.restore {
+                        println!(
+                            "snapshot {} restored: {} bytes, download {:.1} ms, verify {:.1} ms, total {:.1} ms",
+                            r.id, r.bytes, r.download_ms, r.verify_ms, r.total_ms
+                        );
+                    }
+                    println!(
+                        "cold start: image {:.1} ms, create {:.1} ms, start {:.1} ms, ready {:.1} ms, total {:.1} ms; {} keys restored",
+                        c.image_ms,
+                        c.create_ms,
+                        c.start_ms,
+                        c.ready_ms,
+                        c.total_ms,
+                        c.keys_restored
+                    )
+                }
                 None => println!("(it was already running)"),
             }
         }
@@ -144,7 +169,30 @@ async fn down(a: &RedisArgs, crash: bool, force: bool) -> anyhow::Result<ExitCod
             report.total_ms
         ),
     }
-    Ok(ExitCode::SUCCESS)
+    match &report.snapshot {
+        Some(UploadOutcome::Uploaded { snapshot, pruned }) => {
+            if a.output == OutputFormat::Text {
+                println!(
+                    "snapshot {} uploaded: {} bytes in {:.1} ms{}",
+                    snapshot.id,
+                    snapshot.bytes,
+                    snapshot.upload_ms,
+                    if pruned.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} old snapshots pruned)", pruned.len())
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        // The stop worked, the upload did not: say so and fail, the data is on local disk.
+        Some(UploadOutcome::Pending { error }) => {
+            eprintln!("error: {error}");
+            Ok(ExitCode::from(1))
+        }
+        Some(UploadOutcome::Skipped) | None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 async fn status(a: &RedisArgs) -> anyhow::Result<ExitCode> {

@@ -77,6 +77,8 @@ pub struct Profile {
     pub redis: RedisConfig,
     pub platform: PlatformConfig,
     pub workload: Workload,
+    /// `[snapshots]`: S3-compatible snapshots of the data (none when the section is absent).
+    pub snapshots: Option<crate::snapshots::SnapshotConfig>,
     /// The scale-to-zero gateway (`redwhisk gateway`).
     pub gateway: GatewayConfig,
 }

@@ -156,6 +156,17 @@ pub(super) fn validate(
     let redis = validate_redis(raw.redis.unwrap_or_default(), file, &name)?;
     let platform = validate_platform(raw.platform.unwrap_or_default(), file)?;
     let workload = validate_workload(raw.workload.unwrap_or_default(), file)?;
+    let snapshots = raw
+        .snapshots
+        .map(|s| {
+            crate::snapshots::config::validate(
+                s,
+                file,
+                &redis.persistence,
+                matches!(redis.backend, Backend::External { .. }),
+            )
+        })
+        .transpose()?;
     let gateway = super::gateway::validate_gateway(raw.gateway.unwrap_or_default(), file)?;
     Ok(Profile {
         name,
@@ -165,6 +176,7 @@ pub(super) fn validate(
         redis,
         platform,
         workload,
+        snapshots,
         gateway,
     })
 }

@@ -167,6 +167,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
             ready_ms,
             total_ms: ms(t0.elapsed()),
             keys_restored: keys,
+            restore: None,
         }),
         child: None,
     })
@@ -229,6 +230,7 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
         shutdown_ms,
         remove_ms,
         total_ms: ms(t0.elapsed()),
+        snapshot: None,
     })
 }
 

@@ -136,6 +136,9 @@ pub enum HostError {
     /// Building the local image failed.
     #[error("image build-local: {0}")]
     BuildLocal(String),
+    /// A snapshot could not be restored before the start.
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshots::SnapshotError),
     /// The external URL could not be used.
     #[error("redis.url: {0}")]
     BadUrl(String),

@@ -36,6 +36,7 @@ use std::time::Duration;
 use crate::event::{EngineEvent, EventSink};
 use crate::profile::{Backend, Persistence, Profile};
 use crate::secret::Secret;
+use crate::snapshots::{self, SnapshotId};
 
 /// Poll `ep` every millisecond until it answers PING (for baselines measured next to ours).
 pub async fn wait_for_pong(ep: &Endpoint, timeout: Duration) -> Result<(), HostError> {
@@ -66,6 +67,8 @@ pub struct RedisHost {
     owner: Owner,
     /// Our own `redis-server` child, kept so we can reap it after it exits.
     child: Option<tokio::process::Child>,
+    /// `--restore ID`: restore this snapshot at the next start, whatever the data directory holds.
+    restore: Option<SnapshotId>,
     /// The profile's lock, taken by the first start or stop and held while this host lives.
     lock: Option<lock::ProfileLock>,
     /// `redis down --force`: stop a Redis another live process owns.
@@ -129,6 +132,7 @@ impl RedisHost {
             profile: profile.clone(),
             owner: Owner::this_console(),
             child: None,
+            restore: None,
             lock: None,
             force: false,
         })
@@ -166,6 +170,13 @@ impl RedisHost {
     /// Change who owns the servers this host starts ([`Owner::Detached`] for `redis up`).
     pub fn with_owner(mut self, owner: Owner) -> Self {
         self.owner = owner;
+        self
+    }
+
+    /// Restore this snapshot at the next start (local data files are moved aside, not
+    /// deleted). Needs a `[snapshots]` section.
+    pub fn with_restore(mut self, id: SnapshotId) -> Self {
+        self.restore = Some(id);
         self
     }
 
@@ -207,6 +218,9 @@ impl RedisHost {
             Ok(()) => self.up_inner(events).await,
             Err(e) => Err(e),
         };
+        if result.is_ok() {
+            self.restore = None;
+        }
         match result {
             Ok(up) => {
                 if up.child.is_some() {
@@ -227,11 +241,72 @@ impl RedisHost {
 
     async fn up_inner(&self, events: &EventSink) -> Result<Up, HostError> {
         let ctx = self.ctx(events, true).await?;
-        match &self.profile.redis.backend {
-            Backend::Process { server_bin } => process::up(&ctx, server_bin).await,
-            Backend::Docker { .. } => docker::up(&ctx).await,
-            Backend::External { url } => external::up(&ctx, url).await,
+        let backend = async {
+            match &self.profile.redis.backend {
+                Backend::Process { server_bin } => process::up(&ctx, server_bin).await,
+                Backend::Docker { .. } => docker::up(&ctx).await,
+                Backend::External { url } => external::up(&ctx, url).await,
+            }
+        };
+        let Some(cfg) = self.snapshot_config() else {
+            if self.restore.is_some() {
+                return Err(HostError::Snapshot(snapshots::SnapshotError::Refused(
+                    format!(
+                        "profile `{}` has no [snapshots] section (or an external Redis): nothing to restore from",
+                        self.profile.name
+                    ),
+                )));
+            }
+            return backend.await;
+        };
+        let dir = &self.profile.redis.data_dir;
+        let running = self.server_recorded().await?;
+        let had_data = snapshots::local::has_data(dir).await?;
+        let restored =
+            snapshots::before_start(&self.profile, cfg, self.restore.as_ref(), running, events)
+                .await?;
+        let mut up = if restored.is_none() && had_data && !running {
+            // Local data wins; learn the store's latest meanwhile (a warning if unreachable).
+            let (_, up) = tokio::join!(
+                snapshots::lookup_latest(&self.profile, cfg, events),
+                backend
+            );
+            up?
+        } else {
+            backend.await?
+        };
+        if let (Some(r), Some(cold)) = (restored, up.cold.as_mut()) {
+            cold.total_ms += r.total_ms;
+            if let Some(expected) = r.keys_expected
+                && expected != cold.keys_restored
+            {
+                events.warn(format!(
+                    "snapshots: {} held {expected} keys before its stop; Redis loaded {}",
+                    r.id, cold.keys_restored
+                ));
+            }
+            cold.restore = Some(r);
         }
+        Ok(up)
+    }
+
+    /// The `[snapshots]` section, for a Redis whose files we own.
+    fn snapshot_config(&self) -> Option<&snapshots::SnapshotConfig> {
+        match self.profile.redis.backend {
+            Backend::External { .. } => None,
+            _ => self.profile.snapshots.as_ref(),
+        }
+    }
+
+    /// A server of this profile is recorded as running (a dead pid does not count).
+    async fn server_recorded(&self) -> Result<bool, HostError> {
+        Ok(match state::read(&self.profile.redis.data_dir).await? {
+            Some(st) => match st.pid {
+                Some(pid) => state::pid_is_redis(pid, st.pid_start).await,
+                None => true,
+            },
+            None => false,
+        })
     }
 
     /// SHUTDOWN SAVE (or NOSAVE) and wait for exit; or a crash stop (SIGKILL, no save).
@@ -248,7 +323,22 @@ impl RedisHost {
         }
         let child = self.child.take();
         let ctx = self.ctx(events, false).await?;
-        let result = match &self.profile.redis.backend {
+        let snap = self
+            .snapshot_config()
+            .filter(|_| mode == StopMode::Graceful)
+            .filter(|_| self.profile.redis.persistence != Persistence::None);
+        // What the manifest records about the data (Redis cannot be asked once stopped).
+        let pre = match snap {
+            Some(_) => match self.status().await {
+                Ok(s) => snapshots::PreStop {
+                    redis_version: s.redis_version,
+                    keys: s.keys,
+                },
+                Err(_) => snapshots::PreStop::default(),
+            },
+            None => snapshots::PreStop::default(),
+        };
+        let mut result = match &self.profile.redis.backend {
             Backend::Process { .. } => process::down(&ctx, mode, child).await,
             Backend::Docker { .. } => docker::down(&ctx, mode).await,
             Backend::External { .. } => {
@@ -256,6 +346,14 @@ impl RedisHost {
                 Ok(StopReport::nothing(mode))
             }
         };
+        if let (Ok(report), Some(cfg)) = (&mut result, snap) {
+            let dir = &self.profile.redis.data_dir;
+            let pending = matches!(snapshots::local::read_pending(dir).await, Ok(Some(_)));
+            if report.was_running || pending {
+                report.snapshot =
+                    Some(snapshots::after_stop(&self.profile, cfg, &pre, events).await);
+            }
+        }
         let state = match (&result, &self.profile.redis.backend) {
             (Ok(_), Backend::External { .. }) => RedisState::Running,
             (Ok(_), _) => RedisState::Stopped,
@@ -322,6 +420,7 @@ impl RedisHost {
             persistence: p.redis.persistence.label(),
             last_save: None,
             data_dir: None,
+            redis_version: None,
             problem: None,
         };
         let ep = match &p.redis.backend {
@@ -357,6 +456,7 @@ impl RedisHost {
                     s.keys = Some(info.keys);
                     s.used_memory = info.used_memory;
                     s.last_save = info.last_save;
+                    s.redis_version = info.redis_version;
                 }
                 Err(HostError::WrongPassword { endpoint, reply }) => {
                     return Err(HostError::WrongPassword { endpoint, reply });

@@ -71,6 +71,7 @@ pub(crate) struct ServerInfo {
     pub used_memory: Option<u64>,
     pub last_save: Option<DateTime<Utc>>,
     pub pid: Option<u32>,
+    pub redis_version: Option<String>,
 }
 
 /// `INFO` over an authenticated connection.
@@ -114,6 +115,7 @@ pub(crate) fn parse_info(text: &str) -> ServerInfo {
             .and_then(|t| i64::try_from(t).ok())
             .and_then(|t| DateTime::from_timestamp(t, 0)),
         pid: num("process_id").and_then(|p| u32::try_from(p).ok()),
+        redis_version: fields.get("redis_version").map(|v| v.to_string()),
     }
 }
 

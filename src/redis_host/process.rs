@@ -183,6 +183,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         ready_ms,
         total_ms: ms(t0.elapsed()),
         keys_restored: keys,
+        restore: None,
     };
     Ok(Up {
         endpoint: ep,
@@ -272,6 +273,7 @@ pub(crate) async fn down(
         shutdown_ms,
         remove_ms: 0.0,
         total_ms: shutdown_ms,
+        snapshot: None,
     })
 }
 

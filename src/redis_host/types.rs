@@ -91,6 +91,9 @@ pub struct ColdStart {
     pub total_ms: f64,
     /// Keys present once ready (restored from RDB/AOF).
     pub keys_restored: u64,
+    /// The snapshot downloaded and verified before the start (included in `total_ms`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore: Option<crate::snapshots::RestoreReport>,
 }
 
 /// How to stop.
@@ -111,6 +114,9 @@ pub struct StopReport {
     pub shutdown_ms: f64,
     pub remove_ms: f64,
     pub total_ms: f64,
+    /// The snapshot uploaded after a graceful stop (profiles with `[snapshots]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<crate::snapshots::UploadOutcome>,
 }
 
 impl StopReport {
@@ -122,6 +128,7 @@ impl StopReport {
             shutdown_ms: 0.0,
             remove_ms: 0.0,
             total_ms: 0.0,
+            snapshot: None,
         }
     }
 }
@@ -142,6 +149,9 @@ pub struct RedisStatus {
     pub persistence: String,
     pub last_save: Option<DateTime<Utc>>,
     pub data_dir: Option<String>,
+    /// `redis_version` from INFO, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_version: Option<String>,
     /// Why the state is `failed` (e.g. "stopped answering: no reply in 3000 ms").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,

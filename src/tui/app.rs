@@ -105,6 +105,29 @@ impl App {
         });
     }
 
+    fn apply_snapshot(&mut self, e: crate::snapshots::SnapshotEvent) {
+        use crate::snapshots::SnapshotEvent;
+        match e {
+            SnapshotEvent::Latest(s) => {
+                if s.is_some() {
+                    self.redis.snapshot = s;
+                }
+            }
+            SnapshotEvent::Uploaded(s) => {
+                self.redis.snapshot = Some(s);
+                self.redis.snapshot_pending = false;
+            }
+            // The message itself reaches the log as an error line.
+            SnapshotEvent::Pending { .. } => self.redis.snapshot_pending = true,
+            SnapshotEvent::Restored(r) => {
+                self.note(
+                    Level::Info,
+                    format!("snapshot {} restored in {:.0} ms", r.id, r.total_ms),
+                );
+            }
+        }
+    }
+
     /// Fold one engine event into the state.
     pub fn apply(&mut self, ev: EngineEvent) {
         match ev {
@@ -147,6 +170,7 @@ impl App {
                 );
                 self.redis.cold_start = Some(c);
             }
+            EngineEvent::Snapshot(e) => self.apply_snapshot(e),
             EngineEvent::RedisStatus(st) => {
                 self.redis.state = st.state;
                 self.redis.status = Some(st);

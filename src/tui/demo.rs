@@ -153,6 +153,7 @@ pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
             ready_ms: 15.2,
             total_ms: 17.0,
             keys_restored: 0,
+            restore: None,
         }),
         EngineEvent::RedisState(RedisState::Running),
         EngineEvent::RedisStatus(status(RedisState::Running, 0)),
@@ -178,6 +179,7 @@ pub fn status(state: RedisState, keys: u64) -> RedisStatus {
         persistence: "rdb".into(),
         last_save: Some(epoch() - chrono::Duration::seconds(90)),
         data_dir: Some("/data/redwhisk/local".into()),
+        redis_version: None,
         problem: None,
     }
 }

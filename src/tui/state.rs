@@ -65,6 +65,10 @@ pub struct RedisView {
     pub cold_start: Option<ColdStart>,
     /// The latest image pull line, while pulling.
     pub pull: Option<String>,
+    /// The last snapshot seen (profiles with `[snapshots]`).
+    pub snapshot: Option<crate::snapshots::SnapshotSummary>,
+    /// The last upload failed: the data is on local disk, the next stop retries.
+    pub snapshot_pending: bool,
 }
 
 impl Default for RedisView {
@@ -74,6 +78,8 @@ impl Default for RedisView {
             status: None,
             cold_start: None,
             pull: None,
+            snapshot: None,
+            snapshot_pending: false,
         }
     }
 }

@@ -69,8 +69,13 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
                 fmt::ms(c.start_ms),
                 fmt::ms(c.ready_ms),
             );
+            let restore = c
+                .restore
+                .as_ref()
+                .map(|r| format!("restore {} · ", fmt::ms(r.total_ms)))
+                .unwrap_or_default();
             let full = format!(
-                "create {create} · start {start} · ready {ready} = {} ms",
+                "{restore}create {create} · start {start} · ready {ready} = {} ms",
                 fmt::ms(c.total_ms)
             );
             // 9 columns of label plus the borders; narrow panes get the initials.
@@ -83,7 +88,7 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         None => Span::styled("none yet", t.dim()),
     };
 
-    let lines = vec![
+    let mut lines = vec![
         Line::from(backend_spans),
         Line::from(state),
         Line::from(kv(app, "endpoint", endpoint)),
@@ -95,6 +100,31 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(kv(app, "persist", format!("{persistence}  saved {saved}"))),
         Line::from(kv(app, "cold", cold)),
     ];
+    // Only profiles with snapshots get the line: the others keep their layout.
+    if let Some(s) = &r.snapshot {
+        let age = (app.now - s.created_at).num_seconds().max(0);
+        let mut spans = kv(
+            app,
+            "snapshot",
+            format!(
+                "{}  {}  {} ago  up {} ms",
+                s.id,
+                fmt::bytes(s.bytes),
+                fmt::uptime(u64::try_from(age).unwrap_or(0)),
+                fmt::ms(s.upload_ms)
+            ),
+        );
+        if r.snapshot_pending {
+            spans.push(Span::styled("  upload pending", t.warn()));
+        }
+        lines.push(Line::from(spans));
+    } else if r.snapshot_pending {
+        lines.push(Line::from(kv(
+            app,
+            "snapshot",
+            Span::styled("upload pending (data on local disk)", t.warn()),
+        )));
+    }
     let block = pane(t, " Redis ");
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

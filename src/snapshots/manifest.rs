@@ -1,0 +1,172 @@
+//! Snapshot ids and `manifest.json`, the commit point of a snapshot: a snapshot without a
+//! manifest does not exist.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// The manifest's object name inside a snapshot's directory.
+pub const MANIFEST: &str = "manifest.json";
+/// The manifest layout version.
+pub const FORMAT: u32 = 1;
+
+/// `YYYYMMDDTHHMMSSmmmZ-xxxx`: UTC creation time to the millisecond, then 4 random hex
+/// digits. Ids sort in creation order, so "latest" is the greatest id with a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SnapshotId(String);
+
+impl SnapshotId {
+    /// A new id for a snapshot made at `at`.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        let n: u16 = rand::rng().random();
+        Self(format!("{}-{n:04x}", at.format("%Y%m%dT%H%M%S%3fZ")))
+    }
+
+    /// Check the shape of an id given by a user or found in the store.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = s.len() == 24
+            && s.is_ascii()
+            && s.as_bytes()[8] == b'T'
+            && s.as_bytes()[18] == b'Z'
+            && s.as_bytes()[19] == b'-'
+            && s[..8].bytes().all(|b| b.is_ascii_digit())
+            && s[9..18].bytes().all(|b| b.is_ascii_digit())
+            && s[20..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(format!(
+                "\"{s}\" is not a snapshot id (they look like 20261203T081500123Z-ab12)"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SnapshotId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for SnapshotId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<SnapshotId> for String {
+    fn from(id: SnapshotId) -> String {
+        id.0
+    }
+}
+
+/// One persistence file, relative to the data directory (`dump.rdb`,
+/// `appendonlydir/appendonly.aof.1.base.rdb`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+}
+
+/// `manifest.json`. Written last: its presence commits the snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub id: SnapshotId,
+    pub profile: String,
+    pub created_at: DateTime<Utc>,
+    /// `redis_version` from INFO before the stop, when Redis answered.
+    pub redis_version: Option<String>,
+    /// The profile's persistence when the snapshot was made: `rdb`, `aof-everysec`, ….
+    pub persistence: String,
+    /// Keys in all databases before the stop, when Redis answered.
+    pub keys: Option<u64>,
+    pub files: Vec<FileEntry>,
+    /// Wall time of the upload of the files (before the manifest).
+    pub upload_ms: f64,
+}
+
+impl Manifest {
+    /// Total bytes of the files.
+    pub fn size(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// A relative file path is safe to place under a data directory: no `..`, not absolute.
+pub fn safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_time_and_round_trip() {
+        let a = SnapshotId::new(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
+        let b = SnapshotId::new(DateTime::from_timestamp(1_700_000_001, 0).unwrap());
+        assert!(a < b);
+        assert_eq!(SnapshotId::parse(a.as_str()).unwrap(), a);
+        assert!(a.as_str().starts_with("20231114T221320000Z-"));
+        for bad in [
+            "",
+            "latest",
+            "20231114T221320Z",
+            "20231114T221320Z-ABCD",
+            "../../etc/pass",
+        ] {
+            assert!(SnapshotId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn manifest_json_round_trip() {
+        let m = Manifest {
+            format: FORMAT,
+            id: SnapshotId::parse("20261203T081500123Z-ab12").unwrap(),
+            profile: "p".into(),
+            created_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            redis_version: Some("7.0.15".into()),
+            persistence: "rdb".into(),
+            keys: Some(3),
+            files: vec![FileEntry {
+                path: "dump.rdb".into(),
+                size: 10,
+                sha256: "00".into(),
+            }],
+            upload_ms: 1.5,
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        let back: Manifest = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.size(), 10);
+        let bad = text.replace("20261203T081500123Z-ab12", "../x");
+        assert!(serde_json::from_str::<Manifest>(&bad).is_err());
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert!(safe_relative("dump.rdb"));
+        assert!(safe_relative("appendonlydir/appendonly.aof.1.incr.aof"));
+        for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "./a"] {
+            assert!(!safe_relative(bad), "{bad}");
+        }
+    }
+}

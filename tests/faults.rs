@@ -149,6 +149,10 @@ fn second_signal_during_a_hung_stop_forces_the_exit() {
     // Leave nothing behind ourselves.
     signal(pid, 9);
     signal(pid, 18);
+    let t0 = std::time::Instant::now();
+    while pid_alive(pid) && t0.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     env.assert_no_redis();
 }
 

@@ -43,6 +43,7 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     if args.runs == 0 || args.keys == 0 {
         anyhow::bail!("--runs and --keys must be at least 1");
     }
+    crate::profile::VALUE_SIZE.check_flag(args.value_size)?;
     let profile = match &args.profile {
         Some(p) => find_profile(p)?,
         None => default_profile()?,

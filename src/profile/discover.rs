@@ -76,13 +76,17 @@ pub fn list_profiles() -> Vec<ProfileEntry> {
 pub fn find_profile(name_or_path: &str) -> Result<Profile, ProfileError> {
     let as_path = Path::new(name_or_path);
     if name_or_path.ends_with(".toml") || name_or_path.contains('/') {
-        return Profile::load(as_path);
+        return unique(Profile::load(as_path)?);
     }
     for dir in search_dirs() {
         let candidate = dir.join(format!("{name_or_path}.toml"));
         if candidate.is_file() {
-            return Profile::load(&candidate);
+            return unique(Profile::load(&candidate)?);
         }
+    }
+    // A file whose `name` field (not its file name) is the one asked for.
+    if let Some(p) = others_named(name_or_path, None).into_iter().next() {
+        return unique(p);
     }
     if name_or_path == "local" {
         return Profile::embedded_default();
@@ -95,6 +99,31 @@ pub fn find_profile(name_or_path: &str) -> Result<Profile, ProfileError> {
             .collect::<Vec<_>>()
             .join(", "),
     })
+}
+
+/// Profiles in the search directories named `name`, other than the file `except`.
+fn others_named(name: &str, except: Option<&Path>) -> Vec<Profile> {
+    let except = except.and_then(|p| p.canonicalize().ok());
+    search_dirs()
+        .iter()
+        .flat_map(|d| toml_files(d))
+        .filter(|path| except.is_none() || path.canonicalize().ok() != except)
+        .filter_map(|path| Profile::load(&path).ok())
+        .filter(|p| p.name == name)
+        .collect()
+}
+
+/// Refuse a profile whose name another profile file also uses: they would share a data
+/// directory and a container name.
+fn unique(p: Profile) -> Result<Profile, ProfileError> {
+    match others_named(&p.name, p.source.as_deref()).first() {
+        Some(other) => Err(ProfileError::DuplicateName {
+            name: p.name.clone(),
+            first: p.display_source(),
+            second: other.display_source(),
+        }),
+        None => Ok(p),
+    }
 }
 
 /// The profile used when none is named: `local` from the search path, else the embedded one.

@@ -10,7 +10,7 @@ mod validate;
 
 pub use discover::{ProfileEntry, default_profile, find_profile, list_profiles, user_profile_dir};
 pub use gateway::GatewayConfig;
-pub use validate::data_home;
+pub use validate::{Limit, VALUE_SIZE, data_home};
 use validate::{check_workload, syntax_error, validate};
 
 use std::net::IpAddr;
@@ -45,6 +45,18 @@ pub enum ProfileError {
         file: String,
         field: String,
         message: String,
+    },
+    /// A command-line value out of range (the flag is the culprit, not the profile).
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
+    /// Two profile files give the same name.
+    #[error(
+        "two profiles are named `{name}`: {first} and {second}. Rename one (its `name` field or its file name): they would share one data directory and container"
+    )]
+    DuplicateName {
+        name: String,
+        first: String,
+        second: String,
     },
     #[error(
         "no profile named `{name}`: looked in {searched}. Run `redwhisk profiles` to list the profiles found, or pass a path to a .toml file"
@@ -290,19 +302,21 @@ pub struct Overrides {
 }
 
 impl Overrides {
+    /// Apply the values given, each checked against the same limits as its profile field.
     pub fn apply(&self, p: &mut Profile) -> Result<(), ProfileError> {
+        use validate::{CONCURRENCY, INVOCATIONS, RECORDS, VALUE_SIZE};
         let w = &mut p.workload;
         if let Some(n) = self.invocations {
-            w.invocations = n;
+            w.invocations = INVOCATIONS.check_flag(n)?;
         }
         if let Some(c) = self.concurrency {
-            w.concurrency = c;
+            w.concurrency = CONCURRENCY.check_flag(c)?;
         }
         if let Some(r) = self.records {
-            w.records = r;
+            w.records = RECORDS.check_flag(r)?;
         }
         if let Some(v) = self.value_size {
-            w.value_size = v;
+            w.value_size = VALUE_SIZE.check_flag(v)?;
         }
         if let Some(m) = self.mode {
             w.mode = m;

@@ -60,9 +60,10 @@ fn overrides_apply_last_and_are_checked() {
     }
     .apply(&mut p)
     .unwrap_err();
+    // The flag is the culprit, not the profile file.
     assert_eq!(
         err.to_string(),
-        "t.toml: workload.invocations: must be at least 1"
+        "--invocations/-n: 0 is out of range; use a value from 1 to 10000000 (the limits of `workload.invocations` in a profile)"
     );
 }
 

@@ -60,6 +60,62 @@ fn one_of<T: Copy>(
         })
 }
 
+/// The allowed range of a workload value, shared by the profile field and its command-line
+/// flag so both are checked the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub field: &'static str,
+    pub flag: &'static str,
+    pub min: i64,
+    pub max: i64,
+}
+
+pub const INVOCATIONS: Limit = Limit {
+    field: "workload.invocations",
+    flag: "--invocations/-n",
+    min: 1,
+    max: 10_000_000,
+};
+pub const CONCURRENCY: Limit = Limit {
+    field: "workload.concurrency",
+    flag: "--concurrency/-c",
+    min: 1,
+    max: 1024,
+};
+pub const RECORDS: Limit = Limit {
+    field: "workload.records",
+    flag: "--records/-r",
+    min: 1,
+    max: 10_000_000,
+};
+pub const VALUE_SIZE: Limit = Limit {
+    field: "workload.value_size",
+    flag: "--value-size",
+    min: 1,
+    max: 512 * 1024 * 1024,
+};
+
+impl Limit {
+    /// Check a command-line value; the error names the flag and the matching profile field.
+    pub fn check_flag(&self, value: u32) -> Result<u32, ProfileError> {
+        let v = i64::from(value);
+        if v < self.min || v > self.max {
+            return Err(ProfileError::Flag {
+                flag: self.flag.into(),
+                message: format!(
+                    "{v} is out of range; use a value from {} to {} (the limits of `{}` in a profile)",
+                    self.min, self.max, self.field
+                ),
+            });
+        }
+        Ok(value)
+    }
+
+    fn check(&self, file: &str, value: Option<i64>, default: i64) -> Result<i64, ProfileError> {
+        ranged(file, self.field, value, default, self.min, self.max)
+    }
+}
+
 fn ranged(
     file: &str,
     field: &str,
@@ -374,24 +430,10 @@ fn validate_workload(w: RawWorkload, file: &str) -> Result<Workload, ProfileErro
     };
     let workload = Workload {
         action: w.action.unwrap_or_else(|| "bench".into()),
-        invocations: ranged(
-            file,
-            "workload.invocations",
-            w.invocations,
-            100,
-            1,
-            10_000_000,
-        )? as u32,
-        concurrency: ranged(file, "workload.concurrency", w.concurrency, 1, 1, 1024)? as u32,
-        records: ranged(file, "workload.records", w.records, 1000, 1, 10_000_000)? as u32,
-        value_size: ranged(
-            file,
-            "workload.value_size",
-            w.value_size,
-            32,
-            1,
-            512 * 1024 * 1024,
-        )? as u32,
+        invocations: INVOCATIONS.check(file, w.invocations, 100)? as u32,
+        concurrency: CONCURRENCY.check(file, w.concurrency, 1)? as u32,
+        records: RECORDS.check(file, w.records, 1000)? as u32,
+        value_size: VALUE_SIZE.check(file, w.value_size, 32)? as u32,
         mode,
         key_prefix: w.key_prefix.unwrap_or_else(|| "rw".into()),
         seed,

@@ -50,7 +50,9 @@ pub enum HostError {
         log_tail: String,
     },
     /// The server exited while we waited for it.
-    #[error("redis-server exited before it answered PING ({status}). Last log lines:\n{log_tail}")]
+    #[error(
+        "the Redis server exited before it answered PING: {status}. Check `redis.server_bin` and the log. Last log lines:\n{log_tail}"
+    )]
     ExitedEarly { status: String, log_tail: String },
     /// The password was refused.
     #[error(

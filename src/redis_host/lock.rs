@@ -81,12 +81,21 @@ fn read_owner(mut file: File) -> String {
     for _ in 0..50 {
         let mut owner = String::new();
         let read = file.rewind().and_then(|()| file.read_to_string(&mut owner));
-        if read.is_ok() && owner.ends_with('\n') {
+        // The line left by an earlier owner that is gone is stale: the new holder is about to
+        // replace it.
+        if read.is_ok() && owner.ends_with('\n') && named_pid_alive(&owner) {
             return owner.trim().to_string();
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     "another process".into()
+}
+
+fn named_pid_alive(line: &str) -> bool {
+    line.strip_prefix("pid ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|p| p.parse::<u32>().ok())
+        .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// `pid 123 (redwhisk run -p local), started 2026-…` for the owner line of the lock file.

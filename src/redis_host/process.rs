@@ -101,6 +101,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
             }
         }
     }
+    reap_untracked(ctx).await;
     let path = find_bin(bin)?;
     let port = ports::choose(cfg.bind, cfg.port, &ctx.profile.name).await?;
     let conf = password::write_conf(&cfg.data_dir, &ctx.password).await?;
@@ -124,7 +125,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         .stderr(log_err)
         // Its own group: a Ctrl-C to the console does not reach it, and it survives us.
         .process_group(0);
-    let child = cmd.spawn().map_err(|e| match e.kind() {
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => HostError::RedisServerMissing {
             bin: bin.to_string(),
         },
@@ -157,7 +158,20 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         // Leave nothing half-started behind.
         let _already_gone = kill9(pid);
         state::remove(&cfg.data_dir).await?;
-        return Err(e);
+        // Our own child: name the binary and how it ended.
+        return Err(match e {
+            HostError::ExitedEarly { log_tail, .. } => {
+                let how = match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
+                    Ok(Ok(status)) => status.to_string(),
+                    _ => "it is gone".into(),
+                };
+                HostError::ExitedEarly {
+                    status: format!("{} (pid {pid}): {how}", path.display()),
+                    log_tail,
+                }
+            }
+            e => e,
+        });
     }
     let ready_ms = ms(t_ready.elapsed());
     let keys = ops::info(&ep, ctx.reply_limit()).await?.keys;
@@ -176,6 +190,29 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         cold: Some(cold),
         child: Some(child),
     })
+}
+
+/// A redwhisk killed between spawning redis-server and writing the state file leaves a server
+/// nobody tracks. We hold the profile's lock, so any redis-server working in our data
+/// directory is such a leftover: SIGTERM it (Redis saves on SIGTERM) and wait for it to go.
+async fn reap_untracked(ctx: &Ctx<'_>) {
+    let dir = &ctx.profile.redis.data_dir;
+    for pid in state::redis_servers_in(dir).await {
+        let raw = i32::try_from(pid).unwrap_or(0);
+        if raw <= 1 {
+            continue;
+        }
+        let _gone =
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), nix::sys::signal::SIGTERM);
+        let stopped = wait_exit(pid, ctx.save_limit(), "SIGTERM").await;
+        if stopped.is_err() {
+            let _gone = kill9(pid);
+        }
+        ctx.events.warn(format!(
+            "stopped an untracked redis-server (pid {pid}) left running in {} by a redwhisk that was killed",
+            dir.display()
+        ));
+    }
 }
 
 /// Stop the server the state file names (started by us or by another process).

@@ -173,6 +173,34 @@ pub(crate) async fn pid_is_redis(pid: u32, recorded_start: Option<u64>) -> bool 
         .is_ok_and(|c| String::from_utf8_lossy(&c).contains("redis-server"))
 }
 
+/// Live redis-server processes whose working directory is `dir` (`--dir` chdirs there).
+pub(crate) async fn redis_servers_in(dir: &Path) -> Vec<u32> {
+    let Ok(want) = tokio::fs::canonicalize(dir).await else {
+        return Vec::new();
+    };
+    let Ok(mut entries) = tokio::fs::read_dir("/proc").await else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    while let Ok(Some(e)) = entries.next_entry().await {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let comm = tokio::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .await
+            .unwrap_or_default();
+        if comm.starts_with("redis-server")
+            && tokio::fs::read_link(format!("/proc/{pid}/cwd"))
+                .await
+                .is_ok_and(|c| c == want)
+            && pid_alive(pid).await
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

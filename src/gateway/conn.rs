@@ -40,6 +40,8 @@ pub(crate) struct Counters {
     pub down: AtomicU64,
     /// Successful wakes, for [`super::GatewayProbe`].
     pub wakes: AtomicU64,
+    /// Times Redis was saved and stopped cleanly (the gateway went back to sleep).
+    pub sleeps: AtomicU64,
 }
 
 /// How long one connect to an awake Redis may take before it counts as lost.

@@ -327,7 +327,10 @@ impl Controller {
             Done::Stopped(result) => {
                 self.endpoint = None;
                 let why = match result {
-                    Ok(()) => "Redis saved and stopped".to_string(),
+                    Ok(()) => {
+                        self.counters.sleeps.fetch_add(1, Ordering::Relaxed);
+                        "Redis saved and stopped".to_string()
+                    }
                     Err(e) => {
                         // A server still running is adopted by the next wake.
                         self.events

@@ -15,6 +15,7 @@
 
 mod conn;
 mod controller;
+pub mod share_study;
 pub mod study;
 mod types;
 
@@ -95,6 +96,11 @@ impl GatewayProbe {
     /// Successful wakes so far.
     pub fn wakes(&self) -> u64 {
         self.0.wakes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Times Redis was saved and stopped cleanly (back to asleep) so far.
+    pub fn sleeps(&self) -> u64 {
+        self.0.sleeps.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -140,7 +140,7 @@ pub async fn run_via_gateway(
 }
 
 /// Where a client on this machine reaches a listener bound to `ip` ("any" → loopback).
-fn connect_host(ip: std::net::IpAddr) -> String {
+pub(crate) fn connect_host(ip: std::net::IpAddr) -> String {
     match ip {
         std::net::IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".into(),
         std::net::IpAddr::V6(v6) if v6.is_unspecified() => "::1".into(),

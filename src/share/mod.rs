@@ -47,8 +47,8 @@ pub struct ShareOutcome {
     pub document: ShareSummary,
 }
 
-const WRITER: &str = "redwhisk-writer";
-const READER: &str = "redwhisk-reader";
+pub(crate) const WRITER: &str = "redwhisk-writer";
+pub(crate) const READER: &str = "redwhisk-reader";
 
 /// Run the matrix (or one cell) for `profile`.
 pub async fn run_share(

@@ -1,0 +1,403 @@
+//! Case study 2 through the gateway (`redwhisk share --via-gateway`): the writer's data
+//! survives the gateway putting Redis to sleep, and the reader wakes it.
+//!
+//! Per cycle: the writer connects to the gateway (waking Redis if it sleeps) and writes its
+//! keys → nobody uses Redis for `gateway.idle_ms`, so the gateway saves and stops it (the
+//! cycle waits until it has) → the reader connects to the gateway, which starts Redis again
+//! from the saved data → the reader's keys are compared with the writer's. No one but the
+//! gateway starts or stops Redis.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{Gateway, GatewayOptions, GatewayProbe, quantile};
+use crate::event::{EngineEvent, EventSink, Phase};
+use crate::platform::{BuiltinAction, Platform};
+use crate::profile::{Persistence, Profile};
+use crate::redis_host::{Endpoint, password};
+use crate::share::{READER, WRITER, judge};
+use redwhisk_actions::protocol::{ReaderParams, ReaderResult, WriterParams, WriterResult};
+
+/// Longest wait for the gateway to put Redis to sleep after the writer, beyond `idle_ms`:
+/// a `SHUTDOWN SAVE` of a large dataset, or a docker stop.
+const SLEEP_SLACK: Duration = Duration::from_secs(60);
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct ShareGatewayOptions {
+    pub runs: u32,
+    pub keys: u32,
+    pub value_size: u32,
+    pub results_root: PathBuf,
+}
+
+/// One write → sleep → wake → read cycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayCycle {
+    pub cycle: u32,
+    pub written: u64,
+    pub found: u64,
+    pub missing: u64,
+    pub mismatches: u64,
+    /// Every key read back with its value.
+    pub correct: bool,
+    /// The gateway saved and stopped Redis between the writer and the reader.
+    pub slept: bool,
+    /// The reader's connection woke Redis.
+    pub reader_woke: bool,
+    /// Writer returned → the gateway reported Redis saved and stopped.
+    pub sleep_wait_ms: Option<f64>,
+    /// The reader's connect phase (a wake happens inside it).
+    pub reader_connect_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+/// The run's result, written to `share-gateway.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareGatewayReport {
+    pub experiment: String,
+    pub profile: String,
+    pub backend: String,
+    pub persistence: String,
+    pub idle_ms: u64,
+    pub keys: u32,
+    pub value_size: u32,
+    pub cycles: u32,
+    pub correct: u32,
+    pub keys_lost: u64,
+    /// With persistence the keys must survive every sleep; without, every sleep loses them.
+    pub expect_survival: bool,
+    pub as_expected: bool,
+    pub cancelled: bool,
+    pub gateway_wakes: u64,
+    pub gateway_wake_p50_ms: Option<f64>,
+    pub reader_connect_p50_ms: Option<f64>,
+    pub reader_connect_p99_ms: Option<f64>,
+    pub rows: Vec<GatewayCycle>,
+    pub results_dir: PathBuf,
+}
+
+/// Run it: a gateway of its own on a fresh data directory (`<data_dir>/share/via-gateway`).
+pub async fn share_via_gateway(
+    base: &Profile,
+    opts: &ShareGatewayOptions,
+    sink: &EventSink,
+    cancel: CancellationToken,
+) -> anyhow::Result<ShareGatewayReport> {
+    let mut profile = base.clone();
+    profile.redis.data_dir = base.redis.data_dir.join("share").join("via-gateway");
+    // Each run starts from nothing, so a key found was written by this run.
+    if profile.redis.data_dir.exists() {
+        std::fs::remove_dir_all(&profile.redis.data_dir)
+            .with_context(|| format!("cannot clear {}", profile.redis.data_dir.display()))?;
+    }
+    if profile.snapshots.is_some() {
+        // The gateway's stops would upload to (and its wakes restore from) the profile's own
+        // snapshot prefix: keep this experiment's data out of it.
+        profile.name = format!("{}-share-via-gateway", base.name);
+    }
+    let expect_survival = profile.redis.persistence != Persistence::None;
+    sink.send(EngineEvent::RunStarted {
+        experiment: "case study 2 through the gateway: data across Redis sleeping and waking"
+            .into(),
+        profile: profile.name.clone(),
+        planned: opts.runs,
+    });
+    password::ensure_data_dir(&profile.redis.data_dir).await?;
+    let secret = password::resolve(&profile).await?;
+    let gw = Gateway::bind(&profile, GatewayOptions::from_profile(&profile), sink).await?;
+    let addr = gw.local_addr();
+    let probe = gw.probe();
+    let gw_cancel = CancellationToken::new();
+    let serving = tokio::spawn(gw.serve(sink.clone(), gw_cancel.clone()));
+    let endpoint = Endpoint {
+        host: super::study::connect_host(addr.ip()),
+        port: addr.port(),
+        password: Some(secret),
+        tls: false,
+        db: 0,
+    };
+    let body = cycles(&profile, &endpoint, opts, &probe, sink, &cancel).await;
+    gw_cancel.cancel();
+    let gateway = serving.await.context("the gateway task failed")?;
+    let (rows, cancelled) = body?;
+
+    let connects: Vec<f64> = rows.iter().filter_map(|r| r.reader_connect_ms).collect();
+    let correct = count(&rows, |r| r.correct);
+    let matched = rows.iter().all(|r| {
+        r.error.is_none()
+            && r.slept
+            && r.reader_woke
+            && if expect_survival {
+                r.correct
+            } else {
+                r.found == 0
+            }
+    });
+    let stamp = crate::results::run_dir_name(chrono::Utc::now(), &base.name);
+    let dir = unique_dir(&opts.results_root.join(format!("{stamp}-share-via-gateway")));
+    let mut out = ShareGatewayReport {
+        experiment: "case-study-2-via-gateway".into(),
+        profile: base.name.clone(),
+        backend: profile.redis.backend.label().into(),
+        persistence: profile.redis.persistence.label(),
+        idle_ms: u64::try_from(profile.gateway.idle.as_millis()).unwrap_or(u64::MAX),
+        keys: opts.keys,
+        value_size: opts.value_size,
+        cycles: count(&rows, |_| true),
+        correct,
+        keys_lost: rows.iter().map(|r| r.missing + r.mismatches).sum(),
+        expect_survival,
+        as_expected: matched && !rows.is_empty(),
+        cancelled,
+        gateway_wakes: gateway.last.wakes,
+        gateway_wake_p50_ms: quantile(&gateway.wake_ms, 0.5),
+        reader_connect_p50_ms: quantile(&connects, 0.5),
+        reader_connect_p99_ms: quantile(&connects, 0.99),
+        rows,
+        results_dir: dir.clone(),
+    };
+    write_results(&dir, &out)
+        .with_context(|| format!("cannot write the results to {}", dir.display()))?;
+    out.results_dir = dir;
+    sink.send(EngineEvent::Phase(if cancelled {
+        Phase::Cancelled
+    } else {
+        Phase::Done
+    }));
+    Ok(out)
+}
+
+fn count(rows: &[GatewayCycle], f: impl Fn(&GatewayCycle) -> bool) -> u32 {
+    u32::try_from(rows.iter().filter(|r| f(r)).count()).unwrap_or(u32::MAX)
+}
+
+fn unique_dir(base: &Path) -> PathBuf {
+    let mut dir = base.to_path_buf();
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = PathBuf::from(format!("{}-{n}", base.display()));
+    }
+    dir
+}
+
+async fn cycles(
+    profile: &Profile,
+    endpoint: &Endpoint,
+    opts: &ShareGatewayOptions,
+    probe: &GatewayProbe,
+    sink: &EventSink,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(Vec<GatewayCycle>, bool)> {
+    let platform = Platform::new(profile).context("cannot set up the platform")?;
+    sink.send(EngineEvent::Phase(Phase::Deploying));
+    platform
+        .deploy(BuiltinAction::Writer, WRITER, sink)
+        .await
+        .context("cannot deploy the writer action")?;
+    platform
+        .deploy(BuiltinAction::Reader, READER, sink)
+        .await
+        .context("cannot deploy the reader action")?;
+    sink.send(EngineEvent::Phase(Phase::Invoking));
+    let mut rows = Vec::new();
+    for cycle in 0..opts.runs {
+        let row = tokio::select! {
+            r = one_cycle(profile, &platform, endpoint, opts, probe, cycle) => r,
+            () = cancel.cancelled() => return Ok((rows, true)),
+        };
+        let row = row.unwrap_or_else(|e| {
+            sink.warn(format!("cycle {cycle}: {e:#}"));
+            GatewayCycle {
+                cycle,
+                written: 0,
+                found: 0,
+                missing: 0,
+                mismatches: 0,
+                correct: false,
+                slept: false,
+                reader_woke: false,
+                sleep_wait_ms: None,
+                reader_connect_ms: None,
+                error: Some(format!("{e:#}")),
+            }
+        });
+        if row.error.is_none() && opts.runs <= 50 {
+            sink.info(format!(
+                "cycle {cycle}: Redis slept after {}, the reader woke it: {}/{} keys read back",
+                row.sleep_wait_ms
+                    .map(|v| format!("{v:.0} ms"))
+                    .unwrap_or_else(|| "—".into()),
+                row.found - row.mismatches.min(row.found),
+                row.written
+            ));
+        }
+        rows.push(row);
+    }
+    Ok((rows, false))
+}
+
+async fn one_cycle(
+    profile: &Profile,
+    platform: &Platform,
+    endpoint: &Endpoint,
+    opts: &ShareGatewayOptions,
+    probe: &GatewayProbe,
+    cycle: u32,
+) -> anyhow::Result<GatewayCycle> {
+    let host = crate::engine::action_redis_host(profile, endpoint);
+    let password = endpoint.password.as_ref().map(|p| p.expose().to_string());
+    let prefix = format!("share:gateway:{cycle}");
+    let wp = WriterParams {
+        host: host.clone(),
+        port: endpoint.port,
+        password: password.clone(),
+        keys: opts.keys,
+        value_size: opts.value_size,
+        key_prefix: prefix.clone(),
+        seed: None,
+    };
+    let wa = platform.invoke(WRITER, serde_json::to_value(&wp)?).await?;
+    if !wa.success() {
+        bail!("the writer failed: {}", wa.response.result);
+    }
+    let written: WriterResult = serde_json::from_value(wa.response.result.clone())
+        .context("the writer's result has an unexpected shape")?;
+
+    // The writer's connection is closed: after idle_ms the gateway saves and stops Redis.
+    let sleeps = probe.sleeps();
+    let t_wait = Instant::now();
+    let limit = profile.gateway.idle + SLEEP_SLACK;
+    let slept = tokio::time::timeout(limit, async {
+        while probe.sleeps() == sleeps {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .is_ok();
+    if !slept {
+        bail!(
+            "the gateway did not put Redis to sleep within {} ms of the writer finishing (gateway.idle_ms + {} s); is another client holding a connection open?",
+            limit.as_millis(),
+            SLEEP_SLACK.as_secs()
+        );
+    }
+    let sleep_wait_ms = t_wait.elapsed().as_secs_f64() * 1000.0;
+
+    let wakes = probe.wakes();
+    let rp = ReaderParams {
+        host,
+        port: endpoint.port,
+        password,
+        keys: opts.keys,
+        value_size: opts.value_size,
+        key_prefix: prefix,
+        seed: Some(written.seed),
+        expected_digest: Some(written.digest.clone()),
+    };
+    let ra = platform.invoke(READER, serde_json::to_value(&rp)?).await?;
+    if !ra.success() {
+        bail!("the reader failed: {}", ra.response.result);
+    }
+    let read: ReaderResult = serde_json::from_value(ra.response.result.clone())
+        .context("the reader's result has an unexpected shape")?;
+    let reader_woke = probe.wakes() > wakes;
+    let j = judge(&written, &read);
+    Ok(GatewayCycle {
+        cycle,
+        written: written.keys_written,
+        found: read.found,
+        missing: j.missing,
+        mismatches: j.mismatches,
+        correct: j.correct,
+        slept,
+        reader_woke,
+        sleep_wait_ms: Some(sleep_wait_ms),
+        reader_connect_ms: Some(read.connect_ms),
+        error: None,
+    })
+}
+
+fn write_results(dir: &Path, r: &ShareGatewayReport) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
+    let tmp = dir.join(".share-gateway.json.tmp");
+    std::fs::write(&tmp, json)?;
+    std::fs::rename(&tmp, dir.join("share-gateway.json"))?;
+    let mut csv = String::from(
+        "cycle,written,found,missing,mismatches,correct,slept,reader_woke,sleep_wait_ms,reader_connect_ms,error\n",
+    );
+    let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
+    for row in &r.rows {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            row.cycle,
+            row.written,
+            row.found,
+            row.missing,
+            row.mismatches,
+            row.correct,
+            row.slept,
+            row.reader_woke,
+            f(row.sleep_wait_ms),
+            f(row.reader_connect_ms),
+            row.error
+                .as_deref()
+                .map(|e| format!("\"{}\"", e.replace('"', "\"\"")))
+                .unwrap_or_default()
+        ));
+    }
+    let tmp = dir.join(".cycles.csv.tmp");
+    std::fs::write(&tmp, csv)?;
+    std::fs::rename(&tmp, dir.join("cycles.csv"))
+}
+
+/// The report as text.
+pub fn share_gateway_text(r: &ShareGatewayReport) -> String {
+    let f = |v: Option<f64>| {
+        v.map(|v| format!("{v:.2} ms"))
+            .unwrap_or_else(|| "—".into())
+    };
+    let verdict = match (r.as_expected, r.expect_survival) {
+        (true, true) => "as expected: every key survived every sleep",
+        (true, false) => "as expected: without persistence every sleep lost the keys",
+        (false, true) => "NOT as expected: keys were lost or a cycle failed",
+        (false, false) => "NOT as expected: a cycle failed or keys survived without persistence",
+    };
+    let mut out = format!(
+        "case study 2 through the gateway (profile {}, {} backend, persistence {})\n\
+         write → gateway idle {} ms → saved and stopped → reader wakes Redis → read\n\
+         {} cycles of {} keys × {} B: {} correct, {} keys lost{}\n\
+         reader connect (a wake inside it): p50 {}  p99 {}\n\
+         gateway: {} wakes, wake p50 {}\n\
+         verdict: {verdict}\n",
+        r.profile,
+        r.backend,
+        r.persistence,
+        r.idle_ms,
+        r.cycles,
+        r.keys,
+        r.value_size,
+        r.correct,
+        r.keys_lost,
+        if r.cancelled { " (cancelled)" } else { "" },
+        f(r.reader_connect_p50_ms),
+        f(r.reader_connect_p99_ms),
+        r.gateway_wakes,
+        f(r.gateway_wake_p50_ms),
+    );
+    for row in r.rows.iter().filter(|row| row.error.is_some()) {
+        out.push_str(&format!(
+            "  cycle {}: {}\n",
+            row.cycle,
+            row.error.as_deref().unwrap_or_default()
+        ));
+    }
+    out.push_str(&format!("results: {}\n", r.results_dir.display()));
+    out
+}

@@ -2,13 +2,11 @@
 //! them) until it is granted, then splice the two sockets; or answer with one RESP error.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -52,6 +50,9 @@ const LINGER: Duration = Duration::from_secs(1);
 const ATTEMPTS: u32 = 3;
 /// Splice buffer per direction: big enough that pipelined replies move in few syscalls.
 const BUF: usize = 64 * 1024;
+/// After the client has finished sending, how long Redis may stay silent before the
+/// connection is closed (replies still flowing reset it).
+const DRAIN_IDLE: Duration = Duration::from_secs(5);
 
 pub(crate) async fn serve(
     client: TcpStream,
@@ -113,17 +114,70 @@ async fn connect(ep: &Endpoint) -> io::Result<TcpStream> {
 
 async fn splice(
     client: TcpStream,
-    mut redis: TcpStream,
+    redis: TcpStream,
     hard_stop: &CancellationToken,
     counters: &Arc<Counters>,
 ) {
-    let mut client = Counted {
-        inner: client,
-        counters: Arc::clone(counters),
+    let (mut client_rd, mut client_wr) = client.into_split();
+    let (mut redis_rd, mut redis_wr) = redis.into_split();
+    let client_done = tokio::sync::Notify::new();
+    // Client → Redis. At the client's EOF, Redis's write side is shut down (a half-close, as
+    // `nc` or a pipe-fed client does) and the replies still on their way are drained.
+    let up = async {
+        let _ = pump(&mut client_rd, &mut redis_wr, &counters.up).await;
+        client_done.notify_one();
+        std::future::pending::<()>().await;
+    };
+    // Redis → client, until Redis closes (it stopped or died: the client is closed too), or,
+    // once the client has finished sending, until Redis has been silent for DRAIN_IDLE (a
+    // frozen Redis must not keep a gone client's connection open, and Redis awake, forever).
+    let down = async {
+        let mut buf = vec![0u8; BUF];
+        let mut draining = false;
+        loop {
+            let read = tokio::io::AsyncReadExt::read(&mut redis_rd, &mut buf);
+            let n = if draining {
+                match tokio::time::timeout(DRAIN_IDLE, read).await {
+                    Ok(r) => r,
+                    Err(_) => return,
+                }
+            } else {
+                tokio::select! {
+                    r = read => r,
+                    () = client_done.notified() => { draining = true; continue; }
+                }
+            };
+            let n = match n {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if client_wr.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+            counters.down.fetch_add(n as u64, Ordering::Relaxed);
+        }
     };
     tokio::select! {
-        _done = tokio::io::copy_bidirectional_with_sizes(&mut client, &mut redis, BUF, BUF) => {}
+        () = up => {}
+        () = down => {}
         () = hard_stop.cancelled() => {}
+    }
+}
+
+/// Copy until EOF or an error, counting bytes; then shut down the writer's side.
+async fn pump(
+    from: &mut tokio::net::tcp::OwnedReadHalf,
+    to: &mut tokio::net::tcp::OwnedWriteHalf,
+    counter: &AtomicU64,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = tokio::io::AsyncReadExt::read(from, &mut buf).await?;
+        if n == 0 {
+            return to.shutdown().await;
+        }
+        to.write_all(&buf[..n]).await?;
+        counter.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
@@ -137,47 +191,4 @@ async fn refuse(mut client: TcpStream, refusal: &Refusal) {
         tokio::io::copy(&mut client, &mut tokio::io::sink()).await
     })
     .await;
-}
-
-/// The client side of a splice, counting bytes as they pass (client → Redis on read,
-/// Redis → client on write).
-struct Counted {
-    inner: TcpStream,
-    counters: Arc<Counters>,
-}
-
-impl AsyncRead for Counted {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let n = buf.filled().len().saturating_sub(before);
-        self.counters.up.fetch_add(n as u64, Ordering::Relaxed);
-        r
-    }
-}
-
-impl AsyncWrite for Counted {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = &r {
-            self.counters.down.fetch_add(*n as u64, Ordering::Relaxed);
-        }
-        r
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }

@@ -42,10 +42,13 @@ pub struct Running {
 
 impl Running {
     pub async fn start(profile: &Profile) -> Running {
+        Self::start_with(profile, GatewayOptions::from_profile(profile)).await
+    }
+
+    /// With options other than the profile's (e.g. a short shutdown grace).
+    pub async fn start_with(profile: &Profile, opts: GatewayOptions) -> Running {
         let (sink, rx) = EventSink::new();
-        let gw = Gateway::bind(profile, GatewayOptions::from_profile(profile), &sink)
-            .await
-            .unwrap();
+        let gw = Gateway::bind(profile, opts, &sink).await.unwrap();
         let addr = gw.local_addr();
         let cancel = CancellationToken::new();
         let task = tokio::spawn(gw.serve(sink, cancel.clone()));

@@ -7,6 +7,7 @@ mod export;
 pub mod library;
 mod params;
 mod summary;
+pub mod sweep;
 
 pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
 pub use params::{action_redis_host, bench_params};

@@ -101,3 +101,58 @@ fn a_dynamic_binary_is_refused_with_the_build_command_and_nothing_written() {
         "nothing is written when a binary is unusable"
     );
 }
+
+/// One command from a checkout: `--build` compiles the static actions with cargo in the source
+/// tree, packages them, and the `exec` in each zip is a static executable that speaks the
+/// action protocol (argv[1] JSON in, one JSON line out).
+#[test]
+fn build_compiles_the_static_actions_and_packages_runnable_execs() {
+    let out = tempfile::tempdir().unwrap();
+    Command::cargo_bin("redwhisk")
+        .unwrap()
+        .args(["action", "package", "--build", "--out"])
+        .arg(out.path())
+        .timeout(std::time::Duration::from_secs(900))
+        .assert()
+        .success()
+        .stderr(contains("building the static actions"))
+        .stdout(contains("writer.zip --native"));
+    for a in ["bench", "writer", "reader"] {
+        let (names, bytes, _mode) = zip_exec(&out.path().join(format!("{a}.zip")));
+        assert_eq!(names, vec!["exec".to_string()]);
+        package::check_static_elf(&bytes).unwrap_or_else(|why| panic!("{a}: {why}"));
+    }
+    let (_, bytes, _) = zip_exec(&out.path().join("writer.zip"));
+    let exec = out.path().join("exec");
+    std::fs::write(&exec, bytes).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exec, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // Port 1 on loopback refuses: the action answers with its application error, one line.
+    let run = std::process::Command::new(&exec)
+        .arg(r#"{"host":"127.0.0.1","port":1,"keys":1}"#)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("127.0.0.1:1"),
+        "{v}"
+    );
+}
+
+#[test]
+fn build_and_bin_dir_are_refused_together() {
+    Command::cargo_bin("redwhisk")
+        .unwrap()
+        .args(["action", "package", "--build", "--bin-dir", "/tmp"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot be used with"));
+}

@@ -282,3 +282,61 @@ async fn a_wrong_profile_fails_before_redis_starts() {
     }
     assert_eq!(server.stats().invokes, 0);
 }
+
+/// Issue 11 (8): `share` runs the same preflight: a wrong key or Redis address fails before
+/// any action is deployed or Redis started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_fails_in_the_preflight_before_deploying() {
+    let server = start_server(ServerConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (text, expect) in [
+        (
+            profile_text_with(
+                &server.apihost(),
+                "nodejs",
+                "redis_host_for_actions = \"192.0.2.1\"",
+            ),
+            "platform.redis_host_for_actions",
+        ),
+        (
+            profile_text_with(
+                &server.apihost(),
+                "nodejs",
+                "redis_host_for_actions = \"127.0.0.1\"",
+            )
+            .replace(
+                GUEST_AUTH,
+                "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:wrong0123456789",
+            ),
+            "rejected the key",
+        ),
+    ] {
+        let profile = dir.path().join("bad-share.toml");
+        std::fs::write(&profile, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("REDWHISK_DATA_DIR", dir.path().join("data"))
+            .args([
+                "share",
+                "--runs",
+                "1",
+                "--persistence",
+                "rdb",
+                "--stop",
+                "graceful",
+            ])
+            .arg("--profile")
+            .arg(&profile)
+            .arg("--results-dir")
+            .arg(dir.path().join("results"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("preflight"), "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(!stderr.contains("deployed"), "{stderr}");
+    }
+    let stats = server.stats();
+    assert_eq!((stats.puts, stats.invokes), (0, 0), "{stats:?}");
+}

@@ -24,8 +24,12 @@ pub enum ActionCommand {
         #[arg(long)]
         bin_dir: Option<PathBuf>,
         /// Only the Node.js files (no static binaries needed).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["build", "bin_dir"])]
         nodejs_only: bool,
+        /// Build the static binaries first (cargo, in the source tree this redwhisk was built
+        /// from): one command from a checkout to deployable packages.
+        #[arg(long, conflicts_with = "bin_dir")]
+        build: bool,
     },
 }
 
@@ -35,7 +39,15 @@ pub fn run(command: ActionCommand) -> anyhow::Result<ExitCode> {
             out,
             bin_dir,
             nodejs_only,
+            build,
         } => {
+            let bin_dir = if build {
+                let src = package::source_tree();
+                eprintln!("building the static actions in {} …", src.display());
+                Some(package::build_static(&src)?)
+            } else {
+                bin_dir
+            };
             let written = if nodejs_only {
                 package::write_nodejs(&out)
             } else {

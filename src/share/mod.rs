@@ -78,6 +78,12 @@ pub async fn run_share(
         runs: opts.runs,
     });
     let platform = Platform::new(profile)?;
+    if let Platform::OpenWhisk(ow) = &platform {
+        // As for a run: a wrong key or Redis address costs a second, not a matrix.
+        ow.preflight(profile)
+            .await
+            .context("preflight check failed before anything started")?;
+    }
     sink.send(EngineEvent::Phase(Phase::Deploying));
     platform
         .deploy(BuiltinAction::Writer, WRITER, sink)

@@ -23,7 +23,7 @@ pub const BIN_DIR_ENV: &str = "REDWHISK_ACTIONS_DIR";
 
 /// How to build the static action binaries (shown in errors and docs).
 pub const BUILD_HINT: &str = "build them with `RUSTFLAGS=\"-C target-feature=+crt-static\" cargo build --profile dist -p redwhisk-actions --target x86_64-unknown-linux-gnu` \
-in the redwhisk source tree, then pass `--bin-dir target/x86_64-unknown-linux-gnu/dist` or set REDWHISK_ACTIONS_DIR to that directory";
+in the redwhisk source tree (or run `redwhisk action package --build` there), then pass `--bin-dir target/x86_64-unknown-linux-gnu/dist` or set REDWHISK_ACTIONS_DIR to that directory";
 
 /// Why an artifact could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,60 @@ pub enum PackageError {
     Zip(#[from] zip::result::ZipError),
     #[error("cannot build the action zip: {0}")]
     ZipIo(#[from] std::io::Error),
+    #[error(
+        "--build needs the redwhisk source tree, and {dir} (where this redwhisk was built from) has no Cargo.toml; build the actions where the source is, or pass --bin-dir"
+    )]
+    NoSourceTree { dir: PathBuf },
+    #[error(
+        "cannot run cargo to build the static actions: {source} (is the Rust toolchain installed and on PATH?)"
+    )]
+    CargoMissing {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("building the static actions failed ({status}); cargo's messages are above")]
+    BuildFailed { status: std::process::ExitStatus },
+}
+
+/// The source tree this redwhisk was built from.
+pub fn source_tree() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Build the static `bench`, `writer` and `reader` in the source tree `src` (cargo's output goes
+/// to this process's stderr) and return the directory holding them.
+pub fn build_static(src: &Path) -> Result<PathBuf, PackageError> {
+    if !src.join("Cargo.toml").is_file() {
+        return Err(PackageError::NoSourceTree {
+            dir: src.to_path_buf(),
+        });
+    }
+    let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+    if !rustflags.contains("crt-static") {
+        rustflags = format!("{rustflags} -C target-feature=+crt-static")
+            .trim()
+            .to_string();
+    }
+    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
+        .args([
+            "build",
+            "--profile",
+            "dist",
+            "-p",
+            "redwhisk-actions",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ])
+        .current_dir(src)
+        .env("RUSTFLAGS", rustflags)
+        .stdout(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit())
+        .status()
+        .map_err(|source| PackageError::CargoMissing { source })?;
+    if !status.success() {
+        return Err(PackageError::BuildFailed { status });
+    }
+    Ok(src.join("target/x86_64-unknown-linux-gnu/dist"))
 }
 
 /// What gets sent as `exec` in the PUT body.

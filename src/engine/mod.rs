@@ -224,7 +224,7 @@ async fn engine_loop(
                 let root = opts
                     .results_root
                     .clone()
-                    .unwrap_or_else(|| PathBuf::from("results"));
+                    .unwrap_or_else(crate::results::default_root);
                 tokio::spawn(library::list_task(root, sink.clone()));
             }
             EngineCommand::OpenResult { dir } => {
@@ -344,7 +344,7 @@ async fn share_task(
         results_root: opts
             .results_root
             .clone()
-            .unwrap_or_else(|| PathBuf::from("results")),
+            .unwrap_or_else(crate::results::default_root),
     };
     let result = match find_profile(&profile) {
         Ok(p) => crate::share::run_share(&p, &share_opts, &sink, token.clone()).await,

@@ -71,7 +71,7 @@ impl App {
             now,
             frame: 0,
             quitting: false,
-            results_root: PathBuf::from("results"),
+            results_root: crate::results::default_root(),
             gateway: None,
         }
     }

@@ -160,6 +160,13 @@ pub enum EngineCommand {
     RedisStatus {
         profile: String,
     },
+    /// Serve the profile's Redis through the scale-to-zero gateway (asleep until a client
+    /// connects). While it serves, runs, `u` and `d` for that profile are refused.
+    GatewayStart {
+        profile: String,
+    },
+    /// Stop the gateway: open connections get a short grace, Redis is saved and stopped.
+    GatewayStop,
     Export,
     /// List the runs under the results root.
     ListResults,

@@ -3,6 +3,7 @@
 //! The library holds everything; `main.rs` only parses arguments and calls [`cli::run`].
 //! See ARCHITECTURE.md for the modules and how an event flows from the engine to the screen.
 
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod engine;

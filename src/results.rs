@@ -33,6 +33,41 @@ pub use crate::share::{SHARE_SCHEMA, ShareSummary};
 
 const CSV_HEADER: &str = "index,activation_id,status,success,cold,start_ms,end_ms,duration_ms,client_latency_ms,wait_time_ms,init_time_ms,throttled,throttle_wait_ms,polls,poll_overhead_ms,log_fetch_ms,connect_ms,write_ms,read_ms,delete_ms,total_ms,records,mismatches,errors,error";
 
+/// The results root when none is given: `results/` under the working directory.
+pub const DEFAULT_ROOT: &str = "results";
+
+/// [`DEFAULT_ROOT`] as a path.
+pub fn default_root() -> PathBuf {
+    PathBuf::from(DEFAULT_ROOT)
+}
+
+/// Write `path` atomically (a hidden temporary name, then renamed): `header`, then one line
+/// per row. Build rows with [`csv_field`] for text and [`csv_ms`] for optional times.
+pub fn write_csv(
+    path: &Path,
+    header: &str,
+    rows: impl IntoIterator<Item = String>,
+) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "CSV path has no file name"))?;
+    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    {
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        writeln!(out, "{header}")?;
+        for row in rows {
+            writeln!(out, "{row}")?;
+        }
+        out.flush()?;
+    }
+    fs::rename(&tmp, path)
+}
+
+/// An optional time in ms with three decimals; empty when absent.
+pub fn csv_ms(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.3}")).unwrap_or_default()
+}
+
 /// Writes one run's results directory.
 #[derive(Debug)]
 pub struct ResultsWriter {
@@ -83,7 +118,7 @@ impl ResultsWriter {
         // One record per write: a kill -9 can cut at most the last one.
         self.jsonl.flush()?;
         let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
-        let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
+        let f = csv_ms;
         let error = a
             .response
             .result
@@ -178,7 +213,8 @@ pub(crate) fn assemble(dir: &Path, summary: &RunSummary) -> io::Result<()> {
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
+/// A text field, quoted (with doubled quotes) when it holds a comma, quote or line break.
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -273,3 +273,136 @@ async fn quitting_stops_a_redis_started_with_u() {
         redwhisk::redis_host::RedisState::Stopped
     );
 }
+
+fn gateway_state(ev: &EngineEvent, state: redwhisk::gateway::GatewayState) -> bool {
+    matches!(ev, EngineEvent::Gateway(redwhisk::gateway::GatewayEvent::State(s)) if s.state == state)
+}
+
+/// `g` as the console sends it: the gateway serves the profile's Redis (asleep until a client
+/// connects); a run, `u` or `d` for that profile is refused while it does; stopping it saves
+/// and stops Redis, and the data is there for the next start. Quitting stops a gateway too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_gateway_owns_its_profiles_redis_until_stopped() {
+    use redwhisk::gateway::GatewayState;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gw-console.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[redis]\nbackend = \"process\"\npersistence = \"rdb\"\npassword = \"console-gw-pw\"\ndata_dir = \"{}\"\n[gateway]\nlisten = \"127.0.0.1:0\"\nidle_ms = 60000\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let profile = path.display().to_string();
+    let (engine, mut events, task) = spawn_engine(EngineOptions::default());
+    engine.send(EngineCommand::GatewayStart {
+        profile: profile.clone(),
+    });
+    let seen = until(&mut events, "gateway asleep", |e| {
+        gateway_state(e, GatewayState::Asleep)
+    })
+    .await;
+    let listen = seen
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::Gateway(redwhisk::gateway::GatewayEvent::State(s)) => {
+                Some(s.listen.clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    // A client wakes Redis through the gateway.
+    let mut c = BufReader::new(tokio::net::TcpStream::connect(&listen).await.unwrap());
+    c.get_mut()
+        .write_all(b"AUTH console-gw-pw\r\nSET kept yes\r\n")
+        .await
+        .unwrap();
+    for want in ["+OK\r\n", "+OK\r\n"] {
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(60), c.read_line(&mut line))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(line, want);
+    }
+    until(&mut events, "gateway awake", |e| {
+        gateway_state(e, GatewayState::Awake)
+    })
+    .await;
+    // The gateway owns this profile's Redis: no run, no `u`, no `d`.
+    for cmd in [
+        EngineCommand::Run {
+            profile: profile.clone(),
+        },
+        EngineCommand::RedisDown {
+            profile: profile.clone(),
+        },
+    ] {
+        engine.send(cmd);
+        let msg = next_log(&mut events).await;
+        assert!(msg.starts_with("the gateway owns the Redis of"), "{msg}");
+    }
+    engine.send(EngineCommand::GatewayStart {
+        profile: profile.clone(),
+    });
+    assert!(
+        next_log(&mut events)
+            .await
+            .starts_with("a gateway already serves")
+    );
+    drop(c);
+    engine.send(EngineCommand::GatewayStop);
+    until(&mut events, "gateway closed", |e| {
+        gateway_state(e, GatewayState::Closed)
+    })
+    .await;
+    let p = redwhisk::profile::find_profile(&profile).unwrap();
+    let mut host = redwhisk::redis_host::RedisHost::new(&p).unwrap();
+    assert_eq!(
+        host.status().await.unwrap().state,
+        redwhisk::redis_host::RedisState::Stopped
+    );
+    // Saved on the way down: a plain start has the key.
+    let ep = host
+        .up(&redwhisk::event::EventSink::new().0)
+        .await
+        .unwrap()
+        .endpoint;
+    let client = redis::Client::open(ep.connection_info()).unwrap();
+    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    let v: Option<String> = redis::cmd("GET")
+        .arg("kept")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(v.as_deref(), Some("yes"));
+    host.down(
+        redwhisk::redis_host::StopMode::Graceful,
+        &redwhisk::event::EventSink::new().0,
+    )
+    .await
+    .unwrap();
+    // Quitting with a gateway serving stops it (and its Redis).
+    engine.send(EngineCommand::GatewayStart {
+        profile: profile.clone(),
+    });
+    until(&mut events, "gateway asleep again", |e| {
+        gateway_state(e, GatewayState::Asleep)
+    })
+    .await;
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut rest = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        rest.push(ev);
+    }
+    assert!(
+        rest.iter().any(|e| gateway_state(e, GatewayState::Closed)),
+        "{rest:?}"
+    );
+}

@@ -41,7 +41,7 @@ async fn headless(profile: Option<String>, results: Option<PathBuf>) -> anyhow::
         records: None,
         value_size: None,
         mode: None,
-        results_dir: results.unwrap_or_else(|| PathBuf::from("results")),
+        results_dir: results.unwrap_or_else(crate::results::default_root),
         output: super::OutputFormat::Text,
         via_gateway: false,
         think_time: None,

@@ -9,8 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::OutputFormat;
 use crate::event::{EngineEvent, EventSink, Level};
-use crate::gateway::{Gateway, GatewayEvent, GatewayOptions, GatewaySnapshot, quantile};
+use crate::gateway::{Gateway, GatewayEvent, GatewayOptions, GatewaySnapshot};
 use crate::profile::find_profile;
+use crate::stats::quantile;
 
 /// How an open connection counts, shown by `--help`.
 const ABOUT_IDLE: &str = "\

@@ -11,7 +11,7 @@ pub enum ResultsAction {
     /// are left alone.
     Repair {
         /// The results root to scan, or one run directory.
-        #[arg(long, default_value = "results")]
+        #[arg(long, default_value = crate::results::DEFAULT_ROOT)]
         results_dir: PathBuf,
     },
 }

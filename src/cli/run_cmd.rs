@@ -36,7 +36,7 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
     /// Where results directories go.
-    #[arg(long, default_value = "results")]
+    #[arg(long, default_value = crate::results::DEFAULT_ROOT)]
     pub results_dir: PathBuf,
     /// Case study 3: actions connect to a scale-to-zero gateway (the profile's [gateway]) instead
     /// of Redis; the report tells, per invocation, whether it woke Redis and what that cost.

@@ -21,10 +21,10 @@ pub struct ShareArgs {
     pub runs: u32,
     /// One persistence mode; all four when absent.
     #[arg(long, value_enum)]
-    pub persistence: Option<PersistenceChoice>,
+    pub persistence: Option<PersistenceArg>,
     /// One stop mode; both when absent.
     #[arg(long, value_enum, conflicts_with = "via_gateway")]
-    pub stop: Option<StopChoice>,
+    pub stop: Option<StopArg>,
     /// Through the scale-to-zero gateway: per cycle the writer writes, the gateway saves and
     /// stops Redis after gateway.idle_ms without clients, and the reader's connection wakes it.
     /// Uses the profile's persistence, or --persistence.
@@ -36,10 +36,50 @@ pub struct ShareArgs {
     /// Bytes per value.
     #[arg(long, default_value_t = 32)]
     pub value_size: u32,
-    #[arg(long, default_value = "results")]
+    #[arg(long, default_value = crate::results::DEFAULT_ROOT)]
     pub results_dir: PathBuf,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+/// `--persistence` (maps to [`PersistenceChoice`]; the library does not know clap).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PersistenceArg {
+    None,
+    Rdb,
+    AofEverysec,
+    AofAlways,
+}
+
+impl From<PersistenceArg> for PersistenceChoice {
+    fn from(a: PersistenceArg) -> Self {
+        match a {
+            PersistenceArg::None => PersistenceChoice::None,
+            PersistenceArg::Rdb => PersistenceChoice::Rdb,
+            PersistenceArg::AofEverysec => PersistenceChoice::AofEverysec,
+            PersistenceArg::AofAlways => PersistenceChoice::AofAlways,
+        }
+    }
+}
+
+/// `--stop` (maps to [`StopChoice`]).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StopArg {
+    Graceful,
+    Crash,
+    /// The machine is lost: SIGKILL, then the data directory's persistence files are wiped, as
+    /// on a new VM. Only with `--stop vm-loss` (not part of the default matrix).
+    VmLoss,
+}
+
+impl From<StopArg> for StopChoice {
+    fn from(a: StopArg) -> Self {
+        match a {
+            StopArg::Graceful => StopChoice::Graceful,
+            StopArg::Crash => StopChoice::Crash,
+            StopArg::VmLoss => StopChoice::VmLoss,
+        }
+    }
 }
 
 /// Exit codes: 0 every cell behaved as expected; 2 a cell did not (the table says which);
@@ -63,8 +103,8 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     let printer = tokio::spawn(print_logs(events));
     let opts = ShareOptions {
         runs: args.runs,
-        persistence: args.persistence,
-        stop: args.stop,
+        persistence: args.persistence.map(Into::into),
+        stop: args.stop.map(Into::into),
         keys: args.keys,
         value_size: args.value_size,
         results_root: args.results_dir.clone(),
@@ -112,7 +152,7 @@ async fn via_gateway(
 ) -> anyhow::Result<ExitCode> {
     use crate::gateway::share_study::{ShareGatewayOptions, share_gateway_text, share_via_gateway};
     if let Some(p) = args.persistence {
-        profile.redis.persistence = p.persistence();
+        profile.redis.persistence = PersistenceChoice::from(p).persistence();
         if profile.redis.persistence == crate::profile::Persistence::None {
             // Nothing to snapshot (the profile check refuses this pairing too).
             profile.snapshots = None;
@@ -145,4 +185,30 @@ async fn via_gateway(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod arg_tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// The flag values are the names the library uses in share.json (kebab-case).
+    #[test]
+    fn flag_values_map_to_the_same_names() {
+        for a in PersistenceArg::value_variants() {
+            let name = a.to_possible_value().unwrap().get_name().to_string();
+            let choice = PersistenceChoice::from(*a);
+            assert_eq!(name, choice.label());
+            assert_eq!(serde_json::to_value(choice).unwrap(), name.as_str());
+        }
+        for a in StopArg::value_variants() {
+            let name = a.to_possible_value().unwrap().get_name().to_string();
+            let choice = StopChoice::from(*a);
+            assert_eq!(serde_json::to_value(choice).unwrap(), name.as_str());
+        }
+        assert_eq!(
+            PersistenceArg::value_variants().len(),
+            PersistenceChoice::ALL.len()
+        );
+    }
 }

@@ -103,7 +103,7 @@ pub async fn run_experiment(
     let root = opts
         .results_root
         .clone()
-        .unwrap_or_else(|| PathBuf::from("results"));
+        .unwrap_or_else(crate::results::default_root);
     // A run killed earlier (kill -9) left a journal: finalise it before starting a new one.
     for r in crate::results::repair_all(&root) {
         match r {

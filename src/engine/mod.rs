@@ -7,6 +7,7 @@ mod export;
 pub mod library;
 mod params;
 mod summary;
+pub mod sweep;
 
 pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
 pub use params::{action_redis_host, bench_params};
@@ -70,6 +71,12 @@ fn active(job: &mut Option<Job>) -> bool {
     job.is_some()
 }
 
+/// The gateway the console serves: its profile, and the task to cancel.
+type GatewayJob = (String, CancellationToken, JoinHandle<()>);
+
+/// Open connections get this long to finish when the console stops its gateway.
+const GATEWAY_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Profiles whose Redis this console started with `u` (and has not stopped since): quitting
 /// saves and stops them, as the console owns them.
 type Started = Arc<Mutex<BTreeSet<String>>>;
@@ -81,12 +88,64 @@ async fn engine_loop(
 ) {
     let mut current: Option<Job> = None;
     let mut redis: Option<Job> = None;
+    let mut gateway: Option<GatewayJob> = None;
     let started: Started = Arc::default();
     let last_results: LastResults = Arc::default();
     while let Some(cmd) = commands.recv().await {
         let running = active(&mut current);
         let redis_busy = active(&mut redis);
+        if gateway.as_ref().is_some_and(|(_, _, t)| t.is_finished()) {
+            gateway = None;
+        }
+        let gateway_owns = |p: &str| gateway.as_ref().is_some_and(|(g, _, _)| g == p);
         match cmd {
+            EngineCommand::Run { profile }
+            | EngineCommand::Share { profile }
+            | EngineCommand::RedisUp { profile }
+            | EngineCommand::RedisDown { profile }
+                if gateway_owns(&profile) =>
+            {
+                sink.warn(format!(
+                    "the gateway owns the Redis of `{profile}` (it starts and stops it); press g to stop the gateway first (runs through it: `redwhisk run --via-gateway`)"
+                ));
+            }
+            EngineCommand::GatewayStart { profile } if gateway.is_some() => {
+                let serving = gateway
+                    .as_ref()
+                    .map(|(g, _, _)| g.clone())
+                    .unwrap_or_default();
+                sink.warn(format!(
+                    "a gateway already serves `{serving}`; press g to stop it before starting one for `{profile}`"
+                ));
+            }
+            EngineCommand::GatewayStart { profile } if running || redis_busy => {
+                sink.warn(format!(
+                    "a run or a Redis operation is active; start the gateway for `{profile}` once it ends"
+                ));
+            }
+            EngineCommand::GatewayStart { profile }
+                if started.lock().is_ok_and(|g| g.contains(&profile)) =>
+            {
+                sink.warn(format!(
+                    "the Redis of `{profile}` was started with u; press d to save and stop it, then g"
+                ));
+            }
+            EngineCommand::GatewayStart { profile } => {
+                let token = CancellationToken::new();
+                let task = tokio::spawn(gateway_task(profile.clone(), sink.clone(), token.clone()));
+                gateway = Some((profile, token, task));
+            }
+            EngineCommand::GatewayStop => match &gateway {
+                Some((profile, token, _)) => {
+                    sink.info(format!(
+                        "stopping the gateway of `{profile}`: open connections get {} s, then Redis is saved and stopped",
+                        GATEWAY_GRACE.as_secs()
+                    ));
+                    token.cancel();
+                }
+                None => sink
+                    .info("no gateway is running; press g to start one for the selected profile"),
+            },
             EngineCommand::Run { profile } | EngineCommand::Share { profile } if running => {
                 sink.warn(format!(
                     "a run is already active; not starting another for `{profile}`"
@@ -165,7 +224,7 @@ async fn engine_loop(
                 let root = opts
                     .results_root
                     .clone()
-                    .unwrap_or_else(|| PathBuf::from("results"));
+                    .unwrap_or_else(crate::results::default_root);
                 tokio::spawn(library::list_task(root, sink.clone()));
             }
             EngineCommand::OpenResult { dir } => {
@@ -177,7 +236,12 @@ async fn engine_loop(
             EngineCommand::Shutdown => break,
         }
     }
-    for (what, job) in [("run", current), ("Redis operation", redis)] {
+    let gateway = gateway.map(|(_, token, task)| (token, task));
+    for (what, job) in [
+        ("run", current),
+        ("Redis operation", redis),
+        ("gateway", gateway),
+    ] {
         if let Some((token, task)) = job {
             token.cancel();
             if let Err(e) = task.await {
@@ -210,6 +274,30 @@ async fn stop_started(started: &Started, sink: &EventSink) {
         if let Err(e) = result {
             sink.log(Level::Error, format!("{e:#}"));
         }
+    }
+}
+
+/// `g`: serve the profile's Redis through the gateway until cancelled (then save and stop it).
+async fn gateway_task(profile: String, sink: EventSink, token: CancellationToken) {
+    let result = async {
+        let p = find_profile(&profile)?;
+        let mut opts = crate::gateway::GatewayOptions::from_profile(&p);
+        opts.grace = GATEWAY_GRACE;
+        let gw = crate::gateway::Gateway::bind(&p, opts, &sink).await?;
+        sink.info(format!(
+            "gateway for `{profile}` listening on {}: Redis starts on the first connection",
+            gw.local_addr()
+        ));
+        let report = gw.serve(sink.clone(), token).await;
+        sink.info(format!(
+            "gateway for `{profile}` stopped: {} wakes, {} connections, {} refused",
+            report.last.wakes, report.last.total, report.last.refused
+        ));
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        sink.log(Level::Error, format!("gateway for `{profile}`: {e:#}"));
     }
 }
 
@@ -256,7 +344,7 @@ async fn share_task(
         results_root: opts
             .results_root
             .clone()
-            .unwrap_or_else(|| PathBuf::from("results")),
+            .unwrap_or_else(crate::results::default_root),
     };
     let result = match find_profile(&profile) {
         Ok(p) => crate::share::run_share(&p, &share_opts, &sink, token.clone()).await,

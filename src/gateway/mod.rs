@@ -263,14 +263,3 @@ async fn accept_loop(
         }
     }
 }
-
-/// The `q`-quantile (0..=1) of `samples` (nearest rank), for reports.
-pub fn quantile(samples: &[f64], q: f64) -> Option<f64> {
-    if samples.is_empty() {
-        return None;
-    }
-    let mut v = samples.to_vec();
-    v.sort_by(f64::total_cmp);
-    let rank = (q * v.len() as f64).ceil() as usize;
-    v.get(rank.clamp(1, v.len()) - 1).copied()
-}

@@ -14,12 +14,14 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{Gateway, GatewayOptions, GatewayProbe, quantile};
+use super::{Gateway, GatewayOptions, GatewayProbe};
 use crate::event::{EngineEvent, EventSink, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{Persistence, Profile};
 use crate::redis_host::{Endpoint, password};
+use crate::results::{csv_field, csv_ms};
 use crate::share::{READER, WRITER, judge};
+use crate::stats::quantile;
 use redwhisk_actions::protocol::{ReaderParams, ReaderResult, WriterParams, WriterResult};
 
 /// Longest wait for the gateway to put Redis to sleep after the writer, beyond `idle_ms`:
@@ -329,32 +331,26 @@ fn write_results(dir: &Path, r: &ShareGatewayReport) -> std::io::Result<()> {
     let tmp = dir.join(".share-gateway.json.tmp");
     std::fs::write(&tmp, json)?;
     std::fs::rename(&tmp, dir.join("share-gateway.json"))?;
-    let mut csv = String::from(
-        "cycle,written,found,missing,mismatches,correct,slept,reader_woke,sleep_wait_ms,reader_connect_ms,error\n",
-    );
-    let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
-    for row in &r.rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            row.cycle,
-            row.written,
-            row.found,
-            row.missing,
-            row.mismatches,
-            row.correct,
-            row.slept,
-            row.reader_woke,
-            f(row.sleep_wait_ms),
-            f(row.reader_connect_ms),
-            row.error
-                .as_deref()
-                .map(|e| format!("\"{}\"", e.replace('"', "\"\"")))
-                .unwrap_or_default()
-        ));
-    }
-    let tmp = dir.join(".cycles.csv.tmp");
-    std::fs::write(&tmp, csv)?;
-    std::fs::rename(&tmp, dir.join("cycles.csv"))
+    crate::results::write_csv(
+        &dir.join("cycles.csv"),
+        "cycle,written,found,missing,mismatches,correct,slept,reader_woke,sleep_wait_ms,reader_connect_ms,error",
+        r.rows.iter().map(|row| {
+            format!(
+                "{},{},{},{},{},{},{},{},{},{},{}",
+                row.cycle,
+                row.written,
+                row.found,
+                row.missing,
+                row.mismatches,
+                row.correct,
+                row.slept,
+                row.reader_woke,
+                csv_ms(row.sleep_wait_ms),
+                csv_ms(row.reader_connect_ms),
+                csv_field(row.error.as_deref().unwrap_or_default())
+            )
+        }),
+    )
 }
 
 /// The report as text.

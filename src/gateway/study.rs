@@ -10,12 +10,14 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{Gateway, GatewayOptions, quantile};
+use super::{Gateway, GatewayOptions};
 use crate::engine::{action_name, action_redis_host};
 use crate::event::{EngineEvent, EventSink, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::Profile;
 use crate::redis_host::{Endpoint, password};
+use crate::results::csv_ms;
+use crate::stats::quantile;
 
 /// One invocation seen through the gateway.
 #[derive(Debug, Clone, Serialize)]
@@ -249,20 +251,21 @@ fn write_results(dir: &Path, r: &StudyReport) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("study.json"), json)?;
-    let mut csv = String::from("index,woken,success,connect_ms,total_ms,client_latency_ms\n");
-    let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
-    for row in &r.rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{:.3}\n",
-            row.index,
-            row.woken,
-            row.success,
-            f(row.connect_ms),
-            f(row.total_ms),
-            row.client_latency_ms
-        ));
-    }
-    std::fs::write(dir.join("invocations.csv"), csv)
+    crate::results::write_csv(
+        &dir.join("invocations.csv"),
+        "index,woken,success,connect_ms,total_ms,client_latency_ms",
+        r.rows.iter().map(|row| {
+            format!(
+                "{},{},{},{},{},{:.3}",
+                row.index,
+                row.woken,
+                row.success,
+                csv_ms(row.connect_ms),
+                csv_ms(row.total_ms),
+                row.client_latency_ms
+            )
+        }),
+    )
 }
 
 /// The report as text: the summary, then one line per invocation.

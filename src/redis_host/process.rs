@@ -10,6 +10,7 @@ use chrono::Utc;
 use super::state::{self, Found, HostState};
 use super::types::{ColdStart, Endpoint, StopMode, StopReport};
 use super::{Ctx, HostError, Up, ops, password, ports, ready};
+use crate::stats::ms;
 
 /// The server's stdout/stderr, truncated at every start, tailed in error messages.
 pub const LOG_FILE: &str = "redis.log";
@@ -311,8 +312,4 @@ pub(crate) fn kill9(pid: u32) -> std::io::Result<()> {
     }
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), nix::sys::signal::SIGKILL)
         .map_err(std::io::Error::from)
-}
-
-pub(crate) fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -6,7 +6,7 @@ use crate::profile::{AppendFsync, Persistence, SavePoint};
 use crate::redis_host::StopMode;
 
 /// Persistence modes the experiment sweeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PersistenceChoice {
     None,
@@ -59,7 +59,7 @@ impl PersistenceChoice {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StopChoice {
     Graceful,

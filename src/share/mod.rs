@@ -15,7 +15,7 @@ pub use summary::{SHARE_SCHEMA, ShareOptionsRecord, ShareSummary};
 pub use verdict::{CellStats, CellSummary, CycleRecord, Judgement, UnknownVerdict, Verdict, judge};
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -25,6 +25,8 @@ use crate::event::{EngineEvent, EventSink, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{Backend, Profile};
 use crate::redis_host::{Endpoint, HostError, RedisHost, StopMode};
+use crate::results::{csv_field, csv_ms};
+use crate::stats::ms;
 use redwhisk_actions::protocol::{ReaderParams, ReaderResult, WriterParams, WriterResult};
 
 /// Settings of one share experiment.
@@ -370,10 +372,6 @@ async fn wipe_data(dir: &std::path::Path) -> anyhow::Result<()> {
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 async fn connect(ep: &Endpoint) -> anyhow::Result<redis::aio::MultiplexedConnection> {
     let client = redis::Client::open(ep.connection_info())?;
     Ok(client.get_multiplexed_async_connection().await?)
@@ -407,31 +405,26 @@ fn write_results(
     let tmp = dir.join(".share.json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(document)?)?;
     std::fs::rename(&tmp, dir.join("share.json"))?;
-    let mut csv = String::from(
-        "cell,cycle,written,found,missing,mismatches,correct,stop_ms,start_ms,restore_ms,cycle_ms,error\n",
-    );
-    for r in records {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{:.3},{:.3},{},{:.3},{}\n",
-            r.cell,
-            r.cycle,
-            r.written,
-            r.found,
-            r.missing,
-            r.mismatches,
-            r.correct,
-            r.stop_ms,
-            r.start_ms,
-            r.restore_ms.map(|v| format!("{v:.3}")).unwrap_or_default(),
-            r.cycle_ms,
-            r.error
-                .as_deref()
-                .map(|e| format!("\"{}\"", e.replace('"', "\"\"")))
-                .unwrap_or_default()
-        ));
-    }
-    let tmp = dir.join(".cycles.csv.tmp");
-    std::fs::write(&tmp, csv)?;
-    std::fs::rename(&tmp, dir.join("cycles.csv"))?;
+    crate::results::write_csv(
+        &dir.join("cycles.csv"),
+        "cell,cycle,written,found,missing,mismatches,correct,stop_ms,start_ms,restore_ms,cycle_ms,error",
+        records.iter().map(|r| {
+            format!(
+                "{},{},{},{},{},{},{},{:.3},{:.3},{},{:.3},{}",
+                r.cell,
+                r.cycle,
+                r.written,
+                r.found,
+                r.missing,
+                r.mismatches,
+                r.correct,
+                r.stop_ms,
+                r.start_ms,
+                csv_ms(r.restore_ms),
+                r.cycle_ms,
+                csv_field(r.error.as_deref().unwrap_or_default())
+            )
+        }),
+    )?;
     Ok(dir)
 }

@@ -16,6 +16,7 @@ use super::error::SnapshotError;
 use super::local::{AOF_DIR, RDB_FILE, STAGING_PREFIX, persistence_files};
 use super::manifest::{Manifest, SnapshotId, safe_relative};
 use super::store::SnapshotStore;
+use crate::stats::ms;
 
 /// What a restore did, for the cold-start breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -34,10 +35,6 @@ pub struct RestoreReport {
     pub checked_with: Vec<String>,
     /// Where local files that were replaced were moved (`--restore` over existing data).
     pub moved_aside: Option<PathBuf>,
-}
-
-fn ms(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
 }
 
 fn find_tool(name: &str) -> Option<PathBuf> {
@@ -218,7 +215,7 @@ pub async fn restore(
         keys_expected: m.keys,
         download_ms,
         verify_ms,
-        total_ms: ms(t0),
+        total_ms: ms(t0.elapsed()),
         checked_with,
         moved_aside,
     })
@@ -250,7 +247,7 @@ async fn stage(
             ));
         }
     }
-    let download_ms = ms(t_dl);
+    let download_ms = ms(t_dl.elapsed());
     let t_check = Instant::now();
     let mut checked = Vec::new();
     let has = |rel: &str| m.files.iter().any(|f| f.path == rel);
@@ -274,5 +271,5 @@ async fn stage(
         checked.push("redis-check-aof".to_string());
     }
     // The sha256 was computed while downloading; the check tools are the rest of "verify".
-    Ok((download_ms, ms(t_check), checked))
+    Ok((download_ms, ms(t_check.elapsed()), checked))
 }

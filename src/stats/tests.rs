@@ -182,3 +182,14 @@ fn phase_intervals_come_from_every_successful_invocation() {
     // write is half the total in `bench`
     assert!(close(stats.phase_ci(PhaseName::Write).mean, 2.5));
 }
+
+#[test]
+fn medians_and_quantiles() {
+    assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    assert!(median(&[]).is_nan());
+    assert_eq!(quantile(&[4.0, 1.0, 2.0, 3.0], 0.5), Some(2.0));
+    assert_eq!(quantile(&[4.0, 1.0, 2.0, 3.0], 0.99), Some(4.0));
+    assert_eq!(quantile(&[], 0.5), None);
+    assert_eq!(ms(std::time::Duration::from_micros(1500)), 1.5);
+}

@@ -14,6 +14,8 @@ pub enum Action {
     RedisUp,
     /// Save and stop the selected profile's Redis.
     RedisDown,
+    /// Start the scale-to-zero gateway for the selected profile, or stop the running one.
+    ToggleGateway,
     /// Say where the last run's results are.
     Export,
     /// Clear the log and the finished run's figures.
@@ -127,6 +129,20 @@ impl App {
                     EngineCommand::RedisUp { profile }
                 } else {
                     EngineCommand::RedisDown { profile }
+                })
+            }
+            Action::ToggleGateway => {
+                if self.gateway_active() {
+                    return Some(EngineCommand::GatewayStop);
+                }
+                let item = self.selected_profile()?;
+                if let Err(why) = &item.info {
+                    let msg = format!("profile `{}` cannot be used: {why}", item.name);
+                    self.note(Level::Error, msg);
+                    return None;
+                }
+                Some(EngineCommand::GatewayStart {
+                    profile: item.name.clone(),
                 })
             }
             Action::Export => {

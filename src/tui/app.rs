@@ -42,6 +42,8 @@ pub struct App {
     pub quitting: bool,
     /// Where results go (shown by `e`).
     pub results_root: PathBuf,
+    /// The console's scale-to-zero gateway, as last reported (`g` starts and stops it).
+    pub gateway: Option<crate::gateway::GatewaySnapshot>,
 }
 
 impl App {
@@ -69,8 +71,16 @@ impl App {
             now,
             frame: 0,
             quitting: false,
-            results_root: PathBuf::from("results"),
+            results_root: crate::results::default_root(),
+            gateway: None,
         }
+    }
+
+    /// A gateway is serving (not yet closed).
+    pub fn gateway_active(&self) -> bool {
+        self.gateway
+            .as_ref()
+            .is_some_and(|g| g.state != crate::gateway::GatewayState::Closed)
     }
 
     /// The selected profile's name (empty when none was found).
@@ -153,8 +163,11 @@ impl App {
                     Level::Info,
                     format!("gateway {}: {}", s.state.label(), s.reason),
                 );
+                self.gateway = Some(s);
             }
-            EngineEvent::Gateway(crate::gateway::GatewayEvent::Stats(_)) => {}
+            EngineEvent::Gateway(crate::gateway::GatewayEvent::Stats(s)) => {
+                self.gateway = Some(s);
+            }
             EngineEvent::Phase(phase) => {
                 if let Some(run) = &mut self.run {
                     run.phase = phase;

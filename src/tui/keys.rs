@@ -128,6 +128,12 @@ pub const KEYS: &[Binding] = &[
     ),
     bind(
         Normal,
+        &[Char('g')],
+        Action::ToggleGateway,
+        "scale-to-zero gateway",
+    ),
+    bind(
+        Normal,
         &[Char('e')],
         Action::Export,
         "where the results are",

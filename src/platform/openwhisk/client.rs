@@ -16,6 +16,7 @@ use super::record::parse_record;
 use super::{OpenWhiskError, OpenWhiskPlatform, config};
 use crate::platform::Activation;
 use crate::secret::{self, Secret};
+use crate::stats::ms;
 
 /// Error bodies are kept short in messages.
 const BODY_LIMIT: usize = 300;
@@ -368,8 +369,4 @@ fn throttle_wait(throttled: u32, before_accepted: Duration) -> f64 {
     } else {
         ms(before_accepted)
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -342,3 +342,72 @@ fn views_results_marks_and_open_go_through_the_engine() {
     assert_eq!(app.on_key(&key('?')), None);
     assert_eq!(app.mode, Mode::Help);
 }
+
+fn gateway_snapshot(
+    state: crate::gateway::GatewayState,
+    reason: &str,
+) -> crate::gateway::GatewaySnapshot {
+    crate::gateway::GatewaySnapshot {
+        profile: "local".into(),
+        listen: "127.0.0.1:6390".into(),
+        state,
+        reason: reason.into(),
+        open: 2,
+        pending: 0,
+        total: 153,
+        bytes_up: 48_213,
+        bytes_down: 1_204_332,
+        wakes: 3,
+        wake_failures: 0,
+        refused: 1,
+        last_wake_ms: Some(17.3),
+        idle_left_ms: None,
+    }
+}
+
+/// `g` starts the gateway for the selected profile and, while it serves, stops it; the pane
+/// shows its state from the gateway's events, and goes once the gateway has closed.
+#[test]
+fn g_toggles_the_gateway_and_its_pane_follows_the_events() {
+    use crate::gateway::{GatewayEvent, GatewayState};
+    let mut app = idle_app(Theme::new(false));
+    assert_eq!(
+        app.on_key(&key('g')),
+        Some(EngineCommand::GatewayStart {
+            profile: profile("local")
+        })
+    );
+    assert!(!text(&screen(&app, 80, 24)).contains("Gateway"));
+    app.apply(EngineEvent::Gateway(GatewayEvent::State(gateway_snapshot(
+        GatewayState::Awake,
+        "Redis answered PING after 17.3 ms; 1 waiting client(s) spliced",
+    ))));
+    let small = text(&screen(&app, 80, 24));
+    assert!(small.contains("Gateway · local"), "{small}");
+    assert!(small.contains("open 2  waiting 0  total 153"), "{small}");
+    assert!(small.contains("3  failed 0  last 17.3 ms"), "{small}");
+    assert!(small.contains("g gw"), "the footer names the key: {small}");
+    let wide = text(&screen(&app, 200, 60));
+    assert!(
+        wide.contains("Gateway · local") && wide.contains(" Redis "),
+        "{wide}"
+    );
+    assert_eq!(app.on_key(&key('g')), Some(EngineCommand::GatewayStop));
+    let mut closed = gateway_snapshot(GatewayState::Closed, "shut down");
+    closed.open = 0;
+    app.apply(EngineEvent::Gateway(GatewayEvent::State(closed)));
+    assert!(!text(&screen(&app, 80, 24)).contains("Gateway ·"));
+    assert!(matches!(
+        app.on_key(&key('g')),
+        Some(EngineCommand::GatewayStart { .. })
+    ));
+}
+
+/// A profile that does not load is not served.
+#[test]
+fn g_on_an_invalid_profile_says_why() {
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('3'));
+    assert!(app.on_key(&key('g')).is_none());
+    assert_eq!(app.log.lines.back().unwrap().level, Level::Error);
+}

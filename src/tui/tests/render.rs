@@ -226,3 +226,30 @@ fn a_recorded_run_and_matrix_open_in_their_views() {
         );
     }
 }
+
+#[test]
+fn gateway_pane_while_serving() {
+    use crate::gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
+    let mut app = idle_app(Theme::new(true));
+    app.apply(crate::event::EngineEvent::Gateway(GatewayEvent::State(
+        GatewaySnapshot {
+            profile: "local".into(),
+            listen: "127.0.0.1:6390".into(),
+            state: GatewayState::Awake,
+            reason: "Redis answered PING after 17.3 ms; 1 waiting client(s) spliced".into(),
+            open: 0,
+            pending: 0,
+            total: 12,
+            bytes_up: 48_213,
+            bytes_down: 1_204_332,
+            wakes: 3,
+            wake_failures: 0,
+            refused: 0,
+            last_wake_ms: Some(17.3),
+            idle_left_ms: Some(12_400),
+        },
+    )));
+    assert_snapshot!("gateway_80x24", screen(&app, 80, 24).backend());
+    assert_snapshot!("gateway_120x40", screen(&app, 120, 40).backend());
+    assert_snapshot!("gateway_200x60", screen(&app, 200, 60).backend());
+}

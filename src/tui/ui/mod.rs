@@ -2,6 +2,7 @@
 //! a roomier one from 120×36.
 
 pub mod fmt;
+mod gateway;
 mod help;
 mod latency;
 mod log;
@@ -12,6 +13,7 @@ mod run;
 mod share;
 mod stats;
 
+pub use gateway::render_gateway;
 pub use help::{render_confirm_quit, render_help};
 pub use latency::render_latency;
 pub use log::render_log;
@@ -87,13 +89,33 @@ fn render_compact(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Min(4),
     ]));
     render_profiles_line(app, frame, top);
-    let [redis, run] = hosts.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
-    render_redis(app, frame, redis);
-    render_run(app, frame, run);
+    render_hosts(app, frame, hosts);
     render_stats(app, frame, stats);
     let [latency, log] = bottom.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
     render_latency(app, frame, latency);
     render_log(app, frame, log);
+}
+
+/// From this width the Gateway pane sits between Redis and Run; below, it takes Redis's place.
+const THREE_HOSTS: u16 = 120;
+
+/// Redis and the run side by side; with a gateway serving, its pane too (or instead of Redis
+/// on narrow screens: the gateway is what starts and stops that Redis).
+fn render_hosts(app: &App, frame: &mut Frame, area: Rect) {
+    if !app.gateway_active() {
+        let [redis, run] = area.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+        render_redis(app, frame, redis);
+        render_run(app, frame, run);
+    } else if area.width >= THREE_HOSTS {
+        let [redis, gateway, run] = area.layout(&Layout::horizontal([Constraint::Fill(1); 3]));
+        render_redis(app, frame, redis);
+        render_gateway(app, frame, gateway);
+        render_run(app, frame, run);
+    } else {
+        let [gateway, run] = area.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
+        render_gateway(app, frame, gateway);
+        render_run(app, frame, run);
+    }
 }
 
 /// The views as tabs, the current one highlighted (top right of the header).
@@ -129,9 +151,7 @@ fn render_share_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
     } else {
         render_profiles_line(app, frame, top);
     }
-    let [redis, run] = hosts.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
-    render_redis(app, frame, redis);
-    render_run(app, frame, run);
+    render_hosts(app, frame, hosts);
     render_share(app, frame, matrix);
     render_log(app, frame, log);
 }
@@ -168,9 +188,7 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Fill(1),
     ]));
     render_profiles(app, frame, top);
-    let [redis, run] = hosts.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
-    render_redis(app, frame, redis);
-    render_run(app, frame, run);
+    render_hosts(app, frame, hosts);
     if area.width >= SIDE_BY_SIDE {
         let [figures, log] = rest.layout(&Layout::vertical([
             Constraint::Length(10),
@@ -212,6 +230,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
             (Action::Share, "share"),
             (Action::RedisUp, "up"),
             (Action::RedisDown, "down"),
+            (Action::ToggleGateway, "gw"),
             (Action::Export, "export"),
             (Action::NextView, "view"),
             (Action::ToggleHelp, "help"),

@@ -1,0 +1,103 @@
+//! The benchmark harness behind `redwhisk bench …`: baseline servers, docker CLI calls,
+//! `redis-benchmark` runs and the measurement loops. Each bench returns a typed, serialisable
+//! result; `cli/bench_*_cmd.rs` only parse arguments and print it.
+//!
+//! Shared here so a new bench reuses them: [`median`] and [`ms`] (from `stats`), a free
+//! loopback port, a throwaway profile, the local image, `redis-benchmark` and its CSV row,
+//! the docker CLI.
+
+pub mod action;
+pub mod engine;
+pub mod gateway;
+pub mod lifecycle;
+mod tools;
+
+pub use crate::stats::{median, ms, quantile};
+pub use tools::{
+    csv_row, docker_cli, ensure_local_image, free_port, plain_endpoint, redis_benchmark,
+    throwaway_profile,
+};
+
+use std::fmt::Display;
+
+/// Why a benchmark could not finish. The text carries the whole cause chain, as the CLI
+/// prints it.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A bad option value: what to change.
+    #[error("{0}")]
+    Usage(String),
+    /// A step failed; `what` says which, `cause` is its error with its own causes.
+    #[error("{what}{}{cause}", if what.is_empty() { "" } else { ": " })]
+    Failed { what: String, cause: String },
+}
+
+pub type Result<T> = std::result::Result<T, BenchError>;
+
+impl BenchError {
+    /// A failure with no underlying error.
+    pub fn msg(what: impl Display) -> Self {
+        BenchError::Failed {
+            what: what.to_string(),
+            cause: String::new(),
+        }
+    }
+}
+
+/// An error's message followed by its causes, `: `-separated (what `{:#}` prints for anyhow).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let next = c.to_string();
+        if !s.ends_with(&next) {
+            s.push_str(": ");
+            s.push_str(&next);
+        }
+        src = c.source();
+    }
+    s
+}
+
+/// Attach what was being done to an error.
+pub trait Context<T> {
+    fn ctx(self, what: impl Display) -> Result<T>;
+    fn with_ctx<D: Display>(self, what: impl FnOnce() -> D) -> Result<T>;
+}
+
+impl<T, E: std::error::Error + 'static> Context<T> for std::result::Result<T, E> {
+    fn ctx(self, what: impl Display) -> Result<T> {
+        self.map_err(|e| BenchError::Failed {
+            what: what.to_string(),
+            cause: chain(&e),
+        })
+    }
+    fn with_ctx<D: Display>(self, what: impl FnOnce() -> D) -> Result<T> {
+        self.map_err(|e| BenchError::Failed {
+            what: what().to_string(),
+            cause: chain(&e),
+        })
+    }
+}
+
+/// `?` on an error with no more to say than its own text.
+macro_rules! bare_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for BenchError {
+            fn from(e: $t) -> Self {
+                BenchError::Failed { what: String::new(), cause: chain(&e) }
+            }
+        }
+    )*};
+}
+bare_from!(
+    std::io::Error,
+    crate::redis_host::HostError,
+    crate::profile::ProfileError,
+    serde_json::Error,
+    tokio::task::JoinError,
+    std::net::AddrParseError,
+    std::num::ParseIntError,
+    redwhisk_actions::ActionError,
+    crate::gateway::GatewayError
+);

@@ -10,6 +10,7 @@ pub mod action;
 pub mod engine;
 pub mod gateway;
 pub mod lifecycle;
+pub mod snapshots;
 mod tools;
 
 pub use crate::stats::{median, ms, quantile};
@@ -99,5 +100,6 @@ bare_from!(
     std::net::AddrParseError,
     std::num::ParseIntError,
     redwhisk_actions::ActionError,
-    crate::gateway::GatewayError
+    crate::gateway::GatewayError,
+    crate::snapshots::SnapshotError
 );

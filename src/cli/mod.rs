@@ -16,6 +16,7 @@ pub mod run_cmd;
 pub mod share_cmd;
 mod signals;
 pub mod snapshots_cmd;
+pub mod sweep_cmd;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// Run case study 2: state shared between functions across Redis restarts (graceful and crash).
     Share(share_cmd::ShareArgs),
+    /// Case study 1 at each of a list of concurrencies: throughput and latency per step, the knee named.
+    Sweep(sweep_cmd::SweepArgs),
     /// Compare two recorded runs (or the paper and a run): ratio B/A with a 95% bootstrap interval per phase and command
     Compare(compare_cmd::CompareArgs),
     /// Scale to zero: a TCP front that starts the profile's Redis on the first connection and
@@ -130,6 +133,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Run(args)) => run_cmd::run(args).await,
         Some(Command::Share(args)) => share_cmd::run(args).await,
         Some(Command::Compare(args)) => compare_cmd::run(args),
+        Some(Command::Sweep(args)) => sweep_cmd::run(args).await,
         Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,

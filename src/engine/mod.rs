@@ -8,6 +8,7 @@ mod export;
 pub mod library;
 mod params;
 mod summary;
+pub mod sweep;
 
 pub(crate) use error::bail;
 pub use error::{BoxError, Context, EngineError, Result as EngineResult, chain};

@@ -1,0 +1,101 @@
+//! `redwhisk sweep`: case study 1 at each of a list of concurrencies, one table.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tokio_util::sync::CancellationToken;
+
+use super::OutputFormat;
+use crate::engine::sweep::{run_sweep, sweep_text};
+use crate::event::{EngineEvent, EventSink, Level};
+use crate::profile::{Overrides, default_profile, find_profile};
+
+/// Arguments of `redwhisk sweep`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// Profile name or path.
+    #[arg(long, short)]
+    pub profile: Option<String>,
+    /// Concurrencies to run, in order, e.g. 1,2,4,8,16,32.
+    #[arg(long, short, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+    pub concurrency: Vec<u32>,
+    /// Invocations per step (default: the profile's; never fewer than the step's concurrency).
+    #[arg(long, short = 'n')]
+    pub invocations: Option<u32>,
+    /// Records per invocation (default: the profile's).
+    #[arg(long, short)]
+    pub records: Option<u32>,
+    #[arg(long, default_value = "results")]
+    pub results_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Exit codes: 0 every step ran; 130/143 cancelled (the finished steps are written); 1 an error.
+pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let mut profile = match &args.profile {
+        Some(p) => find_profile(p)?,
+        None => default_profile()?,
+    };
+    if args.concurrency.is_empty() {
+        anyhow::bail!("--concurrency needs at least one value, e.g. --concurrency 1,2,4");
+    }
+    Overrides {
+        invocations: args.invocations,
+        records: args.records,
+        ..Default::default()
+    }
+    .apply(&mut profile)?;
+    // Each concurrency is checked against the same limits as workload.concurrency.
+    for &c in &args.concurrency {
+        let mut probe = profile.clone();
+        Overrides {
+            concurrency: Some(c),
+            ..Default::default()
+        }
+        .apply(&mut probe)?;
+    }
+    let (sink, mut events) = EventSink::new();
+    let cancel = CancellationToken::new();
+    let force = CancellationToken::new();
+    let signals = super::signals::watch(
+        &cancel,
+        &force,
+        "cancelling the sweep after saving and stopping Redis…",
+    )?;
+    let printer = tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let EngineEvent::Log { level, message } = ev
+                && (level != Level::Info || message.starts_with("sweep:"))
+            {
+                let tag = match level {
+                    Level::Info => "info",
+                    Level::Warn => "warn",
+                    Level::Error => "error",
+                };
+                eprintln!("{tag}: {message}");
+            }
+        }
+    });
+    let result = run_sweep(
+        &profile,
+        &args.concurrency,
+        &args.results_dir,
+        &sink,
+        cancel,
+    )
+    .await;
+    drop(sink);
+    signals.stop();
+    let _ = printer.await;
+    let report = result?;
+    match args.output {
+        OutputFormat::Text => print!("{}", sweep_text(&report)),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(if report.cancelled {
+        ExitCode::from(signals.exit_code())
+    } else {
+        ExitCode::SUCCESS
+    })
+}

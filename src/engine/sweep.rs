@@ -1,0 +1,305 @@
+//! `redwhisk sweep`: case study 1 at a series of concurrencies, one full run per step (Redis
+//! started and stopped as in any run, results written under one sweep directory), and the
+//! throughput and latency of each step side by side, with the knee named.
+//!
+//! Throughput is measured over the invocation window only: from the moment the engine starts
+//! invoking to the last activation's arrival, so Redis start/stop and the deploy are not in it.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{RunOptions, run_experiment};
+use crate::event::{EngineEvent, EventSink, Phase};
+use crate::profile::Profile;
+
+/// A step reaching at least this share of the peak throughput counts as "there": the knee is the
+/// smallest concurrency that gets there (beyond it, more concurrency buys latency, not work).
+pub const KNEE_SHARE: f64 = 0.9;
+
+/// One concurrency's figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SweepStep {
+    pub concurrency: u32,
+    pub invocations: u64,
+    pub failed: u64,
+    /// First invocation sent → last activation received, in ms.
+    pub window_ms: f64,
+    pub invocations_per_s: f64,
+    /// SET + GET + DEL per second over the window (records × 3 per successful invocation).
+    pub commands_per_s: f64,
+    /// The action's own total (connect + write + read + delete), ms.
+    pub total_p50_ms: f64,
+    pub total_p95_ms: f64,
+    pub total_p99_ms: f64,
+    /// Per command, µs (merged HDR buckets).
+    pub set_p50_us: f64,
+    pub set_p99_us: f64,
+    pub get_p50_us: f64,
+    pub get_p99_us: f64,
+    pub results_dir: PathBuf,
+}
+
+/// The whole sweep (sweep.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport {
+    pub profile: String,
+    pub backend: String,
+    pub platform: String,
+    pub records: u32,
+    pub cpus: usize,
+    pub steps: Vec<SweepStep>,
+    /// The smallest concurrency with ≥ [`KNEE_SHARE`] of the peak invocations/s.
+    pub knee: Option<u32>,
+    pub peak_invocations_per_s: f64,
+    pub cancelled: bool,
+    pub results_dir: PathBuf,
+}
+
+/// Run the steps in order. `invocations` per step (at least the step's concurrency).
+pub async fn run_sweep(
+    base: &Profile,
+    concurrencies: &[u32],
+    results_root: &std::path::Path,
+    sink: &EventSink,
+    cancel: CancellationToken,
+) -> anyhow::Result<SweepReport> {
+    let stamp = crate::results::run_dir_name(chrono::Utc::now(), &base.name);
+    let dir = results_root.join(format!("{stamp}-sweep"));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut steps = Vec::new();
+    let mut cancelled = false;
+    for &c in concurrencies {
+        if cancel.is_cancelled() {
+            cancelled = true;
+            break;
+        }
+        let mut profile = base.clone();
+        profile.workload.concurrency = c;
+        profile.workload.invocations = profile.workload.invocations.max(c);
+        sink.info(format!(
+            "sweep: concurrency {c}, {} invocations",
+            profile.workload.invocations
+        ));
+        let (step_sink, mut step_events) = EventSink::new();
+        let outer = sink.clone();
+        // Forward everything, and note when invoking starts and the last activation arrives.
+        let watcher = tokio::spawn(async move {
+            let mut first: Option<Instant> = None;
+            let mut last: Option<Instant> = None;
+            while let Some(ev) = step_events.recv().await {
+                match &ev {
+                    EngineEvent::Phase(Phase::Invoking) if first.is_none() => {
+                        first = Some(Instant::now());
+                    }
+                    EngineEvent::Activation(_) => last = Some(Instant::now()),
+                    _ => {}
+                }
+                outer.send(ev);
+            }
+            first.zip(last).map(|(a, b)| b.duration_since(a))
+        });
+        let opts = RunOptions {
+            results_root: Some(dir.join(format!("c{c:03}"))),
+            force: CancellationToken::new(),
+        };
+        let outcome = run_experiment(&profile, &opts, &step_sink, cancel.clone()).await;
+        drop(step_sink);
+        let window = watcher.await.context("the sweep's event watcher failed")?;
+        let outcome = outcome.with_context(|| format!("sweep step at concurrency {c}"))?;
+        if outcome.outcome != Phase::Done {
+            cancelled = outcome.outcome == Phase::Cancelled;
+            if !cancelled {
+                anyhow::bail!(
+                    "sweep step at concurrency {c} ended {}: see {}",
+                    outcome.outcome.label(),
+                    outcome.results_dir.display()
+                );
+            }
+            break;
+        }
+        let s = &outcome.summary.summary;
+        let window_ms = window.map_or(0.0, |w| w.as_secs_f64() * 1000.0);
+        let per_s = |n: f64| {
+            if window_ms > 0.0 {
+                n * 1000.0 / window_ms
+            } else {
+                0.0
+            }
+        };
+        let cmds = s.succeeded as f64 * f64::from(profile.workload.records) * 3.0;
+        let total = &s.phases_ms.total;
+        steps.push(SweepStep {
+            concurrency: c,
+            invocations: s.completed,
+            failed: s.failed,
+            window_ms,
+            invocations_per_s: per_s(s.completed as f64),
+            commands_per_s: per_s(cmds),
+            total_p50_ms: total.p50,
+            total_p95_ms: total.p95,
+            total_p99_ms: total.p99,
+            set_p50_us: s.per_command_us.write.p50_us,
+            set_p99_us: s.per_command_us.write.p99_us,
+            get_p50_us: s.per_command_us.read.p50_us,
+            get_p99_us: s.per_command_us.read.p99_us,
+            results_dir: outcome.results_dir,
+        });
+    }
+    let (knee, peak) = knee(&steps);
+    let report = SweepReport {
+        profile: base.name.clone(),
+        backend: base.redis.backend.label().into(),
+        platform: match base.platform {
+            crate::profile::PlatformConfig::Local => "local".into(),
+            crate::profile::PlatformConfig::OpenWhisk(_) => "openwhisk".into(),
+        },
+        records: base.workload.records,
+        cpus: crate::results::HostInfo::current().cpus,
+        steps,
+        knee,
+        peak_invocations_per_s: peak,
+        cancelled,
+        results_dir: dir.clone(),
+    };
+    write(&dir, &report).with_context(|| format!("cannot write {}", dir.display()))?;
+    Ok(report)
+}
+
+/// The smallest concurrency reaching [`KNEE_SHARE`] of the peak throughput, and the peak.
+pub fn knee(steps: &[SweepStep]) -> (Option<u32>, f64) {
+    let peak = steps
+        .iter()
+        .map(|s| s.invocations_per_s)
+        .fold(0.0_f64, f64::max);
+    let knee = steps
+        .iter()
+        .filter(|s| peak > 0.0 && s.invocations_per_s >= KNEE_SHARE * peak)
+        .map(|s| s.concurrency)
+        .min();
+    (knee, peak)
+}
+
+fn write(dir: &std::path::Path, r: &SweepReport) -> anyhow::Result<()> {
+    std::fs::write(dir.join("sweep.json"), serde_json::to_vec_pretty(r)?)?;
+    let mut csv = String::from(
+        "concurrency,invocations,failed,window_ms,invocations_per_s,commands_per_s,total_p50_ms,total_p95_ms,total_p99_ms,set_p50_us,set_p99_us,get_p50_us,get_p99_us\n",
+    );
+    for s in &r.steps {
+        csv.push_str(&format!(
+            "{},{},{},{:.3},{:.3},{:.1},{:.3},{:.3},{:.3},{:.1},{:.1},{:.1},{:.1}\n",
+            s.concurrency,
+            s.invocations,
+            s.failed,
+            s.window_ms,
+            s.invocations_per_s,
+            s.commands_per_s,
+            s.total_p50_ms,
+            s.total_p95_ms,
+            s.total_p99_ms,
+            s.set_p50_us,
+            s.set_p99_us,
+            s.get_p50_us,
+            s.get_p99_us
+        ));
+    }
+    std::fs::write(dir.join("sweep.csv"), csv)?;
+    Ok(())
+}
+
+/// The table the CLI prints.
+pub fn sweep_text(r: &SweepReport) -> String {
+    let mut out = format!(
+        "sweep of `{}` ({} redis, {} platform, {} records per invocation, {} CPUs)\n\n\
+         {:>5} {:>6} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8}\n",
+        r.profile,
+        r.backend,
+        r.platform,
+        r.records,
+        r.cpus,
+        "conc",
+        "inv",
+        "failed",
+        "inv/s",
+        "cmds/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "SET p50",
+        "GET p50",
+    );
+    for s in &r.steps {
+        let mark = if Some(s.concurrency) == r.knee {
+            "  ← knee"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{:>5} {:>6} {:>6} {:>9.1} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6.0}µs {:>6.0}µs{mark}\n",
+            s.concurrency,
+            s.invocations,
+            s.failed,
+            s.invocations_per_s,
+            s.commands_per_s,
+            s.total_p50_ms,
+            s.total_p95_ms,
+            s.total_p99_ms,
+            s.set_p50_us,
+            s.get_p50_us,
+        ));
+    }
+    match r.knee {
+        Some(k) => out.push_str(&format!(
+            "\nknee: concurrency {k}, the smallest step reaching {:.0}% of the peak {:.1} invocations/s; beyond it more concurrency adds latency, not throughput\n",
+            KNEE_SHARE * 100.0,
+            r.peak_invocations_per_s
+        )),
+        None => out.push_str("\nknee: none (no step completed)\n"),
+    }
+    if r.cancelled {
+        out.push_str("cancelled: the steps above are those that finished\n");
+    }
+    out.push_str(&format!("results: {}\n", r.results_dir.display()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(c: u32, ips: f64) -> SweepStep {
+        SweepStep {
+            concurrency: c,
+            invocations: 10,
+            failed: 0,
+            window_ms: 1.0,
+            invocations_per_s: ips,
+            commands_per_s: 0.0,
+            total_p50_ms: 0.0,
+            total_p95_ms: 0.0,
+            total_p99_ms: 0.0,
+            set_p50_us: 0.0,
+            set_p99_us: 0.0,
+            get_p50_us: 0.0,
+            get_p99_us: 0.0,
+            results_dir: PathBuf::new(),
+        }
+    }
+
+    #[test]
+    fn the_knee_is_the_first_step_near_the_peak() {
+        let steps = [
+            step(1, 10.0),
+            step(2, 19.0),
+            step(4, 30.0),
+            step(8, 31.0),
+            step(16, 29.0),
+        ];
+        assert_eq!(knee(&steps), (Some(4), 31.0));
+        assert_eq!(knee(&[]), (None, 0.0));
+        assert_eq!(knee(&[step(1, 0.0)]), (None, 0.0));
+    }
+}

@@ -302,10 +302,14 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
             )?,
         },
     };
+    // Absolute from here on: a relative path would mean something else to Docker (a named
+    // volume) than to redis-server (the current directory). Relative means "from the current
+    // directory", as on a command line.
     let data_dir = r
         .data_dir
         .map(|d| expand_home(&d))
         .unwrap_or_else(|| data_home().join(profile));
+    let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
     let ready_ms = ranged(
         file,
         "redis.ready_timeout_ms",

@@ -120,6 +120,9 @@ pub enum HostError {
         command: String,
         timeout_ms: u64,
     },
+    /// The data directory cannot be used (the OS error, if any, is in `why`, once).
+    #[error("redis.data_dir {}: {why} (point it at a private directory in the profile)", path.display())]
+    DataDir { path: PathBuf, why: String },
     /// A file in the data directory could not be used.
     #[error("{}: {source}", path.display())]
     Io {
@@ -149,6 +152,13 @@ impl HostError {
         HostError::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    pub(crate) fn data_dir(path: &std::path::Path, e: &std::io::Error) -> Self {
+        HostError::DataDir {
+            path: path.to_path_buf(),
+            why: e.to_string(),
         }
     }
 

@@ -19,14 +19,39 @@ pub const PASSWORD_FILE: &str = "redwhisk.password";
 /// The generated config file `redis-server` is started with.
 pub const CONF_FILE: &str = "redwhisk.conf";
 
-/// Create the data directory (0700: it holds the password and the data).
+/// Create the data directory 0700 (it holds the password and the data). A directory that
+/// already exists is never chmod-ed (it may be shared, e.g. a 1777 /tmp-like directory), but one
+/// that other users can write to is refused: they could replace the password file or the data.
 pub(crate) async fn ensure_data_dir(dir: &Path) -> Result<(), HostError> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .map_err(|e| HostError::io(dir, e))?;
-    tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .await
-        .map_err(|e| HostError::io(dir, e))
+    match tokio::fs::metadata(dir).await {
+        Ok(meta) if !meta.is_dir() => Err(HostError::DataDir {
+            path: dir.to_path_buf(),
+            why: "it exists and is not a directory".into(),
+        }),
+        Ok(meta) => {
+            let mode = meta.permissions().mode();
+            if mode & 0o022 != 0 {
+                return Err(HostError::DataDir {
+                    path: dir.to_path_buf(),
+                    why: format!(
+                        "other users can write to it (mode {:o}), and redwhisk keeps the Redis password and data there; use a directory only you can write, e.g. a subdirectory such as {}",
+                        mode & 0o7777,
+                        dir.join("redwhisk").display()
+                    ),
+                });
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| HostError::data_dir(dir, &e))?;
+            tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .await
+                .map_err(|e| HostError::data_dir(dir, &e))
+        }
+        Err(e) => Err(HostError::data_dir(dir, &e)),
+    }
 }
 
 /// The profile's password, else the stored one, else a new one stored 0600.
@@ -36,7 +61,11 @@ pub(crate) async fn resolve(profile: &Profile) -> Result<Secret, HostError> {
     }
     let path = profile.redis.data_dir.join(PASSWORD_FILE);
     match tokio::fs::read_to_string(&path).await {
-        Ok(text) if !text.trim().is_empty() => return Ok(Secret::new(text.trim())),
+        Ok(text) if !text.trim().is_empty() => {
+            // A password file others can read (copied in, or an old umask) is tightened.
+            tighten(&path).await?;
+            return Ok(Secret::new(text.trim()));
+        }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(HostError::io(path, e)),
@@ -48,6 +77,19 @@ pub(crate) async fn resolve(profile: &Profile) -> Result<Secret, HostError> {
         .collect();
     write_private(&path, generated.as_bytes()).await?;
     Ok(Secret::new(generated))
+}
+
+/// Make `path` 0600 if group or others have any access to it.
+async fn tighten(path: &Path) -> Result<(), HostError> {
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| HostError::io(path, e))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .await
+            .map_err(|e| HostError::io(path, e))?;
+    }
+    Ok(())
 }
 
 /// Write `redwhisk.conf` (0600) with `requirepass`; returns its path.

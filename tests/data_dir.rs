@@ -191,3 +191,47 @@ fn a_relative_data_dir_is_the_same_directory_for_docker_no_named_volume() {
         "a stray named volume `{name}` was created"
     );
 }
+
+/// `redis status` names where Redis listens (`redis.bind`), not only where this host connects.
+#[test]
+fn status_shows_the_listen_address_of_the_bind() {
+    support::require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("bind.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[redis]\nbackend = \"process\"\nbind = \"127.0.0.2\"\nport = 0\ndata_dir = \"{}\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = redwhisk(dir.path())
+            .args(args)
+            .arg("-p")
+            .arg(&profile)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["redis", "up"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&run(&["redis", "status", "--output", "json"])).unwrap();
+    run(&["redis", "down"]);
+    let listen = status["listen"].as_str().unwrap();
+    assert!(listen.starts_with("127.0.0.2:"), "{status:#}");
+    let port = listen.rsplit_once(':').unwrap().1;
+    assert!(
+        status["endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{port}/0")),
+        "{status:#}"
+    );
+}

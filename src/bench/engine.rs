@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{BenchError, Result};
+use super::Result;
 use crate::engine::{RunOptions, run_experiment};
 use crate::event::EventSink;
 use crate::profile::{Overrides, Profile};
@@ -68,9 +68,7 @@ pub async fn run_once(
         ..Default::default()
     };
     let started = Instant::now();
-    let out = run_experiment(&p, &opts, &EventSink::discard(), CancellationToken::new())
-        .await
-        .map_err(|e| BenchError::msg(format!("{e:#}")))?;
+    let out = run_experiment(&p, &opts, &EventSink::discard(), CancellationToken::new()).await?;
     let secs = started.elapsed().as_secs_f64();
     let ov = out.stats.overhead.summary();
     Ok(EngineBenchRow {

@@ -21,6 +21,8 @@ pub use tools::{
 
 use std::fmt::Display;
 
+use crate::engine::chain;
+
 /// Why a benchmark could not finish. The text carries the whole cause chain, as the CLI
 /// prints it.
 #[derive(Debug, thiserror::Error)]
@@ -43,21 +45,6 @@ impl BenchError {
             cause: String::new(),
         }
     }
-}
-
-/// An error's message followed by its causes, `: `-separated (what `{:#}` prints for anyhow).
-pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let next = c.to_string();
-        if !s.ends_with(&next) {
-            s.push_str(": ");
-            s.push_str(&next);
-        }
-        src = c.source();
-    }
-    s
 }
 
 /// Attach what was being done to an error.
@@ -101,5 +88,6 @@ bare_from!(
     std::num::ParseIntError,
     redwhisk_actions::ActionError,
     crate::gateway::GatewayError,
+    crate::engine::EngineError,
     crate::snapshots::SnapshotError
 );

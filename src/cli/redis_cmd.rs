@@ -107,6 +107,7 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&serde_json::json!({
                 "profile": profile.name,
                 "endpoint": ep.display_url(),
+                "listen": listen_addr(&profile, ep.port),
                 "cold_start": cold,
             }))?
         ),
@@ -116,6 +117,11 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<ExitCode> {
                 profile.redis.backend.label(),
                 ep.display_url()
             );
+            if !profile.redis.bind.is_loopback()
+                && let Some(addr) = listen_addr(&profile, ep.port)
+            {
+                println!("listening on {addr} (redis.bind), not only on loopback");
+            }
             match cold {
                 Some(c) => {
                     if let Some(r) = &c.restore {
@@ -201,11 +207,51 @@ async fn status(a: &RedisArgs) -> anyhow::Result<ExitCode> {
         .status()
         .await
         .with_context(|| format!("redis status --profile {}", profile.name))?;
+    // Where Redis really listens: the endpoint is where this host connects (loopback for
+    // a bind of 0.0.0.0).
+    let listen = s
+        .endpoint
+        .as_deref()
+        .and_then(endpoint_port)
+        .and_then(|port| listen_addr(&profile, port));
     match a.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&s)?),
-        OutputFormat::Text => print!("{}", status_text(&s)),
+        OutputFormat::Json => {
+            let mut v = serde_json::to_value(&s)?;
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("listen".into(), serde_json::json!(listen));
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        OutputFormat::Text => {
+            print!("{}", status_text(&s));
+            if let Some(l) = &listen {
+                println!("{:<12} {l}", "listen");
+            }
+        }
+    }
+    if s.state == crate::redis_host::RedisState::Running
+        && let Some(port) = s.endpoint.as_deref().and_then(endpoint_port)
+        && let Some(w) = crate::redis_host::exposure_warning(&profile, port)
+    {
+        eprintln!("warn: {w}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `host:port` Redis listens on (process and docker backends; none for external).
+fn listen_addr(profile: &crate::profile::Profile, port: u16) -> Option<String> {
+    if matches!(
+        profile.redis.backend,
+        crate::profile::Backend::External { .. }
+    ) {
+        return None;
+    }
+    Some(std::net::SocketAddr::new(profile.redis.bind, port).to_string())
+}
+
+/// The port of a display URL `redis://host:port/db`.
+fn endpoint_port(url: &str) -> Option<u16> {
+    url.rsplit_once(':')?.1.split('/').next()?.parse().ok()
 }
 
 /// The status as aligned `field: value` lines.

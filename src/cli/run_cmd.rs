@@ -107,10 +107,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         // Cancelled before there were results (e.g. while Redis was starting): still the
         // signal's exit code.
         Err(e) if signals.signal().is_some() => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", e.chain());
             return Ok(ExitCode::from(signals.exit_code()));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let dir = outcome.results_dir.display().to_string();
     match args.output {

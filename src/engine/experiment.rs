@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use crate::engine::{Context, EngineResult, bail};
 use chrono::Utc;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -55,7 +55,7 @@ pub async fn run_experiment(
     opts: &RunOptions,
     sink: &EventSink,
     cancel: CancellationToken,
-) -> anyhow::Result<RunOutcome> {
+) -> EngineResult<RunOutcome> {
     let started_at = Utc::now();
     let clock = Instant::now();
     let w = &profile.workload;
@@ -85,10 +85,10 @@ pub async fn run_experiment(
             };
             sink.send(EngineEvent::Phase(Phase::Cancelled));
             match stopped {
-                Ok(()) => anyhow::bail!(
+                Ok(()) => bail!(
                     "cancelled while Redis was starting; nothing was run (Redis stopped again)"
                 ),
-                Err(e) => anyhow::bail!(
+                Err(e) => bail!(
                     "cancelled while Redis was starting, and it may be left running ({e}); check with `redwhisk redis status --profile {}`",
                     profile.name
                 ),
@@ -221,7 +221,7 @@ async fn invoke_all(
     head: &crate::results::RunSummary,
     sink: &EventSink,
     cancel: &CancellationToken,
-) -> anyhow::Result<(ResultsWriter, RunStats, Phase)> {
+) -> EngineResult<(ResultsWriter, RunStats, Phase)> {
     let w = &profile.workload;
     sink.send(EngineEvent::Phase(Phase::Deploying));
     let name = action_name(profile);
@@ -266,7 +266,7 @@ async fn invoke_all(
                         sink.warn(format!("invocation {index}: {e}"));
                         continue;
                     }
-                    Err(e) => return Err(anyhow::Error::new(e).context(format!("invocation {index} failed at the platform"))),
+                    Err(e) => return Err(e).context(format!("invocation {index} failed at the platform")),
                 };
                 a.index = index;
                 let parsed = stats.record(&a);

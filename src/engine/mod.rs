@@ -2,6 +2,7 @@
 //! [`EngineEvent`]s. It knows nothing of the UI: the TUI and the headless CLI both drive it
 //! through [`EngineHandle`] and consume the same event stream.
 
+mod error;
 mod experiment;
 mod export;
 pub mod library;
@@ -9,6 +10,8 @@ mod params;
 mod summary;
 pub mod sweep;
 
+pub(crate) use error::bail;
+pub use error::{BoxError, Context, EngineError, Result as EngineResult, chain};
 pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
 pub use params::{action_redis_host, bench_params};
 pub use summary::{SCHEMA_ID, build_summary, profile_record, stats_summary};
@@ -268,11 +271,11 @@ async fn stop_started(started: &Started, sink: &EventSink) {
         let result = async {
             let p = find_profile(&name)?;
             RedisHost::new(&p)?.down(StopMode::Graceful, sink).await?;
-            anyhow::Ok(())
+            Ok::<(), EngineError>(())
         }
         .await;
         if let Err(e) = result {
-            sink.log(Level::Error, format!("{e:#}"));
+            sink.log(Level::Error, e.chain());
         }
     }
 }
@@ -293,11 +296,14 @@ async fn gateway_task(profile: String, sink: EventSink, token: CancellationToken
             "gateway for `{profile}` stopped: {} wakes, {} connections, {} refused",
             report.last.wakes, report.last.total, report.last.refused
         ));
-        anyhow::Ok(())
+        Ok::<(), EngineError>(())
     }
     .await;
     if let Err(e) = result {
-        sink.log(Level::Error, format!("gateway for `{profile}`: {e:#}"));
+        sink.log(
+            Level::Error,
+            format!("gateway for `{profile}`: {}", e.chain()),
+        );
     }
 }
 
@@ -381,11 +387,11 @@ fn finished(
 
 fn finished_with_error(
     sink: &EventSink,
-    e: &anyhow::Error,
+    e: &EngineError,
     token: &CancellationToken,
     clock: std::time::Instant,
 ) {
-    sink.log(Level::Error, format!("{e:#}"));
+    sink.log(Level::Error, e.chain());
     // Consumers learn that the run is over even when it ended before its results existed.
     let outcome = if token.is_cancelled() {
         crate::event::Phase::Cancelled
@@ -410,7 +416,7 @@ async fn run_task(
     let clock = std::time::Instant::now();
     let p = match loaded {
         Ok(p) => p,
-        Err(e) => return finished_with_error(&sink, &e.into(), &token, clock),
+        Err(e) => return finished_with_error(&sink, &EngineError::from(e), &token, clock),
     };
     let run_opts = RunOptions {
         results_root: opts.results_root.clone(),
@@ -451,7 +457,7 @@ async fn redis_op(
                 None => {
                     host.down(StopMode::Graceful, &sink).await?;
                     sink.warn("Redis start cancelled; stopped what it had started");
-                    return anyhow::Ok(());
+                    return Ok::<(), EngineError>(());
                 }
             }
         } else {
@@ -462,11 +468,11 @@ async fn redis_op(
         if let Ok(st) = host.status().await {
             sink.send(EngineEvent::RedisStatus(st));
         }
-        anyhow::Ok(())
+        Ok::<(), EngineError>(())
     }
     .await;
     if let Err(e) = result {
-        sink.log(Level::Error, format!("{e:#}"));
+        sink.log(Level::Error, e.chain());
     }
 }
 

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
+use crate::engine::{Context, EngineResult, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -66,7 +66,7 @@ pub async fn run_sweep(
     results_root: &std::path::Path,
     sink: &EventSink,
     cancel: CancellationToken,
-) -> anyhow::Result<SweepReport> {
+) -> EngineResult<SweepReport> {
     let stamp = crate::results::run_dir_name(chrono::Utc::now(), &base.name);
     let dir = results_root.join(format!("{stamp}-sweep"));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -113,7 +113,7 @@ pub async fn run_sweep(
         if outcome.outcome != Phase::Done {
             cancelled = outcome.outcome == Phase::Cancelled;
             if !cancelled {
-                anyhow::bail!(
+                bail!(
                     "sweep step at concurrency {c} ended {}: see {}",
                     outcome.outcome.label(),
                     outcome.results_dir.display()
@@ -183,30 +183,30 @@ pub fn knee(steps: &[SweepStep]) -> (Option<u32>, f64) {
     (knee, peak)
 }
 
-fn write(dir: &std::path::Path, r: &SweepReport) -> anyhow::Result<()> {
+fn write(dir: &std::path::Path, r: &SweepReport) -> EngineResult<()> {
     std::fs::write(dir.join("sweep.json"), serde_json::to_vec_pretty(r)?)?;
-    let mut csv = String::from(
-        "concurrency,invocations,failed,window_ms,invocations_per_s,commands_per_s,total_p50_ms,total_p95_ms,total_p99_ms,set_p50_us,set_p99_us,get_p50_us,get_p99_us\n",
-    );
-    for s in &r.steps {
-        csv.push_str(&format!(
-            "{},{},{},{:.3},{:.3},{:.1},{:.3},{:.3},{:.3},{:.1},{:.1},{:.1},{:.1}\n",
-            s.concurrency,
-            s.invocations,
-            s.failed,
-            s.window_ms,
-            s.invocations_per_s,
-            s.commands_per_s,
-            s.total_p50_ms,
-            s.total_p95_ms,
-            s.total_p99_ms,
-            s.set_p50_us,
-            s.set_p99_us,
-            s.get_p50_us,
-            s.get_p99_us
-        ));
-    }
-    std::fs::write(dir.join("sweep.csv"), csv)?;
+    crate::results::write_csv(
+        &dir.join("sweep.csv"),
+        "concurrency,invocations,failed,window_ms,invocations_per_s,commands_per_s,total_p50_ms,total_p95_ms,total_p99_ms,set_p50_us,set_p99_us,get_p50_us,get_p99_us",
+        r.steps.iter().map(|s| {
+            format!(
+                "{},{},{},{:.3},{:.3},{:.1},{:.3},{:.3},{:.3},{:.1},{:.1},{:.1},{:.1}",
+                s.concurrency,
+                s.invocations,
+                s.failed,
+                s.window_ms,
+                s.invocations_per_s,
+                s.commands_per_s,
+                s.total_p50_ms,
+                s.total_p95_ms,
+                s.total_p99_ms,
+                s.set_p50_us,
+                s.set_p99_us,
+                s.get_p50_us,
+                s.get_p99_us
+            )
+        }),
+    )?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use crate::engine::{Context, EngineResult, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -89,7 +89,7 @@ pub async fn share_via_gateway(
     opts: &ShareGatewayOptions,
     sink: &EventSink,
     cancel: CancellationToken,
-) -> anyhow::Result<ShareGatewayReport> {
+) -> EngineResult<ShareGatewayReport> {
     let mut profile = base.clone();
     profile.redis.data_dir = base.redis.data_dir.join("share").join("via-gateway");
     // Each run starts from nothing, so a key found was written by this run.
@@ -195,7 +195,7 @@ async fn cycles(
     probe: &GatewayProbe,
     sink: &EventSink,
     cancel: &CancellationToken,
-) -> anyhow::Result<(Vec<GatewayCycle>, bool)> {
+) -> EngineResult<(Vec<GatewayCycle>, bool)> {
     let platform = Platform::new(profile).context("cannot set up the platform")?;
     sink.send(EngineEvent::Phase(Phase::Deploying));
     platform
@@ -214,7 +214,7 @@ async fn cycles(
             () = cancel.cancelled() => return Ok((rows, true)),
         };
         let row = row.unwrap_or_else(|e| {
-            sink.warn(format!("cycle {cycle}: {e:#}"));
+            sink.warn(format!("cycle {cycle}: {}", e.chain()));
             GatewayCycle {
                 cycle,
                 written: 0,
@@ -226,7 +226,7 @@ async fn cycles(
                 reader_woke: false,
                 sleep_wait_ms: None,
                 reader_connect_ms: None,
-                error: Some(format!("{e:#}")),
+                error: Some(e.chain()),
             }
         });
         if row.error.is_none() && opts.runs <= 50 {
@@ -251,7 +251,7 @@ async fn one_cycle(
     opts: &ShareGatewayOptions,
     probe: &GatewayProbe,
     cycle: u32,
-) -> anyhow::Result<GatewayCycle> {
+) -> EngineResult<GatewayCycle> {
     let host = crate::engine::action_redis_host(profile, endpoint);
     let password = endpoint.password.as_ref().map(|p| p.expose().to_string());
     let prefix = format!("share:gateway:{cycle}");

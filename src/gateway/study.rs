@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use crate::engine::{Context, EngineResult, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -64,7 +64,7 @@ pub async fn run_via_gateway(
     results_root: &Path,
     sink: &EventSink,
     cancel: CancellationToken,
-) -> anyhow::Result<StudyReport> {
+) -> EngineResult<StudyReport> {
     let w = &profile.workload;
     if w.concurrency != 1 {
         bail!(
@@ -165,7 +165,7 @@ async fn invoke(
     probe: &super::GatewayProbe,
     sink: &EventSink,
     cancel: &CancellationToken,
-) -> anyhow::Result<(Vec<StudyRow>, bool)> {
+) -> EngineResult<(Vec<StudyRow>, bool)> {
     let platform = Platform::new(profile).context("cannot set up the platform")?;
     sink.send(EngineEvent::Phase(Phase::Deploying));
     let name = action_name(profile);
@@ -207,8 +207,7 @@ async fn invoke(
                 continue;
             }
             Err(e) => {
-                return Err(anyhow::Error::new(e)
-                    .context(format!("invocation {index} failed at the platform")));
+                return Err(e).context(format!("invocation {index} failed at the platform"));
             }
         };
         a.index = index;

@@ -227,6 +227,9 @@ impl RedisHost {
                     self.child = up.child;
                 }
                 events.send(EngineEvent::RedisState(RedisState::Running));
+                if let Some(w) = exposure_warning(&self.profile, up.endpoint.port) {
+                    events.warn(w);
+                }
                 Ok(Started {
                     endpoint: up.endpoint,
                     cold_start: up.cold,
@@ -468,5 +471,49 @@ impl RedisHost {
             }
         }
         Ok(s)
+    }
+}
+
+/// A warning when the Redis redwhisk starts listens beyond loopback (`redis.bind`), naming the
+/// real listen address: endpoints show where *this* host connects (loopback for 0.0.0.0).
+pub fn exposure_warning(profile: &Profile, port: u16) -> Option<String> {
+    if matches!(profile.redis.backend, Backend::External { .. }) || profile.redis.bind.is_loopback()
+    {
+        return None;
+    }
+    let addr = std::net::SocketAddr::new(profile.redis.bind, port);
+    let every = if profile.redis.bind.is_unspecified() {
+        " (every interface)"
+    } else {
+        ""
+    };
+    Some(format!(
+        "Redis listens on {addr}{every}, not only on loopback: anyone who can reach this host can connect (the password still applies; the traffic is not encrypted). Set redis.bind = \"127.0.0.1\" unless functions on other hosts need it"
+    ))
+}
+
+#[cfg(test)]
+mod exposure_tests {
+    use super::*;
+
+    #[test]
+    fn a_non_loopback_bind_is_named_with_its_real_address() {
+        let mut p = Profile::embedded_default().unwrap();
+        assert_eq!(exposure_warning(&p, 6379), None, "127.0.0.1 is quiet");
+        p.redis.bind = "0.0.0.0".parse().unwrap();
+        let w = exposure_warning(&p, 6390).unwrap();
+        assert!(
+            w.starts_with("Redis listens on 0.0.0.0:6390 (every interface)"),
+            "{w}"
+        );
+        assert!(w.contains("redis.bind = \"127.0.0.1\""), "{w}");
+        p.redis.bind = "10.1.2.3".parse().unwrap();
+        assert!(
+            exposure_warning(&p, 1)
+                .unwrap()
+                .starts_with("Redis listens on 10.1.2.3:1, not only")
+        );
+        p.redis.bind = "::1".parse().unwrap();
+        assert_eq!(exposure_warning(&p, 1), None);
     }
 }

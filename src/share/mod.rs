@@ -17,7 +17,7 @@ pub use verdict::{CellStats, CellSummary, CycleRecord, Judgement, UnknownVerdict
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
+use crate::engine::{Context, EngineResult, bail};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
@@ -58,9 +58,9 @@ pub async fn run_share(
     opts: &ShareOptions,
     sink: &EventSink,
     cancel: CancellationToken,
-) -> anyhow::Result<ShareOutcome> {
+) -> EngineResult<ShareOutcome> {
     if let Backend::External { .. } = profile.redis.backend {
-        anyhow::bail!(
+        bail!(
             "the data-sharing experiment stops and restarts Redis, which redwhisk cannot do to an external Redis; use a profile with backend = \"process\" or \"docker\""
         );
     }
@@ -165,7 +165,7 @@ async fn run_cell(
     opts: &ShareOptions,
     sink: &EventSink,
     cancel: &CancellationToken,
-) -> anyhow::Result<(CellStats, Vec<CycleRecord>, bool)> {
+) -> EngineResult<(CellStats, Vec<CycleRecord>, bool)> {
     let mut profile = base.clone();
     profile.redis.persistence = cell.persistence.persistence();
     let slug = format!("{}-{}", cell.persistence.label(), cell.stop.label());
@@ -221,9 +221,9 @@ async fn run_cell(
                     start_ms: 0.0,
                     restore_ms: None,
                     cycle_ms: 0.0,
-                    error: Some(format!("{e:#}")),
+                    error: Some(e.chain()),
                 };
-                sink.warn(format!("{} cycle {cycle}: {e:#}", cell.label()));
+                sink.warn(format!("{} cycle {cycle}: {}", cell.label(), e.chain()));
                 // Make sure Redis is up for the next cycle.
                 if let Ok(ep) = up(&mut host, sink).await {
                     endpoint = ep;
@@ -253,7 +253,7 @@ async fn run_cycle(
     cycle: u32,
     opts: &ShareOptions,
     sink: &EventSink,
-) -> anyhow::Result<CycleRecord> {
+) -> EngineResult<CycleRecord> {
     let t0 = Instant::now();
     flush(endpoint)
         .await
@@ -271,7 +271,7 @@ async fn run_cycle(
     };
     let wa = platform.invoke(WRITER, serde_json::to_value(&wp)?).await?;
     if !wa.success() {
-        anyhow::bail!("the writer failed: {}", wa.response.result);
+        bail!("the writer failed: {}", wa.response.result);
     }
     let written: WriterResult = serde_json::from_value(wa.response.result.clone())
         .context("the writer's result has an unexpected shape")?;
@@ -281,7 +281,7 @@ async fn run_cycle(
         // Whatever is written after the last snapshot would be lost with the machine.
         let report = host.down(StopMode::Graceful, sink).await?;
         if let Some(crate::snapshots::UploadOutcome::Pending { error }) = report.snapshot {
-            anyhow::bail!("the snapshot before the VM loss did not upload: {error}");
+            bail!("the snapshot before the VM loss did not upload: {error}");
         }
         *endpoint = up(host, sink).await?;
     }
@@ -310,7 +310,7 @@ async fn run_cycle(
     };
     let ra = platform.invoke(READER, serde_json::to_value(&rp)?).await?;
     if !ra.success() {
-        anyhow::bail!("the reader failed: {}", ra.response.result);
+        bail!("the reader failed: {}", ra.response.result);
     }
     let read: ReaderResult = serde_json::from_value(ra.response.result.clone())
         .context("the reader's result has an unexpected shape")?;
@@ -345,7 +345,7 @@ async fn run_cycle(
 }
 
 /// Start (or adopt) Redis and report its cold start to the consumers.
-async fn up(host: &mut RedisHost, sink: &EventSink) -> Result<Endpoint, HostError> {
+async fn up(host: &mut RedisHost, sink: &EventSink) -> EngineResult<Endpoint, HostError> {
     let started = host.up(sink).await?;
     if let Some(c) = started.cold_start {
         sink.send(EngineEvent::ColdStart(c));
@@ -354,7 +354,7 @@ async fn up(host: &mut RedisHost, sink: &EventSink) -> Result<Endpoint, HostErro
 }
 
 /// What a new VM does not have: the persistence files and the pending-upload marker.
-async fn wipe_data(dir: &std::path::Path) -> anyhow::Result<()> {
+async fn wipe_data(dir: &std::path::Path) -> EngineResult<()> {
     use crate::snapshots::local::{AOF_DIR, LEGACY_AOF, PENDING_FILE, RDB_FILE};
     for name in [RDB_FILE, LEGACY_AOF, PENDING_FILE] {
         match tokio::fs::remove_file(dir.join(name)).await {
@@ -372,12 +372,12 @@ async fn wipe_data(dir: &std::path::Path) -> anyhow::Result<()> {
     }
 }
 
-async fn connect(ep: &Endpoint) -> anyhow::Result<redis::aio::MultiplexedConnection> {
+async fn connect(ep: &Endpoint) -> EngineResult<redis::aio::MultiplexedConnection> {
     let client = redis::Client::open(ep.connection_info())?;
     Ok(client.get_multiplexed_async_connection().await?)
 }
 
-async fn flush(ep: &Endpoint) -> anyhow::Result<()> {
+async fn flush(ep: &Endpoint) -> EngineResult<()> {
     let mut con = connect(ep).await?;
     redis::cmd("FLUSHALL").query_async::<()>(&mut con).await?;
     Ok(())
@@ -385,7 +385,7 @@ async fn flush(ep: &Endpoint) -> anyhow::Result<()> {
 
 /// Is the first written key readable right after the restart? (Redis answers PING only once
 /// the dataset is loaded, so one GET tells.)
-async fn probe_first_key(ep: &Endpoint, key: &str) -> anyhow::Result<bool> {
+async fn probe_first_key(ep: &Endpoint, key: &str) -> EngineResult<bool> {
     let mut con = connect(ep).await?;
     let v: Option<Vec<u8>> = redis::cmd("GET").arg(key).query_async(&mut con).await?;
     Ok(v.is_some())
@@ -396,7 +396,7 @@ fn write_results(
     profile: &str,
     document: &ShareSummary,
     records: &[CycleRecord],
-) -> anyhow::Result<PathBuf> {
+) -> EngineResult<PathBuf> {
     let dir = root.join(format!(
         "{}-share",
         crate::results::run_dir_name(Utc::now(), profile)

@@ -2,6 +2,30 @@
 
 use std::time::Duration;
 
+/// `s` cut to `room` terminal columns by display width (CJK counts two, combining marks
+/// none), with `…` when cut; whole grapheme clusters only.
+pub fn fit(s: &str, room: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
+    if s.width() <= room {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let w = g.width();
+        if used + w + 1 > room {
+            break;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    if room > 0 {
+        out.push('…');
+    }
+    out
+}
+
 /// Milliseconds with one decimal, or whole numbers past 10 s so columns keep their width.
 pub fn ms(v: f64) -> String {
     if v >= 10_000.0 {
@@ -50,6 +74,23 @@ pub fn uptime(s: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_cuts_by_display_width() {
+        use unicode_width::UnicodeWidthStr;
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("abcdefgh", 5), "abcd…");
+        // CJK takes two columns: 7 columns hold three characters and the ellipsis.
+        assert_eq!(fit("設定ファイルがありません", 7), "設定フ…");
+        // A combining mark stays with its letter and takes no column.
+        assert_eq!(
+            fit("e\u{301}e\u{301}e\u{301}e\u{301}", 3),
+            "e\u{301}e\u{301}…"
+        );
+        for room in 1..20 {
+            assert!(fit("日本語 and more 한국어", room).width() <= room);
+        }
+    }
 
     #[test]
     fn formats() {

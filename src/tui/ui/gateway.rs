@@ -33,12 +33,7 @@ pub fn render_gateway(app: &App, frame: &mut Frame, area: Rect) {
     // The reason fills what is left of the row (9 label + 2 borders + the state + 2 spaces).
     let room = usize::from(area.width).saturating_sub(13 + g.state.label().len());
     if room > 3 && !g.reason.is_empty() {
-        let reason: String = if g.reason.chars().count() > room {
-            let cut: String = g.reason.chars().take(room.saturating_sub(1)).collect();
-            format!("{cut}…")
-        } else {
-            g.reason.clone()
-        };
+        let reason = fmt::fit(&g.reason, room);
         state.push(Span::styled(format!("  {reason}"), t.dim()));
     }
     let idle = match (g.state, g.idle_left_ms) {

@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use super::{fmt, pane};
 use crate::redis_host::RedisState;
@@ -79,7 +80,7 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
                 fmt::ms(c.total_ms)
             );
             // 9 columns of label plus the borders; narrow panes get the initials.
-            if full.chars().count() + 11 <= usize::from(area.width) {
+            if full.width() + 11 <= usize::from(area.width) {
                 Span::raw(full)
             } else {
                 Span::raw(format!("c {create} · s {start} · r {ready} ms"))
@@ -119,11 +120,7 @@ fn persist_line<'a>(app: &App, persistence: &str, saved: &str, width: u16) -> Ve
         let id = s.id.as_str();
         let short = format!("  snap …{} {size} {age}", &id[id.len().saturating_sub(4)..]);
         spans.push(Span::styled(
-            if full.chars().count() <= room {
-                full
-            } else {
-                short
-            },
+            if full.width() <= room { full } else { short },
             t.dim(),
         ));
     }

@@ -370,7 +370,7 @@ async fn the_console_gateway_owns_its_profiles_redis_until_stopped() {
         .await
         .unwrap()
         .endpoint;
-    let client = redis::Client::open(ep.connection_info()).unwrap();
+    let client = redis::Client::open(ep.connection_info().unwrap()).unwrap();
     let mut con = client.get_multiplexed_async_connection().await.unwrap();
     let v: Option<String> = redis::cmd("GET")
         .arg("kept")

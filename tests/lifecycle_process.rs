@@ -254,7 +254,7 @@ async fn the_password_stays_off_the_command_line_and_out_of_status() {
     // Without the password, Redis refuses.
     let mut bare = ep.clone();
     bare.password = None;
-    let c = redis::Client::open(bare.connection_info()).unwrap();
+    let c = redis::Client::open(bare.connection_info().unwrap()).unwrap();
     let mut con = c.get_multiplexed_async_connection().await.unwrap();
     let denied: redis::RedisResult<Option<String>> =
         redis::cmd("GET").arg("x").query_async(&mut con).await;

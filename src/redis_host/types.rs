@@ -27,34 +27,55 @@ impl Endpoint {
         format!("{scheme}://{host}:{}/{}", self.port, self.db)
     }
 
-    /// Connection info for the redis crate (carries the password).
-    pub fn connection_info(&self) -> redis::ConnectionInfo {
-        let addr = if self.tls {
-            redis::ConnectionAddr::TcpTls {
-                host: self.host.clone(),
-                port: self.port,
-                insecure: false,
-                tls_params: None,
-            }
-        } else {
-            redis::ConnectionAddr::Tcp(self.host.clone(), self.port)
-        };
+    /// Connection info for the redis crate (carries the password), plain TCP only: the redis
+    /// crate is built without TLS, and `rediss://` servers (external ones only) are reached
+    /// through redwhisk's own client (`tls.rs`, tested against `redis-server --tls-port`).
+    /// A TLS endpoint is refused here rather than failing later inside the crate.
+    pub fn connection_info(&self) -> Result<redis::ConnectionInfo, super::HostError> {
+        if self.tls {
+            return Err(super::HostError::BadUrl(format!(
+                "{}: this command reaches Redis through the redis crate, which redwhisk builds \
+                 without TLS; use a process or docker profile (TLS is supported for \
+                 `redis up`/`status`/`down` of an external Redis)",
+                self.display_url()
+            )));
+        }
         let mut redis_info = redis::RedisConnectionInfo::default().set_db(self.db);
         if let Some(p) = &self.password {
             redis_info = redis_info.set_password(p.expose());
         }
-        redis::IntoConnectionInfo::into_connection_info(addr)
-            .map(|ci| ci.set_redis_settings(redis_info))
-            .unwrap_or_else(|_| unreachable_connection_info())
+        redis::IntoConnectionInfo::into_connection_info(redis::ConnectionAddr::Tcp(
+            self.host.clone(),
+            self.port,
+        ))
+        .map(|ci| ci.set_redis_settings(redis_info))
+        .map_err(|e| super::HostError::BadUrl(format!("{}: {e}", self.display_url())))
     }
 }
 
-fn unreachable_connection_info() -> redis::ConnectionInfo {
-    redis::IntoConnectionInfo::into_connection_info(redis::ConnectionAddr::Tcp(
-        "127.0.0.1".into(),
-        1,
-    ))
-    .unwrap_or_else(|_| unreachable!("a TCP address always converts"))
+#[cfg(test)]
+mod connection_info_tests {
+    use super::*;
+
+    fn ep(tls: bool) -> Endpoint {
+        Endpoint {
+            host: "127.0.0.1".into(),
+            port: 6390,
+            password: Some(Secret::new("pw-not-shown".to_string())),
+            tls,
+            db: 2,
+        }
+    }
+
+    #[test]
+    fn plain_endpoints_convert_and_tls_ones_are_refused_with_a_reason() {
+        let ci = ep(false).connection_info().unwrap();
+        assert_eq!(ci.addr().to_string(), "127.0.0.1:6390");
+        let err = ep(true).connection_info().unwrap_err().to_string();
+        assert!(err.contains("rediss://127.0.0.1:6390/2"), "{err}");
+        assert!(err.contains("without TLS"), "{err}");
+        assert!(!err.contains("pw-not-shown"), "{err}");
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -373,7 +373,7 @@ async fn wipe_data(dir: &std::path::Path) -> EngineResult<()> {
 }
 
 async fn connect(ep: &Endpoint) -> EngineResult<redis::aio::MultiplexedConnection> {
-    let client = redis::Client::open(ep.connection_info())?;
+    let client = redis::Client::open(ep.connection_info()?)?;
     Ok(client.get_multiplexed_async_connection().await?)
 }
 

@@ -125,7 +125,7 @@ pub async fn require_docker_and_image() {
 }
 
 pub async fn conn(ep: &Endpoint) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(ep.connection_info())
+    redis::Client::open(ep.connection_info().unwrap())
         .unwrap()
         .get_multiplexed_async_connection()
         .await

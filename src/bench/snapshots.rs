@@ -243,7 +243,7 @@ fn snapshot_config(t: &Target) -> SnapshotConfig {
 
 /// n keys, as the snapshot tests write them (values of 10–60 bytes).
 async fn fill(ep: &crate::redis_host::Endpoint, n: u64) -> Result<()> {
-    let client = redis::Client::open(ep.connection_info()).ctx("bench: redis client")?;
+    let client = redis::Client::open(ep.connection_info()?).ctx("bench: redis client")?;
     let mut con = client
         .get_multiplexed_async_connection()
         .await

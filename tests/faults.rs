@@ -445,3 +445,63 @@ fn assert_schema_valid(doc: &serde_json::Value) {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// Unmounts (lazily) the small tmpfs a test put under its data directory.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// The disk fills up mid-run (a 2 MiB tmpfs as the data directory, filled to the last byte):
+/// `SHUTDOWN SAVE` fails, the run says why, exits 4 (not 0), and run.json records the reason.
+/// Needs root (CI runs as root) for the mount; fails loudly otherwise.
+#[test]
+fn a_full_disk_at_stop_is_exit_4_and_run_json_says_why() {
+    require_redis_server();
+    let env = Env::new();
+    std::fs::create_dir_all(env.data()).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"])
+        .arg(env.data())
+        .status()
+        .expect("mount is required");
+    assert!(
+        mounted.success(),
+        "mounting a tmpfs needs root (CI runs as root)"
+    );
+    let _m = Mounted(env.data());
+    let mut run = env.run(&["-n", "400", "-r", "300"]);
+    run.reach(Point::MidRun);
+    // Fill the data directory's filesystem completely.
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(env.data().join("filler")).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        loop {
+            match f.write(&block) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let _ = f.flush();
+    }
+    let out = run.finish(HANG);
+    let ctx = out.stderr.clone();
+    assert_eq!(out.code, 4, "{ctx}");
+    let doc = env.only_run_json();
+    assert_eq!(doc["outcome"], "done", "{doc:#}");
+    let stop_error = doc["redis"]["stop_error"].as_str().unwrap_or_default();
+    assert!(!stop_error.is_empty(), "run.json does not say why: {doc:#}");
+    eprintln!("stop_error: {stop_error}");
+    assert!(ctx.contains(stop_error.lines().next().unwrap()), "{ctx}");
+    // Make room again and stop what may be left, so the mount can go.
+    std::fs::remove_file(env.data().join("filler")).unwrap();
+    let _ = env
+        .redwhisk(&["redis", "down", "--force", "-p"])
+        .arg(env.profile())
+        .status();
+    env.assert_no_redis();
+}

@@ -104,6 +104,11 @@ pub(crate) fn is_running(c: &ContainerSummary) -> bool {
     c.state == Some(ContainerSummaryStateEnum::RUNNING)
 }
 
+/// Frozen with `docker pause` (the cgroup freezer): it can neither answer nor save.
+pub(crate) fn is_paused(c: &ContainerSummary) -> bool {
+    c.state == Some(ContainerSummaryStateEnum::PAUSED)
+}
+
 pub(crate) fn endpoint_of(c: &ContainerSummary, ctx: &Ctx<'_>) -> Endpoint {
     Endpoint {
         host: label(c, LABEL_HOST).unwrap_or("127.0.0.1").to_string(),

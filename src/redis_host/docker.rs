@@ -1,6 +1,6 @@
 //! The `docker` backend: a labelled Redis container through bollard, data bind-mounted at /data.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
@@ -9,8 +9,8 @@ use bollard::query_parameters::KillContainerOptionsBuilder;
 use chrono::Utc;
 
 use super::container::{
-    LABEL_OWNER, connect, create, endpoint_of, id_of, is_running, label, log_tail, ours, remove,
-    settings, short, wait_stopped,
+    LABEL_OWNER, connect, create, endpoint_of, id_of, is_paused, is_running, label, log_tail, ours,
+    remove, settings, short, wait_stopped,
 };
 use super::state::{self, Found, HostState, Owner};
 use super::types::{ColdStart, Endpoint, RedisStatus, StopMode, StopReport};
@@ -179,7 +179,21 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
     let set = settings(ctx)?;
     let docker = connect().await?;
     let found = ours(&docker, &ctx.profile.name).await?;
+    // A paused container cannot save, whatever the mode: remove it (force) and say so, rather
+    // than treat it as stopped (its state is not "running").
+    if let Some(c) = found.iter().find(|c| is_paused(c)) {
+        let id = id_of(c);
+        for other in &found {
+            remove(&docker, &id_of(other)).await?;
+        }
+        state::remove(&ctx.profile.redis.data_dir).await?;
+        return Err(HostError::KilledUnresponsive {
+            what: format!("container {}", short(&id)),
+            cause: "the container is paused (docker pause): frozen, it cannot save".into(),
+        });
+    }
     let running: Vec<&ContainerSummary> = found.iter().filter(|c| is_running(c)).collect();
+    let mut died = 0;
     for c in &running {
         let id = id_of(c);
         match mode {
@@ -197,6 +211,25 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
                         return Err(HostError::KilledUnresponsive {
                             what: format!("container {}", short(&id)),
                             cause: cause.to_string(),
+                        });
+                    }
+                    // Refused: Redis died (`docker kill`, OOM) and Docker may not have
+                    // marked the container exited yet. Once it has, there is nothing to
+                    // stop: it is removed below like any stopped container of ours.
+                    Err(cause @ HostError::Connect { .. }) => {
+                        let exited = tokio::time::timeout(
+                            Duration::from_secs(5),
+                            wait_stopped(&docker, &id),
+                        )
+                        .await;
+                        if matches!(exited, Ok(Ok(()))) {
+                            died += 1;
+                            continue;
+                        }
+                        return Err(HostError::StopFailed {
+                            what: format!("container {}", short(&id)),
+                            cause: cause.to_string(),
+                            profile: ctx.profile.name.clone(),
                         });
                     }
                     Err(cause) => {
@@ -221,7 +254,7 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
     }
     let remove_ms = ms(t_remove.elapsed());
     state::remove(&ctx.profile.redis.data_dir).await?;
-    if running.is_empty() {
+    if running.len() == died {
         return Ok(StopReport::nothing(mode));
     }
     Ok(StopReport {

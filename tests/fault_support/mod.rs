@@ -57,7 +57,10 @@ impl Env {
 
     pub fn with_profile(text: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let name = format!("fault{}", std::process::id());
+        // Unique per Env: tests of one binary run in parallel (container names derive from it).
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("fault{}x{n}", std::process::id());
         let profile = dir.path().join(format!("{name}.toml"));
         std::fs::write(&profile, text).unwrap();
         std::fs::create_dir_all(dir.path().join("results")).unwrap();
@@ -66,6 +69,11 @@ impl Env {
 
     pub fn profile(&self) -> &Path {
         &self.profile
+    }
+
+    /// The profile's name (the `redwhisk.profile` label of its container).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The profile's data directory.

@@ -10,6 +10,7 @@ pub mod action;
 pub mod engine;
 pub mod gateway;
 pub mod lifecycle;
+pub mod snapshots;
 mod tools;
 
 pub use crate::stats::{median, ms, quantile};
@@ -87,5 +88,6 @@ bare_from!(
     std::num::ParseIntError,
     redwhisk_actions::ActionError,
     crate::gateway::GatewayError,
-    crate::engine::EngineError
+    crate::engine::EngineError,
+    crate::snapshots::SnapshotError
 );

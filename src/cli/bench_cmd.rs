@@ -29,6 +29,9 @@ pub enum BenchAction {
     /// The scale-to-zero gateway: added round trip, pipelined throughput, wake latency against
     /// the backend's cold start, and keys kept over sleep/wake cycles.
     Gateway(super::bench_gateway_cmd::GatewayBenchArgs),
+    /// Snapshots per dataset size: save, upload, download and restore-to-ready, upload and
+    /// download next to `aws s3 cp` of the same file to the same S3 server (moto by default).
+    Snapshots(super::bench_snapshots_cmd::SnapshotsBenchArgs),
 }
 
 /// Which backends to measure.
@@ -50,6 +53,7 @@ pub async fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
         BenchAction::Action(args) => return super::bench_action_cmd::run(args).await,
         BenchAction::Engine(args) => return super::bench_engine_cmd::run(args).await,
         BenchAction::Gateway(args) => return super::bench_gateway_cmd::run(args).await,
+        BenchAction::Snapshots(args) => return super::bench_snapshots_cmd::run(args).await,
     };
     if runs == 0 {
         bail!("--runs must be at least 1");

@@ -5,6 +5,7 @@ pub mod bench_action_cmd;
 mod bench_cmd;
 pub mod bench_engine_cmd;
 pub mod bench_gateway_cmd;
+pub mod bench_snapshots_cmd;
 pub mod compare_cmd;
 mod console_cmd;
 pub mod gateway_cmd;

@@ -110,7 +110,7 @@ pub fn build_summary(
         interrupted: false,
         started_at,
         finished_at: Utc::now(),
-        elapsed_ms: elapsed.as_secs_f64() * 1000.0,
+        elapsed_ms: crate::stats::ms(elapsed),
         host: HostInfo::current(),
         profile: profile_record(profile)?,
         workload: WorkloadRecord {

@@ -122,7 +122,7 @@ pub async fn run_sweep(
             break;
         }
         let s = &outcome.summary.summary;
-        let window_ms = window.map_or(0.0, |w| w.as_secs_f64() * 1000.0);
+        let window_ms = window.map_or(0.0, crate::stats::ms);
         let per_s = |n: f64| {
             if window_ms > 0.0 {
                 n * 1000.0 / window_ms

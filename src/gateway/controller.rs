@@ -266,7 +266,7 @@ impl Controller {
                 let ms = self
                     .wake_started
                     .take()
-                    .map(|t| t.elapsed().as_secs_f64() * 1000.0);
+                    .map(|t| crate::stats::ms(t.elapsed()));
                 self.generation += 1;
                 self.snap.wakes += 1;
                 self.counters

@@ -289,7 +289,7 @@ async fn one_cycle(
             SLEEP_SLACK.as_secs()
         );
     }
-    let sleep_wait_ms = t_wait.elapsed().as_secs_f64() * 1000.0;
+    let sleep_wait_ms = crate::stats::ms(t_wait.elapsed());
 
     let wakes = probe.wakes();
     let rp = ReaderParams {

@@ -151,7 +151,7 @@ pub fn repair(dir: &Path) -> Result<Repaired, RepairError> {
     summary.finished_at = finished;
     summary.elapsed_ms = (finished - summary.started_at)
         .to_std()
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        .map_or(0.0, crate::stats::ms);
     summary.summary = crate::engine::stats_summary(&stats);
     super::assemble(dir, &summary).map_err(io_err(dir))?;
     Ok(Repaired {

@@ -146,7 +146,7 @@ pub async fn upload(
         persistence: persistence.to_string(),
         keys: pre.keys,
         files: entries,
-        upload_ms: t0.elapsed().as_secs_f64() * 1000.0,
+        upload_ms: crate::stats::ms(t0.elapsed()),
     };
     let body = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     let mpath = s.manifest(&id);

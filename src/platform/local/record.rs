@@ -97,7 +97,7 @@ pub fn build(
         },
         logs: ran.logs,
         annotations,
-        client_latency_ms: requested.elapsed().as_secs_f64() * 1e3,
+        client_latency_ms: crate::stats::ms(requested.elapsed()),
         wait_time_ms: Some(ran.wait_time_ms),
         init_time_ms: None,
         kind: Some("blackbox".into()),

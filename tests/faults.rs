@@ -505,3 +505,54 @@ fn a_full_disk_at_stop_is_exit_4_and_run_json_says_why() {
         .status();
     env.assert_no_redis();
 }
+
+/// During the stop (a slow final save): SIGTERM does not abandon the save; every invocation
+/// had finished, so the run is complete (`done`, exit 0) with Redis saved and stopped. A Redis killed -9 during
+/// the stop is named, and nothing is left running.
+#[test]
+fn signal_and_kill_during_the_stop() {
+    require_redis_server();
+    // SIGTERM while SHUTDOWN SAVE runs.
+    let env = Env::new();
+    let mut run = env.run(&["-n", "40", "-r", "100"]);
+    run.reach(Point::MidRun);
+    env.slow_save(100);
+    run.reach(Point::Stop);
+    signal(run.pid(), 15);
+    let out = run.finish(HANG);
+    let ctx = out.stderr.clone();
+    // Every invocation had finished: the run is complete, so it is `done` and exits 0.
+    assert_eq!(out.code, 0, "{ctx}");
+    assert!(ctx.contains("SIGTERM: cancelling"), "{ctx}");
+    let doc = env.only_run_json();
+    assert_eq!(
+        (&doc["outcome"], &doc["partial"]),
+        (&"done".into(), &false.into()),
+        "{doc:#}"
+    );
+    assert_eq!(doc["redis"]["stop"]["was_running"], true, "{doc:#}");
+    assert!(env.data().join("dump.rdb").exists(), "not saved: {ctx}");
+    env.assert_no_redis();
+
+    // kill -9 of Redis while it saves.
+    let env = Env::new();
+    let mut run = env.run(&["-n", "40", "-r", "100"]);
+    run.reach(Point::MidRun);
+    env.slow_save(100);
+    let pid = env.redis_pid();
+    run.reach(Point::Stop);
+    signal(pid, 9);
+    let out = run.finish(HANG);
+    let ctx = out.stderr.clone();
+    // Killed mid-save: the final save did not complete, and the run says so (exit 4).
+    assert_eq!(out.code, 4, "{ctx}");
+    let doc = env.only_run_json();
+    let stop_error = doc["redis"]["stop_error"].as_str().unwrap_or_default();
+    assert!(
+        stop_error
+            .contains("ended during SHUTDOWN (killed by signal 9) before its final save completed"),
+        "{doc:#}"
+    );
+    assert!(!pid_alive(pid));
+    env.assert_no_redis();
+}

@@ -79,6 +79,11 @@ pub enum HostError {
     /// A graceful stop found Redis frozen and killed it.
     #[error("{cause}; killed {what} without a final save (writes since its last save are lost)")]
     KilledUnresponsive { what: String, cause: String },
+    /// The server ended during `SHUTDOWN` without completing it (killed while saving).
+    #[error(
+        "{what} ended during SHUTDOWN ({how}) before its final save completed: writes since its last save are lost"
+    )]
+    DiedDuringStop { what: String, how: String },
     /// A graceful stop failed and the server still runs.
     #[error(
         "{cause}; {what} is left running with its data unsaved: fix the cause (e.g. free disk space) and run `redwhisk redis down --profile {profile}`, or drop the data with `redwhisk redis down --crash --profile {profile}`"

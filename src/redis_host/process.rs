@@ -262,11 +262,29 @@ pub(crate) async fn down(
         }
     };
     wait_exit(pid, ctx.save_limit(), command).await?;
-    if let Some(mut c) = child {
-        // Reap our own child so it does not linger as a zombie.
-        let _status = c.wait().await;
-    }
+    // Reap our own child so it does not linger as a zombie; after a SHUTDOWN its exit status
+    // tells whether the final save completed (a server killed while saving closes the
+    // connection just as a clean SHUTDOWN does).
+    let status = match child {
+        Some(mut c) => c.wait().await.ok(),
+        None => None,
+    };
     state::remove(&cfg.data_dir).await?;
+    if mode == StopMode::Graceful
+        && let Some(status) = status
+        && !status.success()
+    {
+        use std::os::unix::process::ExitStatusExt;
+        let how = match (status.signal(), status.code()) {
+            (Some(sig), _) => format!("killed by signal {sig}"),
+            (None, Some(code)) => format!("exit status {code}"),
+            (None, None) => status.to_string(),
+        };
+        return Err(HostError::DiedDuringStop {
+            what: format!("redis-server pid {pid}"),
+            how,
+        });
+    }
     let shutdown_ms = ms(t0.elapsed());
     Ok(StopReport {
         mode,

@@ -27,6 +27,8 @@ pub enum Point {
     Start,
     /// Invocations are running.
     MidRun,
+    /// Redis is being saved and stopped (made slow first with [`Env::slow_save`]).
+    Stop,
 }
 
 /// One test's world: a temp dir with the data root, the results root and a profile file.
@@ -117,6 +119,31 @@ impl Env {
         assert_eq!(dirs.len(), 1, "{dirs:?}");
         assert_finished(&dirs[0]);
         serde_json::from_str(&std::fs::read_to_string(dirs[0].join("run.json")).unwrap()).unwrap()
+    }
+
+    /// Make the final save slow (about `keys` × 20 ms): extra keys and Redis's own
+    /// `rdb-key-save-delay`, set on the running server, so a stop can be interrupted.
+    pub fn slow_save(&self, keys: u32) {
+        let text = std::fs::read_to_string(self.data().join("redwhisk.state.json")).unwrap();
+        let st: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let port = st["port"].as_u64().unwrap();
+        let pw = std::fs::read_to_string(self.data().join("redwhisk.password")).unwrap();
+        let client =
+            redis::Client::open(format!("redis://:{}@127.0.0.1:{port}/", pw.trim())).unwrap();
+        let mut con = client.get_connection().unwrap();
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("rdb-key-save-delay")
+            .arg("20000")
+            .query::<()>(&mut con)
+            .unwrap();
+        for i in 0..keys {
+            redis::cmd("SET")
+                .arg(format!("slow:{i}"))
+                .arg(i)
+                .query::<()>(&mut con)
+                .unwrap();
+        }
     }
 
     /// The pid in the state file.
@@ -272,6 +299,10 @@ impl Running {
             Point::MidRun => {
                 self.wait_line("[invoking]", Duration::from_secs(60));
                 std::thread::sleep(Duration::from_millis(400));
+            }
+            Point::Stop => {
+                self.wait_line("[stopping redis]", Duration::from_secs(120));
+                std::thread::sleep(Duration::from_millis(100));
             }
         }
     }

@@ -253,3 +253,32 @@ fn gateway_pane_while_serving() {
     assert_snapshot!("gateway_120x40", screen(&app, 120, 40).backend());
     assert_snapshot!("gateway_200x60", screen(&app, 200, 60).backend());
 }
+
+/// A CJK message with combining marks wraps by display width inside the log pane: every
+/// character reaches the screen (wrapping by chars would let ratatui clip half of each row).
+#[test]
+fn log_pane_wraps_wide_and_combining_text_without_losing_any() {
+    let mut app = idle_app(Theme::new(true));
+    let message = "設定ファイル profiles/本番.toml が見つかりません: café́ を確認してください";
+    app.log.push(crate::tui::state::LogLine {
+        at: app.now,
+        level: crate::event::Level::Error,
+        message: message.into(),
+    });
+    let (w, h) = (30, 12);
+    let t = pane(&app, w, h, ui::render_log);
+    let buf = t.backend().buffer();
+    let mut shown = String::new();
+    for y in 1..h - 1 {
+        // Every row keeps its right border: nothing ran past the pane.
+        assert_eq!(buf[(w - 1, y)].symbol(), "│", "row {y}");
+        for x in 1..w - 1 {
+            shown.push_str(buf[(x, y)].symbol());
+        }
+    }
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    assert!(
+        squeeze(&shown).contains(&squeeze(message)),
+        "{message}\nnot all on screen:\n{shown}"
+    );
+}

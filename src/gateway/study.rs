@@ -114,8 +114,8 @@ pub async fn run_via_gateway(
     let mut out = StudyReport {
         profile: profile.name.clone(),
         backend: profile.redis.backend.label().into(),
-        think_ms: ms(think),
-        idle_ms: ms(profile.gateway.idle),
+        think_ms: whole_ms(think),
+        idle_ms: whole_ms(profile.gateway.idle),
         invocations: u32::try_from(rows.len()).unwrap_or(u32::MAX),
         woken: count(&rows, |r| r.woken),
         warm: count(&rows, |r| !r.woken),
@@ -150,7 +150,8 @@ pub(crate) fn connect_host(ip: std::net::IpAddr) -> String {
     }
 }
 
-fn ms(d: Duration) -> u64 {
+/// Whole milliseconds for the report's settings (`think_ms`, `idle_ms`), saturating.
+fn whole_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 

@@ -218,6 +218,17 @@ impl RunStats {
         }
     }
 
+    /// Per-command counts per latency bin (see [`CommandLatency::bins`]) for write, read or
+    /// delete.
+    pub fn command_bins(&self, p: PhaseName, edges: &[u64]) -> Vec<u64> {
+        match p {
+            PhaseName::Write => self.commands[0].bins(edges),
+            PhaseName::Read => self.commands[1].bins(edges),
+            PhaseName::Delete => self.commands[2].bins(edges),
+            _ => vec![0; edges.len()],
+        }
+    }
+
     /// The last [`RECENT`] values of a phase, oldest first (for sparklines).
     pub fn recent(&self, p: PhaseName) -> &Series {
         &self.recent[p.index()]

@@ -140,6 +140,23 @@ impl CommandLatency {
         }
     }
 
+    /// Counts per bin of `edges` (µs, ascending): bin i holds values in
+    /// `edges[i]..edges[i+1]`, the last bin everything from the last edge up.
+    pub fn bins(&self, edges: &[u64]) -> Vec<u64> {
+        edges
+            .iter()
+            .enumerate()
+            .map(|(i, &lo)| {
+                let hi = edges.get(i + 1).map_or(MAX_US, |h| h.saturating_sub(1));
+                if self.hist.is_empty() || hi < lo {
+                    0
+                } else {
+                    self.hist.count_between(lo, hi)
+                }
+            })
+            .collect()
+    }
+
     pub fn summary(&self) -> CommandSummary {
         if self.hist.is_empty() {
             return CommandSummary::default();

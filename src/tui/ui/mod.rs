@@ -1,6 +1,7 @@
 //! Drawing: a pure function of `&App`, one `render_*` per pane, a compact layout for 80×24 and
 //! a roomier one from 120×36.
 
+mod charts;
 pub mod fmt;
 mod gateway;
 mod help;
@@ -13,6 +14,7 @@ mod run;
 mod share;
 mod stats;
 
+pub use charts::{render_command_histogram, render_latency_chart};
 pub use gateway::render_gateway;
 pub use help::{render_confirm_quit, render_help};
 pub use latency::render_latency;
@@ -178,6 +180,11 @@ fn render_list_view(
     render_log(app, frame, log);
 }
 
+/// From this width (and enough rows) the Run view adds the latency chart and the per-command
+/// histogram.
+const CHARTS: u16 = 160;
+const CHART_HEIGHT: u16 = 14;
+
 /// From this width the latency and stats panes fit side by side.
 const SIDE_BY_SIDE: u16 = 170;
 
@@ -189,7 +196,38 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
     ]));
     render_profiles(app, frame, top);
     render_hosts(app, frame, hosts);
-    if area.width >= SIDE_BY_SIDE {
+    if area.width >= CHARTS && rest.height >= 10 + CHART_HEIGHT + 6 {
+        // Room for the charts too: figures, charts, then the log.
+        let [figures, charts, log] = rest.layout(&Layout::vertical([
+            Constraint::Length(10),
+            Constraint::Length(CHART_HEIGHT),
+            Constraint::Min(4),
+        ]));
+        if area.width >= SIDE_BY_SIDE {
+            let [latency, stats, commands] = figures.layout(&Layout::horizontal([
+                Constraint::Fill(1),
+                Constraint::Length(96),
+                Constraint::Length(56),
+            ]));
+            render_latency(app, frame, latency);
+            render_stats(app, frame, stats);
+            render_commands(app, frame, commands);
+        } else {
+            let [latency, stats] = figures.layout(&Layout::horizontal([
+                Constraint::Fill(1),
+                Constraint::Length(96),
+            ]));
+            render_latency(app, frame, latency);
+            render_stats(app, frame, stats);
+        }
+        let [chart, histogram] = charts.layout(&Layout::horizontal([
+            Constraint::Fill(1),
+            Constraint::Length(84),
+        ]));
+        render_latency_chart(app, frame, chart);
+        render_command_histogram(app, frame, histogram);
+        render_log(app, frame, log);
+    } else if area.width >= SIDE_BY_SIDE {
         let [figures, log] = rest.layout(&Layout::vertical([
             Constraint::Length(10),
             Constraint::Min(4),

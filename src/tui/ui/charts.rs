@@ -1,0 +1,159 @@
+//! From 160 columns the Run view adds two charts: latency over the recent invocations per phase
+//! (a ratatui `Chart` with axes) and a per-command latency histogram from the merged HDR buckets
+//! (a grouped `BarChart`: SET, GET, DEL per latency bin).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Bar, BarChart, BarGroup, Chart, Dataset, GraphType, Paragraph};
+
+use super::{fmt, pane};
+use crate::stats::{PhaseName, RECENT};
+use crate::tui::app::App;
+use crate::tui::state::SHOWN_PHASES;
+
+/// Histogram bins, µs (the last is open-ended).
+pub const BIN_EDGES: [u64; 8] = [0, 20, 50, 100, 200, 500, 1000, 5000];
+
+const PHASE_COLOURS: [Color; 4] = [Color::Yellow, Color::Cyan, Color::Magenta, Color::Green];
+const COMMAND_COLOURS: [Color; 3] = [Color::Yellow, Color::Cyan, Color::Magenta];
+
+fn bin_label(i: usize) -> String {
+    let us = |v: u64| {
+        if v >= 1000 {
+            format!("{}ms", v / 1000)
+        } else {
+            format!("{v}")
+        }
+    };
+    match BIN_EDGES.get(i + 1) {
+        Some(hi) => format!("<{}", us(*hi)),
+        None => format!("≥{}", us(BIN_EDGES[i])),
+    }
+}
+
+/// Latency per phase over the last invocations, with axes.
+pub fn render_latency_chart(app: &App, frame: &mut Frame, area: Rect) {
+    let t = app.theme;
+    let block = pane(
+        t,
+        &format!(" Latency over the last ≤{RECENT} invocations, ms "),
+    );
+    let Some(run) = &app.run else {
+        frame.render_widget(
+            Paragraph::new(Span::styled("the chart appears once a run starts", t.dim()))
+                .block(block),
+            area,
+        );
+        return;
+    };
+    let series: Vec<Vec<(f64, f64)>> = SHOWN_PHASES
+        .iter()
+        .map(|p| {
+            run.stats
+                .recent(*p)
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64, v))
+                .collect()
+        })
+        .collect();
+    let n = series.iter().map(Vec::len).max().unwrap_or(0);
+    let max = series
+        .iter()
+        .flatten()
+        .map(|(_, v)| *v)
+        .fold(0.0_f64, f64::max)
+        .max(0.001);
+    let datasets: Vec<Dataset> = SHOWN_PHASES
+        .iter()
+        .zip(&series)
+        .enumerate()
+        .map(|(i, (p, data))| {
+            let style = if t.has_color() {
+                Style::default().fg(PHASE_COLOURS[i % PHASE_COLOURS.len()])
+            } else {
+                Style::default()
+            };
+            Dataset::default()
+                .name(p.as_str())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(style)
+                .data(data)
+        })
+        .collect();
+    let x_max = (n.max(2) - 1) as f64;
+    let chart = Chart::new(datasets)
+        .block(block)
+        .x_axis(
+            Axis::default()
+                .title("invocation")
+                .style(t.dim())
+                .bounds([0.0, x_max])
+                .labels(["0".to_string(), format!("{}", n.saturating_sub(1))]),
+        )
+        .y_axis(
+            Axis::default()
+                .title("ms")
+                .style(t.dim())
+                .bounds([0.0, max])
+                .labels(["0".to_string(), fmt::ms(max / 2.0), fmt::ms(max)]),
+        );
+    frame.render_widget(chart, area);
+}
+
+/// SET / GET / DEL counts per latency bin (µs), from the merged HDR buckets.
+pub fn render_command_histogram(app: &App, frame: &mut Frame, area: Rect) {
+    let t = app.theme;
+    let block = pane(t, " Per-command latency, µs (count per bin: SET GET DEL) ");
+    let Some(run) = &app.run else {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "the histogram appears once invocations complete",
+                t.dim(),
+            ))
+            .block(block),
+            area,
+        );
+        return;
+    };
+    let commands = [PhaseName::Write, PhaseName::Read, PhaseName::Delete];
+    let bins: Vec<Vec<u64>> = commands
+        .iter()
+        .map(|c| run.stats.command_bins(*c, &BIN_EDGES))
+        .collect();
+    let groups: Vec<BarGroup> = (0..BIN_EDGES.len())
+        .map(|b| {
+            let bars: Vec<Bar> = bins
+                .iter()
+                .enumerate()
+                .map(|(c, counts)| {
+                    let style = if t.has_color() {
+                        Style::default().fg(COMMAND_COLOURS[c])
+                    } else {
+                        Style::default()
+                    };
+                    Bar::default()
+                        .value(counts[b])
+                        .text_value(String::new())
+                        .style(style)
+                })
+                .collect();
+            BarGroup::default()
+                .label(Line::from(bin_label(b)))
+                .bars(&bars)
+        })
+        .collect();
+    let mut chart = BarChart::default()
+        .block(block)
+        .bar_width(2)
+        .bar_gap(0)
+        .group_gap(2);
+    for g in groups {
+        chart = chart.data(g);
+    }
+    frame.render_widget(chart, area);
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Screenshots of the console made from the real program: idle, help, during a run, after it.
+# Screenshots of the console made from the real program: idle, help, during a run, after it,
+# the gateway pane, case study 2's matrix (Share view) and the Results view.
 #
 # The binary runs in a private tmux server; each screen is captured with its colours
 # (`tmux capture-pane -e`) and rendered to PNG by scripts/ansi2png.py (ImageMagick + DejaVu
@@ -104,4 +105,24 @@ shot running
 wait_for 600 "[^0-9]$N/$N[^0-9]" "the run to finish"
 wait_for 60 'phase +done' "the run to be done"
 shot finished
+
+# The scale-to-zero gateway for the profile (g): asleep until a client connects.
+tmux -L "$SOCK" send-keys -t shots g
+wait_for 30 'Gateway · demo' "the gateway pane"
+wait_for 10 'asleep' "the gateway to listen"
+shot gateway
+tmux -L "$SOCK" send-keys -t shots g
+wait_for 30 'gateway for `demo` stopped' "the gateway to stop"
+
+# Case study 2 from the console (s): the matrix fills in the Share view.
+tmux -L "$SOCK" send-keys -t shots s
+wait_for 600 'aof-always +× +crash.*as expected|aof-always.*crash.*✓' "the share matrix to finish"
+sleep 0.5
+shot share
+
+# The Results view (v from Share): the run and the share experiment, newest first.
+tmux -L "$SOCK" send-keys -t shots v
+wait_for 30 'share' "the results listing"
+sleep 0.5
+shot results
 tmux -L "$SOCK" send-keys -t shots q

@@ -11,6 +11,7 @@ pub mod event;
 pub mod gateway;
 pub mod paper;
 pub mod platform;
+pub mod plot;
 pub mod profile;
 pub mod redis_host;
 pub mod report;

@@ -10,6 +10,7 @@ pub mod compare_cmd;
 mod console_cmd;
 pub mod gateway_cmd;
 mod image_cmd;
+pub mod plot_cmd;
 mod profiles_cmd;
 pub mod redis_cmd;
 mod results_cmd;
@@ -46,6 +47,9 @@ pub enum Command {
     Share(share_cmd::ShareArgs),
     /// Case study 1 at each of a list of concurrencies: throughput and latency per step, the knee named.
     Sweep(sweep_cmd::SweepArgs),
+    /// SVG figures of a recorded run (phase times per invocation, per-command latency CDF) or
+    /// of a share experiment (the persistence × stop matrix as a heatmap).
+    Plot(plot_cmd::PlotArgs),
     /// Compare two recorded runs (or the paper and a run): ratio B/A with a 95% bootstrap interval per phase and command
     Compare(compare_cmd::CompareArgs),
     /// Scale to zero: a TCP front that starts the profile's Redis on the first connection and
@@ -135,6 +139,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Share(args)) => share_cmd::run(args).await,
         Some(Command::Compare(args)) => compare_cmd::run(args),
         Some(Command::Sweep(args)) => sweep_cmd::run(args).await,
+        Some(Command::Plot(args)) => plot_cmd::run(args),
         Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,

@@ -1,0 +1,348 @@
+//! `redwhisk plot`: SVG figures of a recorded run, drawn with plotters.
+//!
+//! - `phases.svg`: per-invocation phase times (connect, write, read, delete, total), the shape
+//!   of the study's figures (x: invocation, y: ms).
+//! - `cdf.svg`: per-command latency CDF (SET, GET, DEL) from the merged HDR buckets, log x (µs).
+//! - `matrix.svg` (share runs): the persistence × stop matrix as a heatmap of the share of
+//!   cycles that read every key back, each cell labelled with its counts and verdict.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+
+use crate::results::{RunRecord, ShareSummary};
+
+/// Why a plot could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error(
+        "{0} holds neither run.json nor share.json: pass a results directory (results/<time>-<profile>[-share]) or one of those files"
+    )]
+    NotAResult(PathBuf),
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("{path}: no invocation with a bench result to plot")]
+    Empty { path: PathBuf },
+    #[error("cannot write {path}: {message}")]
+    Write { path: PathBuf, message: String },
+}
+
+const SIZE: (u32, u32) = (960, 540);
+
+/// Plot `input` (a run or share results directory, or its JSON file) into `out`; returns the
+/// files written.
+pub fn plot(input: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let dir = if input.is_dir() {
+        input.to_path_buf()
+    } else {
+        input.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let is = |name: &str| {
+        if input.is_dir() {
+            dir.join(name).is_file()
+        } else {
+            input.file_name().is_some_and(|f| f == name)
+        }
+    };
+    let (run, share) = (is("run.json"), is("share.json"));
+    if !run && !share {
+        return Err(PlotError::NotAResult(input.to_path_buf()));
+    }
+    std::fs::create_dir_all(out).map_err(|e| PlotError::Write {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if run {
+        let path = dir.join("run.json");
+        let run = RunRecord::read(&path).map_err(|e| PlotError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let series = PhaseSeries::of(&run);
+        if series.index.is_empty() {
+            return Err(PlotError::Empty { path });
+        }
+        let phases = out.join("phases.svg");
+        draw_phases(&series, &run, &phases).map_err(|e| write_err(&phases, e))?;
+        let cdf = out.join("cdf.svg");
+        draw_cdf(&series, &cdf).map_err(|e| write_err(&cdf, e))?;
+        Ok(vec![phases, cdf])
+    } else {
+        let path = dir.join("share.json");
+        let share = ShareSummary::read(&path).map_err(|e| PlotError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let matrix = out.join("matrix.svg");
+        draw_matrix(&share, &matrix).map_err(|e| write_err(&matrix, e))?;
+        Ok(vec![matrix])
+    }
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> PlotError {
+    PlotError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Per-invocation phase times and the merged per-command buckets.
+struct PhaseSeries {
+    index: Vec<u32>,
+    phases: [(&'static str, Vec<f64>); 5],
+    /// command → (µs value → count)
+    buckets: [(&'static str, BTreeMap<u64, u64>); 3],
+}
+
+impl PhaseSeries {
+    fn of(run: &RunRecord) -> Self {
+        let mut s = PhaseSeries {
+            index: Vec::new(),
+            phases: [
+                ("connect", Vec::new()),
+                ("write (SET)", Vec::new()),
+                ("read (GET)", Vec::new()),
+                ("delete (DEL)", Vec::new()),
+                ("total", Vec::new()),
+            ],
+            buckets: [
+                ("SET", BTreeMap::new()),
+                ("GET", BTreeMap::new()),
+                ("DEL", BTreeMap::new()),
+            ],
+        };
+        for a in &run.activations {
+            if !a.success() {
+                continue;
+            }
+            let Ok(r) =
+                serde_json::from_value::<redwhisk_actions::BenchResult>(a.response.result.clone())
+            else {
+                continue;
+            };
+            s.index.push(a.index);
+            for (slot, v) in s.phases.iter_mut().zip([
+                r.connect_ms,
+                r.write_ms,
+                r.read_ms,
+                r.delete_ms,
+                r.total_ms,
+            ]) {
+                slot.1.push(v);
+            }
+            for (slot, b) in s.buckets.iter_mut().zip([
+                &r.latency_us.write,
+                &r.latency_us.read,
+                &r.latency_us.delete,
+            ]) {
+                for [value, count] in b {
+                    *slot.1.entry(*value).or_default() += count;
+                }
+            }
+        }
+        s
+    }
+}
+
+fn colour(i: usize) -> RGBColor {
+    [
+        RGBColor(0x1f, 0x77, 0xb4),
+        RGBColor(0xff, 0x7f, 0x0e),
+        RGBColor(0x2c, 0xa0, 0x2c),
+        RGBColor(0xd6, 0x27, 0x28),
+        RGBColor(0x94, 0x67, 0xbd),
+    ][i % 5]
+}
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+fn draw_phases(s: &PhaseSeries, run: &RunRecord, path: &Path) -> DrawResult {
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let max_x = s.index.iter().copied().max().unwrap_or(0) + 1;
+    let max_y = s
+        .phases
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(0.0_f64, f64::max)
+        * 1.05;
+    let w = &run.summary.workload;
+    let title = format!(
+        "Phase times per invocation — {} ({} × {} records, {})",
+        run.summary.profile.name, w.planned, w.records, run.summary.platform
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0u32..max_x, 0.0..max_y.max(1.0))?;
+    chart
+        .configure_mesh()
+        .x_desc("invocation")
+        .y_desc("ms")
+        .draw()?;
+    for (i, (name, values)) in s.phases.iter().enumerate() {
+        let c = colour(i);
+        chart
+            .draw_series(LineSeries::new(
+                s.index.iter().copied().zip(values.iter().copied()),
+                c.stroke_width(2),
+            ))?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn draw_cdf(s: &PhaseSeries, path: &Path) -> DrawResult {
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let lo = s
+        .buckets
+        .iter()
+        .filter_map(|(_, b)| b.keys().next().copied())
+        .min()
+        .unwrap_or(1)
+        .max(1);
+    let hi = s
+        .buckets
+        .iter()
+        .filter_map(|(_, b)| b.keys().next_back().copied())
+        .max()
+        .unwrap_or(10)
+        .max(lo + 1);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Per-command latency CDF (merged HDR buckets)",
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((lo as f64..hi as f64 * 1.1).log_scale(), 0.0..1.0)?;
+    chart
+        .configure_mesh()
+        .x_desc("latency, µs (log)")
+        .y_desc("fraction of commands ≤ x")
+        .draw()?;
+    for (i, (name, b)) in s.buckets.iter().enumerate() {
+        let total: u64 = b.values().sum();
+        if total == 0 {
+            continue;
+        }
+        let mut seen = 0;
+        let points: Vec<(f64, f64)> = b
+            .iter()
+            .map(|(v, c)| {
+                seen += c;
+                ((*v).max(1) as f64, seen as f64 / total as f64)
+            })
+            .collect();
+        let c = colour(i);
+        chart
+            .draw_series(LineSeries::new(points, c.stroke_width(2)))?
+            .label(format!("{name} (n = {total})"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn draw_matrix(share: &ShareSummary, path: &Path) -> DrawResult {
+    let mut rows: Vec<String> = Vec::new();
+    let mut cols: Vec<String> = Vec::new();
+    for c in &share.cells {
+        if !rows.contains(&c.persistence) {
+            rows.push(c.persistence.clone());
+        }
+        if !cols.contains(&c.stop) {
+            cols.push(c.stop.clone());
+        }
+    }
+    let (cw, rh) = (200i32, 70i32);
+    let (left, top) = (150i32, 60i32);
+    let width = u32::try_from(left + cw * cols.len() as i32 + 20).unwrap_or(800);
+    let height = u32::try_from(top + rh * rows.len() as i32 + 30).unwrap_or(400);
+    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let text = |size| ("sans-serif", size).into_font().color(&BLACK);
+    root.draw(&Text::new(
+        "Case study 2: share of cycles that read every key back",
+        (10, 10),
+        text(20),
+    ))?;
+    for (j, s) in cols.iter().enumerate() {
+        root.draw(&Text::new(
+            s.clone(),
+            (left + cw * j as i32 + 10, top - 22),
+            text(16),
+        ))?;
+    }
+    for (i, p) in rows.iter().enumerate() {
+        root.draw(&Text::new(
+            p.clone(),
+            (10, top + rh * i as i32 + rh / 2 - 8),
+            text(16),
+        ))?;
+    }
+    for c in &share.cells {
+        let (Some(i), Some(j)) = (
+            rows.iter().position(|r| *r == c.persistence),
+            cols.iter().position(|x| *x == c.stop),
+        ) else {
+            continue;
+        };
+        let share_ok = if c.cycles > 0 {
+            c.correct as f64 / c.cycles as f64
+        } else {
+            0.0
+        };
+        // Red (0) → green (1).
+        let fill = RGBColor(
+            (220.0 * (1.0 - share_ok)) as u8 + 30,
+            (180.0 * share_ok) as u8 + 50,
+            70,
+        );
+        let (x0, y0) = (left + cw * j as i32, top + rh * i as i32);
+        root.draw(&Rectangle::new(
+            [(x0 + 2, y0 + 2), (x0 + cw - 2, y0 + rh - 2)],
+            fill.filled(),
+        ))?;
+        root.draw(&Text::new(
+            format!("{}/{} correct", c.correct, c.cycles),
+            (x0 + 10, y0 + 12),
+            ("sans-serif", 16).into_font().color(&WHITE),
+        ))?;
+        root.draw(&Text::new(
+            format!("{} keys lost", c.keys_lost),
+            (x0 + 10, y0 + 32),
+            ("sans-serif", 14).into_font().color(&WHITE),
+        ))?;
+        root.draw(&Text::new(
+            c.verdict
+                .to_string()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            (x0 + 10, y0 + 50),
+            ("sans-serif", 12).into_font().color(&WHITE),
+        ))?;
+    }
+    root.present()?;
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! End to end: the real binary in tmux. Opens the console on a small profile, runs it to the
-//! end, checks the gauge and the stats table, quits, and checks the terminal was restored.
+//! end, checks the gauge and the stats table, quits, and checks the terminal was restored; and
+//! the Share, Results and Compare views driven by keys.
 //! Needs tmux (and, for the run, redis-server); it fails loudly when they are missing.
 
 // The helpers below run only inside tests; a failed set-up step should panic there.
@@ -265,5 +266,69 @@ fn a_small_run_completes_on_screen() {
         .unwrap()
         .count();
     assert_eq!(results, 1, "one results directory");
+    quit_and_check_restored(&t);
+}
+
+/// The console's other views with the real binary: two runs, then case study 2 from `s` whose
+/// matrix fills in on screen, then Results (`v`), two runs marked with Space, and Compare.
+#[test]
+fn share_fills_the_matrix_then_results_and_compare() {
+    let s = setup();
+    let t = Tmux::start("views", s.dir.path(), &s.env, &script(s.dir.path()));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    let results = s.dir.path().join("results");
+    let finished_runs = || {
+        std::fs::read_dir(&results)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().join("run.json").is_file())
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    for n in 1..=2 {
+        t.keys("r");
+        let screen = t.wait_for("a run to finish", RUN_LIMIT, |screen| {
+            finished_runs() == n && screen.contains("done") || screen.contains("run failed")
+        });
+        assert!(!screen.contains("run failed"), "{screen}");
+    }
+    // Case study 2: the Share view shows the matrix filling in, cell by cell.
+    t.keys("s");
+    let partial = t.wait_for("the matrix to start filling in", RUN_LIMIT, |s| {
+        s.contains("Case study 2") && s.contains("cycles · live") && !s.contains("160/160 cycles")
+    });
+    assert!(partial.contains("persistence"), "{partial}");
+    let done = t.wait_for("the matrix to finish", RUN_LIMIT, |s| {
+        s.contains("160/160 cycles") && s.contains("aof-always") || s.contains("run failed")
+    });
+    assert!(!done.contains("run failed"), "{done}");
+    assert!(done.contains("as expected: every write survived"), "{done}");
+    assert!(done.contains("as expected: the writes were lost"), "{done}");
+    // Results: newest first (the share experiment, then the two runs).
+    t.keys("v");
+    let listing = t.wait_for("the results listing", START_LIMIT, |s| {
+        s.contains("Space marks two") && s.matches(" run ").count() >= 2 && s.contains("share")
+    });
+    assert!(listing.contains("160 cyc"), "{listing}");
+    // Mark the two runs: Compare opens with B against A.
+    t.keys("j");
+    t.keys("Space");
+    t.keys("j");
+    t.keys("Space");
+    let compare = t.wait_for("the comparison", START_LIMIT, |s| {
+        s.contains("Compare: B against A")
+    });
+    for row in ["write", "read", "delete", "total", "SET", "GET", "DEL"] {
+        assert!(
+            compare
+                .lines()
+                .any(|l| l.trim_start_matches('│').starts_with(row)),
+            "no {row} row:\n{compare}"
+        );
+    }
+    assert!(compare.contains("95% CI"), "{compare}");
     quit_and_check_restored(&t);
 }

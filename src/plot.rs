@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::results::{RunRecord, ShareSummary};
@@ -30,9 +31,62 @@ pub enum PlotError {
 
 const SIZE: (u32, u32) = (960, 540);
 
+/// The font every figure is set in, compiled in (DejaVu Sans, assets/fonts; its licence is
+/// beside it), so plots need no system fonts.
+static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+
+/// The image format of the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Svg,
+    Png,
+}
+
+impl Format {
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Svg => "svg",
+            Format::Png => "png",
+        }
+    }
+}
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid TrueType font (compiled in); registering cannot fail for them.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Draw `draw` into `path` as SVG or PNG of `size`.
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    format: Format,
+    draw: impl Fn(&DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult,
+    draw_png: impl Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult,
+) -> DrawResult {
+    match format {
+        Format::Svg => {
+            let root = SVGBackend::new(path, size).into_drawing_area();
+            draw(&root)?;
+            root.present()?;
+        }
+        Format::Png => {
+            let root = BitMapBackend::new(path, size).into_drawing_area();
+            draw_png(&root)?;
+            root.present()?;
+        }
+    }
+    Ok(())
+}
+
 /// Plot `input` (a run or share results directory, or its JSON file) into `out`; returns the
 /// files written.
-pub fn plot(input: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
+pub fn plot(input: &Path, out: &Path, format: Format) -> Result<Vec<PathBuf>, PlotError> {
+    register_font();
+    let ext = format.ext();
     let dir = if input.is_dir() {
         input.to_path_buf()
     } else {
@@ -63,10 +117,24 @@ pub fn plot(input: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
         if series.index.is_empty() {
             return Err(PlotError::Empty { path });
         }
-        let phases = out.join("phases.svg");
-        draw_phases(&series, &run, &phases).map_err(|e| write_err(&phases, e))?;
-        let cdf = out.join("cdf.svg");
-        draw_cdf(&series, &cdf).map_err(|e| write_err(&cdf, e))?;
+        let phases = out.join(format!("phases.{ext}"));
+        render(
+            &phases,
+            SIZE,
+            format,
+            |root| draw_phases(&series, &run, root),
+            |root| draw_phases(&series, &run, root),
+        )
+        .map_err(|e| write_err(&phases, e))?;
+        let cdf = out.join(format!("cdf.{ext}"));
+        render(
+            &cdf,
+            SIZE,
+            format,
+            |root| draw_cdf(&series, root),
+            |root| draw_cdf(&series, root),
+        )
+        .map_err(|e| write_err(&cdf, e))?;
         Ok(vec![phases, cdf])
     } else {
         let path = dir.join("share.json");
@@ -74,8 +142,16 @@ pub fn plot(input: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        let matrix = out.join("matrix.svg");
-        draw_matrix(&share, &matrix).map_err(|e| write_err(&matrix, e))?;
+        let matrix = out.join(format!("matrix.{ext}"));
+        let size = matrix_size(&share);
+        render(
+            &matrix,
+            size,
+            format,
+            |root| draw_matrix(&share, root),
+            |root| draw_matrix(&share, root),
+        )
+        .map_err(|e| write_err(&matrix, e))?;
         Ok(vec![matrix])
     }
 }
@@ -157,8 +233,14 @@ fn colour(i: usize) -> RGBColor {
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-fn draw_phases(s: &PhaseSeries, run: &RunRecord, path: &Path) -> DrawResult {
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+fn draw_phases<DB: DrawingBackend>(
+    s: &PhaseSeries,
+    run: &RunRecord,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
     let max_x = s.index.iter().copied().max().unwrap_or(0) + 1;
     let max_y = s
@@ -172,7 +254,7 @@ fn draw_phases(s: &PhaseSeries, run: &RunRecord, path: &Path) -> DrawResult {
         "Phase times per invocation — {} ({} × {} records, {})",
         run.summary.profile.name, w.planned, w.records, run.summary.platform
     );
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
@@ -198,12 +280,13 @@ fn draw_phases(s: &PhaseSeries, run: &RunRecord, path: &Path) -> DrawResult {
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    root.present()?;
     Ok(())
 }
 
-fn draw_cdf(s: &PhaseSeries, path: &Path) -> DrawResult {
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+fn draw_cdf<DB: DrawingBackend>(s: &PhaseSeries, root: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
     let lo = s
         .buckets
@@ -219,7 +302,7 @@ fn draw_cdf(s: &PhaseSeries, path: &Path) -> DrawResult {
         .max()
         .unwrap_or(10)
         .max(lo + 1);
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(
             "Per-command latency CDF (merged HDR buckets)",
             ("sans-serif", 20),
@@ -258,11 +341,11 @@ fn draw_cdf(s: &PhaseSeries, path: &Path) -> DrawResult {
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    root.present()?;
     Ok(())
 }
 
-fn draw_matrix(share: &ShareSummary, path: &Path) -> DrawResult {
+/// Rows (persistence) and columns (stop mode) in the order the cells came.
+fn matrix_axes(share: &ShareSummary) -> (Vec<String>, Vec<String>) {
     let mut rows: Vec<String> = Vec::new();
     let mut cols: Vec<String> = Vec::new();
     for c in &share.cells {
@@ -273,11 +356,32 @@ fn draw_matrix(share: &ShareSummary, path: &Path) -> DrawResult {
             cols.push(c.stop.clone());
         }
     }
-    let (cw, rh) = (200i32, 70i32);
-    let (left, top) = (150i32, 60i32);
-    let width = u32::try_from(left + cw * cols.len() as i32 + 20).unwrap_or(800);
-    let height = u32::try_from(top + rh * rows.len() as i32 + 30).unwrap_or(400);
-    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
+    (rows, cols)
+}
+
+const CELL: (i32, i32) = (200, 70);
+const ORIGIN: (i32, i32) = (150, 60);
+
+fn matrix_size(share: &ShareSummary) -> (u32, u32) {
+    let (rows, cols) = matrix_axes(share);
+    let w = ORIGIN.0 + CELL.0 * cols.len() as i32 + 20;
+    let h = ORIGIN.1 + CELL.1 * rows.len() as i32 + 30;
+    (
+        u32::try_from(w).unwrap_or(800),
+        u32::try_from(h).unwrap_or(400),
+    )
+}
+
+fn draw_matrix<DB: DrawingBackend>(
+    share: &ShareSummary,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (rows, cols) = matrix_axes(share);
+    let (cw, rh) = CELL;
+    let (left, top) = ORIGIN;
     root.fill(&WHITE)?;
     let text = |size| ("sans-serif", size).into_font().color(&BLACK);
     root.draw(&Text::new(
@@ -343,6 +447,5 @@ fn draw_matrix(share: &ShareSummary, path: &Path) -> DrawResult {
             ("sans-serif", 12).into_font().color(&WHITE),
         ))?;
     }
-    root.present()?;
     Ok(())
 }

@@ -95,6 +95,54 @@ fn a_share_run_gives_the_matrix_as_a_heatmap() {
     assert_eq!(shown, cells);
 }
 
+/// Pixels of exactly `rgb` in `img`.
+fn pixels_of(img: &image::RgbImage, rgb: [u8; 3]) -> usize {
+    img.pixels().filter(|p| p.0 == rgb).count()
+}
+
+#[test]
+fn png_output_is_a_real_image_with_the_series_and_the_labels_drawn() {
+    let out = tempfile::tempdir().unwrap();
+    Command::cargo_bin("redwhisk")
+        .unwrap()
+        .arg("plot")
+        .arg(fixture("r1000-local"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--format", "png"])
+        .assert()
+        .success()
+        .stdout(contains("phases.png"))
+        .stdout(contains("cdf.png"));
+    assert!(!out.path().join("phases.svg").exists(), "PNG only");
+    for name in ["phases.png", "cdf.png"] {
+        let bytes = std::fs::read(out.path().join(name)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name}: PNG signature");
+        let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(img.dimensions(), (960, 540), "{name}");
+        // The first series' colour (matplotlib blue) is drawn, and text (dark grey/black
+        // glyph pixels from the compiled-in font) is there, not just a blank canvas.
+        let series = pixels_of(&img, [0x1f, 0x77, 0xb4]);
+        assert!(series > 200, "{name}: {series} pixels of the first series");
+        let dark = img.pixels().filter(|p| p.0.iter().all(|&c| c < 80)).count();
+        assert!(dark > 500, "{name}: {dark} dark (text/axis) pixels");
+    }
+    let share = tempfile::tempdir().unwrap();
+    Command::cargo_bin("redwhisk")
+        .unwrap()
+        .arg("plot")
+        .arg(fixture("share-local").join("share.json"))
+        .arg("--out")
+        .arg(share.path())
+        .args(["--format", "png"])
+        .assert()
+        .success();
+    let img = image::open(share.path().join("matrix.png")).unwrap();
+    assert!(img.width() > 100 && img.height() > 100);
+}
+
 #[test]
 fn a_directory_without_results_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,6 +11,16 @@ pub struct PlotArgs {
     /// Where the figures go (default: a `plots` directory inside the results directory).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Image format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Svg)]
+    pub format: FormatArg,
+}
+
+/// `--format` (maps to [`crate::plot::Format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Svg,
+    Png,
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
@@ -22,7 +32,11 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
         };
         dir.join("plots")
     });
-    for path in crate::plot::plot(&args.run, &out)? {
+    let format = match args.format {
+        FormatArg::Svg => crate::plot::Format::Svg,
+        FormatArg::Png => crate::plot::Format::Png,
+    };
+    for path in crate::plot::plot(&args.run, &out, format)? {
         println!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

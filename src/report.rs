@@ -142,6 +142,9 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
             cs.keys_restored,
             run.paper.container_start_ms
         );
+        if let Some(cl) = &cs.cluster {
+            let _ = writeln!(out, "Redis {}", cl.summary());
+        }
     }
     if let Some(stop) = &run.redis.stop {
         let _ = writeln!(out, "Redis stop: {:.1} ms", stop.total_ms);

@@ -138,7 +138,10 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<ExitCode> {
                         c.ready_ms,
                         c.total_ms,
                         c.keys_restored
-                    )
+                    );
+                    if let Some(cl) = &c.cluster {
+                        println!("{}", cl.summary());
+                    }
                 }
                 None => println!("(it was already running)"),
             }
@@ -282,5 +285,19 @@ pub fn status_text(s: &RedisStatus) -> String {
         ("data dir", s.data_dir.clone().unwrap_or_else(dash)),
         ("problem", s.problem.clone().unwrap_or_else(dash)),
     ];
-    rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
+    let mut out: String = rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect();
+    for n in s.nodes.iter().flatten() {
+        let mut parts = vec![n.addr.clone(), format!("{:<7}", n.role), format!("{:<6}", n.state)];
+        if !n.slots.is_empty() {
+            parts.push(format!("slots {}", n.slots));
+        }
+        if let Some(m) = &n.master {
+            parts.push(format!("of {m}"));
+        }
+        if let Some(k) = n.keys {
+            parts.push(format!("{k} keys"));
+        }
+        out.push_str(&format!("{:<12} {}\n", format!("node {}", n.index), parts.join(" ")));
+    }
+    out
 }

@@ -97,6 +97,54 @@ pub struct RedisConfig {
     pub data_dir: PathBuf,
     #[serde(with = "millis")]
     pub ready_timeout: Duration,
+    /// `[redis.cluster]`: start a Redis Cluster of `shards` masters with `replicas` each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterConfig>,
+    /// Set on the per-node profiles a cluster is started from (never in a profile file): the
+    /// server runs with `cluster-enabled yes`.
+    #[serde(skip)]
+    pub cluster_node: Option<Duration>,
+}
+
+/// `[redis.cluster]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ClusterConfig {
+    /// Masters; the 16384 slots are split evenly between them.
+    pub shards: u16,
+    /// Replicas per master.
+    pub replicas: u16,
+    /// `cluster-node-timeout`: how long a master may be unreachable before a replica takes over.
+    #[serde(with = "millis")]
+    pub node_timeout: Duration,
+}
+
+impl ClusterConfig {
+    /// Every node: masters first, then the replicas.
+    pub fn nodes(&self) -> u16 {
+        self.shards * (1 + self.replicas)
+    }
+}
+
+impl RedisConfig {
+    /// The `redis-server` arguments of this configuration: persistence, and the cluster mode of
+    /// a cluster node.
+    pub fn server_args(&self) -> Vec<String> {
+        let mut args = self.persistence.server_args();
+        if let Some(timeout) = self.cluster_node {
+            args.extend([
+                "--cluster-enabled".into(),
+                "yes".into(),
+                "--cluster-config-file".into(),
+                "nodes.conf".into(),
+                "--cluster-node-timeout".into(),
+                timeout.as_millis().to_string(),
+                // A replica's first sync starts at once (Redis 7 waits 5 s for more replicas).
+                "--repl-diskless-sync-delay".into(),
+                "0".into(),
+            ]);
+        }
+        args
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -36,6 +36,16 @@ pub struct RawRedis {
     pub server_bin: Option<String>,
     // external
     pub url: Option<String>,
+    /// `[redis.cluster]`: a Redis Cluster instead of one server (process and docker).
+    pub cluster: Option<RawCluster>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub shards: Option<i64>,
+    pub replicas: Option<i64>,
+    pub node_timeout_ms: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

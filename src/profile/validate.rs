@@ -167,6 +167,20 @@ pub(super) fn validate(
             )
         })
         .transpose()?;
+    if redis.cluster.is_some() {
+        for (present, section) in [
+            (snapshots.is_some(), "snapshots"),
+            (raw.gateway.is_some(), "gateway"),
+        ] {
+            if present {
+                return Err(invalid(
+                    file,
+                    section,
+                    format!("[{section}] does not work with [redis.cluster] yet (it serves one Redis); remove one of the two sections"),
+                ));
+            }
+        }
+    }
     let gateway = super::gateway::validate_gateway(raw.gateway.unwrap_or_default(), file)?;
     Ok(Profile {
         name,
@@ -318,6 +332,43 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         100,
         600_000,
     )?;
+    let cluster = match r.cluster {
+        None => None,
+        Some(_) if matches!(b, B::E) => {
+            return Err(invalid(
+                file,
+                "redis.cluster",
+                "an external Redis is not started by redwhisk; remove [redis.cluster] (a cluster of process or docker nodes is started for you)",
+            ));
+        }
+        Some(c) => {
+            let shards = ranged(file, "redis.cluster.shards", c.shards, 3, 1, 64)?;
+            let replicas = ranged(file, "redis.cluster.replicas", c.replicas, 0, 0, 4)?;
+            let timeout = ranged(
+                file,
+                "redis.cluster.node_timeout_ms",
+                c.node_timeout_ms,
+                5_000,
+                100,
+                600_000,
+            )?;
+            if port > 0 && i64::from(port) + shards * (1 + replicas) + 10_000 > 65_535 {
+                return Err(invalid(
+                    file,
+                    "redis.port",
+                    format!(
+                        "a cluster uses ports {port}.. and their bus ports (+10000), which pass 65535; use a base port below {}",
+                        65_535 - 10_000 - shards * (1 + replicas)
+                    ),
+                ));
+            }
+            Some(ClusterConfig {
+                shards: shards as u16,
+                replicas: replicas as u16,
+                node_timeout: Duration::from_millis(timeout as u64),
+            })
+        }
+    };
     Ok(RedisConfig {
         backend,
         bind,
@@ -326,6 +377,8 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         persistence,
         data_dir,
         ready_timeout: Duration::from_millis(ready_ms as u64),
+        cluster,
+        cluster_node: None,
     })
 }
 

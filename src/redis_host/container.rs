@@ -212,7 +212,7 @@ async fn create_body(
         "--daemonize".into(),
         "no".into(),
     ];
-    cmd.extend(cfg.persistence.server_args());
+    cmd.extend(cfg.server_args());
     let labels = HashMap::from([
         (LABEL_PROFILE.to_string(), ctx.profile.name.clone()),
         (LABEL_OWNER.to_string(), ctx.owner.label()),

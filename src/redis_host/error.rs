@@ -66,6 +66,14 @@ pub enum HostError {
         command: String,
         reply: String,
     },
+    /// One node of a cluster failed to start or stop; the others were stopped.
+    #[error("cluster {node}: {cause}")]
+    ClusterNode { node: String, cause: String },
+    /// The nodes started but did not become one healthy cluster in time; every node was stopped.
+    #[error(
+        "the cluster did not form ({cause}) within {waited_ms} ms; every node was stopped. See each node's redis.log under the profile's data_dir/node-N"
+    )]
+    ClusterForm { cause: String, waited_ms: u64 },
     /// A network error talking to Redis.
     #[error("cannot talk to Redis at {endpoint}: {source}")]
     Connect {

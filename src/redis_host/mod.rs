@@ -8,6 +8,7 @@
 //! connection and [`RedisHost::down`] after an idle period; snapshots to S3-compatible storage
 //! would copy the data directory after a graceful `down` and back before `up`.
 
+pub mod cluster;
 mod container;
 mod docker;
 mod error;
@@ -29,7 +30,8 @@ pub use container::connect as docker_connect;
 pub use error::HostError;
 pub use lock::LOCK_FILE;
 pub use state::Owner;
-pub use types::{ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};
+pub use cluster::NodeStatus;
+pub use types::{ClusterStart, ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};
 
 use std::time::Duration;
 
@@ -73,6 +75,8 @@ pub struct RedisHost {
     lock: Option<lock::ProfileLock>,
     /// `redis down --force`: stop a Redis another live process owns.
     force: bool,
+    /// A cluster's own `redis-server` children, one per node (process backend).
+    node_children: Vec<Option<tokio::process::Child>>,
 }
 
 /// What the backends share for one call.
@@ -135,6 +139,7 @@ impl RedisHost {
             restore: None,
             lock: None,
             force: false,
+            node_children: Vec::new(),
         })
     }
 
@@ -242,7 +247,14 @@ impl RedisHost {
         }
     }
 
-    async fn up_inner(&self, events: &EventSink) -> Result<Up, HostError> {
+    async fn up_inner(&mut self, events: &EventSink) -> Result<Up, HostError> {
+        if let Some(cluster) = self.profile.redis.cluster {
+            let ctx = self.ctx(events, true).await?;
+            let (up, children) = cluster::up(&ctx, &cluster).await?;
+            drop(ctx);
+            self.node_children = children;
+            return Ok(up);
+        }
         let ctx = self.ctx(events, true).await?;
         let backend = async {
             match &self.profile.redis.backend {
@@ -325,6 +337,17 @@ impl RedisHost {
             return Err(e);
         }
         let child = self.child.take();
+        if let Some(cluster) = self.profile.redis.cluster {
+            let children = std::mem::take(&mut self.node_children);
+            let ctx = self.ctx(events, false).await?;
+            let result = cluster::down(&ctx, &cluster, mode, children).await;
+            events.send(EngineEvent::RedisState(if result.is_ok() {
+                RedisState::Stopped
+            } else {
+                RedisState::Failed
+            }));
+            return result;
+        }
         let ctx = self.ctx(events, false).await?;
         let snap = self
             .snapshot_config()
@@ -425,7 +448,37 @@ impl RedisHost {
             data_dir: None,
             redis_version: None,
             problem: None,
+            nodes: None,
         };
+        if let Some(cluster) = p.redis.cluster {
+            s.data_dir = Some(p.redis.data_dir.display().to_string());
+            let nodes = cluster::status(&ctx, &cluster).await?;
+            s.endpoint = nodes.first().map(|n| format!("redis://{}/0", n.addr));
+            s.state = if nodes.iter().all(|n| n.state == "stopped") {
+                RedisState::Stopped
+            } else if nodes.iter().all(|n| n.state == "ok") {
+                RedisState::Running
+            } else {
+                s.problem = Some(
+                    nodes
+                        .iter()
+                        .filter(|n| n.state != "ok")
+                        .map(|n| format!("node {} ({}): {}", n.index, n.addr, n.state))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                RedisState::Failed
+            };
+            s.keys = Some(
+                nodes
+                    .iter()
+                    .filter(|n| n.role == "master")
+                    .filter_map(|n| n.keys)
+                    .sum(),
+            );
+            s.nodes = Some(nodes);
+            return Ok(s);
+        }
         let ep = match &p.redis.backend {
             Backend::External { url } => {
                 s.persistence = "external".into();

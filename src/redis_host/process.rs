@@ -120,7 +120,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         .arg("--dir")
         .arg(&cfg.data_dir)
         .args(["--daemonize", "no"])
-        .args(cfg.persistence.server_args())
+        .args(cfg.server_args())
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
@@ -185,6 +185,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         total_ms: ms(t0.elapsed()),
         keys_restored: keys,
         restore: None,
+        cluster: None,
     };
     Ok(Up {
         endpoint: ep,

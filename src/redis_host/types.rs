@@ -115,6 +115,43 @@ pub struct ColdStart {
     /// The snapshot downloaded and verified before the start (included in `total_ms`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore: Option<crate::snapshots::RestoreReport>,
+    /// A cluster's start: the node steps above are the slowest node's; forming comes after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterStart>,
+}
+
+impl ClusterStart {
+    /// `cluster: 6 nodes (3 shards x 1 replicas) up in … ms, formed in … ms`.
+    pub fn summary(&self) -> String {
+        format!(
+            "cluster: {} nodes ({} shards x {} replicas) up in {:.1} ms, {} in {:.1} ms",
+            self.nodes,
+            self.shards,
+            self.replicas,
+            self.nodes_ms,
+            if self.created {
+                "formed"
+            } else {
+                "rejoined from nodes.conf"
+            },
+            self.form_ms
+        )
+    }
+}
+
+/// How a Redis Cluster came up.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ClusterStart {
+    pub nodes: u16,
+    pub shards: u16,
+    pub replicas: u16,
+    /// Every node started and answering PING (in parallel).
+    pub nodes_ms: f64,
+    /// Cluster formed (or rejoined) until every node says `cluster_state:ok`, every slot is
+    /// served and every replica has synced.
+    pub form_ms: f64,
+    /// `true`: formed now; `false`: the nodes rejoined from their `nodes.conf`.
+    pub created: bool,
 }
 
 /// How to stop.
@@ -176,4 +213,7 @@ pub struct RedisStatus {
     /// Why the state is `failed` (e.g. "stopped answering: no reply in 3000 ms").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// A cluster's nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<super::cluster::NodeStatus>>,
 }

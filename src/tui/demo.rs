@@ -154,6 +154,7 @@ pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
             total_ms: 17.0,
             keys_restored: 0,
             restore: None,
+        cluster: None,
         }),
         EngineEvent::RedisState(RedisState::Running),
         EngineEvent::RedisStatus(status(RedisState::Running, 0)),
@@ -166,6 +167,7 @@ pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
 pub fn status(state: RedisState, keys: u64) -> RedisStatus {
     let running = state == RedisState::Running;
     RedisStatus {
+        nodes: None,
         profile: "local".into(),
         backend: "process".into(),
         state,

@@ -67,17 +67,30 @@ pub struct Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let state = self.profile.redis.data_dir.join("redwhisk.state.json");
-        if let Ok(text) = std::fs::read_to_string(state)
-            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-            && let Some(pid) = v["pid"].as_u64()
-        {
-            let _ = std::process::Command::new("kill")
-                .args(["-9", &pid.to_string()])
-                .status();
+        // A cluster's nodes live in data_dir/node-N, each with its own state file and container.
+        let mut dirs = vec![self.profile.redis.data_dir.clone()];
+        let mut names = vec![self.profile.name.clone()];
+        if let Some(c) = self.profile.redis.cluster {
+            for i in 0..c.nodes() {
+                dirs.push(self.profile.redis.data_dir.join(format!("node-{i}")));
+                names.push(format!("{}-node{i}", self.profile.name));
+            }
         }
-        if matches!(self.profile.redis.backend, Backend::Docker { .. }) {
-            let filter = format!("label=redwhisk.profile={}", self.profile.name);
+        for dir in &dirs {
+            if let Ok(text) = std::fs::read_to_string(dir.join("redwhisk.state.json"))
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+                && let Some(pid) = v["pid"].as_u64()
+            {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status();
+            }
+        }
+        for name in names
+            .iter()
+            .filter(|_| matches!(self.profile.redis.backend, Backend::Docker { .. }))
+        {
+            let filter = format!("label=redwhisk.profile={name}");
             if let Ok(out) = std::process::Command::new("docker")
                 .args(["ps", "-aq", "--filter", &filter])
                 .output()

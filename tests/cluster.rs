@@ -1,0 +1,239 @@
+//! `[redis.cluster]` against real redis-server nodes (process backend) and containers (docker
+//! backend): formed, written through `redis-cli -c` (a cluster client nobody here wrote),
+//! stopped, started again from the nodes' own files, every key read back. Fails loudly when
+//! redis-server, redis-cli or dockerd is missing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "host_support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use redwhisk::event::EventSink;
+use redwhisk::profile::{ClusterConfig, Persistence, Profile};
+use redwhisk::redis_host::{HostError, RedisHost, RedisState, StopMode};
+use support::*;
+
+fn cluster(mut p: Profile, shards: u16, replicas: u16) -> Profile {
+    p.redis.cluster = Some(ClusterConfig {
+        shards,
+        replicas,
+        node_timeout: std::time::Duration::from_millis(2000),
+    });
+    p
+}
+
+fn password(p: &Profile) -> String {
+    std::fs::read_to_string(p.redis.data_dir.join("redwhisk.password"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// `redis-cli -c -p PORT` fed `commands` on stdin, the password in REDISCLI_AUTH (never on
+/// a command line); its replies, one per line.
+fn cli(p: &Profile, port: u16, commands: &str) -> Vec<String> {
+    let mut child = Command::new("redis-cli")
+        .args(["-c", "-p", &port.to_string()])
+        .env("REDISCLI_AUTH", password(p))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redis-cli must be installed (apt-get install redis-tools)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(commands.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `-c` notes each redirection it follows on a line of its own.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("-> Redirected"))
+        .map(str::to_string)
+        .collect()
+}
+
+fn cluster_info(p: &Profile, port: u16) -> BTreeMap<String, String> {
+    cli(p, port, "CLUSTER INFO\n")
+        .iter()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn node_ports(host: &RedisHost) -> Vec<u16> {
+    let rt = tokio::runtime::Handle::current();
+    let s = tokio::task::block_in_place(|| rt.block_on(host.status())).unwrap();
+    s.nodes
+        .unwrap()
+        .iter()
+        .map(|n| n.addr.rsplit(':').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+const KEYS: usize = 1000;
+
+/// Form, check every slot is served by every node's account, write KEYS keys, stop, start,
+/// read them all back.
+async fn restart_keeps_every_key(profile: Profile, nodes: u16) {
+    let _cleanup = Cleanup {
+        profile: profile.clone(),
+    };
+    let events = EventSink::discard();
+    let mut host = RedisHost::new(&profile).unwrap();
+    let started = host.up(&events).await.unwrap();
+    let cs = started.cold_start.unwrap().cluster.unwrap();
+    assert!(cs.created, "a fresh cluster is formed");
+    assert_eq!(cs.nodes, nodes);
+    let ports = node_ports(&host);
+    assert_eq!(ports.len(), usize::from(nodes));
+    for &port in &ports {
+        let info = cluster_info(&profile, port);
+        assert_eq!(info["cluster_state"], "ok", "node {port}: {info:?}");
+        assert_eq!(info["cluster_slots_assigned"], "16384");
+        assert_eq!(info["cluster_slots_ok"], "16384");
+        assert_eq!(info["cluster_known_nodes"], nodes.to_string());
+    }
+    let sets: String = (0..KEYS).map(|i| format!("SET key:{i} value-{i}\n")).collect();
+    let replies = cli(&profile, ports[0], &sets);
+    assert_eq!(replies.iter().filter(|r| *r == "OK").count(), KEYS);
+    // The keys are spread: every master holds some.
+    let shards = usize::from(profile.redis.cluster.unwrap().shards);
+    for &port in &ports[..shards] {
+        let n: usize = cli(&profile, port, "DBSIZE\n")[0].parse().unwrap();
+        assert!(n > 0 && n < KEYS, "master {port} holds {n} of {KEYS} keys");
+    }
+    let stop = host.down(StopMode::Graceful, &events).await.unwrap();
+    assert!(stop.was_running);
+    for &port in &ports {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "node {port} still listens after the stop"
+        );
+    }
+
+    let mut again = RedisHost::new(&profile).unwrap();
+    let started = again.up(&events).await.unwrap();
+    let cold = started.cold_start.unwrap();
+    let cs = cold.cluster.unwrap();
+    assert!(!cs.created, "the nodes rejoin from their nodes.conf");
+    assert_eq!(cold.keys_restored, KEYS as u64);
+    assert_eq!(node_ports(&again), ports, "the same addresses");
+    let gets: String = (0..KEYS).map(|i| format!("GET key:{i}\n")).collect();
+    let values = cli(&profile, ports[1], &gets);
+    let lost: Vec<usize> = (0..KEYS)
+        .filter(|&i| values.get(i) != Some(&format!("value-{i}")))
+        .collect();
+    assert!(lost.is_empty(), "{} keys lost: {:?}", lost.len(), &lost[..lost.len().min(10)]);
+    again.down(StopMode::Graceful, &events).await.unwrap();
+    assert_eq!(again.status().await.unwrap().state, RedisState::Stopped);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_cluster_rdb_keeps_every_key_across_a_restart() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let p = cluster(process_profile(dir.path(), rdb()), 3, 0);
+    restart_keeps_every_key(p, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_cluster_aof_with_replicas_keeps_every_key_across_a_restart() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let p = cluster(process_profile(dir.path(), aof()), 3, 1);
+    restart_keeps_every_key(p, 6).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn docker_cluster_keeps_every_key_across_a_restart() {
+    require_docker_and_image().await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = cluster(docker_profile(dir.path(), rdb()), 3, 0);
+    restart_keeps_every_key(p, 3).await;
+}
+
+/// A free base port whose next `n` ports and their bus ports are free too.
+fn free_base(n: u16) -> u16 {
+    for base in (21_000..29_000).step_by(37) {
+        let free = (base..base + n).all(|p| {
+            std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok()
+        });
+        if free {
+            return base;
+        }
+    }
+    panic!("no free port range");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_cannot_start_is_named_and_nothing_is_left_running() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = cluster(process_profile(dir.path(), Persistence::None), 3, 0);
+    let base = free_base(3);
+    p.redis.port = base;
+    let _cleanup = Cleanup { profile: p.clone() };
+    // Somebody else holds node 2's port.
+    let _held = std::net::TcpListener::bind(("127.0.0.1", base + 2)).unwrap();
+    let events = EventSink::discard();
+    let mut host = RedisHost::new(&p).unwrap();
+    let err = host.up(&events).await.unwrap_err();
+    assert!(matches!(err, HostError::ClusterNode { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("node 2"), "{msg}");
+    assert!(msg.contains(&(base + 2).to_string()), "{msg}");
+    assert!(msg.contains("already in use"), "{msg}");
+    for port in [base, base + 1] {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "node on {port} left running after the failed start"
+        );
+    }
+    let s = host.status().await.unwrap();
+    assert_eq!(s.state, RedisState::Stopped, "{s:?}");
+    // Once the port is free the same profile forms its cluster.
+    drop(_held);
+    host.up(&events).await.unwrap();
+    host.down(StopMode::Graceful, &events).await.unwrap();
+}
+
+#[test]
+fn a_profile_file_takes_a_cluster_section_and_refuses_bad_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = dir.path().join("c.toml");
+    std::fs::write(
+        &ok,
+        "name = \"c\"\n[redis]\nbackend = \"process\"\n[redis.cluster]\nshards = 3\nreplicas = 1\n",
+    )
+    .unwrap();
+    let p = redwhisk::profile::Profile::load(&ok).unwrap();
+    let c = p.redis.cluster.unwrap();
+    assert_eq!((c.shards, c.replicas, c.nodes()), (3, 1, 6));
+    for (body, field) in [
+        ("[redis.cluster]\nshards = 0\n", "redis.cluster.shards"),
+        ("[redis.cluster]\nreplicas = 9\n", "redis.cluster.replicas"),
+        ("[redis.cluster]\nshard = 3\n", "shard"),
+        (
+            "backend = \"external\"\nurl = \"redis://127.0.0.1:1\"\n[redis.cluster]\n",
+            "redis.cluster",
+        ),
+        ("port = 60000\n[redis.cluster]\nshards = 3\n", "redis.port"),
+    ] {
+        let f = dir.path().join("bad.toml");
+        std::fs::write(&f, format!("name = \"bad\"\n[redis]\n{body}")).unwrap();
+        let err = redwhisk::profile::Profile::load(&f).unwrap_err().to_string();
+        assert!(err.contains(field), "{body}: {err}");
+    }
+}

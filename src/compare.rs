@@ -429,6 +429,7 @@ mod tests {
                 read: vec![[20, 10]],
                 delete: vec![[20, 10]],
             },
+            cluster: None,
         }
     }
 

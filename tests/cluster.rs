@@ -104,7 +104,9 @@ async fn restart_keeps_every_key(profile: Profile, nodes: u16) {
         assert_eq!(info["cluster_slots_ok"], "16384");
         assert_eq!(info["cluster_known_nodes"], nodes.to_string());
     }
-    let sets: String = (0..KEYS).map(|i| format!("SET key:{i} value-{i}\n")).collect();
+    let sets: String = (0..KEYS)
+        .map(|i| format!("SET key:{i} value-{i}\n"))
+        .collect();
     let replies = cli(&profile, ports[0], &sets);
     assert_eq!(replies.iter().filter(|r| *r == "OK").count(), KEYS);
     // The keys are spread: every master holds some.
@@ -134,7 +136,12 @@ async fn restart_keeps_every_key(profile: Profile, nodes: u16) {
     let lost: Vec<usize> = (0..KEYS)
         .filter(|&i| values.get(i) != Some(&format!("value-{i}")))
         .collect();
-    assert!(lost.is_empty(), "{} keys lost: {:?}", lost.len(), &lost[..lost.len().min(10)]);
+    assert!(
+        lost.is_empty(),
+        "{} keys lost: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(10)]
+    );
     again.down(StopMode::Graceful, &events).await.unwrap();
     assert_eq!(again.status().await.unwrap().state, RedisState::Stopped);
 }
@@ -233,7 +240,9 @@ fn a_profile_file_takes_a_cluster_section_and_refuses_bad_values() {
     ] {
         let f = dir.path().join("bad.toml");
         std::fs::write(&f, format!("name = \"bad\"\n[redis]\n{body}")).unwrap();
-        let err = redwhisk::profile::Profile::load(&f).unwrap_err().to_string();
+        let err = redwhisk::profile::Profile::load(&f)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(field), "{body}: {err}");
     }
 }

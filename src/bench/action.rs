@@ -129,6 +129,7 @@ async fn action_write_ms(o: &ActionBenchOptions, port: u16, mode: Mode) -> Resul
         host: "127.0.0.1".into(),
         port,
         password: None,
+        cluster: false,
         records: o.records,
         value_size: o.value_size,
         mode,

@@ -287,7 +287,11 @@ pub fn status_text(s: &RedisStatus) -> String {
     ];
     let mut out: String = rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect();
     for n in s.nodes.iter().flatten() {
-        let mut parts = vec![n.addr.clone(), format!("{:<7}", n.role), format!("{:<6}", n.state)];
+        let mut parts = vec![
+            n.addr.clone(),
+            format!("{:<7}", n.role),
+            format!("{:<6}", n.state),
+        ];
         if !n.slots.is_empty() {
             parts.push(format!("slots {}", n.slots));
         }
@@ -297,7 +301,11 @@ pub fn status_text(s: &RedisStatus) -> String {
         if let Some(k) = n.keys {
             parts.push(format!("{k} keys"));
         }
-        out.push_str(&format!("{:<12} {}\n", format!("node {}", n.index), parts.join(" ")));
+        out.push_str(&format!(
+            "{:<12} {}\n",
+            format!("node {}", n.index),
+            parts.join(" ")
+        ));
     }
     out
 }

@@ -176,7 +176,9 @@ pub(super) fn validate(
                 return Err(invalid(
                     file,
                     section,
-                    format!("[{section}] does not work with [redis.cluster] yet (it serves one Redis); remove one of the two sections"),
+                    format!(
+                        "[{section}] does not work with [redis.cluster] yet (it serves one Redis); remove one of the two sections"
+                    ),
                 ));
             }
         }

@@ -56,7 +56,11 @@ pub struct NodeStatus {
 
 /// The per-node profiles of a cluster profile: masters first, then the replicas of master 0,
 /// master 1, … (`shards + m * replicas + j` is replica `j` of master `m`).
-pub(crate) fn node_profiles(profile: &Profile, cluster: &ClusterConfig, ports: &[u16]) -> Vec<Profile> {
+pub(crate) fn node_profiles(
+    profile: &Profile,
+    cluster: &ClusterConfig,
+    ports: &[u16],
+) -> Vec<Profile> {
     (0..cluster.nodes())
         .map(|i| {
             let mut n = profile.clone();
@@ -86,7 +90,10 @@ async fn pair_free(bind: std::net::IpAddr, port: u16) -> bool {
 
 /// The nodes' ports: `redis.port + i`, or (port 0) the ports chosen at the first start, kept in
 /// `cluster-ports.json`.
-pub(crate) async fn ports(profile: &Profile, cluster: &ClusterConfig) -> Result<Vec<u16>, HostError> {
+pub(crate) async fn ports(
+    profile: &Profile,
+    cluster: &ClusterConfig,
+) -> Result<Vec<u16>, HostError> {
     let cfg = &profile.redis;
     let n = usize::from(cluster.nodes());
     if cfg.port != 0 {
@@ -109,10 +116,16 @@ pub(crate) async fn ports(profile: &Profile, cluster: &ClusterConfig) -> Result<
         if tries > 10_000 {
             return Err(HostError::io(
                 "<cluster ports>",
-                std::io::Error::other("no free port pairs (port, port+10000) in 20000..30000; set redis.port to a free base port"),
+                std::io::Error::other(
+                    "no free port pairs (port, port+10000) in 20000..30000; set redis.port to a free base port",
+                ),
             ));
         }
-        candidate = if candidate >= 29_999 { 20_000 } else { candidate + 1 };
+        candidate = if candidate >= 29_999 {
+            20_000
+        } else {
+            candidate + 1
+        };
         if pair_free(cfg.bind, candidate).await {
             chosen.push(candidate);
         }
@@ -147,11 +160,11 @@ pub(crate) async fn up(
     for n in &nodes {
         password::ensure_data_dir(&n.redis.data_dir).await?;
     }
-    let fresh_before: Vec<bool> = join_all(
-        nodes
-            .iter()
-            .map(|n| async { !tokio::fs::try_exists(n.redis.data_dir.join("nodes.conf")).await.unwrap_or(false) }),
-    )
+    let fresh_before: Vec<bool> = join_all(nodes.iter().map(|n| async {
+        !tokio::fs::try_exists(n.redis.data_dir.join("nodes.conf"))
+            .await
+            .unwrap_or(false)
+    }))
     .await;
     let started = join_all(nodes.iter().map(|n| start_node(ctx, n))).await;
     let mut ups = Vec::new();
@@ -172,7 +185,14 @@ pub(crate) async fn up(
     }
     if let Some(err) = failed {
         // Leave no half-started cluster behind.
-        crash_all(ctx, &nodes, ups.iter_mut().map(|u| u.as_mut().and_then(|u| u.child.take())).collect()).await;
+        crash_all(
+            ctx,
+            &nodes,
+            ups.iter_mut()
+                .map(|u| u.as_mut().and_then(|u| u.child.take()))
+                .collect(),
+        )
+        .await;
         return Err(err);
     }
     let ups: Vec<Up> = ups.into_iter().flatten().collect();
@@ -203,7 +223,10 @@ pub(crate) async fn up(
     let form_ms = ms(t_form.elapsed());
     let mut keys = 0;
     for ep in endpoints.iter().take(usize::from(cluster.shards)) {
-        keys += ops::info(ep, ctx.reply_limit()).await.map(|i| i.keys).unwrap_or(0);
+        keys += ops::info(ep, ctx.reply_limit())
+            .await
+            .map(|i| i.keys)
+            .unwrap_or(0);
     }
     let adopted = colds.iter().all(Option::is_none);
     let max = |f: fn(&ColdStart) -> f64| colds.iter().flatten().map(f).fold(0.0, f64::max);
@@ -287,7 +310,8 @@ async fn crash_all(ctx: &Ctx<'_>, nodes: &[Profile], children: Vec<Option<tokio:
         .map(|(n, c)| stop_node(ctx, n, StopMode::Crash, c));
     for r in join_all(stops).await {
         if let Err(e) = r {
-            ctx.events.warn(format!("cluster: cleaning up a failed start: {e}"));
+            ctx.events
+                .warn(format!("cluster: cleaning up a failed start: {e}"));
         }
     }
 }
@@ -338,10 +362,16 @@ pub(crate) async fn down(
 async fn ports_recorded(profile: &Profile, cluster: &ClusterConfig) -> Vec<u16> {
     let n = usize::from(cluster.nodes());
     if profile.redis.port != 0 {
-        return (0..cluster.nodes()).map(|i| profile.redis.port + i).collect();
+        return (0..cluster.nodes())
+            .map(|i| profile.redis.port + i)
+            .collect();
     }
     let path = profile.redis.data_dir.join(PORTS_FILE);
-    match tokio::fs::read_to_string(&path).await.ok().and_then(|t| serde_json::from_str::<PortsFile>(&t).ok()) {
+    match tokio::fs::read_to_string(&path)
+        .await
+        .ok()
+        .and_then(|t| serde_json::from_str::<PortsFile>(&t).ok())
+    {
         Some(f) if f.ports.len() == n => f.ports,
         _ => vec![0; n],
     }
@@ -356,7 +386,11 @@ async fn call(ep: &Endpoint, limit: Duration, args: &[&[u8]]) -> Result<Reply, H
             .unwrap_or_default()
             .as_str();
     let mut conn = ops::connect_authed(ep, limit).await?;
-    match conn.call(args).await.map_err(|source| ops::net_error(ep, &name, source))? {
+    match conn
+        .call(args)
+        .await
+        .map_err(|source| ops::net_error(ep, &name, source))?
+    {
         Reply::Error(reply) => Err(HostError::Command {
             endpoint: ep.display_url(),
             command: name,
@@ -367,8 +401,14 @@ async fn call(ep: &Endpoint, limit: Duration, args: &[&[u8]]) -> Result<Reply, H
 }
 
 /// `CLUSTER INFO` as a map.
-async fn cluster_info(ep: &Endpoint, limit: Duration) -> Result<HashMap<String, String>, HostError> {
-    let text = call(ep, limit, &[b"CLUSTER", b"INFO"]).await?.text().unwrap_or_default();
+async fn cluster_info(
+    ep: &Endpoint,
+    limit: Duration,
+) -> Result<HashMap<String, String>, HostError> {
+    let text = call(ep, limit, &[b"CLUSTER", b"INFO"])
+        .await?
+        .text()
+        .unwrap_or_default();
     Ok(parse_fields(&text))
 }
 
@@ -402,14 +442,18 @@ async fn form(
     for ep in eps {
         infos.push(cluster_info(ep, limit).await?);
     }
-    let num = |i: &HashMap<String, String>, k: &str| i.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+    let num = |i: &HashMap<String, String>, k: &str| {
+        i.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
+    };
     let blank = infos
         .iter()
         .all(|i| num(i, "cluster_known_nodes") <= 1 && num(i, "cluster_slots_assigned") == 0);
     let created = blank;
     if blank {
         if !all_fresh {
-            ctx.events.warn("cluster: nodes.conf files exist but hold no membership; forming the cluster again");
+            ctx.events.warn(
+                "cluster: nodes.conf files exist but hold no membership; forming the cluster again",
+            );
         }
         create(ctx, cluster, eps, deadline).await?;
     } else {
@@ -445,7 +489,8 @@ async fn form(
                 } else {
                     last
                 },
-                waited_ms: u64::try_from(form_limit(ctx.profile, cluster).as_millis()).unwrap_or(u64::MAX),
+                waited_ms: u64::try_from(form_limit(ctx.profile, cluster).as_millis())
+                    .unwrap_or(u64::MAX),
             });
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -455,20 +500,34 @@ async fn form(
 /// Every replica has finished its sync (`master_link_status:up`), and every node's view
 /// (`CLUSTER NODES`) already shows every replica as one: a master must know the replicas that
 /// would vote for a failover, and `redis status` asks any node.
-async fn replicas_linked(cluster: &ClusterConfig, eps: &[Endpoint], limit: Duration) -> Result<bool, HostError> {
+async fn replicas_linked(
+    cluster: &ClusterConfig,
+    eps: &[Endpoint],
+    limit: Duration,
+) -> Result<bool, HostError> {
     let want = usize::from(cluster.shards) * usize::from(cluster.replicas);
     for ep in eps {
-        let table = call(ep, limit, &[b"CLUSTER", b"NODES"]).await?.text().unwrap_or_default();
+        let table = call(ep, limit, &[b"CLUSTER", b"NODES"])
+            .await?
+            .text()
+            .unwrap_or_default();
         let seen = table
             .lines()
-            .filter(|l| l.split_whitespace().nth(2).is_some_and(|f| f.contains("slave")))
+            .filter(|l| {
+                l.split_whitespace()
+                    .nth(2)
+                    .is_some_and(|f| f.contains("slave"))
+            })
             .count();
         if seen != want {
             return Ok(false);
         }
     }
     for ep in eps.iter().skip(usize::from(cluster.shards)) {
-        let text = call(ep, limit, &[b"INFO", b"replication"]).await?.text().unwrap_or_default();
+        let text = call(ep, limit, &[b"INFO", b"replication"])
+            .await?
+            .text()
+            .unwrap_or_default();
         let f = parse_fields(&text);
         if f.get("role").is_some_and(|r| r == "slave")
             && f.get("master_link_status").is_none_or(|s| s != "up")
@@ -497,21 +556,41 @@ async fn create(
     let limit = ctx.reply_limit();
     let mut ids = Vec::new();
     for ep in eps {
-        ids.push(call(ep, limit, &[b"CLUSTER", b"MYID"]).await?.text().unwrap_or_default());
+        ids.push(
+            call(ep, limit, &[b"CLUSTER", b"MYID"])
+                .await?
+                .text()
+                .unwrap_or_default(),
+        );
     }
     for m in 0..cluster.shards {
         let (a, b) = slot_range(m, cluster.shards);
         let (a, b) = (a.to_string(), b.to_string());
-        call(&eps[usize::from(m)], limit, &[b"CLUSTER", b"ADDSLOTSRANGE", a.as_bytes(), b.as_bytes()]).await?;
+        call(
+            &eps[usize::from(m)],
+            limit,
+            &[b"CLUSTER", b"ADDSLOTSRANGE", a.as_bytes(), b.as_bytes()],
+        )
+        .await?;
     }
     for (i, ep) in eps.iter().enumerate() {
         let epoch = (i + 1).to_string();
-        call(ep, limit, &[b"CLUSTER", b"SET-CONFIG-EPOCH", epoch.as_bytes()]).await?;
+        call(
+            ep,
+            limit,
+            &[b"CLUSTER", b"SET-CONFIG-EPOCH", epoch.as_bytes()],
+        )
+        .await?;
     }
     let first = &eps[0];
     let port = first.port.to_string();
     for ep in eps.iter().skip(1) {
-        call(ep, limit, &[b"CLUSTER", b"MEET", first.host.as_bytes(), port.as_bytes()]).await?;
+        call(
+            ep,
+            limit,
+            &[b"CLUSTER", b"MEET", first.host.as_bytes(), port.as_bytes()],
+        )
+        .await?;
     }
     let n = u32::from(cluster.nodes());
     for (r, ep) in eps.iter().enumerate().skip(usize::from(cluster.shards)) {
@@ -532,7 +611,10 @@ async fn create(
             }
             if Instant::now() > deadline {
                 return Err(HostError::ClusterForm {
-                    cause: format!("node {r} ({}) never learnt of its master, node {m}", ep.port),
+                    cause: format!(
+                        "node {r} ({}) never learnt of its master, node {m}",
+                        ep.port
+                    ),
                     waited_ms: 0,
                 });
             }
@@ -544,7 +626,10 @@ async fn create(
 
 /// Each node's role, slots and state, from `CLUSTER NODES` of the first node that answers and
 /// from each node's own INFO.
-pub(crate) async fn status(ctx: &Ctx<'_>, cluster: &ClusterConfig) -> Result<Vec<NodeStatus>, HostError> {
+pub(crate) async fn status(
+    ctx: &Ctx<'_>,
+    cluster: &ClusterConfig,
+) -> Result<Vec<NodeStatus>, HostError> {
     let ports = ports_recorded(ctx.profile, cluster).await;
     let nodes = node_profiles(ctx.profile, cluster, &ports);
     let limit = ctx.reply_limit();
@@ -568,13 +653,20 @@ pub(crate) async fn status(ctx: &Ctx<'_>, cluster: &ClusterConfig) -> Result<Vec
             slots: String::new(),
             master: None,
             keys: None,
-            state: if running { "not answering".into() } else { "stopped".into() },
+            state: if running {
+                "not answering".into()
+            } else {
+                "stopped".into()
+            },
         };
         if running && let Ok(info) = cluster_info(&ep, limit).await {
             s.state = info.get("cluster_state").cloned().unwrap_or_default();
             s.keys = ops::info(&ep, limit).await.ok().map(|i| i.keys);
             if table.is_none() {
-                table = call(&ep, limit, &[b"CLUSTER", b"NODES"]).await.ok().and_then(|r| r.text());
+                table = call(&ep, limit, &[b"CLUSTER", b"NODES"])
+                    .await
+                    .ok()
+                    .and_then(|r| r.text());
             }
             s.role = "?".into();
         }
@@ -590,7 +682,10 @@ pub(crate) async fn status(ctx: &Ctx<'_>, cluster: &ClusterConfig) -> Result<Vec
 /// link slot…`).
 fn apply_nodes_table(table: &str, out: &mut [NodeStatus]) {
     let mut addr_of_id = HashMap::new();
-    let rows: Vec<Vec<&str>> = table.lines().map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     for r in &rows {
         if r.len() >= 2 {
             let addr = r[1].split('@').next().unwrap_or_default().to_string();
@@ -662,9 +757,15 @@ mod tests {
                  b2 127.0.0.1:7001@17001 slave a1 0 5 1 connected\n\
                  c3 127.0.0.1:7002@17002 master,fail - 0 5 3 disconnected 8192-16383\n";
         apply_nodes_table(t, &mut out);
-        assert_eq!((out[0].role.as_str(), out[0].slots.as_str()), ("master", "0-8191"));
+        assert_eq!(
+            (out[0].role.as_str(), out[0].slots.as_str()),
+            ("master", "0-8191")
+        );
         assert_eq!(out[1].role, "replica");
         assert_eq!(out[1].master.as_deref(), Some("127.0.0.1:7000"));
-        assert_eq!(out[2].role, "down", "a node that does not answer stays down");
+        assert_eq!(
+            out[2].role, "down",
+            "a node that does not answer stays down"
+        );
     }
 }

@@ -168,7 +168,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
             total_ms: ms(t0.elapsed()),
             keys_restored: keys,
             restore: None,
-        cluster: None,
+            cluster: None,
         }),
         child: None,
     })

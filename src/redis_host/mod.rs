@@ -26,11 +26,11 @@ mod tarball;
 mod tls;
 mod types;
 
+pub use cluster::NodeStatus;
 pub use container::connect as docker_connect;
 pub use error::HostError;
 pub use lock::LOCK_FILE;
 pub use state::Owner;
-pub use cluster::NodeStatus;
 pub use types::{ClusterStart, ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};
 
 use std::time::Duration;

@@ -59,6 +59,12 @@ pub async fn run_share(
     sink: &EventSink,
     cancel: CancellationToken,
 ) -> EngineResult<ShareOutcome> {
+    if profile.redis.cluster.is_some() {
+        bail!(
+            "profile `{}` is a Redis Cluster: the data-sharing experiment runs on one Redis for now (it flushes and counts keys on one server); use a profile without [redis.cluster]",
+            profile.name
+        );
+    }
     if let Backend::External { .. } = profile.redis.backend {
         bail!(
             "the data-sharing experiment stops and restarts Redis, which redwhisk cannot do to an external Redis; use a profile with backend = \"process\" or \"docker\""
@@ -264,6 +270,7 @@ async fn run_cycle(
         host: host_for_actions,
         port: endpoint.port,
         password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
+        cluster: false,
         keys: opts.keys,
         value_size: opts.value_size,
         key_prefix: prefix.clone(),
@@ -302,6 +309,7 @@ async fn run_cycle(
         host: crate::engine::action_redis_host(profile, endpoint),
         port: endpoint.port,
         password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
+        cluster: false,
         keys: opts.keys,
         value_size: opts.value_size,
         key_prefix: prefix,

@@ -25,6 +25,7 @@ fn bench(total: f64, write_buckets: Vec<[u64; 2]>) -> BenchResult {
             write: write_buckets,
             ..Default::default()
         },
+        cluster: None,
     }
 }
 

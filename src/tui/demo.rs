@@ -94,6 +94,7 @@ pub fn activation(i: u32) -> Activation {
             read: vec![[us(read), 1000]],
             delete: vec![[us(delete), 1000]],
         },
+        cluster: None,
     };
     let cold = i.is_multiple_of(7);
     let start = epoch().timestamp_millis() + i64::from(i) * 250;
@@ -154,7 +155,7 @@ pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
             total_ms: 17.0,
             keys_restored: 0,
             restore: None,
-        cluster: None,
+            cluster: None,
         }),
         EngineEvent::RedisState(RedisState::Running),
         EngineEvent::RedisStatus(status(RedisState::Running, 0)),

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use redis::Value;
 
+use crate::cluster::ClusterConn;
 use crate::conn;
 use crate::error::ActionError;
 use crate::phase;
@@ -116,9 +117,22 @@ pub fn run_with_log(
     ));
 
     let total = Instant::now();
-    let mut c = conn::connect(&p.host, p.port, p.password.as_deref())?;
+    let (mut single, mut cluster) = (None, None);
+    let connect_round_trips;
+    let con: &mut dyn phase::Exec = if p.cluster {
+        let c = cluster.insert(ClusterConn::connect(
+            &p.host,
+            p.port,
+            p.password.as_deref(),
+        )?);
+        connect_round_trips = c.connect_round_trips;
+        c
+    } else {
+        let c = single.insert(conn::connect(&p.host, p.port, p.password.as_deref())?);
+        connect_round_trips = c.round_trips;
+        &mut c.con
+    };
     let connect_ms = total.elapsed().as_secs_f64() * 1e3;
-    let con = &mut c.con;
     let write = phase::run(con, "write", n, p.mode, |i| {
         let mut c = redis::cmd("SET");
         c.arg(&keys[i]).arg(vals.get(i));
@@ -150,7 +164,7 @@ pub fn run_with_log(
         mismatches,
         errors: write.errors + read.errors + delete.errors,
         round_trips: RoundTrips {
-            connect: c.round_trips,
+            connect: connect_round_trips,
             write: write.round_trips,
             read: read.round_trips,
             delete: delete.round_trips,
@@ -160,6 +174,7 @@ pub fn run_with_log(
             read: read.latency,
             delete: delete.latency,
         },
+        cluster: cluster.map(|c| c.counters),
     })
 }
 

@@ -50,6 +50,14 @@ pub enum ActionError {
         #[source]
         source: redis::RedisError,
     },
+    #[error(
+        "`cluster` is true but Redis at {addr} is not a cluster node ({source}): set `cluster = false`, or point at a node of a Redis Cluster"
+    )]
+    NotACluster {
+        addr: String,
+        #[source]
+        source: redis::RedisError,
+    },
     #[error("unknown action `{0}`: use bench, writer or reader")]
     UnknownAction(String),
     /// Another variant's message with the password replaced (Redis never echoes it, but a

@@ -5,6 +5,7 @@
 //! into them. What each timer measures is documented in actions/README.md.
 
 pub mod bench;
+pub mod cluster;
 mod conn;
 pub mod contract;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod protocol;
 pub mod share;
 pub mod values;
 
+pub use cluster::ClusterCounters;
 pub use contract::{ACTIONS, execute, run_action};
 pub use error::ActionError;
 pub use protocol::{

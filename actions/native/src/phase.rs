@@ -55,6 +55,48 @@ impl Recorder {
     }
 }
 
+/// Where a phase's commands go: one connection, or a cluster (routed per key).
+pub trait Exec {
+    /// One command, one reply.
+    fn one(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<Value>;
+    /// The commands as pipelines; the replies in order, and the round trips taken.
+    fn many(
+        &mut self,
+        cmds: Vec<redis::Cmd>,
+    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)>;
+}
+
+impl Exec for redis::Connection {
+    fn one(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<Value> {
+        cmd.query(self)
+    }
+
+    fn many(
+        &mut self,
+        cmds: Vec<redis::Cmd>,
+    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for c in cmds {
+            pipe.add_command(c);
+        }
+        Ok((pipe.query(self)?, 1))
+    }
+}
+
+impl Exec for crate::cluster::ClusterConn {
+    fn one(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<Value> {
+        self.query(cmd)
+    }
+
+    fn many(
+        &mut self,
+        cmds: Vec<redis::Cmd>,
+    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
+        self.pipeline(cmds)
+    }
+}
+
 /// A failure that leaves the connection unusable ends the phase; an error reply does not.
 fn fatal(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() || e.is_timeout()
@@ -62,7 +104,7 @@ fn fatal(e: &redis::RedisError) -> bool {
 
 /// Run `n` commands built by `build(i)`, timed with a monotonic clock.
 pub fn run<F>(
-    con: &mut redis::Connection,
+    con: &mut dyn Exec,
     phase: &'static str,
     n: usize,
     mode: Mode,
@@ -79,7 +121,7 @@ where
 
 /// Pipelines of at most `batch` commands, one round trip each.
 pub fn pipelined<F>(
-    con: &mut redis::Connection,
+    con: &mut dyn Exec,
     phase: &'static str,
     n: usize,
     batch: usize,
@@ -97,16 +139,11 @@ where
     while first < n {
         let last = (first + batch.max(1)).min(n);
         let t = Instant::now();
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        for i in first..last {
-            pipe.add_command(build(i));
-        }
-        let got: Vec<redis::RedisResult<Value>> = pipe
-            .query(con)
+        let (got, trips) = con
+            .many((first..last).map(&build).collect())
             .map_err(|source| ActionError::Lost { phase, source })?;
         rec.record(t);
-        round_trips += 1;
+        round_trips += trips;
         for r in got {
             match r {
                 Ok(v) => replies.push(v),
@@ -130,7 +167,7 @@ where
 }
 
 fn sequential<F>(
-    con: &mut redis::Connection,
+    con: &mut dyn Exec,
     phase: &'static str,
     n: usize,
     build: F,
@@ -144,7 +181,7 @@ where
     let start = Instant::now();
     for i in 0..n {
         let t = Instant::now();
-        let r = build(i).query::<Value>(con);
+        let r = con.one(&build(i));
         rec.record(t);
         match r {
             Ok(v) => replies.push(v),

@@ -20,6 +20,9 @@ pub struct BenchParams {
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// `host:port` is a node of a Redis Cluster: route every key to its master.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cluster: bool,
     #[serde(default = "default_records")]
     pub records: u32,
     #[serde(default = "default_value_size")]
@@ -33,6 +36,10 @@ pub struct BenchParams {
     /// Seeds the values (random alphanumeric); a fresh seed per invocation when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn default_records() -> u32 {
@@ -83,6 +90,9 @@ pub struct BenchResult {
     pub round_trips: RoundTrips,
     /// Per-command latency (sequential mode); in pipelined mode, one sample per phase.
     pub latency_us: PhaseLatency,
+    /// Redirections and retries (cluster mode only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::cluster::ClusterCounters>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,6 +118,9 @@ pub struct WriterParams {
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// `host:port` is a node of a Redis Cluster: route every key to its master.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cluster: bool,
     /// How many keys: `<key_prefix>:0` .. `<key_prefix>:<keys-1>`.
     #[serde(default = "default_keys")]
     pub keys: u32,
@@ -150,6 +163,9 @@ pub struct ReaderParams {
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// `host:port` is a node of a Redis Cluster: route every key to its master.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cluster: bool,
     #[serde(default = "default_keys")]
     pub keys: u32,
     #[serde(default = "default_value_size")]

@@ -26,6 +26,20 @@ pub(crate) fn expected_digest(keys: &[String], vals: &Values) -> String {
     values::digest(&mut pairs)
 }
 
+/// One connection, or a cluster client when `cluster` is set.
+fn open(
+    host: &str,
+    port: u16,
+    password: Option<&str>,
+    cluster: bool,
+) -> Result<Box<dyn phase::Exec>, ActionError> {
+    Ok(if cluster {
+        Box::new(crate::cluster::ClusterConn::connect(host, port, password)?)
+    } else {
+        Box::new(conn::connect(host, port, password)?.con)
+    })
+}
+
 /// Run the writer action.
 pub fn write(p: &WriterParams) -> Result<WriterResult, ActionError> {
     check_common(&p.host, p.port, p.keys, "keys", p.value_size, &p.key_prefix)?;
@@ -35,9 +49,9 @@ pub fn write(p: &WriterParams) -> Result<WriterResult, ActionError> {
     let vals = Values::generate(seed, n, p.value_size as usize);
     eprintln!("writer: {n} keys {}:0..{}", p.key_prefix, n - 1);
     let start = Instant::now();
-    let mut c = conn::connect(&p.host, p.port, p.password.as_deref())?;
+    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster)?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
-    let w = phase::pipelined(&mut c.con, "write", n, SHARE_BATCH, |i| {
+    let w = phase::pipelined(c.as_mut(), "write", n, SHARE_BATCH, |i| {
         let mut cmd = redis::cmd("SET");
         cmd.arg(&keys[i]).arg(vals.get(i));
         cmd
@@ -71,9 +85,9 @@ pub fn read(p: &ReaderParams) -> Result<ReaderResult, ActionError> {
         .map(|seed| Values::generate(seed, n, p.value_size as usize));
     eprintln!("reader: {n} keys {}:0..{}", p.key_prefix, n - 1);
     let start = Instant::now();
-    let mut c = conn::connect(&p.host, p.port, p.password.as_deref())?;
+    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster)?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
-    let r = phase::pipelined(&mut c.con, "read", n, SHARE_BATCH, |i| {
+    let r = phase::pipelined(c.as_mut(), "read", n, SHARE_BATCH, |i| {
         let mut cmd = redis::cmd("GET");
         cmd.arg(&keys[i]);
         cmd

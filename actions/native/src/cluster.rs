@@ -1,0 +1,341 @@
+//! Speaking Redis Cluster: one connection per master, each command sent to the master of its
+//! key's slot, MOVED and ASK followed (and counted), a failing-over shard retried.
+//!
+//! Why not the redis crate's `ClusterClient`: it follows redirections inside and says nothing
+//! of them, and the bench must report how many it met. Routing is small: CRC16 of the key (or
+//! its `{hash tag}`) modulo 16384, a slot table from `CLUSTER SLOTS`, refreshed on MOVED.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use redis::Value;
+use serde::{Deserialize, Serialize};
+
+use crate::conn;
+use crate::error::ActionError;
+
+/// Redirections and retries met by a cluster client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterCounters {
+    /// `-MOVED` replies followed (the slot table was refreshed after each).
+    pub moved: u64,
+    /// `-ASK` replies followed (a slot being migrated).
+    pub ask: u64,
+    /// Commands sent again after `-TRYAGAIN`, `-CLUSTERDOWN` or a lost connection.
+    pub retries: u64,
+    /// Masters the client knew at the end.
+    pub nodes: u64,
+}
+
+/// The slot of `key` (Redis Cluster's hash: CRC16/XMODEM of the hash tag or the key).
+pub fn slot(key: &[u8]) -> u16 {
+    let tagged = key
+        .iter()
+        .position(|&b| b == b'{')
+        .and_then(|open| {
+            let rest = &key[open + 1..];
+            rest.iter()
+                .position(|&b| b == b'}')
+                .filter(|&close| close > 0)
+                .map(|close| &rest[..close])
+        })
+        .unwrap_or(key);
+    crc16::State::<crc16::XMODEM>::calculate(tagged) % 16384
+}
+
+/// How long a command may keep being retried while its shard fails over.
+const RETRY_WINDOW: Duration = Duration::from_secs(10);
+const MAX_REDIRECTS: u32 = 16;
+
+/// A connection to every master of a cluster.
+pub struct ClusterConn {
+    password: Option<String>,
+    /// `(first, last, "host:port")`, sorted by slot.
+    slots: Vec<(u16, u16, String)>,
+    conns: HashMap<String, redis::Connection>,
+    pub counters: ClusterCounters,
+    /// Round trips spent connecting (seed + CLUSTER SLOTS + each master's connect).
+    pub connect_round_trips: u64,
+}
+
+fn addr_of(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+fn split_addr(addr: &str) -> Option<(String, u16)> {
+    let (h, p) = addr.rsplit_once(':')?;
+    Some((
+        h.trim_start_matches('[').trim_end_matches(']').to_string(),
+        p.parse().ok()?,
+    ))
+}
+
+/// `CLUSTER SLOTS` → `(first, last, "host:port")`. A node that announces an empty host is
+/// reached at the host the reply came from (Redis 7 does that when it does not know its IP).
+fn parse_slots(v: &Value, via_host: &str) -> Vec<(u16, u16, String)> {
+    let mut out = Vec::new();
+    let Value::Array(ranges) = v else {
+        return out;
+    };
+    for r in ranges {
+        let Value::Array(parts) = r else { continue };
+        let (Some(Value::Int(a)), Some(Value::Int(b)), Some(Value::Array(master))) =
+            (parts.first(), parts.get(1), parts.get(2))
+        else {
+            continue;
+        };
+        let host = match master.first() {
+            Some(Value::BulkString(h)) if !h.is_empty() => String::from_utf8_lossy(h).into_owned(),
+            _ => via_host.to_string(),
+        };
+        let Some(Value::Int(port)) = master.get(1) else {
+            continue;
+        };
+        out.push((*a as u16, *b as u16, addr_of(&host, *port as u16)));
+    }
+    out.sort();
+    out
+}
+
+/// The key of a single-key command (its first argument).
+fn key_of(cmd: &redis::Cmd) -> Vec<u8> {
+    match cmd.args_iter().nth(1) {
+        Some(redis::Arg::Simple(k)) => k.to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+fn is_retryable(e: &redis::RedisError) -> bool {
+    matches!(
+        e.code(),
+        Some("TRYAGAIN" | "CLUSTERDOWN" | "LOADING" | "MASTERDOWN")
+    ) || e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_timeout()
+}
+
+impl ClusterConn {
+    /// Connect to the seed, learn the slot table, connect to every master.
+    pub fn connect(host: &str, port: u16, password: Option<&str>) -> Result<Self, ActionError> {
+        let mut seed = conn::connect(host, port, password)?;
+        let slots_reply: Value = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query(&mut seed.con)
+            .map_err(|source| ActionError::NotACluster {
+                addr: addr_of(host, port),
+                source,
+            })?;
+        let slots = parse_slots(&slots_reply, host);
+        if slots.is_empty() {
+            return Err(ActionError::BadParams(format!(
+                "`cluster` is true but {} serves no slots (CLUSTER SLOTS is empty): is the cluster formed?",
+                addr_of(host, port)
+            )));
+        }
+        let mut me = Self {
+            password: password.map(str::to_string),
+            slots,
+            conns: HashMap::new(),
+            counters: ClusterCounters::default(),
+            connect_round_trips: seed.round_trips + 1,
+        };
+        me.conns.insert(addr_of(host, port), seed.con);
+        let masters: Vec<String> = me.slots.iter().map(|s| s.2.clone()).collect();
+        for m in masters {
+            me.conn(&m)?;
+        }
+        me.counters.nodes = me.conns.len() as u64;
+        Ok(me)
+    }
+
+    fn master_of(&self, slot: u16) -> Option<&str> {
+        self.slots
+            .iter()
+            .find(|(a, b, _)| *a <= slot && slot <= *b)
+            .map(|s| s.2.as_str())
+    }
+
+    fn conn(&mut self, addr: &str) -> Result<&mut redis::Connection, ActionError> {
+        if !self.conns.contains_key(addr) {
+            let (h, p) = split_addr(addr)
+                .ok_or_else(|| ActionError::BadParams(format!("bad node address {addr}")))?;
+            let c = conn::connect(&h, p, self.password.as_deref())?;
+            self.connect_round_trips += c.round_trips;
+            self.conns.insert(addr.to_string(), c.con);
+        }
+        self.conns
+            .get_mut(addr)
+            .ok_or_else(|| ActionError::BadParams(format!("no connection to {addr}")))
+    }
+
+    fn refresh(&mut self, via: &str) {
+        let via_host = split_addr(via).map(|(h, _)| h).unwrap_or_default();
+        if let Ok(c) = self.conn(via)
+            && let Ok(v) = redis::cmd("CLUSTER").arg("SLOTS").query::<Value>(c)
+        {
+            let slots = parse_slots(&v, &via_host);
+            if !slots.is_empty() {
+                self.slots = slots;
+            }
+        }
+        self.counters.nodes = self
+            .slots
+            .iter()
+            .map(|s| s.2.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len() as u64;
+    }
+
+    /// The master for `key` now.
+    fn route(&self, key: &[u8]) -> String {
+        self.master_of(slot(key))
+            .map(str::to_string)
+            .unwrap_or_else(|| self.slots[0].2.clone())
+    }
+
+    /// Send one single-key command, following MOVED/ASK and retrying through a failover.
+    pub fn query(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<Value> {
+        let key = key_of(cmd);
+        let mut addr = self.route(&key);
+        let mut asking = false;
+        let mut redirects = 0;
+        let started = Instant::now();
+        loop {
+            let r = match self.conn(&addr) {
+                Ok(c) => {
+                    if asking {
+                        let _: redis::RedisResult<Value> = redis::cmd("ASKING").query(c);
+                    }
+                    cmd.query::<Value>(c)
+                }
+                Err(e) => Err(redis::RedisError::from(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    e.to_string(),
+                ))),
+            };
+            asking = false;
+            let e = match r {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if let Some((to, _slot)) = e.redirect_node()
+                && redirects < MAX_REDIRECTS
+            {
+                redirects += 1;
+                let to = to.to_string();
+                if e.code() == Some("ASK") {
+                    self.counters.ask += 1;
+                    asking = true;
+                } else {
+                    self.counters.moved += 1;
+                    self.refresh(&to);
+                }
+                addr = to;
+                continue;
+            }
+            if is_retryable(&e) && started.elapsed() < RETRY_WINDOW {
+                self.counters.retries += 1;
+                if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+                    self.conns.remove(&addr);
+                    // Ask another master who serves the slot now (a replica may have taken over).
+                    let other = self.conns.keys().find(|a| **a != addr).cloned();
+                    if let Some(o) = other {
+                        self.refresh(&o);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                addr = self.route(&key);
+                continue;
+            }
+            return Err(e);
+        }
+    }
+
+    /// Send `cmds` as one pipeline per master, in order within each; commands answered with
+    /// a redirection are sent again one by one. Returns the replies in `cmds` order and the
+    /// round trips taken.
+    pub fn pipeline(
+        &mut self,
+        cmds: Vec<redis::Cmd>,
+    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, c) in cmds.iter().enumerate() {
+            let addr = self.route(&key_of(c));
+            match groups.iter_mut().find(|g| g.0 == addr) {
+                Some(g) => g.1.push(i),
+                None => groups.push((addr, vec![i])),
+            }
+        }
+        let mut out: Vec<Option<redis::RedisResult<Value>>> =
+            (0..cmds.len()).map(|_| None).collect();
+        let mut round_trips = 0;
+        for (addr, idx) in groups {
+            let mut pipe = redis::pipe();
+            pipe.ignore_errors();
+            for &i in &idx {
+                pipe.add_command(cmds[i].clone());
+            }
+            let got: redis::RedisResult<Vec<redis::RedisResult<Value>>> = match self.conn(&addr) {
+                Ok(c) => pipe.query(c),
+                Err(e) => Err(redis::RedisError::from(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    e.to_string(),
+                ))),
+            };
+            round_trips += 1;
+            match got {
+                Ok(replies) => {
+                    for (&i, r) in idx.iter().zip(replies) {
+                        out[i] = Some(r);
+                    }
+                }
+                Err(e) if is_retryable(&e) => {
+                    self.conns.remove(&addr);
+                    for &i in &idx {
+                        out[i] = None;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut replies = Vec::with_capacity(cmds.len());
+        for (i, r) in out.into_iter().enumerate() {
+            match r {
+                Some(Err(e)) if e.redirect_node().is_some() || is_retryable(&e) => {
+                    round_trips += 1;
+                    replies.push(self.query(&cmds[i]));
+                }
+                Some(r) => replies.push(r),
+                None => {
+                    round_trips += 1;
+                    replies.push(self.query(&cmds[i]));
+                }
+            }
+        }
+        Ok((replies, round_trips))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_match_redis_cluster_keyslot() {
+        // Values from `CLUSTER KEYSLOT` on redis-server 7.0.
+        assert_eq!(slot(b"foo"), 12182);
+        assert_eq!(slot(b"bar"), 5061);
+        assert_eq!(slot(b"{user1000}.following"), slot(b"user1000"));
+        assert_eq!(
+            slot(b"foo{}{bar}"),
+            slot(b"foo{}{bar}"),
+            "empty tag: whole key"
+        );
+        assert_eq!(slot(b"123456789"), 0x31C3, "CRC16/XMODEM check value");
+    }
+}

@@ -246,3 +246,122 @@ fn a_profile_file_takes_a_cluster_section_and_refuses_bad_values() {
         assert!(err.contains(field), "{body}: {err}");
     }
 }
+
+/// Case study 1 through the embedded platform on a 3-shard cluster: every invocation's native
+/// action routes its keys over the three masters, and says so in its result.
+#[test]
+fn case_study_1_runs_on_a_three_shard_cluster() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let profile = dir.path().join("c3.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "name = \"{}\"\n[redis]\nbackend = \"process\"\npersistence = \"rdb\"\ndata_dir = \"{}\"\n[redis.cluster]\nshards = 3\n[workload]\ninvocations = 8\nconcurrency = 2\nrecords = 300\n",
+            unique("c3"),
+            data.display()
+        ),
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("redwhisk")
+        .unwrap()
+        .args(["run", "--output", "json", "--profile"])
+        .arg(&profile)
+        .arg("--results-dir")
+        .arg(dir.path().join("results"))
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(results.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["outcome"], "done", "{:#}", run["summary"]);
+    let cs = &run["redis"]["cold_start"]["cluster"];
+    assert_eq!(cs["shards"], 3, "{:#}", run["redis"]);
+    assert_eq!(cs["created"], true);
+    let acts = run["activations"].as_array().unwrap();
+    assert_eq!(acts.len(), 8);
+    for a in acts {
+        let r = &a["response"]["result"];
+        assert_eq!(r["mismatches"], 0, "{r}");
+        assert_eq!(r["errors"], 0, "{r}");
+        assert_eq!(r["cluster"]["nodes"], 3, "{r}");
+        // Connecting to a cluster: the seed (TCP + AUTH + PING), CLUSTER SLOTS, and the two
+        // other masters (3 round trips each).
+        assert_eq!(r["round_trips"]["connect"], 3 + 1 + 2 * 3, "{r}");
+        // A stable cluster needs no redirection.
+        assert_eq!(r["cluster"]["moved"], 0, "{r}");
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\"cluster\""),
+        "the JSON report carries the cluster start"
+    );
+    // Everything was stopped.
+    let s = assert_cmd::Command::cargo_bin("redwhisk")
+        .unwrap()
+        .args(["redis", "status", "--output", "json", "--profile"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(s["state"], "stopped", "{s:#}");
+    assert!(
+        s["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["state"] == "stopped"),
+        "{s:#}"
+    );
+}
+
+#[test]
+fn the_action_refuses_cluster_mode_on_a_single_redis_with_a_clear_error() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_base(1);
+    let mut server = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "redis-server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let err = redwhisk_actions::execute(
+        "bench",
+        serde_json::json!({"host": "127.0.0.1", "port": port, "cluster": true, "records": 5}),
+    )
+    .unwrap_err()
+    .to_string();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(err.contains("is not a cluster node"), "{err}");
+    assert!(err.contains("cluster = false"), "{err}");
+}

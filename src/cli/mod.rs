@@ -47,7 +47,7 @@ pub enum Command {
     Share(share_cmd::ShareArgs),
     /// Case study 1 at each of a list of concurrencies: throughput and latency per step, the knee named.
     Sweep(sweep_cmd::SweepArgs),
-    /// SVG figures of a recorded run (phase times per invocation, per-command latency CDF) or
+    /// SVG or PNG figures of a recorded run (phase times per invocation, per-command latency CDF) or
     /// of a share experiment (the persistence × stop matrix as a heatmap).
     Plot(plot_cmd::PlotArgs),
     /// Compare two recorded runs (or the paper and a run): ratio B/A with a 95% bootstrap interval per phase and command

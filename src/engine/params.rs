@@ -25,7 +25,7 @@ pub fn bench_params(profile: &Profile, endpoint: &Endpoint, host: &str, index: u
         host: host.to_string(),
         port: endpoint.port,
         password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
-        cluster: profile.redis.cluster.is_some(),
+        cluster: profile.redis.is_cluster(),
         records: w.records,
         value_size: w.value_size,
         mode: match w.mode {

@@ -109,7 +109,8 @@ pub struct RedisConfig {
 /// `[redis.cluster]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ClusterConfig {
-    /// Masters; the 16384 slots are split evenly between them.
+    /// Masters; the 16384 slots are split evenly between them (0 for an external cluster,
+    /// whose shape is its own).
     pub shards: u16,
     /// Replicas per master.
     pub replicas: u16,
@@ -126,6 +127,19 @@ impl ClusterConfig {
 }
 
 impl RedisConfig {
+    /// The Redis is a cluster (one redwhisk starts, or an external one).
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// The cluster redwhisk starts and stops (`None` for one Redis and for an external cluster).
+    pub fn owned_cluster(&self) -> Option<ClusterConfig> {
+        match self.backend {
+            Backend::External { .. } => None,
+            _ => self.cluster,
+        }
+    }
+
     /// The `redis-server` arguments of this configuration: persistence, and the cluster mode of
     /// a cluster node.
     pub fn server_args(&self) -> Vec<String> {

@@ -98,11 +98,13 @@ fn kubernetes_doc_examples_are_valid_profiles() {
     let rendered = format!("{}password = \"not-a-real-one\"\n", blocks[0]);
     let p = parse(&rendered).unwrap();
     assert_eq!(p.redis.password.unwrap().expose(), "not-a-real-one");
-    // The page says the cluster section is not in this build; update it when it is.
-    assert!(
-        parse(
-            "[redis]\nbackend = \"external\"\nurl = \"redis://h\"\n[redis.cluster]\nshards = 3\n"
-        )
-        .is_err()
-    );
+    // An external cluster: an empty [redis.cluster]; its shape is not ours to give.
+    let p = parse("[redis]\nbackend = \"external\"\nurl = \"redis://h\"\n[redis.cluster]\n").unwrap();
+    assert!(p.redis.is_cluster() && p.redis.owned_cluster().is_none());
+    let err = parse(
+        "[redis]\nbackend = \"external\"\nurl = \"redis://h\"\n[redis.cluster]\nshards = 3\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("remove `shards` and `replicas`"), "{err}");
 }

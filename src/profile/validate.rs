@@ -336,12 +336,29 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
     )?;
     let cluster = match r.cluster {
         None => None,
-        Some(_) if matches!(b, B::E) => {
-            return Err(invalid(
+        // An external cluster: its shape is its own; redwhisk checks it is `ok` and the
+        // actions speak cluster to it.
+        Some(c) if matches!(b, B::E) => {
+            if c.shards.is_some() || c.replicas.is_some() {
+                return Err(invalid(
+                    file,
+                    "redis.cluster",
+                    "an external cluster's shards and replicas are its own (redwhisk starts no node of it): remove `shards` and `replicas`, keep an empty [redis.cluster] to say the url is a cluster node",
+                ));
+            }
+            let timeout = ranged(
                 file,
-                "redis.cluster",
-                "an external Redis is not started by redwhisk; remove [redis.cluster] (a cluster of process or docker nodes is started for you)",
-            ));
+                "redis.cluster.node_timeout_ms",
+                c.node_timeout_ms,
+                5_000,
+                100,
+                600_000,
+            )?;
+            Some(ClusterConfig {
+                shards: 0,
+                replicas: 0,
+                node_timeout: Duration::from_millis(timeout as u64),
+            })
         }
         Some(c) => {
             let shards = ranged(file, "redis.cluster.shards", c.shards, 3, 1, 64)?;

@@ -624,6 +624,30 @@ async fn create(
     Ok(())
 }
 
+/// An external Redis said to be a cluster (`[redis.cluster]` on an external profile) must be
+/// one, and healthy, before functions are pointed at it.
+pub(crate) async fn check_external(ep: &Endpoint, limit: Duration) -> Result<(), HostError> {
+    let info = match cluster_info(ep, limit).await {
+        Ok(i) => i,
+        Err(HostError::Command { reply, .. }) => {
+            return Err(HostError::ClusterUnhealthy(format!(
+                "{} is not a cluster node ({reply}); remove [redis.cluster] from the profile, or give a node of the cluster as redis.url",
+                ep.display_url()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let state = info.get("cluster_state").map_or("?", String::as_str);
+    if state != "ok" {
+        return Err(HostError::ClusterUnhealthy(format!(
+            "the external cluster at {} says cluster_state:{state} (slots ok: {}); wait for it to recover or fix it before running functions against it",
+            ep.display_url(),
+            info.get("cluster_slots_ok").map_or("?", String::as_str)
+        )));
+    }
+    Ok(())
+}
+
 /// Each node's role, slots and state, from `CLUSTER NODES` of the first node that answers and
 /// from each node's own INFO.
 pub(crate) async fn status(

@@ -74,6 +74,9 @@ pub enum HostError {
         "the cluster did not form ({cause}) within {waited_ms} ms; every node was stopped. See each node's redis.log under the profile's data_dir/node-N"
     )]
     ClusterForm { cause: String, waited_ms: u64 },
+    /// An external cluster is not a cluster, or not healthy.
+    #[error("{0}")]
+    ClusterUnhealthy(String),
     /// A network error talking to Redis.
     #[error("cannot talk to Redis at {endpoint}: {source}")]
     Connect {

@@ -248,7 +248,7 @@ impl RedisHost {
     }
 
     async fn up_inner(&mut self, events: &EventSink) -> Result<Up, HostError> {
-        if let Some(cluster) = self.profile.redis.cluster {
+        if let Some(cluster) = self.profile.redis.owned_cluster() {
             let ctx = self.ctx(events, true).await?;
             let (up, children) = cluster::up(&ctx, &cluster).await?;
             drop(ctx);
@@ -260,7 +260,13 @@ impl RedisHost {
             match &self.profile.redis.backend {
                 Backend::Process { server_bin } => process::up(&ctx, server_bin).await,
                 Backend::Docker { .. } => docker::up(&ctx).await,
-                Backend::External { url } => external::up(&ctx, url).await,
+                Backend::External { url } => {
+                    let up = external::up(&ctx, url).await?;
+                    if self.profile.redis.is_cluster() {
+                        cluster::check_external(&up.endpoint, ctx.reply_limit()).await?;
+                    }
+                    Ok(up)
+                }
             }
         };
         let Some(cfg) = self.snapshot_config() else {
@@ -337,7 +343,7 @@ impl RedisHost {
             return Err(e);
         }
         let child = self.child.take();
-        if let Some(cluster) = self.profile.redis.cluster {
+        if let Some(cluster) = self.profile.redis.owned_cluster() {
             let children = std::mem::take(&mut self.node_children);
             let ctx = self.ctx(events, false).await?;
             let result = cluster::down(&ctx, &cluster, mode, children).await;
@@ -450,7 +456,7 @@ impl RedisHost {
             problem: None,
             nodes: None,
         };
-        if let Some(cluster) = p.redis.cluster {
+        if let Some(cluster) = p.redis.owned_cluster() {
             s.data_dir = Some(p.redis.data_dir.display().to_string());
             let nodes = cluster::status(&ctx, &cluster).await?;
             s.endpoint = nodes.first().map(|n| format!("redis://{}/0", n.addr));

@@ -59,7 +59,7 @@ pub async fn run_share(
     sink: &EventSink,
     cancel: CancellationToken,
 ) -> EngineResult<ShareOutcome> {
-    if profile.redis.cluster.is_some() {
+    if profile.redis.is_cluster() {
         bail!(
             "profile `{}` is a Redis Cluster: the data-sharing experiment runs on one Redis for now (it flushes and counts keys on one server); use a profile without [redis.cluster]",
             profile.name

@@ -5,7 +5,8 @@
 // `main`. Deploy by hand: wsk action update redwhisk-bench bench.js --kind nodejs:20
 //
 // Params (as BenchParams): host, port, password?, records=1000, value_size=32,
-//   mode="sequential"|"pipelined", key_prefix="rw", seed? (integers up to 2^53-1 in JS).
+//   mode="sequential"|"pipelined", key_prefix="rw", seed? (integers up to 2^53-1 in JS),
+//   cluster=false (true: a Redis Cluster seeded from host:port, through createCluster).
 // Keys: <key_prefix>:<activation id or random>:<i>. Values: value_size alphanumeric bytes,
 //   a pure function of (seed, i) -- the same generator as the native actions -- generated
 //   before any timer starts.
@@ -17,10 +18,11 @@
 // Pipelined: a phase's commands are issued in one tick, which node-redis writes as one
 //   pipeline (one round trip, one latency sample for the phase).
 // latency_us: [value_us rounded to 3 significant digits, count] per phase.
+// With cluster=true the result gains cluster: {moved, ask, retries, nodes} (see connect()).
 // Errors are results: {"error": "..."} (an application error), never containing the password.
 
 // ---- shared helpers: identical in bench.js, writer.js and reader.js (a test checks) ----
-const { createClient, commandOptions } = require('redis'); // eslint-disable-line no-unused-vars
+const { createClient, createCluster, commandOptions } = require('redis'); // eslint-disable-line no-unused-vars
 const { performance } = require('perf_hooks');
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -75,6 +77,9 @@ function checkParams(p, known) {
   if (typeof p.host !== 'string' || p.host.trim() === '') {
     throw new Error('bad parameters: `host` is empty; give the Redis IP address, e.g. "127.0.0.1"');
   }
+  if (p.cluster !== undefined && p.cluster !== null && typeof p.cluster !== 'boolean') {
+    throw new Error('bad parameters: `cluster` must be true (a Redis Cluster seeded from `host`:`port`) or false');
+  }
   const keyPrefix = p.key_prefix === undefined ? undefined : String(p.key_prefix);
   if (keyPrefix === '') throw new Error('bad parameters: `key_prefix` is empty; use e.g. "rw"');
   return {
@@ -83,39 +88,101 @@ function checkParams(p, known) {
     password: typeof p.password === 'string' && p.password !== '' ? p.password : undefined,
     valueSize: int('value_size', 32, 1, 1 << 30),
     keyPrefix,
+    cluster: p.cluster === true,
     seed: p.seed === undefined || p.seed === null ? undefined : int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
     int,
   };
 }
 
-// node-redis 4.0.4 never rejects `connect()` on a refused connection: it reconnects forever and
-// hands each cause to the 'error' listener, so an unreachable Redis would hang the action until
-// its time limit (a developer error). Instead: a TCP connect timeout per attempt, a bounded
-// number of attempts, and one deadline over connect + AUTH + PING (a server that accepts and
-// never answers), ending in an application error that names host, port and the cause.
+// node-redis 4.0.4 never rejects `connect()` on a refused connection with its default reconnect
+// strategy: it reconnects forever and hands each cause to the 'error' listener, so an
+// unreachable Redis would hang the action until its time limit (a developer error). Instead: a
+// TCP connect timeout per attempt, a bounded number of attempts, and one deadline over connect
+// + AUTH + PING (a server that accepts and never answers), ending in an application error that
+// names host, port and the cause. The cluster client gets the same socket options for every
+// node (`defaults`) and the same single deadline over discovery and every master's connect.
 const CONNECT_TIMEOUT_MS = 1000;
 const CONNECT_ATTEMPTS = 3;
 const CONNECT_DEADLINE_MS = 2500;
 
-// Connect, AUTH (node-redis sends it from the URL) and PING; errors never hold the password.
+function socketOptions() {
+  return {
+    noDelay: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    reconnectStrategy: (retries) => (retries + 1 >= CONNECT_ATTEMPTS
+      ? new Error(`gave up after ${retries + 1} attempts`)
+      : 100 * (retries + 1)),
+  };
+}
+
+// node-redis 4.0.4 follows MOVED and ASK inside RedisCluster's private #execute loop and
+// neither counts nor emits them. What it does expose: every attempt of a command is a call of
+// the public `sendCommand(args)` of a node client, with the same `args` array each time. So the
+// cluster's `sendCommand` is wrapped to mark each command's `args`, and the node clients'
+// `sendCommand` -- on this cluster's own client class, which the cluster creates for itself
+// with RedisClient.extend -- counts the attempts after the first (`retries`) and the MOVED /
+// ASK error replies that caused them. Discovery (CLUSTER NODES), ASKING and PING do not go
+// through the public `sendCommand`, so they are not counted.
+function countRedirections(cluster) {
+  const counters = { moved: 0, ask: 0, retries: 0 };
+  const nodes = () => cluster.getMasters().length;
+  const proto = Object.getPrototypeOf(cluster.getMasters()[0].client);
+  if (Object.prototype.hasOwnProperty.call(proto, 'sendCommand')) {
+    // The shared RedisClient class itself: patching it would count for every client in the
+    // process (and stack up in a warm container). Say "unknown" rather than guess.
+    return () => ({ moved: null, ask: null, retries: null, nodes: nodes() });
+  }
+  const attempts = new Map(); // args of the commands in flight -> attempts so far
+  const clusterSend = cluster.sendCommand;
+  cluster.sendCommand = function sendCommand(firstKey, isReadonly, args, options) {
+    attempts.set(args, 0);
+    return clusterSend.call(this, firstKey, isReadonly, args, options)
+      .finally(() => attempts.delete(args));
+  };
+  const nodeSend = proto.sendCommand;
+  proto.sendCommand = function sendCommand(args, options) {
+    const n = attempts.get(args);
+    if (n === undefined) return nodeSend.call(this, args, options);
+    attempts.set(args, n + 1);
+    if (n > 0) counters.retries++;
+    return nodeSend.call(this, args, options).catch((e) => {
+      const m = String((e && e.message) || '');
+      if (m.startsWith('MOVED ')) counters.moved++;
+      else if (m.startsWith('ASK ')) counters.ask++;
+      throw e;
+    });
+  };
+  return () => ({ ...counters, nodes: nodes() });
+}
+
+// One node: connect, AUTH (node-redis sends it from the URL) and PING. A cluster (`cluster`):
+// connect + AUTH to the seed and CLUSTER NODES, connect + AUTH to every master (in parallel),
+// PING every master. Errors never hold the password.
 async function connect(p) {
-  const auth = p.password ? `:${encodeURIComponent(p.password)}@` : '';
-  let cause; // the last socket error node-redis reported
-  const client = createClient({
-    url: `redis://${auth}${p.host}:${p.port}`,
-    socket: {
-      noDelay: true,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries) => (retries + 1 >= CONNECT_ATTEMPTS
-        ? new Error(`gave up after ${retries + 1} attempts`)
-        : 100 * (retries + 1)),
-    },
-  });
+  let cause; // the last socket or discovery error node-redis reported
+  let client;
+  if (p.cluster) {
+    client = createCluster({
+      rootNodes: [{ url: `redis://${p.host}:${p.port}` }],
+      defaults: { password: p.password, socket: socketOptions() },
+    });
+  } else {
+    const auth = p.password ? `:${encodeURIComponent(p.password)}@` : '';
+    client = createClient({ url: `redis://${auth}${p.host}:${p.port}`, socket: socketOptions() });
+  }
   client.on('error', (e) => { cause = e; });
   let timer;
+  let clusterCounters = null;
   const attempt = (async () => {
     await client.connect();
-    await client.ping();
+    if (p.cluster) {
+      const masters = client.getMasters();
+      if (masters.length === 0) throw new Error('CLUSTER NODES listed no master');
+      await Promise.all(masters.map((m) => m.client.ping()));
+      clusterCounters = countRedirections(client);
+    } else {
+      await client.ping();
+    }
   })();
   attempt.catch(() => {}); // it may settle after the deadline; never an unhandled rejection
   const deadline = new Promise((_, reject) => {
@@ -132,11 +199,26 @@ async function connect(p) {
     if (/WRONGPASS|invalid password/i.test(msg)) {
       throw new Error(`Redis at ${p.host}:${p.port} rejected the password: check the \`password\` parameter (${msg})`);
     }
-    throw new Error(`cannot connect to Redis at ${p.host}:${p.port}: ${msg}. Check that Redis is running there and that \`host\` and \`port\` are right`);
+    if (p.cluster && /cluster support disabled/i.test(msg)) {
+      throw new Error(`Redis at ${p.host}:${p.port} is not a cluster node (${msg}): set \`cluster\` to false, or give the address of a node of the Redis Cluster`);
+    }
+    const where = p.cluster ? ' (the cluster seed) or at a master it announced' : '';
+    throw new Error(`cannot connect to Redis at ${p.host}:${p.port}${where}: ${msg}. Check that Redis is running there and that \`host\` and \`port\` are right`);
   } finally {
     clearTimeout(timer);
   }
-  return { client, roundTrips: 1 + (p.password ? 1 : 0) + 1 };
+  const auth = p.password ? 1 : 0;
+  return {
+    client,
+    clusterCounters,
+    // Seed: TCP + AUTH + CLUSTER NODES; masters in parallel: TCP + AUTH; PING (in parallel).
+    roundTrips: p.cluster ? (1 + auth + 1) + (1 + auth) + 1 : 1 + auth + 1,
+  };
+}
+
+// The `cluster` field of a result: present only when the action ran with `cluster: true`.
+function clusterField(conn) {
+  return conn.clusterCounters ? { cluster: conn.clusterCounters() } : {};
 }
 
 // 64-bit FNV-1a over (key, value) pairs sorted by key, each field preceded by its length as a
@@ -225,7 +307,7 @@ async function phase(mode, n, op) {
 async function main(params) {
   let p;
   try {
-    p = checkParams(params || {}, ['host', 'port', 'password', 'records', 'value_size', 'mode', 'key_prefix', 'seed']);
+    p = checkParams(params || {}, ['host', 'port', 'password', 'records', 'value_size', 'mode', 'key_prefix', 'seed', 'cluster']);
     p.records = p.int('records', 1000, 1, 10000000);
     p.mode = params.mode === undefined ? 'sequential' : params.mode;
     if (p.mode !== 'sequential' && p.mode !== 'pipelined') {
@@ -257,7 +339,12 @@ async function main(params) {
   try {
     const write = await phase(p.mode, n, (i) => client.set(keys[i], values[i]));
     const read = await phase(p.mode, n, (i) => client.get(keys[i]));
-    const del = await phase(p.mode, n, (i) => client.del(keys[i]));
+    // node-redis 4.0.4's DEL has no FIRST_KEY_INDEX, so `cluster.del(key)` goes to a node
+    // picked round-robin and is MOVED (a rediscovery each time) until it lands, or fails after
+    // maxCommandRedirections. The cluster's public sendCommand(firstKey, ...) routes it by key.
+    const del = await phase(p.mode, n, (i) => (p.cluster
+      ? client.sendCommand(keys[i], false, ['DEL', keys[i]])
+      : client.del(keys[i])));
     const totalMs = performance.now() - total;
     const mismatches = read.replies.filter((v, i) => v !== values[i]).length;
     return {
@@ -274,6 +361,7 @@ async function main(params) {
       errors: write.errors + read.errors + del.errors,
       round_trips: { connect: conn.roundTrips, write: write.roundTrips, read: read.roundTrips, delete: del.roundTrips },
       latency_us: { write: write.latency, read: read.latency, delete: del.latency },
+      ...clusterField(conn),
     };
   } catch (e) {
     return { error: `connection to Redis lost: ${e.message}` };

@@ -8,6 +8,7 @@ pub mod bench_gateway_cmd;
 pub mod bench_snapshots_cmd;
 pub mod compare_cmd;
 mod console_cmd;
+pub mod failover_cmd;
 pub mod gateway_cmd;
 mod image_cmd;
 pub mod plot_cmd;
@@ -47,6 +48,9 @@ pub enum Command {
     Share(share_cmd::ShareArgs),
     /// Case study 1 at each of a list of concurrencies: throughput and latency per step, the knee named.
     Sweep(sweep_cmd::SweepArgs),
+    /// Kill a master of a Redis Cluster (replicas >= 1) mid-write: the window in which writes
+    /// fail, the time to promote a replica, and acknowledged writes lost.
+    Failover(failover_cmd::FailoverArgs),
     /// SVG or PNG figures of a recorded run (phase times per invocation, per-command latency CDF) or
     /// of a share experiment (the persistence × stop matrix as a heatmap).
     Plot(plot_cmd::PlotArgs),
@@ -139,6 +143,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Share(args)) => share_cmd::run(args).await,
         Some(Command::Compare(args)) => compare_cmd::run(args),
         Some(Command::Sweep(args)) => sweep_cmd::run(args).await,
+        Some(Command::Failover(args)) => failover_cmd::run(args).await,
         Some(Command::Plot(args)) => plot_cmd::run(args),
         Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,

@@ -5,6 +5,7 @@
 mod error;
 mod experiment;
 mod export;
+pub mod failover;
 pub mod library;
 mod params;
 mod summary;

@@ -99,7 +99,8 @@ fn kubernetes_doc_examples_are_valid_profiles() {
     let p = parse(&rendered).unwrap();
     assert_eq!(p.redis.password.unwrap().expose(), "not-a-real-one");
     // An external cluster: an empty [redis.cluster]; its shape is not ours to give.
-    let p = parse("[redis]\nbackend = \"external\"\nurl = \"redis://h\"\n[redis.cluster]\n").unwrap();
+    let p =
+        parse("[redis]\nbackend = \"external\"\nurl = \"redis://h\"\n[redis.cluster]\n").unwrap();
     assert!(p.redis.is_cluster() && p.redis.owned_cluster().is_none());
     let err = parse(
         "[redis]\nbackend = \"external\"\nurl = \"redis://h\"\n[redis.cluster]\nshards = 3\n",

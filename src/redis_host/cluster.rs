@@ -316,6 +316,32 @@ async fn crash_all(ctx: &Ctx<'_>, nodes: &[Profile], children: Vec<Option<tokio:
     }
 }
 
+/// Crash node `index` (SIGKILL or `docker kill`, no save), as a failure would; the others go
+/// on. Returns the node's address.
+pub(crate) async fn crash_node(
+    ctx: &Ctx<'_>,
+    cluster: &ClusterConfig,
+    index: u16,
+    child: Option<tokio::process::Child>,
+) -> Result<String, HostError> {
+    let ports = ports_recorded(ctx.profile, cluster).await;
+    let nodes = node_profiles(ctx.profile, cluster, &ports);
+    let node = nodes.get(usize::from(index)).ok_or_else(|| {
+        HostError::ClusterUnhealthy(format!(
+            "the cluster has {} nodes; there is no node {index}",
+            nodes.len()
+        ))
+    })?;
+    let report = stop_node(ctx, node, StopMode::Crash, child).await?;
+    if !report.was_running {
+        return Err(HostError::ClusterUnhealthy(format!(
+            "node {index} ({}:{}) was not running",
+            node.redis.bind, node.redis.port
+        )));
+    }
+    Ok(format!("{}:{}", node.redis.bind, node.redis.port))
+}
+
 /// Stop every node (concurrently: a replica left running alone would start a failover).
 pub(crate) async fn down(
     ctx: &Ctx<'_>,

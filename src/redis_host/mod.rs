@@ -428,6 +428,27 @@ impl RedisHost {
         Ok(())
     }
 
+    /// Crash one node of the profile's cluster (SIGKILL or `docker kill`), leaving the others
+    /// running: the failover experiment. Returns the node's address.
+    pub async fn crash_node(
+        &mut self,
+        index: u16,
+        events: &EventSink,
+    ) -> Result<String, HostError> {
+        let Some(cluster) = self.profile.redis.owned_cluster() else {
+            return Err(HostError::ClusterUnhealthy(format!(
+                "profile `{}` has no [redis.cluster] redwhisk started: there is no node to crash",
+                self.profile.name
+            )));
+        };
+        let child = self
+            .node_children
+            .get_mut(usize::from(index))
+            .and_then(Option::take);
+        let ctx = self.ctx(events, false).await?;
+        cluster::crash_node(&ctx, &cluster, index, child).await
+    }
+
     /// PING `ep` within the profile's reply deadline: is our Redis still there and answering?
     pub async fn check_alive(&self, ep: &Endpoint) -> Result<(), HostError> {
         ops::ping(ep, reply_limit(&self.profile)).await

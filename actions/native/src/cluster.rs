@@ -54,6 +54,8 @@ pub struct ClusterConn {
     slots: Vec<(u16, u16, String)>,
     conns: HashMap<String, redis::Connection>,
     pub counters: ClusterCounters,
+    /// How long a command is retried through a failover before its error is returned.
+    retry_window: Duration,
     /// Round trips spent connecting (seed + CLUSTER SLOTS + each master's connect).
     pub connect_round_trips: u64,
 }
@@ -142,6 +144,7 @@ impl ClusterConn {
             slots,
             conns: HashMap::new(),
             counters: ClusterCounters::default(),
+            retry_window: RETRY_WINDOW,
             connect_round_trips: seed.round_trips + 1,
         };
         me.conns.insert(addr_of(host, port), seed.con);
@@ -151,6 +154,35 @@ impl ClusterConn {
         }
         me.counters.nodes = me.conns.len() as u64;
         Ok(me)
+    }
+
+    /// Change how long a command is retried through a failover (zero: report every failure,
+    /// as the failover experiment does to measure the window).
+    pub fn set_retry_window(&mut self, d: Duration) {
+        self.retry_window = d;
+    }
+
+    /// The master serving `key` now, as `host:port`.
+    pub fn master_for(&self, key: &[u8]) -> String {
+        self.route(key)
+    }
+
+    /// `WAIT numreplicas timeout` on the master serving `key`: how many of its replicas have
+    /// acknowledged every write sent on that connection so far.
+    pub fn wait_replicas(
+        &mut self,
+        key: &[u8],
+        replicas: u32,
+        timeout_ms: u64,
+    ) -> redis::RedisResult<i64> {
+        let addr = self.route(key);
+        let c = self.conn(&addr).map_err(|e| {
+            redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                e.to_string(),
+            ))
+        })?;
+        redis::cmd("WAIT").arg(replicas).arg(timeout_ms).query(c)
     }
 
     fn master_of(&self, slot: u16) -> Option<&str> {
@@ -238,16 +270,17 @@ impl ClusterConn {
                 addr = to;
                 continue;
             }
-            if is_retryable(&e) && started.elapsed() < RETRY_WINDOW {
-                self.counters.retries += 1;
-                if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
-                    self.conns.remove(&addr);
-                    // Ask another master who serves the slot now (a replica may have taken over).
-                    let other = self.conns.keys().find(|a| **a != addr).cloned();
-                    if let Some(o) = other {
-                        self.refresh(&o);
-                    }
+            let lost = e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal();
+            if lost {
+                self.conns.remove(&addr);
+                // Ask another master who serves the slot now (a replica may have taken over).
+                let other = self.conns.keys().find(|a| **a != addr).cloned();
+                if let Some(o) = other {
+                    self.refresh(&o);
                 }
+            }
+            if is_retryable(&e) && started.elapsed() < self.retry_window {
+                self.counters.retries += 1;
                 std::thread::sleep(Duration::from_millis(50));
                 addr = self.route(&key);
                 continue;

@@ -214,6 +214,13 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
     ] {
         let _ = writeln!(out, "{}", command_row(name, c));
     }
+    if let Some(cl) = &stats.cluster {
+        let _ = writeln!(
+            out,
+            "cluster routing: {} MOVED and {} ASK redirections followed, {} retries, over all invocations ({} masters)",
+            cl.moved, cl.ask, cl.retries, cl.nodes
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,

@@ -303,6 +303,9 @@ fn case_study_1_runs_on_a_three_shard_cluster() {
         // A stable cluster needs no redirection.
         assert_eq!(r["cluster"]["moved"], 0, "{r}");
     }
+    let totals = &run["summary"]["cluster"];
+    assert_eq!(totals["nodes"], 3, "{totals}");
+    assert_eq!(totals["moved"], 0, "{totals}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("\"cluster\""),

@@ -62,6 +62,7 @@ pub fn stats_summary(stats: &RunStats) -> RunStatsSummary {
             log_fetch_ms: stats.log_fetch.summary(),
             whisk_errors: stats.whisk_errors,
         }),
+        cluster: stats.cluster,
         phase_ci_ms: Some(PhaseIntervals {
             level: ci::LEVEL,
             resamples: ci::RESAMPLES,

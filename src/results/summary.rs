@@ -195,6 +195,10 @@ pub struct RunStatsSummary {
     /// errors (absent in files written before they were added).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientWaits>,
+    /// On a Redis Cluster: MOVED and ASK redirections and retries the actions met, summed over
+    /// the invocations, and the most masters one of them knew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<redwhisk_actions::ClusterCounters>,
 }
 
 /// Time the client spent around the invocations that is not their latency, in milliseconds.

@@ -94,6 +94,8 @@ pub struct RunStats {
     pub throttled: u64,
     /// Invocations the platform could not complete (no activation record).
     pub platform_errors: u64,
+    /// Redirections and retries the actions met on a cluster, summed (`None`: not a cluster).
+    pub cluster: Option<redwhisk_actions::ClusterCounters>,
     recent: [Series; 5],
     /// Every phase value, in completion order: the bootstrap intervals at the end of a run
     /// need the samples (8 bytes per phase and invocation).
@@ -121,6 +123,7 @@ impl Default for RunStats {
             command_errors: 0,
             throttled: 0,
             platform_errors: 0,
+            cluster: None,
             recent: std::array::from_fn(|_| Series::new(RECENT)),
             samples: Default::default(),
         }
@@ -181,6 +184,13 @@ impl RunStats {
         self.commands[0].merge_buckets(&r.latency_us.write);
         self.commands[1].merge_buckets(&r.latency_us.read);
         self.commands[2].merge_buckets(&r.latency_us.delete);
+        if let Some(c) = r.cluster {
+            let t = self.cluster.get_or_insert_default();
+            t.moved += c.moved;
+            t.ask += c.ask;
+            t.retries += c.retries;
+            t.nodes = t.nodes.max(c.nodes);
+        }
         self.mismatches += r.mismatches;
         self.command_errors += r.errors;
         if r.mismatches > 0 || r.errors > 0 {

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::{fmt, pane};
-use crate::redis_host::RedisState;
+use crate::redis_host::{NodeStatus, RedisState};
 use crate::tui::app::App;
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -93,16 +93,47 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(backend_spans),
         Line::from(state),
         Line::from(kv(app, "endpoint", endpoint)),
-        Line::from(kv(
-            app,
-            "uptime",
-            format!("{uptime}  keys {keys}  mem {mem}"),
-        )),
+        match st.and_then(|s| s.nodes.as_ref()) {
+            Some(nodes) => Line::from(nodes_line(app, nodes, &keys)),
+            None => Line::from(kv(
+                app,
+                "uptime",
+                format!("{uptime}  keys {keys}  mem {mem}"),
+            )),
+        },
         Line::from(persist_line(app, &persistence, &saved, area.width)),
         Line::from(kv(app, "cold", cold)),
     ];
     let block = pane(t, " Redis ");
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// A cluster's nodes on one row: `M5461` a master and the slots it serves, `r` a replica, `x`
+/// a node that is down, each coloured by its state; then the keys over all masters.
+fn nodes_line<'a>(app: &App, nodes: &[NodeStatus], keys: &str) -> Vec<Span<'a>> {
+    let t = app.theme;
+    let mut spans = vec![Span::styled(format!("{:<9}", "nodes"), app.theme.label())];
+    for n in nodes {
+        let slots: u32 = n
+            .slots
+            .split(',')
+            .filter_map(|r| {
+                let (a, b) = r.split_once('-').unwrap_or((r, r));
+                Some(b.trim().parse::<u32>().ok()? + 1 - a.trim().parse::<u32>().ok()?)
+            })
+            .sum();
+        let (text, style) = match (n.role.as_str(), n.state.as_str()) {
+            ("master", "ok") => (format!("M{slots}"), t.ok()),
+            ("master", _) => (format!("M{slots}!"), t.warn()),
+            ("replica", "ok") => ("r".to_string(), t.ok()),
+            ("replica", _) => ("r!".to_string(), t.warn()),
+            _ => ("x".to_string(), t.error()),
+        };
+        spans.push(Span::styled(text, style));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(format!(" keys {keys}"), t.dim()));
+    spans
 }
 
 /// `persist rdb  saved 12:00:01`, then the last snapshot when the profile has `[snapshots]`
@@ -145,6 +176,36 @@ mod tests {
         t.draw(|f| super::render_redis(app, f, f.area())).unwrap();
         let buf = t.backend().buffer().clone();
         buf.content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn a_cluster_shows_its_nodes_roles_slots_and_states() {
+        use crate::redis_host::{NodeStatus, RedisState};
+        let mut app = idle_app(Theme::new(true));
+        let node = |i: u16, role: &str, slots: &str, state: &str| NodeStatus {
+            index: i,
+            addr: format!("127.0.0.1:{}", 7000 + i),
+            role: role.into(),
+            slots: slots.into(),
+            master: None,
+            keys: Some(1),
+            state: state.into(),
+        };
+        let mut s = crate::tui::demo::status(RedisState::Running, 300);
+        s.nodes = Some(vec![
+            node(0, "down", "", "stopped"),
+            node(1, "master", "5461-10921", "ok"),
+            node(2, "master", "10922-16383", "ok"),
+            node(3, "master", "0-5460", "ok"),
+            node(4, "replica", "", "ok"),
+            node(5, "replica", "", "fail"),
+        ]);
+        app.apply(EngineEvent::RedisStatus(s));
+        let text = screen(&app, 70);
+        assert!(
+            text.contains("nodes    x M5461 M5462 M5461 r r!  keys 300"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -340,3 +340,54 @@ async fn share_fails_in_the_preflight_before_deploying() {
     let stats = server.stats();
     assert_eq!((stats.puts, stats.invokes), (0, 0), "{stats:?}");
 }
+
+/// Case study 1 on a 3-shard Redis Cluster through the test server, with the native action
+/// (static binary in a zip) and the Node.js one (`createCluster`): every invocation routes its
+/// keys over the three masters, and the summary says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_and_nodejs_actions_run_on_a_three_shard_cluster() {
+    support::require_node();
+    for kind in ["native", "nodejs"] {
+        let server = start_server(ServerConfig::default()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join(format!("ow-cluster-{kind}.toml"));
+        let text = profile_text_with(&server.apihost(), kind, "")
+            .replace("[platform]", "[redis.cluster]\nshards = 3\n[platform]");
+        std::fs::write(&profile, text).unwrap();
+        let data = dir.path().join("data");
+        let results = dir.path().join("results");
+        let out = tokio::task::spawn_blocking({
+            let profile = profile.clone();
+            move || {
+                Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+                    .current_dir(env!("CARGO_MANIFEST_DIR"))
+                    .env("REDWHISK_DATA_DIR", &data)
+                    .arg("run")
+                    .arg("--profile")
+                    .arg(&profile)
+                    .args(["--output", "json", "--results-dir"])
+                    .arg(&results)
+                    .output()
+                    .unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        server.shutdown().await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        check(&doc);
+        let cl = &doc["summary"]["cluster"];
+        assert_eq!(cl["nodes"], 3, "{kind}: {doc:#}");
+        assert_eq!(
+            cl["moved"], 0,
+            "{kind}: a stable cluster needs no redirection: {cl}"
+        );
+        assert_eq!(doc["redis"]["cold_start"]["cluster"]["shards"], 3, "{kind}");
+    }
+}

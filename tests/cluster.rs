@@ -233,10 +233,18 @@ fn a_profile_file_takes_a_cluster_section_and_refuses_bad_values() {
         ("[redis.cluster]\nreplicas = 9\n", "redis.cluster.replicas"),
         ("[redis.cluster]\nshard = 3\n", "shard"),
         (
-            "backend = \"external\"\nurl = \"redis://127.0.0.1:1\"\n[redis.cluster]\n",
-            "redis.cluster",
+            "backend = \"external\"\nurl = \"redis://127.0.0.1:1\"\n[redis.cluster]\nshards = 3\n",
+            "remove `shards` and `replicas`",
         ),
         ("port = 60000\n[redis.cluster]\nshards = 3\n", "redis.port"),
+        (
+            "[redis.cluster]\nseeds = [\"redis://h:1\"]\n",
+            "remove `seeds`",
+        ),
+        (
+            "backend = \"external\"\nurl = \"redis://h:1\"\n[redis.cluster]\nseeds = [\"redis://:pw@h:2\"]\n",
+            "a seed carries a password",
+        ),
     ] {
         let f = dir.path().join("bad.toml");
         std::fs::write(&f, format!("name = \"bad\"\n[redis]\n{body}")).unwrap();
@@ -367,4 +375,100 @@ fn the_action_refuses_cluster_mode_on_a_single_redis_with_a_clear_error() {
     let _ = server.wait();
     assert!(err.contains("is not a cluster node"), "{err}");
     assert!(err.contains("cluster = false"), "{err}");
+}
+
+/// An external cluster (a cluster redwhisk did not start): `url` is one node, `seeds` the
+/// others to try. Here the url's node is gone, a seed answers, and case study 1 runs through
+/// it with the actions speaking cluster; redwhisk leaves the cluster running.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_external_cluster_is_reached_through_a_seed_and_used_as_a_cluster() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let owned = cluster(process_profile(dir.path(), Persistence::None), 3, 0);
+    let _cleanup = Cleanup {
+        profile: owned.clone(),
+    };
+    let events = EventSink::discard();
+    let mut host = RedisHost::new(&owned).unwrap();
+    host.up(&events).await.unwrap();
+    let ports = node_ports(&host);
+    let pw = password(&owned);
+    let gone = free_base(1);
+    let file = dir.path().join("ext.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"{}\"\n[redis]\nbackend = \"external\"\nurl = \"redis://127.0.0.1:{gone}\"\npassword = \"{pw}\"\nready_timeout_ms = 3000\n[redis.cluster]\nseeds = [\"redis://127.0.0.1:{}\", \"redis://127.0.0.1:{}\"]\n[workload]\ninvocations = 4\nrecords = 200\n",
+            unique("ext"),
+            ports[1],
+            ports[2]
+        ),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking({
+        let file = file.clone();
+        let results = dir.path().join("results");
+        move || {
+            assert_cmd::Command::cargo_bin("redwhisk")
+                .unwrap()
+                .args(["run", "--output", "json", "--profile"])
+                .arg(&file)
+                .arg("--results-dir")
+                .arg(&results)
+                .timeout(std::time::Duration::from_secs(120))
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "using the cluster seed redis://127.0.0.1:{}",
+            ports[1]
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&pw), "the password leaked: {stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["succeeded"], 4, "{doc:#}");
+    assert_eq!(doc["summary"]["cluster"]["nodes"], 3, "{doc:#}");
+    // Not ours: still running, every slot served.
+    assert_eq!(cluster_info(&owned, ports[0])["cluster_state"], "ok");
+    host.down(StopMode::Graceful, &events).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_external_profile_that_says_cluster_but_is_not_one_is_refused() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let single = process_profile(dir.path(), Persistence::None);
+    let _cleanup = Cleanup {
+        profile: single.clone(),
+    };
+    let events = EventSink::discard();
+    let mut host = RedisHost::new(&single).unwrap();
+    let ep = host.up(&events).await.unwrap().endpoint;
+    let mut ext = process_profile(dir.path(), Persistence::None);
+    ext.redis.backend = redwhisk::profile::Backend::External {
+        url: format!("redis://127.0.0.1:{}", ep.port),
+        seeds: Vec::new(),
+    };
+    ext.redis.password = ep.password.clone();
+    ext.redis.cluster = Some(ClusterConfig {
+        shards: 0,
+        replicas: 0,
+        node_timeout: std::time::Duration::from_secs(5),
+    });
+    let err = RedisHost::new(&ext)
+        .unwrap()
+        .up(&events)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is not a cluster node"), "{err}");
+    assert!(err.contains("remove [redis.cluster]"), "{err}");
+    host.down(StopMode::Graceful, &events).await.unwrap();
 }

@@ -278,6 +278,7 @@ async fn external_backend_checks_the_password() {
     let mut ext = process_profile(dir.path(), rdb());
     ext.redis.backend = Backend::External {
         url: format!("redis://127.0.0.1:{}/0", ep.port),
+        seeds: Vec::new(),
     };
     ext.redis.password = Some(redwhisk::secret::Secret::new("wrong-password"));
     let err = RedisHost::new(&ext).unwrap().up(&events).await.unwrap_err();

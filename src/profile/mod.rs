@@ -178,6 +178,10 @@ pub enum Backend {
     External {
         /// `redis://` or `rediss://`, with any password removed (it lives in `RedisConfig::password`).
         url: String,
+        /// An external cluster's other nodes (`[redis.cluster] seeds`), tried in order when
+        /// `url` does not answer.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        seeds: Vec<String>,
     },
 }
 

@@ -46,6 +46,8 @@ pub struct RawCluster {
     pub shards: Option<i64>,
     pub replicas: Option<i64>,
     pub node_timeout_ms: Option<i64>,
+    /// External clusters: more nodes to try when `url` does not answer.
+    pub seeds: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

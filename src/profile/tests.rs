@@ -35,7 +35,7 @@ fn url_password_is_split_out() {
     let p = parse("[redis]\nbackend = \"external\"\nurl = \"redis://:s3cret@127.0.0.1:6379/0\"\n")
         .unwrap();
     match &p.redis.backend {
-        Backend::External { url } => assert_eq!(url, "redis://127.0.0.1:6379/0"),
+        Backend::External { url, .. } => assert_eq!(url, "redis://127.0.0.1:6379/0"),
         other => panic!("{other:?}"),
     }
     assert_eq!(p.redis.password.as_ref().unwrap().expose(), "s3cret");

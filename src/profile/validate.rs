@@ -269,7 +269,26 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
             if password.is_none() {
                 password = from_url;
             }
-            Backend::External { url: clean }
+            let seeds = r
+                .cluster
+                .as_ref()
+                .and_then(|c| c.seeds.clone())
+                .unwrap_or_default();
+            for seed in &seeds {
+                let (_, pw) = split_url_password(seed)
+                    .map_err(|m| invalid(file, "redis.cluster.seeds", m))?;
+                if pw.is_some() {
+                    return Err(invalid(
+                        file,
+                        "redis.cluster.seeds",
+                        format!(
+                            "a seed carries a password; give it once, in redis.password or redis.url, and list seeds as redis://host:port ({})",
+                            seed.split('@').next_back().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            Backend::External { url: clean, seeds }
         }
     };
     let bind_text = r.bind.as_deref().unwrap_or("127.0.0.1");
@@ -359,6 +378,13 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
                 replicas: 0,
                 node_timeout: Duration::from_millis(timeout as u64),
             })
+        }
+        Some(c) if c.seeds.is_some() => {
+            return Err(invalid(
+                file,
+                "redis.cluster.seeds",
+                "seeds name the nodes of an external cluster; a cluster redwhisk starts knows its own nodes: remove `seeds`",
+            ));
         }
         Some(c) => {
             let shards = ranged(file, "redis.cluster.shards", c.shards, 3, 1, 64)?;

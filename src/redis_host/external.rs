@@ -71,6 +71,45 @@ pub(crate) async fn up(ctx: &Ctx<'_>, url: &str) -> Result<Up, HostError> {
     Ok(Up::adopted(ep))
 }
 
+/// `url`, else the first of `seeds` (an external cluster's other nodes) that answers; each
+/// try gets an equal share of `ready_timeout_ms` (at least a second).
+pub(crate) async fn up_any(ctx: &Ctx<'_>, url: &str, seeds: &[String]) -> Result<Up, HostError> {
+    if seeds.is_empty() {
+        return up(ctx, url).await;
+    }
+    let share = (ctx.profile.redis.ready_timeout / (1 + seeds.len() as u32))
+        .max(std::time::Duration::from_secs(1));
+    let mut first_err = None;
+    for candidate in std::iter::once(url).chain(seeds.iter().map(String::as_str)) {
+        let ep = endpoint(ctx, candidate)?;
+        let tried = ready::wait_ready(
+            &ep,
+            share,
+            || async { None },
+            || async { "  | (an external server: its log is not ours to read)".to_string() },
+        )
+        .await;
+        match tried {
+            Ok(()) => {
+                if candidate != url {
+                    ctx.events.warn(format!(
+                        "{} did not answer; using the cluster seed {}",
+                        endpoint(ctx, url)?.display_url(),
+                        ep.display_url()
+                    ));
+                }
+                return Ok(Up::adopted(ep));
+            }
+            // A wrong password is wrong on every node: say so at once.
+            Err(e @ HostError::WrongPassword { .. }) => return Err(e),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or_else(|| HostError::BadUrl(url.to_string())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

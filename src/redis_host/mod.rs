@@ -260,8 +260,8 @@ impl RedisHost {
             match &self.profile.redis.backend {
                 Backend::Process { server_bin } => process::up(&ctx, server_bin).await,
                 Backend::Docker { .. } => docker::up(&ctx).await,
-                Backend::External { url } => {
-                    let up = external::up(&ctx, url).await?;
+                Backend::External { url, seeds } => {
+                    let up = external::up_any(&ctx, url, seeds).await?;
                     if self.profile.redis.is_cluster() {
                         cluster::check_external(&up.endpoint, ctx.reply_limit()).await?;
                     }
@@ -507,7 +507,7 @@ impl RedisHost {
             return Ok(s);
         }
         let ep = match &p.redis.backend {
-            Backend::External { url } => {
+            Backend::External { url, .. } => {
                 s.persistence = "external".into();
                 Some(external::endpoint(&ctx, url)?)
             }

@@ -102,6 +102,13 @@ pub enum EngineEvent {
         cells: Vec<Cell>,
         runs: u32,
     },
+    /// A sweep will run case study 1 at each of these concurrencies, in order.
+    SweepStarted {
+        profile: String,
+        concurrencies: Vec<u32>,
+    },
+    /// One step of a sweep finished (its run's results are in `step.results_dir`).
+    SweepStep(Box<crate::engine::sweep::SweepStep>),
     /// The runs found under the results root, newest first.
     ResultsListed(Vec<crate::engine::library::ResultEntry>),
     /// A recorded case study 1 run, read back.
@@ -148,6 +155,11 @@ pub enum EngineCommand {
         profile: String,
     },
     Share {
+        profile: String,
+    },
+    /// Case study 1 at each of [`crate::engine::sweep::CONSOLE_CONCURRENCIES`]: each step is
+    /// a run (seen live), the table fills in step by step.
+    Sweep {
         profile: String,
     },
     Cancel,

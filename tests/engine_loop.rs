@@ -406,3 +406,72 @@ async fn the_console_gateway_owns_its_profiles_redis_until_stopped() {
         "{rest:?}"
     );
 }
+
+/// `w` in the console: the engine runs a sweep as one job — each step a run the console sees
+/// live (RunStarted per step), a SweepStep as each finishes, the steps in the order planned,
+/// then one RunFinished pointing at the sweep's directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_reports_each_step_as_it_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("sweep-engine.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[redis]\nbackend = \"process\"\npersistence = \"none\"\ndata_dir = \"{}\"\n[workload]\ninvocations = 2\nrecords = 10\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let (engine, mut events, task) = spawn_engine(EngineOptions {
+        results_root: Some(dir.path().join("results")),
+        ..Default::default()
+    });
+    engine.send(EngineCommand::Sweep {
+        profile: profile.display().to_string(),
+    });
+    let (seen, outcome) = until_finished(&mut events).await;
+    assert_eq!(outcome, Phase::Done);
+    let planned: Vec<u32> = seen
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::SweepStarted { concurrencies, .. } => Some(concurrencies.clone()),
+            _ => None,
+        })
+        .expect("SweepStarted");
+    assert_eq!(planned, redwhisk::engine::sweep::CONSOLE_CONCURRENCIES);
+    let steps: Vec<u32> = seen
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::SweepStep(s) => Some(s.concurrency),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(steps, planned, "one step per concurrency, in order");
+    let runs = seen
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::RunStarted { .. }))
+        .count();
+    assert_eq!(runs, planned.len(), "each step is a run the console shows");
+    // Each step's figures come after its run's activations.
+    let first_step = seen
+        .iter()
+        .position(|e| matches!(e, EngineEvent::SweepStep(_)))
+        .unwrap();
+    assert!(
+        seen[..first_step]
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Activation(_)))
+    );
+    match seen.last() {
+        Some(EngineEvent::RunFinished {
+            results_dir: Some(d),
+            ..
+        }) => assert!(d.join("sweep.json").is_file(), "{}", d.display()),
+        other => panic!("{other:?}"),
+    }
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .unwrap()
+        .unwrap();
+}

@@ -105,6 +105,7 @@ async fn engine_loop(
         match cmd {
             EngineCommand::Run { profile }
             | EngineCommand::Share { profile }
+            | EngineCommand::Sweep { profile }
             | EngineCommand::RedisUp { profile }
             | EngineCommand::RedisDown { profile }
                 if gateway_owns(&profile) =>
@@ -150,12 +151,20 @@ async fn engine_loop(
                 None => sink
                     .info("no gateway is running; press g to start one for the selected profile"),
             },
-            EngineCommand::Run { profile } | EngineCommand::Share { profile } if running => {
+            EngineCommand::Run { profile }
+            | EngineCommand::Share { profile }
+            | EngineCommand::Sweep { profile }
+                if running =>
+            {
                 sink.warn(format!(
                     "a run is already active; not starting another for `{profile}`"
                 ));
             }
-            EngineCommand::Run { profile } | EngineCommand::Share { profile } if redis_busy => {
+            EngineCommand::Run { profile }
+            | EngineCommand::Share { profile }
+            | EngineCommand::Sweep { profile }
+                if redis_busy =>
+            {
                 sink.warn(format!(
                     "Redis is being started or stopped; not starting a run for `{profile}` yet"
                 ));
@@ -163,6 +172,17 @@ async fn engine_loop(
             EngineCommand::Run { profile } => {
                 let token = CancellationToken::new();
                 let task = run_task(
+                    profile,
+                    opts.clone(),
+                    sink.clone(),
+                    token.clone(),
+                    last_results.clone(),
+                );
+                current = Some((token, tokio::spawn(task)));
+            }
+            EngineCommand::Sweep { profile } => {
+                let token = CancellationToken::new();
+                let task = sweep_task(
                     profile,
                     opts.clone(),
                     sink.clone(),
@@ -365,6 +385,54 @@ async fn share_task(
                 crate::event::Phase::Done
             };
             finished(&sink, &last, out.results_dir, outcome, clock)
+        }
+        Err(e) => finished_with_error(&sink, &e, &token, clock),
+    }
+}
+
+async fn sweep_task(
+    profile: String,
+    opts: EngineOptions,
+    sink: EventSink,
+    token: CancellationToken,
+    last: LastResults,
+) {
+    let clock = std::time::Instant::now();
+    let root = opts
+        .results_root
+        .clone()
+        .unwrap_or_else(crate::results::default_root);
+    let loaded = find_profile(&profile).and_then(|mut p| opts.overrides.apply(&mut p).map(|()| p));
+    let result = match loaded {
+        Ok(p) => {
+            sweep::run_sweep(
+                &p,
+                &sweep::CONSOLE_CONCURRENCIES,
+                &root,
+                &sink,
+                token.clone(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(report) => {
+            sink.info(format!(
+                "sweep finished: {} steps, knee at concurrency {}, peak {:.1} invocations/s; sweep.csv in {}",
+                report.steps.len(),
+                report
+                    .knee
+                    .map_or_else(|| "-".to_string(), |k| k.to_string()),
+                report.peak_invocations_per_s,
+                report.results_dir.display()
+            ));
+            let outcome = if report.cancelled {
+                crate::event::Phase::Cancelled
+            } else {
+                crate::event::Phase::Done
+            };
+            finished(&sink, &last, report.results_dir, outcome, clock);
         }
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::engine::{Context, EngineResult, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{RunOptions, run_experiment};
@@ -20,8 +20,11 @@ use crate::profile::Profile;
 /// smallest concurrency that gets there (beyond it, more concurrency buys latency, not work).
 pub const KNEE_SHARE: f64 = 0.9;
 
+/// The steps a sweep started from the console runs (`redwhisk sweep`'s default).
+pub const CONSOLE_CONCURRENCIES: [u32; 6] = [1, 2, 4, 8, 16, 32];
+
 /// One concurrency's figures.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SweepStep {
     pub concurrency: u32,
     pub invocations: u64,
@@ -44,7 +47,7 @@ pub struct SweepStep {
 }
 
 /// The whole sweep (sweep.json).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SweepReport {
     pub profile: String,
     pub backend: String,
@@ -72,6 +75,10 @@ pub async fn run_sweep(
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut steps = Vec::new();
     let mut cancelled = false;
+    sink.send(EngineEvent::SweepStarted {
+        profile: base.name.clone(),
+        concurrencies: concurrencies.to_vec(),
+    });
     for &c in concurrencies {
         if cancel.is_cancelled() {
             cancelled = true;
@@ -148,6 +155,9 @@ pub async fn run_sweep(
             get_p99_us: s.per_command_us.read.p99_us,
             results_dir: outcome.results_dir,
         });
+        if let Some(step) = steps.last() {
+            sink.send(EngineEvent::SweepStep(Box::new(step.clone())));
+        }
     }
     let (knee, peak) = knee(&steps);
     let report = SweepReport {

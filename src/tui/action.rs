@@ -8,6 +8,8 @@ pub enum Action {
     Run,
     /// Start the data-sharing experiment on the selected profile.
     Share,
+    /// Start a sweep (case study 1 at concurrency 1, 2, 4, … 32) on the selected profile.
+    Sweep,
     /// Cancel the active run (its partial results are kept).
     Cancel,
     /// Start the selected profile's Redis.
@@ -72,13 +74,13 @@ impl App {
             return None;
         }
         match action {
-            Action::Run | Action::Share => {
+            Action::Run | Action::Share | Action::Sweep => {
                 let cmd = self.start(action);
                 if cmd.is_some() {
-                    self.view = if action == Action::Share {
-                        View::Share
-                    } else {
-                        View::Run
+                    self.view = match action {
+                        Action::Share => View::Share,
+                        Action::Sweep => View::Sweep,
+                        _ => View::Run,
                     };
                 }
                 cmd
@@ -242,10 +244,10 @@ impl App {
             return None;
         }
         let profile = item.name.clone();
-        Some(if action == Action::Share {
-            EngineCommand::Share { profile }
-        } else {
-            EngineCommand::Run { profile }
+        Some(match action {
+            Action::Share => EngineCommand::Share { profile },
+            Action::Sweep => EngineCommand::Sweep { profile },
+            _ => EngineCommand::Run { profile },
         })
     }
 

@@ -27,6 +27,7 @@ pub struct App {
     pub view: View,
     /// The data-sharing matrix, live or opened from results.
     pub share: Option<ShareView>,
+    pub sweep: Option<super::views::SweepView>,
     /// The runs under the results root.
     pub results: ResultsView,
     /// The last comparison of two runs.
@@ -64,6 +65,7 @@ impl App {
             run: None,
             view: View::Run,
             share: None,
+            sweep: None,
             results: ResultsView::default(),
             compare: None,
             last_results: None,
@@ -230,6 +232,28 @@ impl App {
             EngineEvent::Compared(c) => {
                 self.compare = Some(c);
                 self.view = View::Compare;
+            }
+            EngineEvent::SweepStarted {
+                profile,
+                concurrencies,
+            } => {
+                self.sweep = Some(super::views::SweepView {
+                    profile,
+                    planned: concurrencies,
+                    steps: Vec::new(),
+                });
+            }
+            EngineEvent::SweepStep(step) => {
+                self.note(
+                    Level::Info,
+                    format!(
+                        "sweep step at concurrency {}: {:.1} invocations/s, p50 {:.1} ms",
+                        step.concurrency, step.invocations_per_s, step.total_p50_ms
+                    ),
+                );
+                if let Some(s) = &mut self.sweep {
+                    s.steps.push(*step);
+                }
             }
             EngineEvent::ShareStarted { cells, runs } => {
                 self.share = Some(ShareView::live(&cells, runs));

@@ -116,6 +116,12 @@ pub const KEYS: &[Binding] = &[
     ),
     bind(
         Normal,
+        &[Char('w')],
+        Action::Sweep,
+        "sweep concurrency 1-32",
+    ),
+    bind(
+        Normal,
         &[Char('u')],
         Action::RedisUp,
         "start Redis (until quit)",

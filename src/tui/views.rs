@@ -12,6 +12,8 @@ pub enum View {
     Run,
     /// Case study 2: the persistence × stop matrix.
     Share,
+    /// A sweep: case study 1 at each concurrency, a row per step as it finishes.
+    Sweep,
     /// Runs found under the results directory.
     Results,
     /// Two runs side by side.
@@ -19,12 +21,19 @@ pub enum View {
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Run, View::Share, View::Results, View::Compare];
+    pub const ALL: [View; 5] = [
+        View::Run,
+        View::Share,
+        View::Sweep,
+        View::Results,
+        View::Compare,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             View::Run => "Run",
             View::Share => "Share",
+            View::Sweep => "Sweep",
             View::Results => "Results",
             View::Compare => "Compare",
         }
@@ -268,5 +277,21 @@ mod tests {
             row.summary.verdict.to_string(),
             "as expected: the writes were lost"
         );
+    }
+}
+
+/// A sweep started from this console: the steps planned, and each one's figures once its run
+/// finished.
+#[derive(Debug, Clone, Default)]
+pub struct SweepView {
+    pub profile: String,
+    pub planned: Vec<u32>,
+    pub steps: Vec<crate::engine::sweep::SweepStep>,
+}
+
+impl SweepView {
+    /// The knee and the peak invocations/s of the steps so far.
+    pub fn knee(&self) -> (Option<u32>, f64) {
+        crate::engine::sweep::knee(&self.steps)
     }
 }

@@ -303,6 +303,8 @@ fn views_results_marks_and_open_go_through_the_engine() {
     let mut app = idle_app(Theme::new(true));
     assert_eq!(app.on_key(&key('v')), None, "Run → Share");
     assert_eq!(app.view, View::Share);
+    assert_eq!(app.on_key(&key('v')), None, "Share → Sweep");
+    assert_eq!(app.view, View::Sweep);
     // Reaching Results asks the engine for a listing: the UI reads no directory itself.
     assert!(matches!(
         app.on_key(&key('v')),

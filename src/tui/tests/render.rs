@@ -149,6 +149,35 @@ fn share_view_filling_and_finished() {
     }
 }
 
+/// A sweep from a real one (tests/fixtures/console/sweep-one.json, `redwhisk sweep` on this
+/// machine): three of its six steps done, the fourth running.
+fn sweep_app() -> App {
+    let text = std::fs::read_to_string(fixtures().join("sweep-one.json")).unwrap();
+    let report: crate::engine::sweep::SweepReport = serde_json::from_str(&text).unwrap();
+    let mut app = running_app(Theme::new(true), 64, 20, 3, false);
+    app.view = crate::tui::views::View::Sweep;
+    app.apply(crate::event::EngineEvent::SweepStarted {
+        profile: report.profile.clone(),
+        concurrencies: report.steps.iter().map(|s| s.concurrency).collect(),
+    });
+    for step in report.steps.into_iter().take(3) {
+        app.apply(crate::event::EngineEvent::SweepStep(Box::new(step)));
+    }
+    app
+}
+
+#[test]
+fn sweep_view_filling_in() {
+    let app = sweep_app();
+    let text = super::text(&screen(&app, 120, 40));
+    assert!(text.contains("3/6 steps"), "{text}");
+    assert!(text.contains("running…"), "{text}");
+    assert!(text.contains("← knee"), "{text}");
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(format!("sweep_{w}x{h}"), screen(&app, w, h).backend());
+    }
+}
+
 fn fixtures() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console")
 }

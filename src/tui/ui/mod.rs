@@ -13,6 +13,7 @@ mod results;
 mod run;
 mod share;
 mod stats;
+mod sweep;
 
 pub use charts::{render_command_histogram, render_latency_chart};
 pub use gateway::render_gateway;
@@ -72,6 +73,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         (View::Run, true) => render_wide(app, frame, body),
         (View::Run, false) => render_compact(app, frame, body),
         (View::Share, _) => render_share_view(app, frame, body, wide),
+        (View::Sweep, _) => render_sweep_view(app, frame, body, wide),
         (View::Results, _) => render_list_view(app, frame, body, wide, render_results),
         (View::Compare, _) => render_list_view(app, frame, body, wide, render_compare),
     }
@@ -155,6 +157,25 @@ fn render_share_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
     }
     render_hosts(app, frame, hosts);
     render_share(app, frame, matrix);
+    render_log(app, frame, log);
+}
+
+/// The sweep: profiles, Redis and the current step's run, the steps table, the log.
+fn render_sweep_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
+    let rows = app.sweep.as_ref().map_or(1, |s| s.planned.len().max(1)) as u16;
+    let [top, hosts, table, log] = area.layout(&Layout::vertical([
+        Constraint::Length(if wide { 4 } else { 1 }),
+        Constraint::Length(8),
+        Constraint::Length(rows + 4),
+        Constraint::Min(3),
+    ]));
+    if wide {
+        render_profiles(app, frame, top);
+    } else {
+        render_profiles_line(app, frame, top);
+    }
+    render_hosts(app, frame, hosts);
+    sweep::render_sweep(app, frame, table);
     render_log(app, frame, log);
 }
 

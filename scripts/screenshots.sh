@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Screenshots of the console made from the real program: idle, help, during a run, after it,
-# the gateway pane, case study 2's matrix (Share view) and the Results view.
+# the gateway pane, case study 2's matrix (Share view), a sweep (Sweep view) and the Results view.
 #
 # The binary runs in a private tmux server; each screen is captured with its colours
 # (`tmux capture-pane -e`) and rendered to PNG by scripts/ansi2png.py (ImageMagick + DejaVu
@@ -120,7 +120,14 @@ wait_for 600 'aof-always +× +crash.*as expected|aof-always.*crash.*✓' "the sh
 sleep 0.5
 shot share
 
-# The Results view (v from Share): the run and the share experiment, newest first.
+# A sweep from the console (w): each step a run, a row per step in the Sweep view.
+tmux -L "$SOCK" send-keys -t shots w
+wait_for 900 'Sweep · demo · 6/6 steps' "the sweep to finish"
+wait_for 60 'sweep finished' "the sweep's last line"
+sleep 0.5
+shot sweep
+
+# The Results view (v from Sweep): the runs, the share experiment, newest first.
 tmux -L "$SOCK" send-keys -t shots v
 wait_for 30 'share' "the results listing"
 sleep 0.5

@@ -170,9 +170,13 @@ async fn docker_cluster_keeps_every_key_across_a_restart() {
     restart_keeps_every_key(p, 3).await;
 }
 
-/// A free base port whose next `n` ports and their bus ports are free too.
+/// A free base port whose next `n` ports and their bus ports are free too. Each call starts
+/// its search where the last one stopped, so tests running at once never get the same range.
 fn free_base(n: u16) -> u16 {
-    for base in (21_000..29_000).step_by(37) {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(21_000);
+    loop {
+        let base = NEXT.fetch_add(n + 7, std::sync::atomic::Ordering::SeqCst);
+        assert!(base < 29_000, "no free port range");
         let free = (base..base + n).all(|p| {
             std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
                 && std::net::TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok()
@@ -181,7 +185,6 @@ fn free_base(n: u16) -> u16 {
             return base;
         }
     }
-    panic!("no free port range");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -61,13 +61,24 @@ struct Ran {
 /// `redwhisk run` against a fresh test server whose first `whisk_errors` invokes end as
 /// whisk internal errors.
 async fn run_full(kind: &str, cfg: ServerConfig, platform_extra: &str, whisk_errors: u32) -> Ran {
+    run_full_with(kind, cfg, platform_extra, whisk_errors, |t| t).await
+}
+
+/// [`run_full`] with the profile text passed through `edit` first.
+async fn run_full_with(
+    kind: &str,
+    cfg: ServerConfig,
+    platform_extra: &str,
+    whisk_errors: u32,
+    edit: impl Fn(String) -> String,
+) -> Ran {
     let server = start_server(cfg).await.unwrap();
     server.whisk_error_next(whisk_errors);
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join(format!("ow-{kind}.toml"));
     std::fs::write(
         &profile,
-        profile_text_with(&server.apihost(), kind, platform_extra),
+        edit(profile_text_with(&server.apihost(), kind, platform_extra)),
     )
     .unwrap();
     let results = dir.path().join("results");
@@ -348,39 +359,11 @@ async fn share_fails_in_the_preflight_before_deploying() {
 async fn native_and_nodejs_actions_run_on_a_three_shard_cluster() {
     support::require_node();
     for kind in ["native", "nodejs"] {
-        let server = start_server(ServerConfig::default()).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let profile = dir.path().join(format!("ow-cluster-{kind}.toml"));
-        let text = profile_text_with(&server.apihost(), kind, "")
-            .replace("[platform]", "[redis.cluster]\nshards = 3\n[platform]");
-        std::fs::write(&profile, text).unwrap();
-        let data = dir.path().join("data");
-        let results = dir.path().join("results");
-        let out = tokio::task::spawn_blocking({
-            let profile = profile.clone();
-            move || {
-                Command::new(env!("CARGO_BIN_EXE_redwhisk"))
-                    .current_dir(env!("CARGO_MANIFEST_DIR"))
-                    .env("REDWHISK_DATA_DIR", &data)
-                    .arg("run")
-                    .arg("--profile")
-                    .arg(&profile)
-                    .args(["--output", "json", "--results-dir"])
-                    .arg(&results)
-                    .output()
-                    .unwrap()
-            }
+        let ran = run_full_with(kind, ServerConfig::default(), "", 0, |text| {
+            text.replace("[platform]", "[redis.cluster]\nshards = 3\n[platform]")
         })
-        .await
-        .unwrap();
-        server.shutdown().await;
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{kind}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .await;
+        let doc = ran.doc;
         check(&doc);
         let cl = &doc["summary"]["cluster"];
         assert_eq!(cl["nodes"], 3, "{kind}: {doc:#}");

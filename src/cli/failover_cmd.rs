@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::OutputFormat;
 use crate::engine::failover::{FailoverOptions, failover_text, run_failover};
-use crate::event::{EngineEvent, EventSink, Level};
+use crate::event::EventSink;
 use crate::profile::{default_profile, find_profile};
 
 /// Arguments of `redwhisk failover`.
@@ -43,7 +43,7 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<ExitCode> {
         Some(p) => find_profile(p)?,
         None => default_profile()?,
     };
-    let (sink, mut events) = EventSink::new();
+    let (sink, events) = EventSink::new();
     let cancel = CancellationToken::new();
     let force = CancellationToken::new();
     let signals = super::signals::watch(
@@ -51,20 +51,7 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<ExitCode> {
         &force,
         "cancelling the failover experiment after saving and stopping the cluster…",
     )?;
-    let printer = tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let EngineEvent::Log { level, message } = ev
-                && (level != Level::Info || message.starts_with("failover:"))
-            {
-                let tag = match level {
-                    Level::Info => "info",
-                    Level::Warn => "warn",
-                    Level::Error => "error",
-                };
-                eprintln!("{tag}: {message}");
-            }
-        }
-    });
+    let printer = tokio::spawn(super::print_logs(events, "failover:"));
     let opts = FailoverOptions {
         kill_after: args.kill_after,
         tail: args.tail,

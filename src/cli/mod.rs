@@ -154,3 +154,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Bench { action }) => bench_cmd::run(action).await,
     }
 }
+
+/// Print log events to stderr, one line each: every warning and error, and the info lines that
+/// start with `info_prefix` (every one for "").
+pub(crate) async fn print_logs(
+    mut events: tokio::sync::mpsc::UnboundedReceiver<crate::event::EngineEvent>,
+    info_prefix: &'static str,
+) {
+    use crate::event::{EngineEvent, Level};
+    while let Some(ev) = events.recv().await {
+        if let EngineEvent::Log { level, message } = ev
+            && (level != Level::Info || message.starts_with(info_prefix))
+        {
+            let tag = match level {
+                Level::Info => "info",
+                Level::Warn => "warn",
+                Level::Error => "error",
+            };
+            eprintln!("{tag}: {message}");
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 use super::OutputFormat;
-use crate::event::{EngineEvent, EventSink, Level};
+use crate::event::EventSink;
 use crate::profile::{default_profile, find_profile};
 use crate::share::{PersistenceChoice, ShareOptions, StopChoice, run_share, share_text_report};
 
@@ -100,7 +100,7 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
     let force = CancellationToken::new();
     let signals = super::signals::watch(&cancel, &force, "cancelling after the current cycle…")?;
-    let printer = tokio::spawn(print_logs(events));
+    let printer = tokio::spawn(super::print_logs(events, ""));
     let opts = ShareOptions {
         runs: args.runs,
         persistence: args.persistence.map(Into::into),
@@ -131,20 +131,6 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Log events to stderr, one line each.
-async fn print_logs(mut events: tokio::sync::mpsc::UnboundedReceiver<EngineEvent>) {
-    while let Some(ev) = events.recv().await {
-        if let EngineEvent::Log { level, message } = ev {
-            let tag = match level {
-                Level::Info => "info",
-                Level::Warn => "warn",
-                Level::Error => "error",
-            };
-            eprintln!("{tag}: {message}");
-        }
-    }
-}
-
 /// `share --via-gateway`. Exit codes as for the matrix.
 async fn via_gateway(
     args: &ShareArgs,
@@ -162,7 +148,7 @@ async fn via_gateway(
     let cancel = CancellationToken::new();
     let force = CancellationToken::new();
     let signals = super::signals::watch(&cancel, &force, "cancelling after the current cycle…")?;
-    let printer = tokio::spawn(print_logs(events));
+    let printer = tokio::spawn(super::print_logs(events, ""));
     let opts = ShareGatewayOptions {
         runs: args.runs,
         keys: args.keys,

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::OutputFormat;
 use crate::engine::sweep::{run_sweep, sweep_text};
-use crate::event::{EngineEvent, EventSink, Level};
+use crate::event::EventSink;
 use crate::profile::{Overrides, default_profile, find_profile};
 
 /// Arguments of `redwhisk sweep`.
@@ -55,7 +55,7 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         }
         .apply(&mut probe)?;
     }
-    let (sink, mut events) = EventSink::new();
+    let (sink, events) = EventSink::new();
     let cancel = CancellationToken::new();
     let force = CancellationToken::new();
     let signals = super::signals::watch(
@@ -63,20 +63,7 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         &force,
         "cancelling the sweep after saving and stopping Redis…",
     )?;
-    let printer = tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let EngineEvent::Log { level, message } = ev
-                && (level != Level::Info || message.starts_with("sweep:"))
-            {
-                let tag = match level {
-                    Level::Info => "info",
-                    Level::Warn => "warn",
-                    Level::Error => "error",
-                };
-                eprintln!("{tag}: {message}");
-            }
-        }
-    });
+    let printer = tokio::spawn(super::print_logs(events, "sweep:"));
     let result = run_sweep(
         &profile,
         &args.concurrency,

@@ -170,37 +170,13 @@ async fn engine_loop(
                 ));
             }
             EngineCommand::Run { profile } => {
-                let token = CancellationToken::new();
-                let task = run_task(
-                    profile,
-                    opts.clone(),
-                    sink.clone(),
-                    token.clone(),
-                    last_results.clone(),
-                );
-                current = Some((token, tokio::spawn(task)));
+                current = Some(start_job(run_task, profile, &opts, &sink, &last_results));
             }
             EngineCommand::Sweep { profile } => {
-                let token = CancellationToken::new();
-                let task = sweep_task(
-                    profile,
-                    opts.clone(),
-                    sink.clone(),
-                    token.clone(),
-                    last_results.clone(),
-                );
-                current = Some((token, tokio::spawn(task)));
+                current = Some(start_job(sweep_task, profile, &opts, &sink, &last_results));
             }
             EngineCommand::Share { profile } => {
-                let token = CancellationToken::new();
-                let task = share_task(
-                    profile,
-                    opts.clone(),
-                    sink.clone(),
-                    token.clone(),
-                    last_results.clone(),
-                );
-                current = Some((token, tokio::spawn(task)));
+                current = Some(start_job(share_task, profile, &opts, &sink, &last_results));
             }
             EngineCommand::Cancel => match (&current, &redis) {
                 (Some((token, _)), _) => {
@@ -388,6 +364,29 @@ async fn share_task(
         }
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
+}
+
+/// Spawn a run, share or sweep task with its own cancellation token.
+fn start_job<F, Fut>(
+    task: F,
+    profile: String,
+    opts: &EngineOptions,
+    sink: &EventSink,
+    last: &LastResults,
+) -> Job
+where
+    F: FnOnce(String, EngineOptions, EventSink, CancellationToken, LastResults) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let token = CancellationToken::new();
+    let fut = task(
+        profile,
+        opts.clone(),
+        sink.clone(),
+        token.clone(),
+        last.clone(),
+    );
+    (token, tokio::spawn(fut))
 }
 
 async fn sweep_task(

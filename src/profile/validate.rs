@@ -353,6 +353,17 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         100,
         600_000,
     )?;
+    let node_timeout = |ms: Option<i64>| {
+        ranged(
+            file,
+            "redis.cluster.node_timeout_ms",
+            ms,
+            5_000,
+            100,
+            600_000,
+        )
+        .map(|v| Duration::from_millis(v as u64))
+    };
     let cluster = match r.cluster {
         None => None,
         // An external cluster: its shape is its own; redwhisk checks it is `ok` and the
@@ -365,18 +376,11 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
                     "an external cluster's shards and replicas are its own (redwhisk starts no node of it): remove `shards` and `replicas`, keep an empty [redis.cluster] to say the url is a cluster node",
                 ));
             }
-            let timeout = ranged(
-                file,
-                "redis.cluster.node_timeout_ms",
-                c.node_timeout_ms,
-                5_000,
-                100,
-                600_000,
-            )?;
+            let timeout = node_timeout(c.node_timeout_ms)?;
             Some(ClusterConfig {
                 shards: 0,
                 replicas: 0,
-                node_timeout: Duration::from_millis(timeout as u64),
+                node_timeout: timeout,
             })
         }
         Some(c) if c.seeds.is_some() => {
@@ -389,14 +393,7 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         Some(c) => {
             let shards = ranged(file, "redis.cluster.shards", c.shards, 3, 1, 64)?;
             let replicas = ranged(file, "redis.cluster.replicas", c.replicas, 0, 0, 4)?;
-            let timeout = ranged(
-                file,
-                "redis.cluster.node_timeout_ms",
-                c.node_timeout_ms,
-                5_000,
-                100,
-                600_000,
-            )?;
+            let timeout = node_timeout(c.node_timeout_ms)?;
             if port > 0 && i64::from(port) + shards * (1 + replicas) + 10_000 > 65_535 {
                 return Err(invalid(
                     file,
@@ -410,7 +407,7 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
             Some(ClusterConfig {
                 shards: shards as u16,
                 replicas: replicas as u16,
-                node_timeout: Duration::from_millis(timeout as u64),
+                node_timeout: timeout,
             })
         }
     };

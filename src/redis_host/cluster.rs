@@ -78,16 +78,6 @@ pub(crate) fn node_profiles(
         .collect()
 }
 
-/// Both the port and its cluster bus port (+10000) are free on `bind`.
-async fn pair_free(bind: std::net::IpAddr, port: u16) -> bool {
-    let Some(bus) = port.checked_add(10_000) else {
-        return false;
-    };
-    let a = tokio::net::TcpListener::bind((bind, port)).await;
-    let b = tokio::net::TcpListener::bind((bind, bus)).await;
-    a.is_ok() && b.is_ok()
-}
-
 /// The nodes' ports: `redis.port + i`, or (port 0) the ports chosen at the first start, kept in
 /// `cluster-ports.json`.
 pub(crate) async fn ports(
@@ -106,30 +96,38 @@ pub(crate) async fn ports(
     {
         return Ok(f.ports);
     }
+    // Ports the OS hands out (so two clusters chosen at the same moment do not pick the same
+    // ones), whose bus port (+10000) fits and is free too. The listeners are held until every
+    // port is chosen, so none is picked twice.
     let mut chosen = Vec::with_capacity(n);
-    // Ports whose bus port (+10000) fits and is free; the OS hands out ephemeral ports above
-    // 32768, so look in 20000..30000 (bus ports 30000..40000).
-    let mut candidate: u16 = 20_000 + u16::try_from(std::process::id() % 5_000).unwrap_or(0);
-    let mut tries = 0;
-    while chosen.len() < n {
-        tries += 1;
-        if tries > 10_000 {
-            return Err(HostError::io(
-                "<cluster ports>",
-                std::io::Error::other(
-                    "no free port pairs (port, port+10000) in 20000..30000; set redis.port to a free base port",
-                ),
-            ));
+    let mut held = Vec::new();
+    for _ in 0..1000 {
+        if chosen.len() == n {
+            break;
         }
-        candidate = if candidate >= 29_999 {
-            20_000
-        } else {
-            candidate + 1
+        let Ok(l) = tokio::net::TcpListener::bind((cfg.bind, 0)).await else {
+            continue;
         };
-        if pair_free(cfg.bind, candidate).await {
-            chosen.push(candidate);
+        let Ok(port) = l.local_addr().map(|a| a.port()) else {
+            continue;
+        };
+        let Some(bus) = port.checked_add(10_000) else {
+            continue;
+        };
+        if let Ok(b) = tokio::net::TcpListener::bind((cfg.bind, bus)).await {
+            chosen.push(port);
+            held.push((l, b));
         }
     }
+    if chosen.len() < n {
+        return Err(HostError::io(
+            "<cluster ports>",
+            std::io::Error::other(
+                "no free port pairs (port, port+10000) found; set redis.port to a free base port",
+            ),
+        ));
+    }
+    drop(held);
     let text = serde_json::to_string(&PortsFile {
         ports: chosen.clone(),
     })

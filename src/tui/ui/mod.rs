@@ -144,29 +144,28 @@ pub(crate) fn view_tabs_width() -> u16 {
 /// Case study 2: the hosts on top, the matrix, the log below.
 fn render_share_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
     let rows = app.share.as_ref().map_or(1, |s| s.rows.len().max(1)) as u16;
-    let [top, hosts, matrix, log] = area.layout(&Layout::vertical([
-        Constraint::Length(if wide { 4 } else { 1 }),
-        Constraint::Length(8),
-        Constraint::Length(rows + 3),
-        Constraint::Min(3),
-    ]));
-    if wide {
-        render_profiles(app, frame, top);
-    } else {
-        render_profiles_line(app, frame, top);
-    }
-    render_hosts(app, frame, hosts);
-    render_share(app, frame, matrix);
-    render_log(app, frame, log);
+    render_table_view(app, frame, area, wide, rows + 3, render_share);
 }
 
-/// The sweep: profiles, Redis and the current step's run, the steps table, the log.
+/// The sweep: the steps table under Redis and the current step's run.
 fn render_sweep_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
     let rows = app.sweep.as_ref().map_or(1, |s| s.planned.len().max(1)) as u16;
+    render_table_view(app, frame, area, wide, rows + 4, sweep::render_sweep);
+}
+
+/// Share and Sweep: profiles, Redis and the run, a table `height` rows high, the log.
+fn render_table_view(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    wide: bool,
+    height: u16,
+    render: fn(&App, &mut Frame, Rect),
+) {
     let [top, hosts, table, log] = area.layout(&Layout::vertical([
         Constraint::Length(if wide { 4 } else { 1 }),
         Constraint::Length(8),
-        Constraint::Length(rows + 4),
+        Constraint::Length(height),
         Constraint::Min(3),
     ]));
     if wide {
@@ -175,7 +174,7 @@ fn render_sweep_view(app: &App, frame: &mut Frame, area: Rect, wide: bool) {
         render_profiles_line(app, frame, top);
     }
     render_hosts(app, frame, hosts);
-    sweep::render_sweep(app, frame, table);
+    render(app, frame, table);
     render_log(app, frame, log);
 }
 

@@ -475,3 +475,36 @@ async fn an_external_profile_that_says_cluster_but_is_not_one_is_refused() {
     assert!(err.contains("remove [redis.cluster]"), "{err}");
     host.down(StopMode::Graceful, &events).await.unwrap();
 }
+
+/// A console that died with its cluster running: the next start saves and reaps every node it
+/// left (as for one Redis), then brings the same cluster back with the data.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_consoles_cluster_is_reaped_node_by_node_and_comes_back_whole() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let p = cluster(process_profile(dir.path(), rdb()), 3, 0);
+    let _cleanup = Cleanup { profile: p.clone() };
+    let events = EventSink::discard();
+    let mut dead = RedisHost::new(&p)
+        .unwrap()
+        .with_owner(redwhisk::redis_host::Owner::Console { pid: dead_pid() });
+    dead.up(&events).await.unwrap();
+    let ports = node_ports(&dead);
+    let sets: String = (0..300).map(|i| format!("SET o:{i} v{i}\n")).collect();
+    cli(&p, ports[0], &sets);
+    drop(dead);
+
+    let (sink, mut rx) = EventSink::new();
+    let mut host = RedisHost::new(&p).unwrap();
+    let cold = host.up(&sink).await.unwrap().cold_start.unwrap();
+    let msgs = messages(&drain(&mut rx));
+    let reaped = msgs
+        .iter()
+        .filter(|m| m.contains("reaped an orphan redis-server") && m.contains("data saved"))
+        .count();
+    assert_eq!(reaped, 3, "{msgs:?}");
+    assert!(!cold.cluster.unwrap().created, "the same cluster rejoined");
+    assert_eq!(cold.keys_restored, 300);
+    assert_eq!(node_ports(&host), ports);
+    host.down(StopMode::Graceful, &sink).await.unwrap();
+}

@@ -170,6 +170,14 @@ async fn docker_cluster_keeps_every_key_across_a_restart() {
     restart_keeps_every_key(p, 3).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn docker_cluster_aof_with_replicas_keeps_every_key_across_a_restart() {
+    require_docker_and_image().await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = cluster(docker_profile(dir.path(), aof()), 3, 1);
+    restart_keeps_every_key(p, 6).await;
+}
+
 /// A free base port whose next `n` ports and their bus ports are free too. Each call starts
 /// its search where the last one stopped, so tests running at once never get the same range.
 fn free_base(n: u16) -> u16 {

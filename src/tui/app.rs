@@ -241,6 +241,7 @@ impl App {
                     profile,
                     planned: concurrencies,
                     steps: Vec::new(),
+                    live: true,
                 });
             }
             EngineEvent::SweepStep(step) => {
@@ -285,14 +286,24 @@ impl App {
                     crate::event::Phase::Cancelled => Level::Warn,
                     _ => Level::Error,
                 };
+                // A sweep's end closes the sweep; its last step keeps its own elapsed time.
+                let sweep_ended = self
+                    .sweep
+                    .as_mut()
+                    .is_some_and(|s| std::mem::take(&mut s.live));
                 self.note(
                     level,
                     format!(
-                        "run {} after {:.1} s{where_}",
+                        "{} {} after {:.1} s{where_}",
+                        if sweep_ended { "sweep" } else { "run" },
                         outcome.label(),
                         elapsed.as_secs_f64()
                     ),
                 );
+                let elapsed = match (&self.run, sweep_ended) {
+                    (Some(run), true) => (self.now - run.started_at).to_std().unwrap_or(elapsed),
+                    _ => elapsed,
+                };
                 if results_dir.is_some() {
                     self.last_results.clone_from(&results_dir);
                 }

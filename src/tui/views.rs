@@ -287,6 +287,8 @@ pub struct SweepView {
     pub profile: String,
     pub planned: Vec<u32>,
     pub steps: Vec<crate::engine::sweep::SweepStep>,
+    /// The sweep job is still running (its `RunFinished` closes the sweep, not a step).
+    pub live: bool,
 }
 
 impl SweepView {

@@ -192,5 +192,26 @@ mod tests {
         let narrow = screen(&app, 70);
         assert!(!narrow.contains("45µs"), "{narrow}");
         assert!(narrow.contains("← knee"), "{narrow}");
+        // The sweep's end is the sweep's, not the last step's: a step keeps its own time.
+        let mut run = crate::tui::demo::running_app(Theme::new(true), 8, 8, 3, false);
+        run.apply(EngineEvent::SweepStarted {
+            profile: "local".into(),
+            concurrencies: vec![1],
+        });
+        run.apply(EngineEvent::RunFinished {
+            outcome: crate::event::Phase::Done,
+            results_dir: Some(PathBuf::from("/tmp/sweep")),
+            elapsed: std::time::Duration::from_secs(100),
+        });
+        assert!(!run.sweep.as_ref().unwrap().live);
+        let step = run.run.as_ref().unwrap().finished.as_ref().unwrap().elapsed;
+        assert!(step < std::time::Duration::from_secs(100), "{step:?}");
+        let logged: Vec<String> = run.log.lines.iter().map(|l| l.message.clone()).collect();
+        assert!(
+            logged
+                .iter()
+                .any(|l| l.starts_with("sweep done after 100.0 s")),
+            "{logged:?}"
+        );
     }
 }

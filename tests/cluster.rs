@@ -239,6 +239,7 @@ fn a_profile_file_takes_a_cluster_section_and_refuses_bad_values() {
     let p = redwhisk::profile::Profile::load(&ok).unwrap();
     let c = p.redis.cluster.unwrap();
     assert_eq!((c.shards, c.replicas, c.nodes()), (3, 1, 6));
+    assert_eq!(p.redis.shape_label(), "process 3x1");
     for (body, field) in [
         ("[redis.cluster]\nshards = 0\n", "redis.cluster.shards"),
         ("[redis.cluster]\nreplicas = 9\n", "redis.cluster.replicas"),

@@ -17,6 +17,11 @@ pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
                         "name": e.name,
                         "path": e.path,
                         "backend": p.redis.backend.label(),
+                        "cluster": p.redis.cluster.map(|c| serde_json::json!({
+                            "shards": c.shards,
+                            "replicas": c.replicas,
+                            "external": p.redis.owned_cluster().is_none(),
+                        })),
                         "platform": p.platform.label(),
                         "description": p.description,
                     }),
@@ -28,7 +33,7 @@ pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
         }
         OutputFormat::Text => {
             println!(
-                "{:<20} {:<9} {:<10} SOURCE",
+                "{:<20} {:<16} {:<10} SOURCE",
                 "PROFILE", "BACKEND", "PLATFORM"
             );
             for e in &entries {
@@ -39,9 +44,9 @@ pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| "(embedded)".into());
                 match &e.profile {
                     Ok(p) => println!(
-                        "{:<20} {:<9} {:<10} {}",
+                        "{:<20} {:<16} {:<10} {}",
                         e.name,
-                        p.redis.backend.label(),
+                        p.redis.shape_label(),
                         p.platform.label(),
                         src
                     ),

@@ -132,6 +132,15 @@ impl RedisConfig {
         self.cluster.is_some()
     }
 
+    /// The backend and, for a cluster, its shape: `process`, `docker 3x1`, `external cluster`.
+    pub fn shape_label(&self) -> String {
+        match (&self.backend, self.cluster) {
+            (_, None) => self.backend.label().to_string(),
+            (Backend::External { .. }, Some(_)) => "external cluster".into(),
+            (b, Some(c)) => format!("{} {}x{}", b.label(), c.shards, c.replicas),
+        }
+    }
+
     /// The cluster redwhisk starts and stops (`None` for one Redis and for an external cluster).
     pub fn owned_cluster(&self) -> Option<ClusterConfig> {
         match self.backend {

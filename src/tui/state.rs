@@ -39,7 +39,7 @@ impl From<&ProfileEntry> for ProfileItem {
             .as_ref()
             .map_err(Clone::clone)
             .map(|p| ProfileInfo {
-                backend: p.redis.backend.label().to_string(),
+                backend: p.redis.shape_label(),
                 image: match &p.redis.backend {
                     Backend::Docker { image, .. } => Some(image.clone()),
                     _ => None,

@@ -270,7 +270,8 @@ fn a_small_run_completes_on_screen() {
 }
 
 /// The console's other views with the real binary: two runs, then case study 2 from `s` whose
-/// matrix fills in on screen, then Results (`v`), two runs marked with Space, and Compare.
+/// matrix fills in on screen, then Sweep and Results (`v`, `v`), two runs marked with Space, and
+/// Compare.
 #[test]
 fn share_fills_the_matrix_then_results_and_compare() {
     let s = setup();
@@ -307,7 +308,12 @@ fn share_fills_the_matrix_then_results_and_compare() {
     assert!(!done.contains("run failed"), "{done}");
     assert!(done.contains("as expected: every write survived"), "{done}");
     assert!(done.contains("as expected: the writes were lost"), "{done}");
-    // Results: newest first (the share experiment, then the two runs).
+    // Sweep (v from Share, nothing run yet), then Results: newest first (the share
+    // experiment, then the two runs).
+    t.keys("v");
+    t.wait_for("the Sweep view", START_LIMIT, |s| {
+        s.contains("no sweep yet")
+    });
     t.keys("v");
     let listing = t.wait_for("the results listing", START_LIMIT, |s| {
         s.contains("Space marks two") && s.matches(" run ").count() >= 2 && s.contains("share")
@@ -330,5 +336,48 @@ fn share_fills_the_matrix_then_results_and_compare() {
         );
     }
     assert!(compare.contains("95% CI"), "{compare}");
+    quit_and_check_restored(&t);
+}
+
+/// A sweep from the console (`w`) with the real binary: the Sweep view fills in step by step
+/// while each step runs, then all six rows, the knee, and one results directory per step.
+#[test]
+fn a_sweep_fills_its_table_step_by_step() {
+    let s = setup();
+    let t = Tmux::start("sweep", s.dir.path(), &s.env, &script(s.dir.path()));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    t.keys("w");
+    let partial = t.wait_for("the sweep to be under way", RUN_LIMIT, |s| {
+        s.contains("/6 steps") && s.contains("running…") || s.contains("failed after")
+    });
+    assert!(!partial.contains("failed after"), "{partial}");
+    assert!(partial.contains("pending"), "{partial}");
+    let done = t.wait_for("the sweep to finish", RUN_LIMIT, |s| {
+        s.contains("6/6 steps") && s.contains("sweep done") || s.contains("failed after")
+    });
+    assert!(!done.contains("failed after"), "{done}");
+    assert!(done.contains("← knee"), "{done}");
+    assert!(!done.contains("pending"), "{done}");
+    for c in ["1", "2", "4", "8", "16", "32"] {
+        assert!(
+            done.lines().any(|l| {
+                let cells: Vec<&str> = l.trim_start_matches('│').split_whitespace().collect();
+                cells.first() == Some(&c)
+                    && cells.get(1).is_some_and(|n| n.parse::<u32>().is_ok())
+                    && cells
+                        .get(3)
+                        .is_some_and(|v| v.parse::<f64>().is_ok_and(|v| v > 0.0))
+            }),
+            "no finished row for concurrency {c}:\n{done}"
+        );
+    }
+    let sweep_dirs = std::fs::read_dir(s.dir.path().join("results"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("sweep.json").is_file())
+        .count();
+    assert_eq!(sweep_dirs, 1);
     quit_and_check_restored(&t);
 }

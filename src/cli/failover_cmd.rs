@@ -4,11 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-
 use super::OutputFormat;
 use crate::engine::failover::{FailoverOptions, failover_text, run_failover};
-use crate::event::EventSink;
 use crate::profile::{default_profile, find_profile};
 
 /// Arguments of `redwhisk failover`.
@@ -43,15 +40,10 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<ExitCode> {
         Some(p) => find_profile(p)?,
         None => default_profile()?,
     };
-    let (sink, events) = EventSink::new();
-    let cancel = CancellationToken::new();
-    let force = CancellationToken::new();
-    let signals = super::signals::watch(
-        &cancel,
-        &force,
+    let job = super::Headless::start(
         "cancelling the failover experiment after saving and stopping the cluster…",
+        "failover:",
     )?;
-    let printer = tokio::spawn(super::print_logs(events, "failover:"));
     let opts = FailoverOptions {
         kill_after: args.kill_after,
         tail: args.tail,
@@ -59,12 +51,9 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<ExitCode> {
         recover_limit: args.recover_limit,
         results_root: args.results_dir.clone(),
     };
-    let result = run_failover(&profile, &opts, &sink, cancel.clone()).await;
-    drop(sink);
-    signals.stop();
-    let _ = printer.await;
-    if cancel.is_cancelled() {
-        return Ok(ExitCode::from(signals.exit_code()));
+    let result = run_failover(&profile, &opts, &job.sink, job.cancel.clone()).await;
+    if let Some(code) = job.finish().await {
+        return Ok(ExitCode::from(code));
     }
     let report = result?;
     match args.output {

@@ -175,3 +175,40 @@ pub(crate) async fn print_logs(
         }
     }
 }
+
+/// A headless job's plumbing: the event sink, Ctrl-C/SIGTERM cancelling it, and log lines
+/// printed to stderr (info lines starting with `info_prefix`).
+pub(crate) struct Headless {
+    pub sink: crate::event::EventSink,
+    pub cancel: tokio_util::sync::CancellationToken,
+    signals: signals::SignalWatch,
+    printer: tokio::task::JoinHandle<()>,
+}
+
+impl Headless {
+    pub(crate) fn start(
+        cancel_message: &'static str,
+        info_prefix: &'static str,
+    ) -> std::io::Result<Self> {
+        let (sink, events) = crate::event::EventSink::new();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let force = tokio_util::sync::CancellationToken::new();
+        let signals = signals::watch(&cancel, &force, cancel_message)?;
+        let printer = tokio::spawn(print_logs(events, info_prefix));
+        Ok(Self {
+            sink,
+            cancel,
+            signals,
+            printer,
+        })
+    }
+
+    /// Close the sink, wait for the last log lines, stop watching signals. Returns the exit
+    /// code for a cancelled job (130 or 143) when it was cancelled.
+    pub(crate) async fn finish(self) -> Option<u8> {
+        drop(self.sink);
+        self.signals.stop();
+        let _ = self.printer.await;
+        self.cancel.is_cancelled().then(|| self.signals.exit_code())
+    }
+}

@@ -3,11 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tokio_util::sync::CancellationToken;
-
 use super::OutputFormat;
 use crate::engine::sweep::{run_sweep, sweep_text};
-use crate::event::EventSink;
 use crate::profile::{Overrides, default_profile, find_profile};
 
 /// Arguments of `redwhisk sweep`.
@@ -55,33 +52,26 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         }
         .apply(&mut probe)?;
     }
-    let (sink, events) = EventSink::new();
-    let cancel = CancellationToken::new();
-    let force = CancellationToken::new();
-    let signals = super::signals::watch(
-        &cancel,
-        &force,
+    let job = super::Headless::start(
         "cancelling the sweep after saving and stopping Redis…",
+        "sweep:",
     )?;
-    let printer = tokio::spawn(super::print_logs(events, "sweep:"));
     let result = run_sweep(
         &profile,
         &args.concurrency,
         &args.results_dir,
-        &sink,
-        cancel,
+        &job.sink,
+        job.cancel.clone(),
     )
     .await;
-    drop(sink);
-    signals.stop();
-    let _ = printer.await;
+    let cancelled = job.finish().await;
     let report = result?;
     match args.output {
         OutputFormat::Text => print!("{}", sweep_text(&report)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(if report.cancelled {
-        ExitCode::from(signals.exit_code())
+        ExitCode::from(cancelled.unwrap_or(130))
     } else {
         ExitCode::SUCCESS
     })

@@ -147,3 +147,46 @@ fn a_cluster_without_replicas_is_refused_before_anything_starts() {
         "nothing started"
     );
 }
+
+/// SIGTERM while the writes run (before the kill): the experiment stops, every node is saved
+/// and stopped, and the exit code says which signal (143).
+#[test]
+fn sigterm_mid_experiment_stops_the_cluster_and_exits_143() {
+    use std::io::BufRead;
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_profile(dir.path(), "process", 1);
+    let _cleanup = cleanup_for(&p);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+        .args(["failover", "--kill-after", "120s", "--profile"])
+        .arg(&p)
+        .arg("--results-dir")
+        .arg(dir.path().join("results"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "stderr closed before the cluster was up: {seen}"
+        );
+        seen.push_str(&line);
+        if line.starts_with("info: failover: cluster:") {
+            break;
+        }
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::SIGTERM,
+    )
+    .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{seen}{rest}");
+    all_stopped(&p);
+}

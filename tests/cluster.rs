@@ -517,3 +517,81 @@ async fn a_dead_consoles_cluster_is_reaped_node_by_node_and_comes_back_whole() {
     assert_eq!(node_ports(&host), ports);
     host.down(StopMode::Graceful, &sink).await.unwrap();
 }
+
+/// A master with no replica dies mid-run: the invocations that need its slots fail (each
+/// within the client's one retry window per outage, not one per command), the run ends on its
+/// own with the failures counted, and the stop saves and stops the nodes that are left.
+#[test]
+fn a_shard_that_dies_mid_run_fails_its_invocations_and_the_run_still_ends() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let profile = dir.path().join("c3.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "name = \"{}\"\n[redis]\nbackend = \"process\"\npersistence = \"none\"\ndata_dir = \"{}\"\n[redis.cluster]\nshards = 3\nnode_timeout_ms = 1000\n[workload]\ninvocations = 200\nrecords = 300\n",
+            unique("die"),
+            data.display()
+        ),
+    )
+    .unwrap();
+    let loaded = redwhisk::profile::Profile::load(&profile).unwrap();
+    let _cleanup = Cleanup { profile: loaded };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+        .args(["run", "--output", "json", "--profile"])
+        .arg(&profile)
+        .arg("--results-dir")
+        .arg(dir.path().join("results"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the run is invoking (a results directory with records), kill node 1.
+    let state = data.join("node-1/redwhisk.state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let invoking = || {
+        std::fs::read_dir(dir.path().join("results"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|d| {
+                std::fs::read_to_string(d.path().join(".invocations.csv.partial"))
+                    .is_ok_and(|t| t.lines().count() > 3)
+            })
+    };
+    while !(state.is_file() && invoking()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let st: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let pid = st["pid"].as_u64().unwrap();
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "some invocations failed: {stderr}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["summary"];
+    assert_eq!(s["completed"], 200, "{s}");
+    assert!(s["failed"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["succeeded"].as_u64().unwrap() > 0, "{s}");
+    let status = assert_cmd::Command::cargo_bin("redwhisk")
+        .unwrap()
+        .args(["redis", "status", "--output", "json", "--profile"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["state"], "stopped", "{status:#}");
+}

@@ -56,6 +56,10 @@ pub struct ClusterConn {
     pub counters: ClusterCounters,
     /// How long a command is retried through a failover before its error is returned.
     retry_window: Duration,
+    /// When the current outage began (the first retryable failure since the last success):
+    /// one window per outage, not per command, so a cluster that stays down fails every later
+    /// command at once instead of holding each for the whole window.
+    down_since: Option<Instant>,
     /// Round trips spent connecting (seed + CLUSTER SLOTS + each master's connect).
     pub connect_round_trips: u64,
 }
@@ -145,6 +149,7 @@ impl ClusterConn {
             conns: HashMap::new(),
             counters: ClusterCounters::default(),
             retry_window: RETRY_WINDOW,
+            down_since: None,
             connect_round_trips: seed.round_trips + 1,
         };
         me.conns.insert(addr_of(host, port), seed.con);
@@ -236,7 +241,6 @@ impl ClusterConn {
         let mut addr = self.route(&key);
         let mut asking = false;
         let mut redirects = 0;
-        let started = Instant::now();
         loop {
             let r = match self.conn(&addr) {
                 Ok(c) => {
@@ -252,7 +256,10 @@ impl ClusterConn {
             };
             asking = false;
             let e = match r {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    self.down_since = None;
+                    return Ok(v);
+                }
                 Err(e) => e,
             };
             if let Some((to, _slot)) = e.redirect_node()
@@ -279,11 +286,14 @@ impl ClusterConn {
                     self.refresh(&o);
                 }
             }
-            if is_retryable(&e) && started.elapsed() < self.retry_window {
-                self.counters.retries += 1;
-                std::thread::sleep(Duration::from_millis(50));
-                addr = self.route(&key);
-                continue;
+            if is_retryable(&e) {
+                let since = *self.down_since.get_or_insert_with(Instant::now);
+                if since.elapsed() < self.retry_window {
+                    self.counters.retries += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                    addr = self.route(&key);
+                    continue;
+                }
             }
             return Err(e);
         }

@@ -538,7 +538,7 @@ fn a_shard_that_dies_mid_run_fails_its_invocations_and_the_run_still_ends() {
     .unwrap();
     let loaded = redwhisk::profile::Profile::load(&profile).unwrap();
     let _cleanup = Cleanup { profile: loaded };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+    let child = Command::new(env!("CARGO_BIN_EXE_redwhisk"))
         .args(["run", "--output", "json", "--profile"])
         .arg(&profile)
         .arg("--results-dir")

@@ -595,3 +595,99 @@ fn a_shard_that_dies_mid_run_fails_its_invocations_and_the_run_still_ends() {
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["state"], "stopped", "{status:#}");
 }
+
+/// A node frozen (SIGSTOP) at the stop: it cannot save, so it is killed and named; the other
+/// nodes are saved and stopped; nothing is left running.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frozen_node_at_the_stop_is_killed_and_named_and_the_rest_stop() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = cluster(process_profile(dir.path(), rdb()), 3, 0);
+    p.redis.ready_timeout = std::time::Duration::from_millis(1000);
+    let _cleanup = Cleanup { profile: p.clone() };
+    let events = EventSink::discard();
+    let mut host = RedisHost::new(&p).unwrap();
+    host.up(&events).await.unwrap();
+    let ports = node_ports(&host);
+    let state = p.redis.data_dir.join("node-1/redwhisk.state.json");
+    let st: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let pid = st["pid"].as_u64().unwrap();
+    Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status()
+        .unwrap();
+    let err = host.down(StopMode::Graceful, &events).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("cluster node 1"), "{msg}");
+    assert!(msg.contains(&format!("pid {pid}")), "{msg}");
+    for port in ports {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "node on {port} left running"
+        );
+    }
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z ")),
+        "the frozen node {pid} is still there"
+    );
+}
+
+/// Two `redis up` of one cluster profile at the same moment (two processes): one gets the
+/// cluster, the other a clear "in use" error; never two half-clusters on one set of data
+/// directories.
+#[test]
+fn two_starts_of_one_cluster_at_once_give_one_cluster_and_one_clear_refusal() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("twice.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"{}\"\n[redis]\nbackend = \"process\"\npersistence = \"none\"\ndata_dir = \"{}\"\n[redis.cluster]\nshards = 3\n",
+            unique("twice"),
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let _cleanup = Cleanup {
+        profile: redwhisk::profile::Profile::load(&file).unwrap(),
+    };
+    let up = || {
+        Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+            .args(["redis", "up", "--profile"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (up(), up());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let ok = [&a, &b].iter().filter(|o| o.status.success()).count();
+    assert_eq!(
+        ok,
+        1,
+        "one start and one refusal:\n{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let refused = if a.status.success() { &b } else { &a };
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert!(msg.contains("in use"), "{msg}");
+    let status = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+            .args(args)
+            .arg("--profile")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let s: serde_json::Value =
+        serde_json::from_slice(&status(&["redis", "status", "--output", "json"]).stdout).unwrap();
+    assert_eq!(s["state"], "running", "{s:#}");
+    assert_eq!(s["nodes"].as_array().unwrap().len(), 3, "{s:#}");
+    assert!(status(&["redis", "down"]).status.success());
+}

@@ -518,11 +518,24 @@ async fn a_dead_consoles_cluster_is_reaped_node_by_node_and_comes_back_whole() {
     host.down(StopMode::Graceful, &sink).await.unwrap();
 }
 
-/// A master with no replica dies mid-run: the invocations that need its slots fail (each
-/// within the client's one retry window per outage, not one per command), the run ends on its
-/// own with the failures counted, and the stop saves and stops the nodes that are left.
-#[test]
-fn a_shard_that_dies_mid_run_fails_its_invocations_and_the_run_still_ends() {
+/// A master with no replica dies (SIGKILL) or freezes (SIGSTOP) mid-run: the invocations that
+/// need its slots fail, and once the cluster no longer serves every slot the run stops by
+/// itself with exit 3 and the node named (as for one Redis); the stop saves and stops the nodes
+/// that are left (a frozen one is killed); nothing is left running.
+/// `redwhisk run` (400 invocations) on a 3-shard cluster with `replicas` per master; once it is
+/// invoking, `signal` goes to node 1 (a master). Returns the run's output, node 1's pid and
+/// port, and the profile file (the temp dir lives in the returned guard).
+fn run_and_hit_node_1(
+    replicas: u16,
+    signal: &str,
+) -> (
+    std::process::Output,
+    u64,
+    u64,
+    std::path::PathBuf,
+    tempfile::TempDir,
+    Cleanup,
+) {
     require_redis_server();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -530,14 +543,15 @@ fn a_shard_that_dies_mid_run_fails_its_invocations_and_the_run_still_ends() {
     std::fs::write(
         &profile,
         format!(
-            "name = \"{}\"\n[redis]\nbackend = \"process\"\npersistence = \"none\"\ndata_dir = \"{}\"\n[redis.cluster]\nshards = 3\nnode_timeout_ms = 1000\n[workload]\ninvocations = 200\nrecords = 300\n",
-            unique("die"),
-            data.display()
+            "name = \"{}\"\n[redis]\nbackend = \"process\"\npersistence = \"none\"\nready_timeout_ms = 1000\ndata_dir = \"{}\"\n[redis.cluster]\nshards = 3\nreplicas = {replicas}\nnode_timeout_ms = 1000\n[workload]\ninvocations = 400\nrecords = 100\n",
+            unique("lost"),
+            data.display(),
+            replicas = replicas
         ),
     )
     .unwrap();
     let loaded = redwhisk::profile::Profile::load(&profile).unwrap();
-    let _cleanup = Cleanup { profile: loaded };
+    let cleanup = Cleanup { profile: loaded };
     let child = Command::new(env!("CARGO_BIN_EXE_redwhisk"))
         .args(["run", "--output", "json", "--profile"])
         .arg(&profile)
@@ -547,7 +561,7 @@ fn a_shard_that_dies_mid_run_fails_its_invocations_and_the_run_still_ends() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Once the run is invoking (a results directory with records), kill node 1.
+    // Once the run is invoking (a results directory with records), hit node 1.
     let state = data.join("node-1/redwhisk.state.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let invoking = || {
@@ -570,22 +584,75 @@ fn a_shard_that_dies_mid_run_fails_its_invocations_and_the_run_still_ends() {
     let st: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     let pid = st["pid"].as_u64().unwrap();
+    let port = st["port"].as_u64().unwrap();
     Command::new("kill")
-        .args(["-9", &pid.to_string()])
+        .args([signal, &pid.to_string()])
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
+    (out, pid, port, profile, dir, cleanup)
+}
+
+fn a_shard_lost_mid_run(signal: &str) {
+    let (out, pid, port, profile, _dir, _cleanup) = run_and_hit_node_1(0, signal);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "some invocations failed: {stderr}"
+    assert_eq!(out.status.code(), Some(3), "the cluster is lost: {stderr}");
+    assert!(
+        stderr.contains(&format!("node 1 (127.0.0.1:{port}) is not answering"))
+            && stderr.contains("no replica to take over"),
+        "{stderr}"
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &doc["summary"];
-    assert_eq!(s["completed"], 200, "{s}");
-    assert!(s["failed"].as_u64().unwrap() > 0, "{s}");
+    assert!(
+        s["completed"].as_u64().unwrap() < 400,
+        "the run stopped early: {s}"
+    );
     assert!(s["succeeded"].as_u64().unwrap() > 0, "{s}");
+    let status = assert_cmd::Command::cargo_bin("redwhisk")
+        .unwrap()
+        .args(["redis", "status", "--output", "json", "--profile"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["state"], "stopped", "{status:#}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z ")),
+        "node 1 (pid {pid}) is still there"
+    );
+}
+
+#[test]
+fn a_shard_that_dies_mid_run_stops_the_run_with_the_node_named() {
+    a_shard_lost_mid_run("-KILL");
+}
+
+#[test]
+fn a_shard_that_freezes_mid_run_stops_the_run_with_the_node_named() {
+    a_shard_lost_mid_run("-STOP");
+}
+
+/// With a replica per master, a killed master is replaced while the run goes on: the run is
+/// not stopped, every invocation completes (the native client retries through the failover
+/// window), and the stop saves and stops what is left.
+#[test]
+fn with_replicas_a_master_killed_mid_run_is_ridden_through() {
+    let (out, _pid, _port, profile, _dir, _cleanup) = run_and_hit_node_1(1, "-KILL");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "the run ends normally: {stderr}"
+    );
+    assert!(!stderr.contains("Redis died"), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["summary"];
+    assert_eq!(s["completed"], 400, "{s}");
+    // The kill was felt: commands retried through the window, or invocations failed in it.
+    let felt = s["cluster"]["retries"].as_u64().unwrap() + s["failed"].as_u64().unwrap();
+    assert!(felt > 0, "{s}");
     let status = assert_cmd::Command::cargo_bin("redwhisk")
         .unwrap()
         .args(["redis", "status", "--output", "json", "--profile"])

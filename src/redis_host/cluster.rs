@@ -648,6 +648,54 @@ async fn create(
     Ok(())
 }
 
+/// The nodes that do not answer PING, as `node i (host:port)`.
+pub(crate) async fn silent_nodes(ctx: &Ctx<'_>, cluster: &ClusterConfig) -> Vec<String> {
+    let ports = ports_recorded(ctx.profile, cluster).await;
+    let limit = ctx.reply_limit();
+    let host = super::resp::connect_host(&ctx.profile.redis.bind.to_string()).to_string();
+    let pings = ports.iter().map(|&port| {
+        let ep = Endpoint {
+            host: host.clone(),
+            port,
+            password: Some(ctx.password.clone()),
+            tls: false,
+            db: 0,
+        };
+        async move { ops::ping(&ep, limit).await.is_ok() }
+    });
+    join_all(pings)
+        .await
+        .into_iter()
+        .zip(&ports)
+        .enumerate()
+        .filter(|(_, (ok, _))| !ok)
+        .map(|(i, (_, port))| format!("node {i} ({host}:{port})"))
+        .collect()
+}
+
+/// Some node that answers says `cluster_state:ok` with every slot served.
+pub(crate) async fn serving(ctx: &Ctx<'_>, cluster: &ClusterConfig) -> bool {
+    let ports = ports_recorded(ctx.profile, cluster).await;
+    let host = super::resp::connect_host(&ctx.profile.redis.bind.to_string()).to_string();
+    for port in ports {
+        let ep = Endpoint {
+            host: host.clone(),
+            port,
+            password: Some(ctx.password.clone()),
+            tls: false,
+            db: 0,
+        };
+        if let Ok(info) = cluster_info(&ep, ctx.reply_limit()).await {
+            let slots_ok = info
+                .get("cluster_slots_ok")
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0);
+            return info.get("cluster_state").is_some_and(|s| s == "ok") && slots_ok == SLOTS;
+        }
+    }
+    false
+}
+
 /// An external Redis said to be a cluster (`[redis.cluster]` on an external profile) must be
 /// one, and healthy, before functions are pointed at it.
 pub(crate) async fn check_external(ep: &Endpoint, limit: Duration) -> Result<(), HostError> {

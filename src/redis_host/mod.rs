@@ -77,6 +77,8 @@ pub struct RedisHost {
     force: bool,
     /// A cluster's own `redis-server` children, one per node (process backend).
     node_children: Vec<Option<tokio::process::Child>>,
+    /// Since when [`RedisHost::check_alive`] has found the cluster not serving every slot.
+    cluster_unhealthy_since: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// What the backends share for one call.
@@ -140,6 +142,7 @@ impl RedisHost {
             lock: None,
             force: false,
             node_children: Vec::new(),
+            cluster_unhealthy_since: std::sync::Mutex::new(None),
         })
     }
 
@@ -450,8 +453,45 @@ impl RedisHost {
     }
 
     /// PING `ep` within the profile's reply deadline: is our Redis still there and answering?
+    /// For a cluster redwhisk started: is it still serving every slot? A node that stopped
+    /// answering is tolerated while the cluster says `ok`, and (with replicas) for the time a
+    /// failover takes; after that the cluster is lost, the silent nodes named.
     pub async fn check_alive(&self, ep: &Endpoint) -> Result<(), HostError> {
-        ops::ping(ep, reply_limit(&self.profile)).await
+        let Some(cluster) = self.profile.redis.owned_cluster() else {
+            return ops::ping(ep, reply_limit(&self.profile)).await;
+        };
+        let events = EventSink::discard();
+        let ctx = self.ctx(&events, false).await?;
+        let silent = cluster::silent_nodes(&ctx, &cluster).await;
+        let healthy = silent.is_empty() || cluster::serving(&ctx, &cluster).await;
+        let mut since = self
+            .cluster_unhealthy_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if healthy {
+            *since = None;
+            return Ok(());
+        }
+        let first = *since.get_or_insert_with(std::time::Instant::now);
+        // A replica takes over after about node_timeout + 1-2 s (see docs/cluster.md).
+        let grace = if cluster.replicas == 0 {
+            Duration::ZERO
+        } else {
+            cluster.node_timeout * 2 + Duration::from_secs(3)
+        };
+        if first.elapsed() <= grace {
+            return Ok(());
+        }
+        Err(HostError::ClusterUnhealthy(format!(
+            "the cluster no longer serves every slot: {} {} not answering{}",
+            silent.join(", "),
+            if silent.len() == 1 { "is" } else { "are" },
+            if cluster.replicas == 0 {
+                " and has no replica to take over".to_string()
+            } else {
+                format!(" and no replica took over within {} ms", grace.as_millis())
+            }
+        )))
     }
 
     /// State, endpoint, uptime, keys, memory, persistence, last save.

@@ -155,7 +155,11 @@ impl ClusterConn {
         me.conns.insert(addr_of(host, port), seed.con);
         let masters: Vec<String> = me.slots.iter().map(|s| s.2.clone()).collect();
         for m in masters {
-            me.conn(&m)?;
+            // A master that is down right now (a failover under way) is not an error yet: its
+            // commands retry within the outage window, by when a replica may serve its slots.
+            if let Err(e) = me.conn(&m) {
+                eprintln!("cluster: master {m} not reachable at connect ({e}); retrying on use");
+            }
         }
         me.counters.nodes = me.conns.len() as u64;
         Ok(me)

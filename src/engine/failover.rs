@@ -118,7 +118,7 @@ pub async fn run_failover(
     let result = experiment(
         &mut host,
         &started.endpoint,
-        profile,
+        cluster,
         opts,
         sink,
         &cancel,
@@ -138,30 +138,19 @@ pub async fn run_failover(
 async fn experiment(
     host: &mut RedisHost,
     ep: &crate::redis_host::Endpoint,
-    profile: &Profile,
+    cluster: crate::profile::ClusterConfig,
     opts: &FailoverOptions,
     sink: &EventSink,
     cancel: &CancellationToken,
     dir: &std::path::Path,
 ) -> EngineResult<FailoverReport> {
-    let cluster = profile
-        .redis
-        .owned_cluster()
-        .unwrap_or(crate::profile::ClusterConfig {
-            shards: 1,
-            replicas: 1,
-            node_timeout: Duration::from_secs(5),
-        });
+    let profile = host.profile().clone();
     // The master serving slot 0 now (after an earlier failover it may be any node).
     let before = host.status().await?.nodes.unwrap_or_default();
-    let Some(victim_node) = before
-        .iter()
-        .find(|n| n.role == "master" && slots_of(&n.slots).iter().any(|(a, _)| *a == 0))
-        .cloned()
-    else {
+    let Some(victim_node) = before.iter().find(|n| n.serves_slot_0()).cloned() else {
         bail!("no master serves slot 0: the cluster is not whole before the experiment");
     };
-    let victim_slots = slots_of(&victim_node.slots);
+    let victim_slots = victim_node.slot_ranges();
     let password = ep.password.as_ref().map(|p| p.expose().to_string());
     let (seed_host, seed_port) = (ep.host.clone(), ep.port);
     let stop = Arc::new(AtomicBool::new(false));
@@ -245,11 +234,9 @@ async fn experiment(
         loop {
             let s = host.status().await?;
             let nodes = s.nodes.unwrap_or_default();
-            let replica = nodes.iter().find(|n| {
-                n.index != victim_node.index
-                    && n.role == "master"
-                    && slots_of(&n.slots).iter().any(|(a, _)| *a == 0)
-            });
+            let replica = nodes
+                .iter()
+                .find(|n| n.index != victim_node.index && n.serves_slot_0());
             if promoted_ms.is_none() && replica.is_some() {
                 promoted_ms = Some(ms(t_kill.elapsed()));
                 promoted = replica.map(|n| n.addr.clone());
@@ -381,16 +368,6 @@ async fn experiment(
         results_dir: dir.to_path_buf(),
     };
     Ok(report)
-}
-
-/// `0-5460,5461` → `[(0, 5460), (5461, 5461)]`.
-fn slots_of(text: &str) -> Vec<(u32, u32)> {
-    text.split(',')
-        .filter_map(|r| {
-            let (a, b) = r.split_once('-').unwrap_or((r, r));
-            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
-        })
-        .collect()
 }
 
 /// The report as text.

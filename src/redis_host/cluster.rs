@@ -54,6 +54,29 @@ pub struct NodeStatus {
     pub state: String,
 }
 
+impl NodeStatus {
+    /// The slot ranges it serves: `0-5460,5461` → `[(0, 5460), (5461, 5461)]`.
+    pub fn slot_ranges(&self) -> Vec<(u32, u32)> {
+        self.slots
+            .split(',')
+            .filter_map(|r| {
+                let (a, b) = r.split_once('-').unwrap_or((r, r));
+                Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// How many slots it serves.
+    pub fn slot_count(&self) -> u32 {
+        self.slot_ranges().iter().map(|(a, b)| b + 1 - a).sum()
+    }
+
+    /// It is a master serving slot 0.
+    pub fn serves_slot_0(&self) -> bool {
+        self.role == "master" && self.slot_ranges().iter().any(|(a, _)| *a == 0)
+    }
+}
+
 /// The per-node profiles of a cluster profile: masters first, then the replicas of master 0,
 /// master 1, … (`shards + m * replicas + j` is replica `j` of master `m`).
 pub(crate) fn node_profiles(
@@ -84,18 +107,12 @@ pub(crate) async fn ports(
     profile: &Profile,
     cluster: &ClusterConfig,
 ) -> Result<Vec<u16>, HostError> {
+    if let Some(known) = known_ports(profile, cluster).await {
+        return Ok(known);
+    }
     let cfg = &profile.redis;
     let n = usize::from(cluster.nodes());
-    if cfg.port != 0 {
-        return Ok((0..cluster.nodes()).map(|i| cfg.port + i).collect());
-    }
     let path = cfg.data_dir.join(PORTS_FILE);
-    if let Ok(text) = tokio::fs::read_to_string(&path).await
-        && let Ok(f) = serde_json::from_str::<PortsFile>(&text)
-        && f.ports.len() == n
-    {
-        return Ok(f.ports);
-    }
     // Ports the OS hands out (so two clusters chosen at the same moment do not pick the same
     // ones), whose bus port (+10000) fits and is free too. The listeners are held until every
     // port is chosen, so none is picked twice.
@@ -382,22 +399,41 @@ pub(crate) async fn down(
     Ok(report)
 }
 
-/// The ports to look for nodes on (stop and status create nothing).
-async fn ports_recorded(profile: &Profile, cluster: &ClusterConfig) -> Vec<u16> {
-    let n = usize::from(cluster.nodes());
+/// The nodes' ports when they are already known: `redis.port + i`, or those kept in
+/// `cluster-ports.json` by an earlier start.
+async fn known_ports(profile: &Profile, cluster: &ClusterConfig) -> Option<Vec<u16>> {
     if profile.redis.port != 0 {
-        return (0..cluster.nodes())
-            .map(|i| profile.redis.port + i)
-            .collect();
+        return Some(
+            (0..cluster.nodes())
+                .map(|i| profile.redis.port + i)
+                .collect(),
+        );
     }
-    let path = profile.redis.data_dir.join(PORTS_FILE);
-    match tokio::fs::read_to_string(&path)
+    let text = tokio::fs::read_to_string(profile.redis.data_dir.join(PORTS_FILE))
         .await
+        .ok()?;
+    serde_json::from_str::<PortsFile>(&text)
         .ok()
-        .and_then(|t| serde_json::from_str::<PortsFile>(&t).ok())
-    {
-        Some(f) if f.ports.len() == n => f.ports,
-        _ => vec![0; n],
+        .map(|f| f.ports)
+        .filter(|p| p.len() == usize::from(cluster.nodes()))
+}
+
+/// The ports to look for nodes on (stop and status create nothing): 0 for a cluster that never
+/// started.
+async fn ports_recorded(profile: &Profile, cluster: &ClusterConfig) -> Vec<u16> {
+    known_ports(profile, cluster)
+        .await
+        .unwrap_or_else(|| vec![0; usize::from(cluster.nodes())])
+}
+
+/// Where this host reaches the node on `port`.
+fn node_endpoint(ctx: &Ctx<'_>, port: u16) -> Endpoint {
+    Endpoint {
+        host: super::resp::connect_host(&ctx.profile.redis.bind.to_string()).to_string(),
+        port,
+        password: Some(ctx.password.clone()),
+        tls: false,
+        db: 0,
     }
 }
 
@@ -443,12 +479,18 @@ fn parse_fields(text: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// Every slot is served and the node says `ok`.
+fn num(info: &HashMap<String, String>, key: &str) -> u32 {
+    info.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// The node says `cluster_state:ok` and every slot is served.
+fn serves_every_slot(info: &HashMap<String, String>) -> bool {
+    info.get("cluster_state").is_some_and(|s| s == "ok") && num(info, "cluster_slots_ok") == SLOTS
+}
+
+/// Every slot is served, the node says `ok`, and it knows all `nodes`.
 fn is_ok(info: &HashMap<String, String>, nodes: u16) -> bool {
-    let num = |k: &str| info.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
-    info.get("cluster_state").is_some_and(|s| s == "ok")
-        && num("cluster_slots_ok") == SLOTS
-        && num("cluster_known_nodes") == u32::from(nodes)
+    serves_every_slot(info) && num(info, "cluster_known_nodes") == u32::from(nodes)
 }
 
 /// Form a fresh cluster, or wait for a restarted one to be `ok`. Returns whether it was
@@ -466,9 +508,6 @@ async fn form(
     for ep in eps {
         infos.push(cluster_info(ep, limit).await?);
     }
-    let num = |i: &HashMap<String, String>, k: &str| {
-        i.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
-    };
     let blank = infos
         .iter()
         .all(|i| num(i, "cluster_known_nodes") <= 1 && num(i, "cluster_slots_assigned") == 0);
@@ -650,47 +689,26 @@ async fn create(
 
 /// The nodes that do not answer PING, as `node i (host:port)`.
 pub(crate) async fn silent_nodes(ctx: &Ctx<'_>, cluster: &ClusterConfig) -> Vec<String> {
-    let ports = ports_recorded(ctx.profile, cluster).await;
     let limit = ctx.reply_limit();
-    let host = super::resp::connect_host(&ctx.profile.redis.bind.to_string()).to_string();
-    let pings = ports.iter().map(|&port| {
-        let ep = Endpoint {
-            host: host.clone(),
-            port,
-            password: Some(ctx.password.clone()),
-            tls: false,
-            db: 0,
-        };
-        async move { ops::ping(&ep, limit).await.is_ok() }
-    });
-    join_all(pings)
+    let eps: Vec<Endpoint> = ports_recorded(ctx.profile, cluster)
         .await
         .into_iter()
-        .zip(&ports)
+        .map(|port| node_endpoint(ctx, port))
+        .collect();
+    let pings = join_all(eps.iter().map(|ep| ops::ping(ep, limit))).await;
+    eps.iter()
+        .zip(pings)
         .enumerate()
-        .filter(|(_, (ok, _))| !ok)
-        .map(|(i, (_, port))| format!("node {i} ({host}:{port})"))
+        .filter(|(_, (_, ping))| ping.is_err())
+        .map(|(i, (ep, _))| format!("node {i} ({}:{})", ep.host, ep.port))
         .collect()
 }
 
-/// Some node that answers says `cluster_state:ok` with every slot served.
+/// The first node that answers says `cluster_state:ok` with every slot served.
 pub(crate) async fn serving(ctx: &Ctx<'_>, cluster: &ClusterConfig) -> bool {
-    let ports = ports_recorded(ctx.profile, cluster).await;
-    let host = super::resp::connect_host(&ctx.profile.redis.bind.to_string()).to_string();
-    for port in ports {
-        let ep = Endpoint {
-            host: host.clone(),
-            port,
-            password: Some(ctx.password.clone()),
-            tls: false,
-            db: 0,
-        };
-        if let Ok(info) = cluster_info(&ep, ctx.reply_limit()).await {
-            let slots_ok = info
-                .get("cluster_slots_ok")
-                .and_then(|v| v.parse::<u32>().ok())
-                .unwrap_or(0);
-            return info.get("cluster_state").is_some_and(|s| s == "ok") && slots_ok == SLOTS;
+    for port in ports_recorded(ctx.profile, cluster).await {
+        if let Ok(info) = cluster_info(&node_endpoint(ctx, port), ctx.reply_limit()).await {
+            return serves_every_slot(&info);
         }
     }
     false
@@ -732,15 +750,8 @@ pub(crate) async fn status(
     let mut out = Vec::new();
     let mut table: Option<String> = None;
     for (i, n) in nodes.iter().enumerate() {
-        let host = super::resp::connect_host(&n.redis.bind.to_string()).to_string();
-        let ep = Endpoint {
-            host: host.clone(),
-            port: n.redis.port,
-            password: Some(ctx.password.clone()),
-            tls: false,
-            db: 0,
-        };
-        let addr = format!("{host}:{}", n.redis.port);
+        let ep = node_endpoint(ctx, n.redis.port);
+        let addr = format!("{}:{}", ep.host, ep.port);
         let running = n.redis.port != 0 && state::read(&n.redis.data_dir).await?.is_some();
         let mut s = NodeStatus {
             index: u16::try_from(i).unwrap_or(u16::MAX),

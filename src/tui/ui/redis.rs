@@ -114,14 +114,7 @@ fn nodes_line<'a>(app: &App, nodes: &[NodeStatus], keys: &str) -> Vec<Span<'a>> 
     let t = app.theme;
     let mut spans = vec![Span::styled(format!("{:<9}", "nodes"), app.theme.label())];
     for n in nodes {
-        let slots: u32 = n
-            .slots
-            .split(',')
-            .filter_map(|r| {
-                let (a, b) = r.split_once('-').unwrap_or((r, r));
-                Some(b.trim().parse::<u32>().ok()? + 1 - a.trim().parse::<u32>().ok()?)
-            })
-            .sum();
+        let slots = n.slot_count();
         let (text, style) = match (n.role.as_str(), n.state.as_str()) {
             ("master", "ok") => (format!("M{slots}"), t.ok()),
             ("master", _) => (format!("M{slots}!"), t.warn()),

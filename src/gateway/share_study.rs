@@ -20,9 +20,8 @@ use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{Persistence, Profile};
 use crate::redis_host::{Endpoint, password};
 use crate::results::{csv_field, csv_ms};
-use crate::share::{READER, WRITER, judge};
+use crate::share::{READER, SharedKeys, WRITER, judge};
 use crate::stats::quantile;
-use redwhisk_actions::protocol::{ReaderParams, ReaderResult, WriterParams, WriterResult};
 
 /// Longest wait for the gateway to put Redis to sleep after the writer, beyond `idle_ms`:
 /// a `SHUTDOWN SAVE` of a large dataset, or a docker stop.
@@ -252,25 +251,14 @@ async fn one_cycle(
     probe: &GatewayProbe,
     cycle: u32,
 ) -> EngineResult<GatewayCycle> {
-    let host = crate::engine::action_redis_host(profile, endpoint);
-    let password = endpoint.password.as_ref().map(|p| p.expose().to_string());
-    let prefix = format!("share:gateway:{cycle}");
-    let wp = WriterParams {
-        host: host.clone(),
-        port: endpoint.port,
-        password: password.clone(),
-        cluster: false,
-        keys: opts.keys,
-        value_size: opts.value_size,
-        key_prefix: prefix.clone(),
-        seed: None,
-    };
-    let wa = platform.invoke(WRITER, serde_json::to_value(&wp)?).await?;
-    if !wa.success() {
-        bail!("the writer failed: {}", wa.response.result);
-    }
-    let written: WriterResult = serde_json::from_value(wa.response.result.clone())
-        .context("the writer's result has an unexpected shape")?;
+    let target = SharedKeys::new(
+        profile,
+        endpoint,
+        opts.keys,
+        opts.value_size,
+        format!("share:gateway:{cycle}"),
+    );
+    let written = target.write(platform).await?;
 
     // The writer's connection is closed: after idle_ms the gateway saves and stops Redis.
     let sleeps = probe.sleeps();
@@ -293,23 +281,7 @@ async fn one_cycle(
     let sleep_wait_ms = crate::stats::ms(t_wait.elapsed());
 
     let wakes = probe.wakes();
-    let rp = ReaderParams {
-        host,
-        port: endpoint.port,
-        password,
-        cluster: false,
-        keys: opts.keys,
-        value_size: opts.value_size,
-        key_prefix: prefix,
-        seed: Some(written.seed),
-        expected_digest: Some(written.digest.clone()),
-    };
-    let ra = platform.invoke(READER, serde_json::to_value(&rp)?).await?;
-    if !ra.success() {
-        bail!("the reader failed: {}", ra.response.result);
-    }
-    let read: ReaderResult = serde_json::from_value(ra.response.result.clone())
-        .context("the reader's result has an unexpected shape")?;
+    let read = target.read(platform, &written).await?;
     let reader_woke = probe.wakes() > wakes;
     let j = judge(&written, &read);
     Ok(GatewayCycle {

@@ -52,6 +52,81 @@ pub struct ShareOutcome {
 pub(crate) const WRITER: &str = "redwhisk-writer";
 pub(crate) const READER: &str = "redwhisk-reader";
 
+/// Where a cycle's writer and reader connect (as the actions address Redis) and which keys
+/// they write and read back.
+pub(crate) struct SharedKeys {
+    pub host: String,
+    pub port: u16,
+    pub password: Option<String>,
+    pub keys: u32,
+    pub value_size: u32,
+    pub key_prefix: String,
+}
+
+impl SharedKeys {
+    pub(crate) fn new(
+        profile: &Profile,
+        endpoint: &Endpoint,
+        keys: u32,
+        value_size: u32,
+        key_prefix: String,
+    ) -> Self {
+        Self {
+            host: crate::engine::action_redis_host(profile, endpoint),
+            port: endpoint.port,
+            password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
+            keys,
+            value_size,
+            key_prefix,
+        }
+    }
+
+    /// Invoke the writer: the keys, values from a fresh seed.
+    pub(crate) async fn write(&self, platform: &Platform) -> EngineResult<WriterResult> {
+        let wp = WriterParams {
+            host: self.host.clone(),
+            port: self.port,
+            password: self.password.clone(),
+            cluster: false,
+            keys: self.keys,
+            value_size: self.value_size,
+            key_prefix: self.key_prefix.clone(),
+            seed: None,
+        };
+        let wa = platform.invoke(WRITER, serde_json::to_value(&wp)?).await?;
+        if !wa.success() {
+            bail!("the writer failed: {}", wa.response.result);
+        }
+        serde_json::from_value(wa.response.result.clone())
+            .context("the writer's result has an unexpected shape")
+    }
+
+    /// Invoke the reader against what `written` stored.
+    pub(crate) async fn read(
+        &self,
+        platform: &Platform,
+        written: &WriterResult,
+    ) -> EngineResult<ReaderResult> {
+        let rp = ReaderParams {
+            host: self.host.clone(),
+            port: self.port,
+            password: self.password.clone(),
+            cluster: false,
+            keys: self.keys,
+            value_size: self.value_size,
+            key_prefix: self.key_prefix.clone(),
+            seed: Some(written.seed),
+            expected_digest: Some(written.digest.clone()),
+        };
+        let ra = platform.invoke(READER, serde_json::to_value(&rp)?).await?;
+        if !ra.success() {
+            bail!("the reader failed: {}", ra.response.result);
+        }
+        serde_json::from_value(ra.response.result.clone())
+            .context("the reader's result has an unexpected shape")
+    }
+}
+
 /// Run the matrix (or one cell) for `profile`.
 pub async fn run_share(
     profile: &Profile,
@@ -265,23 +340,16 @@ async fn run_cycle(
         .await
         .context("cannot FLUSHALL before the cycle")?;
     let prefix = format!("share:{}:{cycle}", cell.persistence.label());
-    let host_for_actions = crate::engine::action_redis_host(profile, endpoint);
-    let wp = WriterParams {
-        host: host_for_actions,
-        port: endpoint.port,
-        password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
-        cluster: false,
-        keys: opts.keys,
-        value_size: opts.value_size,
-        key_prefix: prefix.clone(),
-        seed: None,
+    let target = |endpoint: &Endpoint| {
+        SharedKeys::new(
+            profile,
+            endpoint,
+            opts.keys,
+            opts.value_size,
+            prefix.clone(),
+        )
     };
-    let wa = platform.invoke(WRITER, serde_json::to_value(&wp)?).await?;
-    if !wa.success() {
-        bail!("the writer failed: {}", wa.response.result);
-    }
-    let written: WriterResult = serde_json::from_value(wa.response.result.clone())
-        .context("the writer's result has an unexpected shape")?;
+    let written = target(endpoint).write(platform).await?;
 
     if cell.stop == StopChoice::VmLoss && profile.snapshots.is_some() {
         // The snapshot point: a graceful stop uploads the writes, then Redis starts again.
@@ -305,23 +373,8 @@ async fn run_cycle(
         .await?
         .then(|| ms(t_start.elapsed()));
 
-    let rp = ReaderParams {
-        host: crate::engine::action_redis_host(profile, endpoint),
-        port: endpoint.port,
-        password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
-        cluster: false,
-        keys: opts.keys,
-        value_size: opts.value_size,
-        key_prefix: prefix,
-        seed: Some(written.seed),
-        expected_digest: Some(written.digest.clone()),
-    };
-    let ra = platform.invoke(READER, serde_json::to_value(&rp)?).await?;
-    if !ra.success() {
-        bail!("the reader failed: {}", ra.response.result);
-    }
-    let read: ReaderResult = serde_json::from_value(ra.response.result.clone())
-        .context("the reader's result has an unexpected shape")?;
+    // Redis was started again: its endpoint (a port 0 profile's port) may have changed.
+    let read = target(endpoint).read(platform, &written).await?;
     let Judgement {
         missing,
         mismatches,

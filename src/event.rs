@@ -3,76 +3,11 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::platform::Activation;
-use crate::redis_host::{ColdStart, RedisState, RedisStatus};
+use crate::model::{Activation, ColdStart, RedisState, RedisStatus};
+pub use crate::model::{Level, Phase};
 use crate::share::{Cell, CycleRecord};
-
-/// Where a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Idle,
-    StartingRedis,
-    Deploying,
-    Invoking,
-    Collecting,
-    StoppingRedis,
-    Done,
-    Cancelled,
-    Failed,
-    /// Redis died or froze mid-run; the run stopped early.
-    #[serde(rename = "redis-lost")]
-    RedisLost,
-    /// redwhisk was killed mid-run; `results repair` finalised what it had streamed.
-    Interrupted,
-}
-
-impl Phase {
-    /// The name in results files (`starting_redis`), as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Idle => "idle",
-            Phase::StartingRedis => "starting_redis",
-            Phase::Deploying => "deploying",
-            Phase::Invoking => "invoking",
-            Phase::Collecting => "collecting",
-            Phase::StoppingRedis => "stopping_redis",
-            Phase::Done => "done",
-            Phase::Cancelled => "cancelled",
-            Phase::Failed => "failed",
-            Phase::RedisLost => "redis-lost",
-            Phase::Interrupted => "interrupted",
-        }
-    }
-
-    /// The name on screen (`starting redis`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Phase::Idle => "idle",
-            Phase::StartingRedis => "starting redis",
-            Phase::Deploying => "deploying",
-            Phase::Invoking => "invoking",
-            Phase::Collecting => "collecting",
-            Phase::StoppingRedis => "stopping redis",
-            Phase::Done => "done",
-            Phase::Cancelled => "cancelled",
-            Phase::Failed => "failed",
-            Phase::RedisLost => "redis lost",
-            Phase::Interrupted => "interrupted",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
 
 /// Everything the engine tells its consumers.
 #[derive(Debug, Clone)]
@@ -108,13 +43,13 @@ pub enum EngineEvent {
         concurrencies: Vec<u32>,
     },
     /// One step of a sweep finished (its run's results are in `step.results_dir`).
-    SweepStep(Box<crate::engine::sweep::SweepStep>),
+    SweepStep(Box<crate::model::SweepStep>),
     /// The runs found under the results root, newest first.
-    ResultsListed(Vec<crate::engine::library::ResultEntry>),
+    ResultsListed(Vec<crate::model::ResultEntry>),
     /// A recorded case study 1 run, read back.
     RunOpened {
         dir: std::path::PathBuf,
-        record: Box<crate::results::RunRecord>,
+        record: Box<crate::model::run::RunRecord>,
     },
     /// A recorded case study 2 matrix, read back.
     ShareOpened {
@@ -129,13 +64,13 @@ pub enum EngineEvent {
         record: Box<CycleRecord>,
     },
     /// The scale-to-zero gateway changed state or moved its counters.
-    Gateway(crate::gateway::GatewayEvent),
+    Gateway(crate::model::GatewayEvent),
     Log {
         level: Level,
         message: String,
     },
     /// A snapshot was found, uploaded, left pending or restored.
-    Snapshot(crate::snapshots::SnapshotEvent),
+    Snapshot(crate::model::SnapshotEvent),
     /// `Export` wrote the last run's results as one zip at `path`.
     Exported {
         path: std::path::PathBuf,

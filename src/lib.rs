@@ -9,6 +9,7 @@ pub mod compare;
 pub mod engine;
 pub mod event;
 pub mod gateway;
+pub mod model;
 pub mod paper;
 pub mod platform;
 pub mod plot;

@@ -12,17 +12,15 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::platform::Activation;
+use crate::model::Activation;
 use redwhisk_actions::BenchResult;
 
 mod journal;
-mod summary;
 
 use journal::{CSV_JOURNAL, JOURNAL};
 pub use journal::{RepairError, Repaired, orphans, repair, repair_all};
 
-pub(crate) use summary::check_schema;
-pub use summary::{
+pub use crate::model::run::{
     ClientWaits, Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases,
     PlatformSide, PlatformTimings, ProfileRecord, RUN_SCHEMA, ReadError, RedisRecord, RunRecord,
     RunStatsSummary, RunSummary, WorkloadRecord,

@@ -4,32 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-
 use crate::compare::{Comparison, Side, compare};
 use crate::event::{EngineEvent, EventSink};
+pub use crate::model::library::{Kind, ResultEntry};
 use crate::results::{RunRecord, RunSummary};
 use crate::share::ShareSummary;
-
-/// Which case study a results directory holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Run,
-    Share,
-}
-
-/// One results directory as the Results view lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResultEntry {
-    pub dir: PathBuf,
-    pub kind: Kind,
-    pub profile: String,
-    pub started_at: DateTime<Utc>,
-    /// Invocations completed (run) or cycles (share).
-    pub count: u64,
-    /// `done`, `cancelled`, `partial`…
-    pub outcome: String,
-}
 
 fn entry(dir: &Path) -> Option<ResultEntry> {
     if dir.join("run.json").is_file() {

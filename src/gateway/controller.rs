@@ -14,8 +14,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::conn::{Counters, Grant, Msg};
-use super::types::{GatewayEvent, GatewaySnapshot, GatewayState, Refusal};
+use super::types::Refusal;
 use crate::event::{EngineEvent, EventSink};
+use crate::model::gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
 use crate::profile::GatewayConfig;
 use crate::redis_host::{Endpoint, RedisHost, StopMode};
 

@@ -19,7 +19,8 @@ pub mod share_study;
 pub mod study;
 mod types;
 
-pub use types::{GatewayEvent, GatewaySnapshot, GatewayState, Refusal};
+pub use crate::model::gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
+pub use types::Refusal;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

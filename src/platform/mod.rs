@@ -2,12 +2,12 @@
 //! OpenWhisk's native contract) and OpenWhisk itself. Both produce OpenWhisk-shaped
 //! [`Activation`] records.
 
-pub mod activation;
+pub use crate::model::activation;
 mod error;
 pub mod local;
 pub mod openwhisk;
 
-pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
+pub use crate::model::activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use error::PlatformError;
 pub use local::LocalPlatform;
 pub use openwhisk::OpenWhiskPlatform;

@@ -13,8 +13,9 @@ use super::container::{
     remove, settings, short, wait_stopped,
 };
 use super::state::{self, Found, HostState, Owner};
-use super::types::{ColdStart, Endpoint, RedisStatus, StopMode, StopReport};
+use super::types::Endpoint;
 use super::{Ctx, HostError, Up, image, ops, password, ports, ready};
+use crate::model::redis::{ColdStart, RedisStatus, StopMode, StopReport};
 use crate::stats::ms;
 /// Deal with containers a previous run left: adopt, refuse, reap (orphans) or remove (stopped).
 async fn settle_existing(docker: &Docker, ctx: &Ctx<'_>) -> Result<Option<Up>, HostError> {

@@ -26,12 +26,15 @@ mod tarball;
 mod tls;
 mod types;
 
-pub use cluster::NodeStatus;
+pub use crate::model::redis::NodeStatus;
+pub use crate::model::redis::{
+    ClusterStart, ColdStart, RedisState, RedisStatus, StopMode, StopReport,
+};
 pub use container::connect as docker_connect;
 pub use error::HostError;
 pub use lock::LOCK_FILE;
 pub use state::Owner;
-pub use types::{ClusterStart, ColdStart, Endpoint, RedisState, RedisStatus, StopMode, StopReport};
+pub use types::Endpoint;
 
 use std::time::Duration;
 

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use super::state::{self, Found, HostState};
-use super::types::{ColdStart, Endpoint, StopMode, StopReport};
+use super::types::Endpoint;
 use super::{Ctx, HostError, Up, ops, password, ports, ready};
+use crate::model::redis::{ColdStart, StopMode, StopReport};
 use crate::stats::ms;
 
 /// The server's stdout/stderr, truncated at every start, tailed in error messages.

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
+use crate::model::StopMode;
 use crate::profile::{AppendFsync, Persistence, SavePoint};
-use crate::redis_host::StopMode;
 
 /// Persistence modes the experiment sweeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::verdict::{CellSummary, CycleRecord};
-use crate::results::{HostInfo, ProfileRecord, ReadError, check_schema};
+use crate::model::run::{HostInfo, ProfileRecord, ReadError, check_schema};
 
 /// The layout of `share.json` this build writes and reads.
 pub const SHARE_SCHEMA: &str = "redwhisk.share/1";

@@ -1,74 +1,15 @@
 //! Snapshot ids and `manifest.json`, the commit point of a snapshot: a snapshot without a
 //! manifest does not exist.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
+
+pub use crate::model::SnapshotId;
 
 /// The manifest's object name inside a snapshot's directory.
 pub const MANIFEST: &str = "manifest.json";
 /// The manifest layout version.
 pub const FORMAT: u32 = 1;
-
-/// `YYYYMMDDTHHMMSSmmmZ-xxxx`: UTC creation time to the millisecond, then 4 random hex
-/// digits. Ids sort in creation order, so "latest" is the greatest id with a manifest.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SnapshotId(String);
-
-impl SnapshotId {
-    /// A new id for a snapshot made at `at`.
-    pub fn new(at: DateTime<Utc>) -> Self {
-        let n: u16 = rand::rng().random();
-        Self(format!("{}-{n:04x}", at.format("%Y%m%dT%H%M%S%3fZ")))
-    }
-
-    /// Check the shape of an id given by a user or found in the store.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = s.len() == 24
-            && s.is_ascii()
-            && s.as_bytes()[8] == b'T'
-            && s.as_bytes()[18] == b'Z'
-            && s.as_bytes()[19] == b'-'
-            && s[..8].bytes().all(|b| b.is_ascii_digit())
-            && s[9..18].bytes().all(|b| b.is_ascii_digit())
-            && s[20..]
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if ok {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(format!(
-                "\"{s}\" is not a snapshot id (they look like 20261203T081500123Z-ab12)"
-            ))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SnapshotId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for SnapshotId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<SnapshotId> for String {
-    fn from(id: SnapshotId) -> String {
-        id.0
-    }
-}
 
 /// One persistence file, relative to the data directory (`dump.rdb`,
 /// `appendonlydir/appendonly.aof.1.base.rdb`, …).

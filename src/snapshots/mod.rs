@@ -15,35 +15,20 @@ pub mod restore;
 pub mod store;
 pub mod upload;
 
+pub use crate::model::snapshot::{RestoreReport, SnapshotEvent, SnapshotSummary, UploadOutcome};
 pub use catalog::Catalog;
 pub use config::{RestorePolicy, SnapshotConfig};
 pub use error::SnapshotError;
 pub use manifest::{Manifest, SnapshotId};
-pub use restore::RestoreReport;
 pub use store::SnapshotStore;
 pub use upload::PreStop;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 
 use crate::event::{EngineEvent, EventSink, Level};
 use crate::profile::Profile;
-
-/// How long the start waits to learn the latest snapshot when it has local data anyway.
-pub const LOOKUP_DEADLINE: Duration = Duration::from_secs(3);
-
-/// One snapshot in a line: what the console's Redis pane shows.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct SnapshotSummary {
-    pub id: SnapshotId,
-    pub created_at: DateTime<Utc>,
-    pub bytes: u64,
-    pub files: usize,
-    pub keys: Option<u64>,
-    pub upload_ms: f64,
-}
 
 impl From<&Manifest> for SnapshotSummary {
     fn from(m: &Manifest) -> Self {
@@ -58,33 +43,8 @@ impl From<&Manifest> for SnapshotSummary {
     }
 }
 
-/// What happened to the snapshot of a graceful stop.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum UploadOutcome {
-    /// Committed (manifest written); `pruned` are the ids retention removed.
-    Uploaded {
-        snapshot: SnapshotSummary,
-        pruned: Vec<SnapshotId>,
-    },
-    /// Not confirmed: the data stays on local disk and the next stop uploads it.
-    Pending { error: String },
-    /// `on_stop = false`.
-    Skipped,
-}
-
-/// Typed snapshot events, for the console and the headless progress.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum SnapshotEvent {
-    /// The newest complete snapshot in the store (`None`: there is none yet).
-    Latest(Option<SnapshotSummary>),
-    Uploaded(SnapshotSummary),
-    Pending {
-        error: String,
-    },
-    Restored(RestoreReport),
-}
+/// How long the start waits to learn the latest snapshot when it has local data anyway.
+pub const LOOKUP_DEADLINE: Duration = Duration::from_secs(3);
 
 fn send(events: &EventSink, e: SnapshotEvent) {
     events.send(EngineEvent::Snapshot(e));

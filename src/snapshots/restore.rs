@@ -7,7 +7,6 @@ use std::time::Instant;
 use chrono::Utc;
 use futures::StreamExt;
 use object_store::ObjectStore;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
@@ -16,26 +15,8 @@ use super::error::SnapshotError;
 use super::local::{AOF_DIR, RDB_FILE, STAGING_PREFIX, persistence_files};
 use super::manifest::{Manifest, SnapshotId, safe_relative};
 use super::store::SnapshotStore;
+use crate::model::RestoreReport;
 use crate::stats::ms;
-
-/// What a restore did, for the cold-start breakdown.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct RestoreReport {
-    pub id: SnapshotId,
-    pub bytes: u64,
-    pub files: usize,
-    /// Keys the manifest says the snapshot holds.
-    pub keys_expected: Option<u64>,
-    pub download_ms: f64,
-    /// sha256 (during the download) plus the check tools.
-    pub verify_ms: f64,
-    /// Download, verify and place.
-    pub total_ms: f64,
-    /// Which check tools ran (`redis-check-rdb`, `redis-check-aof`).
-    pub checked_with: Vec<String>,
-    /// Where local files that were replaced were moved (`--restore` over existing data).
-    pub moved_aside: Option<PathBuf>,
-}
 
 fn find_tool(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")

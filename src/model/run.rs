@@ -30,11 +30,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::Phase;
+use super::activation::Activation;
+use super::phase::Phase;
+use super::redis::{ColdStart, StopReport};
 use crate::paper::PaperFigure;
-use crate::platform::Activation;
 use crate::profile::Mode;
-use crate::redis_host::{ColdStart, StopReport};
 use crate::stats::{CommandSummary, MeanCi, PhaseName, Summary};
 
 /// The layout of `run.json` this build writes and reads (see `schema/run.schema.json`).

@@ -218,6 +218,7 @@ pub fn sweep_text(r: &SweepReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn step(c: u32, ips: f64) -> SweepStep {
         SweepStep {

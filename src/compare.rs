@@ -83,10 +83,7 @@ impl Side {
             ..Side::default()
         };
         for a in &run.activations {
-            if !a.success() {
-                continue;
-            }
-            let Ok(r) = serde_json::from_value::<BenchResult>(a.response.result.clone()) else {
+            let Some(r) = a.bench_result() else {
                 continue;
             };
             side.push(&r);

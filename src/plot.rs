@@ -189,12 +189,7 @@ impl PhaseSeries {
             ],
         };
         for a in &run.activations {
-            if !a.success() {
-                continue;
-            }
-            let Ok(r) =
-                serde_json::from_value::<redwhisk_actions::BenchResult>(a.response.result.clone())
-            else {
+            let Some(r) = a.bench_result() else {
                 continue;
             };
             s.index.push(a.index);

@@ -117,16 +117,7 @@ impl ResultsWriter {
         self.jsonl.flush()?;
         let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
         let f = csv_ms;
-        let error = a
-            .response
-            .result
-            .get("error")
-            .map(|e| {
-                e.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| e.to_string())
-            })
-            .unwrap_or_default();
+        let error = a.error_text().unwrap_or_default();
         writeln!(
             self.csv,
             "{},{},{},{},{},{},{},{},{:.3},{},{},{},{:.3},{},{:.3},{},{},{},{},{},{},{},{},{},{}",

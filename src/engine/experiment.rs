@@ -273,7 +273,7 @@ async fn invoke_all(
                 writer.append(&a, parsed.as_ref()).context("cannot write the results")?;
                 let failed = !a.success();
                 if failed {
-                    let why = a.response.result.get("error").map(|e| e.to_string()).unwrap_or_default();
+                    let why = a.error_text().unwrap_or_default();
                     sink.warn(format!("invocation {index} failed: {} {why}", a.response.status.as_str()));
                 }
                 sink.send(EngineEvent::Activation(Box::new(a)));

@@ -212,21 +212,12 @@ async fn invoke(
             }
         };
         a.index = index;
-        let parsed = a
-            .success()
-            .then(|| {
-                serde_json::from_value::<redwhisk_actions::BenchResult>(a.response.result.clone())
-                    .ok()
-            })
-            .flatten();
+        let parsed = a.bench_result();
         let error = match &parsed {
             Some(r) if r.errors == 0 && r.mismatches == 0 => None,
             Some(r) => Some(format!("{} errors, {} mismatches", r.errors, r.mismatches)),
             None => Some(
-                a.response
-                    .result
-                    .get("error")
-                    .map(|e| e.to_string())
+                a.error_text()
                     .unwrap_or_else(|| a.response.status.as_str().into()),
             ),
         };

@@ -1,6 +1,9 @@
 //! The activation record, shaped like OpenWhisk's (shared/openwhisk-api.md §5).
 
+use redwhisk_actions::BenchResult;
 use serde::{Deserialize, Serialize};
+
+use crate::stats::Sample;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActivationStatus {
@@ -111,10 +114,46 @@ impl Activation {
         self.response.success
     }
 
+    /// The bench action's typed result, when the invocation succeeded and returned one.
+    pub fn bench_result(&self) -> Option<BenchResult> {
+        if !self.success() {
+            return None;
+        }
+        serde_json::from_value(self.response.result.clone()).ok()
+    }
+
+    /// The `error` the action or the platform put in the result, as text (a JSON string
+    /// without its quotes; anything else as JSON), when there is one.
+    pub fn error_text(&self) -> Option<String> {
+        self.response.result.get("error").map(|e| match e {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&serde_json::Value> {
         self.annotations
             .iter()
             .find(|a| a.key == key)
             .map(|a| &a.value)
+    }
+}
+
+impl From<&Activation> for Sample {
+    fn from(a: &Activation) -> Self {
+        Sample {
+            throttled: a.throttled,
+            throttle_wait_ms: a.throttle_wait_ms,
+            polls: a.polls,
+            poll_overhead_ms: a.poll_overhead_ms,
+            log_fetch_ms: a.log_fetch_ms,
+            internal_error: a.response.status == ActivationStatus::InternalError,
+            cold: a.is_cold(),
+            duration_ms: a.duration as f64,
+            client_latency_ms: a.client_latency_ms,
+            wait_time_ms: a.wait_time_ms.map(|w| w as f64),
+            init_time_ms: a.init_time_ms.map(|i| i as f64),
+            bench: a.bench_result(),
+        }
     }
 }

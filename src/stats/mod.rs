@@ -1,5 +1,6 @@
 //! Pure statistics: running aggregates per phase, HDR histograms for percentiles, bounded
-//! series for sparklines. Fed one [`Activation`] at a time; nothing rescans samples.
+//! series for sparklines. Fed one [`Sample`] at a time (an activation, as the records layer
+//! converts it); nothing rescans samples. This module imports nothing else of the crate.
 
 pub mod ci;
 mod series;
@@ -11,8 +12,31 @@ pub use summary::{CommandLatency, CommandSummary, Metric, Summary};
 
 use serde::Serialize;
 
-use crate::platform::Activation;
 use redwhisk_actions::BenchResult;
+
+/// One invocation as the statistics see it: the platform's and the client's figures, and the
+/// bench action's parsed result when it succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// 429 answers retried before the invocation was accepted, and the time they took (ms).
+    pub throttled: u32,
+    pub throttle_wait_ms: f64,
+    /// Polls after a 202 and at most how much their granularity added (ms).
+    pub polls: u32,
+    pub poll_overhead_ms: f64,
+    pub log_fetch_ms: Option<f64>,
+    /// The platform ended it as an internal error (OpenWhisk: HTTP 500 with a record).
+    pub internal_error: bool,
+    pub cold: bool,
+    /// The platform's duration, the client's request-to-response latency, `waitTime` and
+    /// `initTime` (ms).
+    pub duration_ms: f64,
+    pub client_latency_ms: f64,
+    pub wait_time_ms: Option<f64>,
+    pub init_time_ms: Option<f64>,
+    /// The bench action's result: `None` when the invocation failed or returned something else.
+    pub bench: Option<BenchResult>,
+}
 
 /// The bench action's phases, plus the platform-side figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -135,8 +159,9 @@ impl RunStats {
         Self::default()
     }
 
-    /// Fold one activation in. Returns the parsed bench result when there was one.
-    pub fn record(&mut self, a: &Activation) -> Option<BenchResult> {
+    /// Fold one invocation in. Returns the parsed bench result when there was one.
+    pub fn record(&mut self, sample: impl Into<Sample>) -> Option<BenchResult> {
+        let a: Sample = sample.into();
         self.completed += 1;
         self.throttled += u64::from(a.throttled);
         if a.throttled > 0 {
@@ -148,28 +173,23 @@ impl RunStats {
         if let Some(ms) = a.log_fetch_ms {
             self.log_fetch.record_ms(ms);
         }
-        if a.response.status == crate::platform::ActivationStatus::InternalError {
+        if a.internal_error {
             self.whisk_errors += 1;
         }
-        let side = if a.is_cold() {
+        let side = if a.cold {
             &mut self.cold
         } else {
             &mut self.warm
         };
-        side.duration.record_ms(a.duration as f64);
+        side.duration.record_ms(a.duration_ms);
         side.client_latency.record_ms(a.client_latency_ms);
         if let Some(w) = a.wait_time_ms {
-            side.wait_time.record_ms(w as f64);
+            side.wait_time.record_ms(w);
         }
         if let Some(i) = a.init_time_ms {
-            side.init_time.record_ms(i as f64);
+            side.init_time.record_ms(i);
         }
-        let parsed = if a.success() {
-            serde_json::from_value::<BenchResult>(a.response.result.clone()).ok()
-        } else {
-            None
-        };
-        let Some(r) = parsed else {
+        let Some(r) = a.bench else {
             self.failed += 1;
             return None;
         };

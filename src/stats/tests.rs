@@ -1,5 +1,5 @@
 use super::*;
-use crate::platform::{ActivationStatus, activation::ActivationResponse};
+use crate::platform::{Activation, ActivationStatus, activation::ActivationResponse};
 use redwhisk_actions::Mode;
 use redwhisk_actions::protocol::{PhaseLatency, RoundTrips};
 

@@ -210,7 +210,7 @@ impl App {
             }
             EngineEvent::Activation(a) => {
                 if let Some(run) = &mut self.run {
-                    run.stats.record(&a);
+                    run.stats.record(a.as_ref());
                     run.table_dirty = true;
                 }
             }

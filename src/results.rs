@@ -16,9 +16,11 @@ use crate::model::Activation;
 use redwhisk_actions::BenchResult;
 
 mod journal;
+mod summary;
 
 use journal::{CSV_JOURNAL, JOURNAL};
 pub use journal::{RepairError, Repaired, orphans, repair, repair_all};
+pub use summary::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 
 pub use crate::model::run::{
     ClientWaits, Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases,

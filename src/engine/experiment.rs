@@ -16,7 +16,7 @@ use crate::redis_host::{RedisHost, StopMode, StopReport};
 use crate::results::ResultsWriter;
 use crate::stats::RunStats;
 
-use super::summary::build_summary;
+use crate::results::build_summary;
 
 /// Per-run settings that are not part of the profile.
 #[derive(Debug, Clone, Default)]

@@ -8,14 +8,13 @@ mod export;
 pub mod failover;
 pub mod library;
 mod params;
-mod summary;
 pub mod sweep;
 
+pub use crate::results::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 pub(crate) use error::bail;
 pub use error::{BoxError, Context, EngineError, Result as EngineResult, chain};
 pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
 pub use params::{action_redis_host, bench_params};
-pub use summary::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

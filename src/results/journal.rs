@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::RunSummary;
-use crate::event::Phase;
-use crate::platform::Activation;
+use crate::model::{Activation, Phase};
 use crate::stats::RunStats;
 
 pub(crate) const JOURNAL: &str = ".activations.jsonl.partial";
@@ -152,7 +151,7 @@ pub fn repair(dir: &Path) -> Result<Repaired, RepairError> {
     summary.elapsed_ms = (finished - summary.started_at)
         .to_std()
         .map_or(0.0, crate::stats::ms);
-    summary.summary = crate::engine::stats_summary(&stats);
+    summary.summary = super::stats_summary(&stats);
     super::assemble(dir, &summary).map_err(io_err(dir))?;
     Ok(Repaired {
         dir: dir.to_path_buf(),

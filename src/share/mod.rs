@@ -209,7 +209,7 @@ pub async fn run_share(
         started_at,
         finished_at: Utc::now(),
         host: crate::results::HostInfo::current(),
-        profile: crate::engine::profile_record(profile)?,
+        profile: crate::results::profile_record(profile)?,
         options: ShareOptionsRecord {
             runs: opts.runs,
             keys: opts.keys,

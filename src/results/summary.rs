@@ -4,15 +4,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::event::Phase;
-use crate::paper;
-use crate::profile::Profile;
-use crate::redis_host::{ColdStart, StopReport};
-use crate::results::{
+use crate::model::run::{
     ClientWaits, Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases,
     PlatformSide, PlatformTimings, ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary,
     RunSummary, WorkloadRecord,
 };
+use crate::model::{ColdStart, Phase, StopReport};
+use crate::paper;
+use crate::profile::Profile;
 use crate::stats::{PhaseName, PlatformStats, RunStats, ci};
 
 /// Version of the run.json layout (see schema/run.schema.json).

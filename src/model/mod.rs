@@ -10,6 +10,7 @@ pub mod redis;
 pub mod run;
 pub mod snapshot;
 pub mod sweep;
+pub mod workload;
 
 pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
@@ -20,3 +21,4 @@ pub use redis::{
 };
 pub use snapshot::{RestoreReport, SnapshotEvent, SnapshotId, SnapshotSummary, UploadOutcome};
 pub use sweep::{SweepReport, SweepStep};
+pub use workload::Mode;

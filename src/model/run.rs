@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 use super::phase::Phase;
 use super::redis::{ColdStart, StopReport};
+use super::workload::Mode;
 use crate::paper::PaperFigure;
-use crate::profile::Mode;
 use crate::stats::{CommandSummary, MeanCi, PhaseName, Summary};
 
 /// The layout of `run.json` this build writes and reads (see `schema/run.schema.json`).

@@ -6,8 +6,10 @@
 mod discover;
 mod gateway;
 pub mod raw;
+pub mod snapshots;
 mod validate;
 
+pub use crate::model::Mode;
 pub use discover::{ProfileEntry, default_profile, find_profile, list_profiles, user_profile_dir};
 pub use gateway::GatewayConfig;
 pub use validate::{Limit, VALUE_SIZE, data_home};
@@ -78,7 +80,7 @@ pub struct Profile {
     pub platform: PlatformConfig,
     pub workload: Workload,
     /// `[snapshots]`: S3-compatible snapshots of the data (none when the section is absent).
-    pub snapshots: Option<crate::snapshots::SnapshotConfig>,
+    pub snapshots: Option<snapshots::SnapshotConfig>,
     /// The scale-to-zero gateway (`redwhisk gateway`).
     pub gateway: GatewayConfig,
 }
@@ -340,22 +342,6 @@ pub struct Workload {
     /// Per-invocation timeout (also the OpenWhisk action time limit).
     #[serde(with = "millis")]
     pub timeout: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Sequential,
-    Pipelined,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Sequential => "sequential",
-            Mode::Pipelined => "pipelined",
-        }
-    }
 }
 
 pub(crate) mod millis {

@@ -10,7 +10,7 @@ pub struct RawProfile {
     pub redis: Option<RawRedis>,
     pub platform: Option<RawPlatform>,
     pub workload: Option<RawWorkload>,
-    pub snapshots: Option<crate::snapshots::config::RawSnapshots>,
+    pub snapshots: Option<super::snapshots::RawSnapshots>,
     pub gateway: Option<super::gateway::RawGateway>,
 }
 

@@ -159,7 +159,7 @@ pub(super) fn validate(
     let snapshots = raw
         .snapshots
         .map(|s| {
-            crate::snapshots::config::validate(
+            super::snapshots::validate(
                 s,
                 file,
                 &redis.persistence,

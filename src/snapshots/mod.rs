@@ -6,7 +6,7 @@
 //! written last: a snapshot without a manifest does not exist. See docs/snapshots.md.
 
 pub mod catalog;
-pub mod config;
+pub use crate::profile::snapshots as config;
 pub mod credentials;
 mod error;
 pub mod local;

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::SnapshotId;
-use crate::profile::{Persistence, ProfileError};
+use super::{Persistence, ProfileError};
+use crate::model::SnapshotId;
 
 /// The section exactly as written; unknown fields are rejected.
 #[derive(Debug, Default, Deserialize)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod event;
+pub mod experiments;
 pub mod gateway;
 pub mod model;
 pub mod paper;

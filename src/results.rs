@@ -81,17 +81,29 @@ pub fn run_dir_name(started: DateTime<Utc>, profile: &str) -> String {
     format!("{}-{profile}", started.format("%Y%m%dT%H%M%SZ"))
 }
 
+/// Make a new directory `<root>/<base>`, or `<base>-2`, `<base>-3`… when taken. Made here with
+/// `create_dir`, so two jobs starting in the same second (in this process or another) never
+/// share one.
+pub fn unique_dir(root: &Path, base: &str) -> io::Result<PathBuf> {
+    fs::create_dir_all(root)?;
+    let mut n = 1;
+    loop {
+        let dir = if n == 1 {
+            root.join(base)
+        } else {
+            root.join(format!("{base}-{n}"))
+        };
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl ResultsWriter {
     pub fn create(root: &Path, profile: &str, started: DateTime<Utc>) -> io::Result<Self> {
-        fs::create_dir_all(root)?;
-        let base = run_dir_name(started, profile);
-        let mut dir = root.join(&base);
-        let mut n = 1;
-        while dir.exists() {
-            n += 1;
-            dir = root.join(format!("{base}-{n}"));
-        }
-        fs::create_dir_all(&dir)?;
+        let dir = unique_dir(root, &run_dir_name(started, profile))?;
         let journal = File::create(dir.join(JOURNAL))?;
         // Held while this writer lives: a repair leaves a live run alone.
         journal.lock()?;

@@ -215,16 +215,15 @@ async fn aws(t: &Target, args: &[&str]) -> Result<f64> {
 /// The Redis side: process backend, rdb. The snapshot calls are made by the bench itself
 /// (the store gets the bench's keys, not the process environment's).
 fn bench_profile(name: &str, dir: &Path) -> Result<Profile> {
-    let mut p = throwaway_profile("bench-snap", false, dir)?;
-    p.name = name.to_string();
-    p.redis.persistence = Persistence::Rdb {
-        save: vec![SavePoint {
-            seconds: 3600,
-            changes: 1,
-        }],
-    };
-    p.snapshots = None;
-    Ok(p)
+    Ok(throwaway_profile("bench-snap", false, dir)?
+        .renamed(name)
+        .with_persistence(Persistence::Rdb {
+            save: vec![SavePoint {
+                seconds: 3600,
+                changes: 1,
+            }],
+        })
+        .without_snapshots())
 }
 
 fn snapshot_config(t: &Target) -> SnapshotConfig {

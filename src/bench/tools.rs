@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{BenchError, Context, Result};
 use crate::event::EventSink;
-use crate::profile::{Backend, DockerNetwork, Persistence, Profile};
+use crate::profile::Profile;
 use crate::redis_host::Endpoint;
 use crate::redis_host::image::{self, LOCAL_TAG};
 
@@ -33,21 +33,20 @@ pub fn plain_endpoint(port: u16) -> Endpoint {
 /// under `dir`, no persistence; with `docker`, the local image on the host network in a
 /// container `redwhisk-<prefix>-<pid>` that is removed on stop.
 pub fn throwaway_profile(prefix: &str, docker: bool, dir: &Path) -> Result<Profile> {
-    let mut p = Profile::embedded_default()?;
-    p.name = format!("{prefix}-{}", std::process::id());
-    p.redis.persistence = Persistence::None;
-    p.redis.port = 0;
-    p.redis.data_dir = dir.join("data");
-    if docker {
-        p.redis.backend = Backend::Docker {
-            image: LOCAL_TAG.into(),
-            network: DockerNetwork::Host,
-            keep_container: false,
-            container_name: format!("redwhisk-{prefix}-{}", std::process::id()),
-            pull: false,
-        };
-    }
-    Ok(p)
+    // Written as a profile and validated like any other (never changed afterwards).
+    let pid = std::process::id();
+    let backend = if docker {
+        format!(
+            "backend = \"docker\"\nimage = \"{LOCAL_TAG}\"\nnetwork = \"host\"\nkeep_container = false\ncontainer_name = \"redwhisk-{prefix}-{pid}\"\npull = false\n"
+        )
+    } else {
+        "backend = \"process\"\n".to_string()
+    };
+    let data = toml::Value::String(dir.join("data").display().to_string());
+    let text = format!(
+        "name = \"{prefix}-{pid}\"\n[redis]\n{backend}bind = \"127.0.0.1\"\nport = 0\npersistence = \"none\"\ndata_dir = {data}\n[platform]\nkind = \"local\"\n"
+    );
+    Ok(Profile::parse(&text, "<bench profile>", prefix, None)?)
 }
 
 /// Build the local image unless docker has it (not timed: both sides need it).

@@ -159,15 +159,20 @@ async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<ExitCo
         progress.finish();
     });
     let think = args.think_time.unwrap_or_default();
-    let result =
-        crate::gateway::study::run_via_gateway(profile, think, &args.results_dir, &sink, cancel)
-            .await;
+    let result = crate::experiments::gateway_study::run_via_gateway(
+        profile,
+        think,
+        &args.results_dir,
+        &sink,
+        cancel,
+    )
+    .await;
     drop(sink);
     signals.stop();
     printer.await.context("the progress printer failed")?;
     let report = result?;
     match args.output {
-        OutputFormat::Text => print!("{}", crate::gateway::study::study_text(&report)),
+        OutputFormat::Text => print!("{}", crate::experiments::gateway_study::study_text(&report)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(if report.cancelled {

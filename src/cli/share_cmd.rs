@@ -7,8 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::OutputFormat;
 use crate::event::EventSink;
+use crate::experiments::share::{ShareOptions, run_share};
 use crate::profile::{default_profile, find_profile};
-use crate::share::{PersistenceChoice, ShareOptions, StopChoice, run_share, share_text_report};
+use crate::share::{PersistenceChoice, StopChoice, share_text_report};
 
 /// Arguments of `redwhisk share`.
 #[derive(Debug, Clone, clap::Args)]
@@ -136,13 +137,11 @@ async fn via_gateway(
     args: &ShareArgs,
     mut profile: crate::profile::Profile,
 ) -> anyhow::Result<ExitCode> {
-    use crate::gateway::share_study::{ShareGatewayOptions, share_gateway_text, share_via_gateway};
+    use crate::experiments::gateway_share::{
+        ShareGatewayOptions, share_gateway_text, share_via_gateway,
+    };
     if let Some(p) = args.persistence {
-        profile.redis.persistence = PersistenceChoice::from(p).persistence();
-        if profile.redis.persistence == crate::profile::Persistence::None {
-            // Nothing to snapshot (the profile check refuses this pairing too).
-            profile.snapshots = None;
-        }
+        profile = profile.with_persistence(PersistenceChoice::from(p).persistence());
     }
     let (sink, events) = EventSink::new();
     let cancel = CancellationToken::new();

@@ -2,19 +2,14 @@
 //! [`EngineEvent`]s. It knows nothing of the UI: the TUI and the headless CLI both drive it
 //! through [`EngineHandle`] and consume the same event stream.
 
-mod error;
-mod experiment;
 mod export;
-pub mod failover;
 pub mod library;
-mod params;
-pub mod sweep;
 
+pub use crate::experiments::{
+    BoxError, Context, EngineError, EngineResult, RunOptions, RunOutcome, action_name,
+    action_redis_host, bench_params, chain, failover, run_experiment, sweep,
+};
 pub use crate::results::{SCHEMA_ID, build_summary, profile_record, stats_summary};
-pub(crate) use error::bail;
-pub use error::{BoxError, Context, EngineError, Result as EngineResult, chain};
-pub use experiment::{RunOptions, RunOutcome, action_name, run_experiment};
-pub use params::{action_redis_host, bench_params};
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -337,7 +332,7 @@ async fn share_task(
     last: LastResults,
 ) {
     let clock = std::time::Instant::now();
-    let share_opts = crate::share::ShareOptions {
+    let share_opts = crate::experiments::share::ShareOptions {
         runs: 20,
         persistence: None,
         stop: None,
@@ -349,7 +344,7 @@ async fn share_task(
             .unwrap_or_else(crate::results::default_root),
     };
     let result = match find_profile(&profile) {
-        Ok(p) => crate::share::run_share(&p, &share_opts, &sink, token.clone()).await,
+        Ok(p) => crate::experiments::share::run_share(&p, &share_opts, &sink, token.clone()).await,
         Err(e) => Err(e.into()),
     };
     match result {

@@ -15,8 +15,6 @@
 
 mod conn;
 mod controller;
-pub mod share_study;
-pub mod study;
 mod types;
 
 pub use crate::model::gateway::{GatewayEvent, GatewaySnapshot, GatewayState};

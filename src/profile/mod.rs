@@ -387,7 +387,67 @@ impl Overrides {
     }
 }
 
+/// A validated profile is only read: an experiment that needs a variant (a cell's data
+/// directory, a sweep step's concurrency, a cluster node) derives a new one here, so every
+/// variant is made the same way and none is half-changed.
 impl Profile {
+    /// The same profile on another data directory.
+    pub fn with_data_dir(&self, dir: PathBuf) -> Profile {
+        let mut p = self.clone();
+        p.redis.data_dir = dir;
+        p
+    }
+
+    /// The same profile under another name (its snapshots then live under a prefix of their
+    /// own, and its state and lock files are its own).
+    pub fn renamed(&self, name: impl Into<String>) -> Profile {
+        let mut p = self.clone();
+        p.name = name.into();
+        p
+    }
+
+    /// The same profile with another persistence; `none` drops `[snapshots]` (nothing to
+    /// snapshot: the profile check refuses that pairing too).
+    pub fn with_persistence(&self, persistence: Persistence) -> Profile {
+        let mut p = self.clone();
+        if persistence == Persistence::None {
+            p.snapshots = None;
+        }
+        p.redis.persistence = persistence;
+        p
+    }
+
+    /// The same profile without `[snapshots]`.
+    pub fn without_snapshots(&self) -> Profile {
+        let mut p = self.clone();
+        p.snapshots = None;
+        p
+    }
+
+    /// Case study 1 at `concurrency` in flight, with at least that many invocations.
+    pub fn with_concurrency(&self, concurrency: u32) -> Profile {
+        let mut p = self.clone();
+        p.workload.concurrency = concurrency;
+        p.workload.invocations = p.workload.invocations.max(concurrency);
+        p
+    }
+
+    /// Node `i` of this cluster profile: a single Redis of its own (name, data directory
+    /// `node-<i>`, port, container name), in cluster mode with `node_timeout`, no snapshots.
+    pub fn cluster_node(&self, i: u16, port: u16, node_timeout: Duration) -> Profile {
+        let mut n = self.clone();
+        n.name = format!("{}-node{i}", self.name);
+        n.redis.data_dir = self.redis.data_dir.join(format!("node-{i}"));
+        n.redis.port = port;
+        n.redis.cluster = None;
+        n.redis.cluster_node = Some(node_timeout);
+        n.snapshots = None;
+        if let Backend::Docker { container_name, .. } = &mut n.redis.backend {
+            *container_name = format!("{container_name}-node{i}");
+        }
+        n
+    }
+
     /// Read and validate a profile file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {

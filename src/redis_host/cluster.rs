@@ -46,19 +46,7 @@ pub(crate) fn node_profiles(
     ports: &[u16],
 ) -> Vec<Profile> {
     (0..cluster.nodes())
-        .map(|i| {
-            let mut n = profile.clone();
-            n.name = format!("{}-node{i}", profile.name);
-            n.redis.data_dir = node_dir(&profile.redis.data_dir, i);
-            n.redis.port = ports[usize::from(i)];
-            n.redis.cluster = None;
-            n.redis.cluster_node = Some(cluster.node_timeout);
-            n.snapshots = None;
-            if let Backend::Docker { container_name, .. } = &mut n.redis.backend {
-                *container_name = format!("{container_name}-node{i}");
-            }
-            n
-        })
+        .map(|i| profile.cluster_node(i, ports[usize::from(i)], cluster.node_timeout))
         .collect()
 }
 

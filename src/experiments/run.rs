@@ -1,14 +1,16 @@
 //! Case study 1: start Redis → deploy → invoke N times with concurrency C → collect → stop.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::engine::{Context, EngineResult, bail};
 use chrono::Utc;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use super::EngineError;
+use super::job::{Job, Preflight};
 use super::params::{action_redis_host, bench_params};
+use super::{Context, EngineResult};
 use crate::event::{EngineEvent, EventSink, Level, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{PlatformConfig, Profile};
@@ -56,22 +58,17 @@ pub async fn run_experiment(
     sink: &EventSink,
     cancel: CancellationToken,
 ) -> EngineResult<RunOutcome> {
-    let started_at = Utc::now();
-    let clock = Instant::now();
-    let w = &profile.workload;
-    sink.send(EngineEvent::RunStarted {
-        experiment: "case study 1: sequential SET/GET/DEL".into(),
-        profile: profile.name.clone(),
-        planned: w.invocations,
-    });
-    let platform = Platform::new(profile).context("cannot set up the platform")?;
+    let job = Job::announce(
+        profile,
+        sink,
+        cancel.clone(),
+        "case study 1: sequential SET/GET/DEL",
+        profile.workload.invocations,
+    );
+    let started_at = job.started_at;
+    // Before Redis starts: a wrong key or Redis address costs a second, not a run.
+    let platform = job.platform(Preflight::Check).await?;
     let mut host = RedisHost::new(profile).context("cannot set up the Redis host")?;
-    if let Platform::OpenWhisk(ow) = &platform {
-        // Before Redis starts: a wrong key or Redis address costs a second, not a run.
-        ow.preflight(profile)
-            .await
-            .context("preflight check failed before anything started")?;
-    }
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
     let started = match start_redis(&mut host, sink, &cancel, &opts.force).await {
@@ -84,15 +81,16 @@ pub async fn run_experiment(
                 () = opts.force.cancelled() => Err("forced exit: the stop was abandoned".into()),
             };
             sink.send(EngineEvent::Phase(Phase::Cancelled));
-            match stopped {
-                Ok(()) => bail!(
+            return Err(EngineError::Cancelled(match stopped {
+                Ok(()) => {
                     "cancelled while Redis was starting; nothing was run (Redis stopped again)"
-                ),
-                Err(e) => bail!(
+                        .to_string()
+                }
+                Err(e) => format!(
                     "cancelled while Redis was starting, and it may be left running ({e}); check with `redwhisk redis status --profile {}`",
                     profile.name
                 ),
-            }
+            }));
         }
     };
     if let Some(c) = &started.cold_start {
@@ -121,10 +119,7 @@ pub async fn run_experiment(
         None,
     )
     .context("cannot record the profile in the results")?;
-    let body = invoke_all(
-        profile, &platform, &host, &endpoint, &root, &head, sink, &cancel,
-    )
-    .await;
+    let body = invoke_all(&job, &platform, &host, &endpoint, &root, &head).await;
 
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));
     let stop = tokio::select! {
@@ -165,7 +160,7 @@ pub async fn run_experiment(
         &stats,
         outcome,
         started_at,
-        clock.elapsed(),
+        job.elapsed(),
         cold_start.as_ref(),
         stop.as_ref(),
     )
@@ -210,25 +205,20 @@ async fn start_redis(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 /// Deploy and invoke; returns the writer, the stats and Done or Cancelled.
 async fn invoke_all(
-    profile: &Profile,
+    job: &Job<'_>,
     platform: &Platform,
     host: &RedisHost,
     endpoint: &crate::redis_host::Endpoint,
     root: &std::path::Path,
     head: &crate::results::RunSummary,
-    sink: &EventSink,
-    cancel: &CancellationToken,
 ) -> EngineResult<(ResultsWriter, RunStats, Phase)> {
+    let (profile, sink, cancel) = (job.profile, job.sink, &job.cancel);
     let w = &profile.workload;
-    sink.send(EngineEvent::Phase(Phase::Deploying));
     let name = action_name(profile);
-    platform
-        .deploy(BuiltinAction::Bench, &name, sink)
-        .await
-        .with_context(|| format!("cannot deploy the bench action as `{name}`"))?;
+    job.deploy(platform, &[(BuiltinAction::Bench, &name)])
+        .await?;
     let mut writer = ResultsWriter::create(root, &profile.name, Utc::now())
         .with_context(|| format!("cannot create a results directory under {}", root.display()))?;
     writer

@@ -19,6 +19,13 @@ pub enum EngineError {
     /// Refused or failed with nothing underneath: the text says what to fix.
     #[error("{0}")]
     Failed(String),
+    /// Cancelled before there was anything to report (e.g. while Redis was starting); the text
+    /// says what was left as it was.
+    #[error("{0}")]
+    Cancelled(String),
+    /// Redis died or froze mid-experiment.
+    #[error("{0}")]
+    RedisLost(String),
     #[error(transparent)]
     Profile(#[from] crate::profile::ProfileError),
     #[error(transparent)]
@@ -84,7 +91,7 @@ impl<T, E: Into<BoxError>> Context<T> for std::result::Result<T, E> {
 /// `return Err(EngineError::Failed(format!(…)))`.
 macro_rules! bail {
     ($($t:tt)*) => {
-        return Err($crate::engine::EngineError::Failed(format!($($t)*)))
+        return Err($crate::experiments::EngineError::Failed(format!($($t)*)))
     };
 }
 pub(crate) use bail;

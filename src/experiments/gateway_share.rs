@@ -10,17 +10,19 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::engine::{Context, EngineResult, bail};
+use super::{Context, EngineResult, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{Gateway, GatewayOptions, GatewayProbe};
+use super::job::{Job, Preflight, write_json};
+use super::share::{READER, SharedKeys, WRITER};
 use crate::event::{EngineEvent, EventSink, Phase};
+use crate::gateway::{Gateway, GatewayOptions, GatewayProbe};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{Persistence, Profile};
 use crate::redis_host::{Endpoint, password};
 use crate::results::{csv_field, csv_ms};
-use crate::share::{READER, SharedKeys, WRITER, judge};
+use crate::share::judge;
 use crate::stats::quantile;
 
 /// Longest wait for the gateway to put Redis to sleep after the writer, beyond `idle_ms`:
@@ -89,8 +91,7 @@ pub async fn share_via_gateway(
     sink: &EventSink,
     cancel: CancellationToken,
 ) -> EngineResult<ShareGatewayReport> {
-    let mut profile = base.clone();
-    profile.redis.data_dir = base.redis.data_dir.join("share").join("via-gateway");
+    let mut profile = base.with_data_dir(base.redis.data_dir.join("share").join("via-gateway"));
     // Each run starts from nothing, so a key found was written by this run.
     if profile.redis.data_dir.exists() {
         std::fs::remove_dir_all(&profile.redis.data_dir)
@@ -99,15 +100,16 @@ pub async fn share_via_gateway(
     if profile.snapshots.is_some() {
         // The gateway's stops would upload to (and its wakes restore from) the profile's own
         // snapshot prefix: keep this experiment's data out of it.
-        profile.name = format!("{}-share-via-gateway", base.name);
+        profile = profile.renamed(format!("{}-share-via-gateway", base.name));
     }
     let expect_survival = profile.redis.persistence != Persistence::None;
-    sink.send(EngineEvent::RunStarted {
-        experiment: "case study 2 through the gateway: data across Redis sleeping and waking"
-            .into(),
-        profile: profile.name.clone(),
-        planned: opts.runs,
-    });
+    let job = Job::announce(
+        &profile,
+        sink,
+        cancel,
+        "case study 2 through the gateway: data across Redis sleeping and waking",
+        opts.runs,
+    );
     password::ensure_data_dir(&profile.redis.data_dir).await?;
     let secret = password::resolve(&profile).await?;
     let gw = Gateway::bind(&profile, GatewayOptions::from_profile(&profile), sink).await?;
@@ -116,13 +118,13 @@ pub async fn share_via_gateway(
     let gw_cancel = CancellationToken::new();
     let serving = tokio::spawn(gw.serve(sink.clone(), gw_cancel.clone()));
     let endpoint = Endpoint {
-        host: super::study::connect_host(addr.ip()),
+        host: super::gateway_study::connect_host(addr.ip()),
         port: addr.port(),
         password: Some(secret),
         tls: false,
         db: 0,
     };
-    let body = cycles(&profile, &endpoint, opts, &probe, sink, &cancel).await;
+    let body = cycles(&job, &endpoint, opts, &probe).await;
     gw_cancel.cancel();
     let gateway = serving.await.context("the gateway task failed")?;
     let (rows, cancelled) = body?;
@@ -139,8 +141,9 @@ pub async fn share_via_gateway(
                 r.found == 0
             }
     });
-    let stamp = crate::results::run_dir_name(chrono::Utc::now(), &base.name);
-    let dir = unique_dir(&opts.results_root.join(format!("{stamp}-share-via-gateway")));
+    // Named after the profile the user chose, not the renamed one.
+    let dir = Job::quiet(base, sink, job.cancel.clone())
+        .results_dir(&opts.results_root, "share-via-gateway")?;
     let mut out = ShareGatewayReport {
         experiment: "case-study-2-via-gateway".into(),
         profile: base.name.clone(),
@@ -165,11 +168,7 @@ pub async fn share_via_gateway(
     write_results(&dir, &out)
         .with_context(|| format!("cannot write the results to {}", dir.display()))?;
     out.results_dir = dir;
-    sink.send(EngineEvent::Phase(if cancelled {
-        Phase::Cancelled
-    } else {
-        Phase::Done
-    }));
+    job.finish(cancelled);
     Ok(out)
 }
 
@@ -177,34 +176,22 @@ fn count(rows: &[GatewayCycle], f: impl Fn(&GatewayCycle) -> bool) -> u32 {
     u32::try_from(rows.iter().filter(|r| f(r)).count()).unwrap_or(u32::MAX)
 }
 
-fn unique_dir(base: &Path) -> PathBuf {
-    let mut dir = base.to_path_buf();
-    let mut n = 1;
-    while dir.exists() {
-        n += 1;
-        dir = PathBuf::from(format!("{}-{n}", base.display()));
-    }
-    dir
-}
-
 async fn cycles(
-    profile: &Profile,
+    job: &Job<'_>,
     endpoint: &Endpoint,
     opts: &ShareGatewayOptions,
     probe: &GatewayProbe,
-    sink: &EventSink,
-    cancel: &CancellationToken,
 ) -> EngineResult<(Vec<GatewayCycle>, bool)> {
-    let platform = Platform::new(profile).context("cannot set up the platform")?;
-    sink.send(EngineEvent::Phase(Phase::Deploying));
-    platform
-        .deploy(BuiltinAction::Writer, WRITER, sink)
-        .await
-        .context("cannot deploy the writer action")?;
-    platform
-        .deploy(BuiltinAction::Reader, READER, sink)
-        .await
-        .context("cannot deploy the reader action")?;
+    let (profile, sink, cancel) = (job.profile, job.sink, &job.cancel);
+    let platform = job.platform(Preflight::Skip).await?;
+    job.deploy(
+        &platform,
+        &[
+            (BuiltinAction::Writer, WRITER),
+            (BuiltinAction::Reader, READER),
+        ],
+    )
+    .await?;
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let mut rows = Vec::new();
     for cycle in 0..opts.runs {
@@ -299,12 +286,8 @@ async fn one_cycle(
     })
 }
 
-fn write_results(dir: &Path, r: &ShareGatewayReport) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let json = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
-    let tmp = dir.join(".share-gateway.json.tmp");
-    std::fs::write(&tmp, json)?;
-    std::fs::rename(&tmp, dir.join("share-gateway.json"))?;
+fn write_results(dir: &Path, r: &ShareGatewayReport) -> EngineResult<()> {
+    write_json(&dir.join("share-gateway.json"), r)?;
     crate::results::write_csv(
         &dir.join("cycles.csv"),
         "cycle,written,found,missing,mismatches,correct,slept,reader_woke,sleep_wait_ms,reader_connect_ms,error",
@@ -324,7 +307,8 @@ fn write_results(dir: &Path, r: &ShareGatewayReport) -> std::io::Result<()> {
                 csv_field(row.error.as_deref().unwrap_or_default())
             )
         }),
-    )
+    )?;
+    Ok(())
 }
 
 /// The report as text.

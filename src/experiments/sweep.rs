@@ -7,9 +7,10 @@
 
 use std::time::Instant;
 
-use crate::engine::{Context, EngineResult, bail};
+use super::{Context, EngineResult, bail};
 use tokio_util::sync::CancellationToken;
 
+use super::job::{Job, write_json};
 use super::{RunOptions, run_experiment};
 use crate::event::{EngineEvent, EventSink, Phase};
 pub use crate::model::sweep::{CONSOLE_CONCURRENCIES, KNEE_SHARE, SweepReport, SweepStep, knee};
@@ -23,9 +24,8 @@ pub async fn run_sweep(
     sink: &EventSink,
     cancel: CancellationToken,
 ) -> EngineResult<SweepReport> {
-    let stamp = crate::results::run_dir_name(chrono::Utc::now(), &base.name);
-    let dir = results_root.join(format!("{stamp}-sweep"));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let job = Job::quiet(base, sink, cancel.clone());
+    let dir = job.results_dir(results_root, "sweep")?;
     let mut steps = Vec::new();
     let mut cancelled = false;
     sink.send(EngineEvent::SweepStarted {
@@ -37,9 +37,7 @@ pub async fn run_sweep(
             cancelled = true;
             break;
         }
-        let mut profile = base.clone();
-        profile.workload.concurrency = c;
-        profile.workload.invocations = profile.workload.invocations.max(c);
+        let profile = base.with_concurrency(c);
         sink.info(format!(
             "sweep: concurrency {c}, {} invocations",
             profile.workload.invocations
@@ -133,7 +131,7 @@ pub async fn run_sweep(
 }
 
 fn write(dir: &std::path::Path, r: &SweepReport) -> EngineResult<()> {
-    std::fs::write(dir.join("sweep.json"), serde_json::to_vec_pretty(r)?)?;
+    write_json(&dir.join("sweep.json"), r)?;
     crate::results::write_csv(
         &dir.join("sweep.csv"),
         "concurrency,invocations,failed,window_ms,invocations_per_s,commands_per_s,total_p50_ms,total_p95_ms,total_p99_ms,set_p50_us,set_p99_us,get_p50_us,get_p99_us",

@@ -6,14 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::engine::{Context, EngineResult, bail};
+use super::{Context, EngineResult, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{Gateway, GatewayOptions};
-use crate::engine::{action_name, action_redis_host};
+use super::job::{Job, Preflight, write_json};
+use super::{action_name, action_redis_host};
 use crate::event::{EngineEvent, EventSink, Phase};
-use crate::platform::{BuiltinAction, Platform};
+use crate::gateway::{Gateway, GatewayOptions, GatewayProbe};
+use crate::platform::BuiltinAction;
 use crate::profile::Profile;
 use crate::redis_host::{Endpoint, password};
 use crate::results::csv_ms;
@@ -71,11 +72,13 @@ pub async fn run_via_gateway(
             "--via-gateway runs one invocation at a time (so each can be told woken or warm); set workload.concurrency = 1 or pass -c 1"
         );
     }
-    sink.send(EngineEvent::RunStarted {
-        experiment: "case study 3: functions against a sleeping Redis".into(),
-        profile: profile.name.clone(),
-        planned: w.invocations,
-    });
+    let job = Job::announce(
+        profile,
+        sink,
+        cancel,
+        "case study 3: functions against a sleeping Redis",
+        w.invocations,
+    );
     password::ensure_data_dir(&profile.redis.data_dir).await?;
     let secret = password::resolve(profile).await?;
     let gw = Gateway::bind(profile, GatewayOptions::from_profile(profile), sink).await?;
@@ -90,7 +93,7 @@ pub async fn run_via_gateway(
         tls: false,
         db: 0,
     };
-    let body = invoke(profile, &endpoint, think, &probe, sink, &cancel).await;
+    let body = invoke(&job, &endpoint, think, &probe).await;
     gw_cancel.cancel();
     let report = serving.await.context("the gateway task failed")?;
     let (rows, cancelled) = body?;
@@ -103,14 +106,7 @@ pub async fn run_via_gateway(
     let (woken_ms, warm_ms) = (pick(true), pick(false));
     let p50w = quantile(&woken_ms, 0.5);
     let p50c = quantile(&warm_ms, 0.5);
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let base = results_root.join(format!("{stamp}-{}-via-gateway", profile.name));
-    let mut dir = base.clone();
-    let mut n = 1;
-    while dir.exists() {
-        n += 1;
-        dir = PathBuf::from(format!("{}-{n}", base.display()));
-    }
+    let dir = job.results_dir(results_root, "via-gateway")?;
     let mut out = StudyReport {
         profile: profile.name.clone(),
         backend: profile.redis.backend.label().into(),
@@ -133,11 +129,7 @@ pub async fn run_via_gateway(
     write_results(&dir, &out)
         .with_context(|| format!("cannot write the results to {}", dir.display()))?;
     out.results_dir = dir;
-    sink.send(EngineEvent::Phase(if cancelled {
-        Phase::Cancelled
-    } else {
-        Phase::Done
-    }));
+    job.finish(cancelled);
     Ok(out)
 }
 
@@ -160,20 +152,16 @@ fn count(rows: &[StudyRow], f: impl Fn(&StudyRow) -> bool) -> u32 {
 }
 
 async fn invoke(
-    profile: &Profile,
+    job: &Job<'_>,
     endpoint: &Endpoint,
     think: Duration,
-    probe: &super::GatewayProbe,
-    sink: &EventSink,
-    cancel: &CancellationToken,
+    probe: &GatewayProbe,
 ) -> EngineResult<(Vec<StudyRow>, bool)> {
-    let platform = Platform::new(profile).context("cannot set up the platform")?;
-    sink.send(EngineEvent::Phase(Phase::Deploying));
+    let (profile, sink, cancel) = (job.profile, job.sink, &job.cancel);
+    let platform = job.platform(Preflight::Skip).await?;
     let name = action_name(profile);
-    platform
-        .deploy(BuiltinAction::Bench, &name, sink)
-        .await
-        .with_context(|| format!("cannot deploy the bench action as `{name}`"))?;
+    job.deploy(&platform, &[(BuiltinAction::Bench, &name)])
+        .await?;
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let host = action_redis_host(profile, endpoint);
     let mut rows = Vec::new();
@@ -184,8 +172,7 @@ async fn invoke(
                 () = cancel.cancelled() => return Ok((rows, true)),
             }
         }
-        let params =
-            serde_json::to_value(crate::engine::bench_params(profile, endpoint, &host, index))?;
+        let params = serde_json::to_value(super::bench_params(profile, endpoint, &host, index))?;
         let before = probe.wakes();
         let result = tokio::select! {
             r = platform.invoke(&name, params) => r,
@@ -238,10 +225,8 @@ async fn invoke(
     Ok((rows, false))
 }
 
-fn write_results(dir: &Path, r: &StudyReport) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let json = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join("study.json"), json)?;
+fn write_results(dir: &Path, r: &StudyReport) -> EngineResult<()> {
+    write_json(&dir.join("study.json"), r)?;
     crate::results::write_csv(
         &dir.join("invocations.csv"),
         "index,woken,success,connect_ms,total_ms,client_latency_ms",
@@ -256,7 +241,8 @@ fn write_results(dir: &Path, r: &StudyReport) -> std::io::Result<()> {
                 row.client_latency_ms
             )
         }),
-    )
+    )?;
+    Ok(())
 }
 
 /// The report as text: the summary, then one line per invocation.

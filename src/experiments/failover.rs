@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{Context, EngineResult, bail};
+use super::job::{Job, write_json};
+use super::{Context, EngineResult, bail};
 use crate::event::EventSink;
 use crate::profile::Profile;
 use crate::redis_host::{RedisHost, StopMode};
@@ -107,9 +108,8 @@ pub async fn run_failover(
             profile.name
         );
     }
-    let stamp = crate::results::run_dir_name(chrono::Utc::now(), &profile.name);
-    let dir = opts.results_root.join(format!("{stamp}-failover"));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir =
+        Job::quiet(profile, sink, cancel.clone()).results_dir(&opts.results_root, "failover")?;
     let mut host = RedisHost::new(profile)?;
     let started = host.up(sink).await?;
     if let Some(cs) = started.cold_start.as_ref().and_then(|c| c.cluster.as_ref()) {
@@ -129,9 +129,7 @@ pub async fn run_failover(
     let stopped = host.down(StopMode::Graceful, sink).await;
     let report = result?;
     stopped.context("stopping the cluster after the failover")?;
-    let text = serde_json::to_string_pretty(&report).context("failover report to JSON")?;
-    std::fs::write(dir.join("failover.json"), text)
-        .with_context(|| format!("cannot write {}", dir.join("failover.json").display()))?;
+    write_json(&dir.join("failover.json"), &report)?;
     Ok(report)
 }
 

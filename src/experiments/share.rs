@@ -68,7 +68,7 @@ impl SharedKeys {
         key_prefix: String,
     ) -> Self {
         Self {
-            host: crate::engine::action_redis_host(profile, endpoint),
+            host: super::action_redis_host(profile, endpoint),
             port: endpoint.port,
             password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
             keys,

@@ -7,7 +7,7 @@
 //! them.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -171,49 +171,9 @@ impl ResultsWriter {
         self.csv.flush()?;
         drop(self.jsonl);
         drop(self.csv);
-        assemble(&self.dir, summary)?;
+        journal::assemble(&self.dir, summary)?;
         Ok(self.dir)
     }
-}
-
-/// Write `dir/run.json` from `summary` and the journal, then put invocations.csv in place and
-/// remove the journal files.
-pub(crate) fn assemble(dir: &Path, summary: &RunSummary) -> io::Result<()> {
-    {
-        let partial = dir.join(JOURNAL);
-        let tmp = dir.join(".run.json.tmp");
-        {
-            let mut out = BufWriter::new(File::create(&tmp)?);
-            let head = serde_json::to_string_pretty(summary)?;
-            let head = head.trim_end().strip_suffix('}').ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "run summary must be a JSON object",
-                )
-            })?;
-            out.write_all(head.trim_end().as_bytes())?;
-            out.write_all(b",\n  \"activations\": [")?;
-            for (i, line) in BufReader::new(File::open(&partial)?).lines().enumerate() {
-                let line = line?;
-                if line.is_empty() {
-                    continue;
-                }
-                out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-                out.write_all(line.as_bytes())?;
-            }
-            out.write_all(b"\n  ]\n}\n")?;
-            out.flush()?;
-            out.get_ref().sync_all()?;
-        }
-        fs::rename(&tmp, dir.join("run.json"))?;
-        fs::rename(dir.join(CSV_JOURNAL), dir.join("invocations.csv"))?;
-        fs::remove_file(&partial)?;
-        match fs::remove_file(dir.join(journal::HEAD)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// A text field, quoted (with doubled quotes) when it holds a comma, quote or line break.

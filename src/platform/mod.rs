@@ -3,36 +3,19 @@
 //! [`Activation`] records.
 
 pub use crate::model::activation;
+pub(crate) mod builtin;
 mod error;
 pub mod local;
 pub mod openwhisk;
 
 pub use crate::model::activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
+pub use builtin::BuiltinAction;
 pub use error::PlatformError;
 pub use local::LocalPlatform;
 pub use openwhisk::OpenWhiskPlatform;
 
 use crate::event::EventSink;
 use crate::profile::{PlatformConfig, Profile};
-
-/// Which built-in action to deploy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BuiltinAction {
-    Bench,
-    Writer,
-    Reader,
-}
-
-impl BuiltinAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BuiltinAction::Bench => "bench",
-            BuiltinAction::Writer => "writer",
-            BuiltinAction::Reader => "reader",
-        }
-    }
-}
 
 /// A platform chosen by the profile. Cheap to clone; invocations may run concurrently.
 #[derive(Debug, Clone)]

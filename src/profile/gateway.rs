@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::ProfileError;
+use super::error::ProfileError;
+pub use super::types::GatewayConfig;
 
 /// The section exactly as written.
 #[derive(Debug, Default, Deserialize)]
@@ -16,35 +17,6 @@ pub struct RawGateway {
     pub wake_timeout_ms: Option<i64>,
     pub max_pending: Option<i64>,
     pub max_connections: Option<i64>,
-}
-
-/// The validated section (see docs/gateway.md).
-#[derive(Debug, Clone, Serialize)]
-pub struct GatewayConfig {
-    /// Where clients connect; port 0 picks a free port at start.
-    pub listen: SocketAddr,
-    /// With no open client connection for this long, Redis is saved and stopped.
-    #[serde(with = "super::millis")]
-    pub idle: Duration,
-    /// A wake that takes longer fails every waiting client with a RESP error.
-    #[serde(with = "super::millis")]
-    pub wake_timeout: Duration,
-    /// Clients that may wait for a wake; more get a RESP error at once.
-    pub max_pending: u32,
-    /// Open client connections while Redis is awake; more get a RESP error at once.
-    pub max_connections: u32,
-}
-
-impl Default for GatewayConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            idle: Duration::from_secs(30),
-            wake_timeout: Duration::from_secs(30),
-            max_pending: 1024,
-            max_connections: 1024,
-        }
-    }
 }
 
 fn invalid(file: &str, field: &str, message: String) -> ProfileError {

@@ -3,9 +3,11 @@
 //! Credentials are deliberately not fields here: they come from the AWS conventions
 //! (environment, `~/.aws/credentials`, `~/.aws/config`), see [`super::credentials`].
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{Persistence, ProfileError};
+use super::error::ProfileError;
+use super::types::Persistence;
+pub use super::types::{RestorePolicy, SnapshotConfig};
 use crate::model::SnapshotId;
 
 /// The section exactly as written; unknown fields are rejected.
@@ -19,49 +21,6 @@ pub struct RawSnapshots {
     pub keep: Option<i64>,
     pub on_stop: Option<bool>,
     pub restore: Option<String>,
-}
-
-/// What to restore when a Redis host starts with an empty data directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "id")]
-pub enum RestorePolicy {
-    /// The newest complete snapshot (the default).
-    Latest,
-    /// Never restore: an empty data directory starts empty.
-    None,
-    /// This snapshot.
-    Id(SnapshotId),
-}
-
-impl RestorePolicy {
-    pub fn label(&self) -> String {
-        match self {
-            RestorePolicy::Latest => "latest".into(),
-            RestorePolicy::None => "none".into(),
-            RestorePolicy::Id(id) => id.to_string(),
-        }
-    }
-}
-
-/// A validated `[snapshots]` section. Holds no secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SnapshotConfig {
-    /// As written, for messages: `s3://bucket/prefix`.
-    pub url: String,
-    pub bucket: String,
-    /// Without leading or trailing `/`; may be empty.
-    pub prefix: String,
-    /// An S3-compatible endpoint; `None`: `AWS_ENDPOINT_URL`, the AWS config file, or AWS itself.
-    pub endpoint: Option<String>,
-    /// `None`: `AWS_REGION`, `AWS_DEFAULT_REGION`, the AWS config file, else `us-east-1`.
-    pub region: Option<String>,
-    /// Allow `http://` endpoints (local test servers only).
-    pub allow_http: bool,
-    /// How many complete snapshots to retain (the newest).
-    pub keep: u32,
-    /// Upload a snapshot after every graceful stop.
-    pub on_stop: bool,
-    pub restore: RestorePolicy,
 }
 
 /// The largest `keep` accepted.

@@ -5,8 +5,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::error::ProfileError;
 use super::raw::{RawPlatform, RawProfile, RawRedis, RawWorkload};
-use super::*;
+use super::types::*;
+use crate::model::Mode;
 use crate::secret::Secret;
 
 pub(super) fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ProfileError {

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
+use super::ctx::{Ctx, Up};
 use super::resp::Reply;
 use super::types::Endpoint;
-use super::{Ctx, HostError, Up, docker, ops, password, process, state};
+use super::{HostError, docker, ops, password, process, state};
 use crate::model::redis::{ClusterStart, ColdStart, NodeStatus, StopMode, StopReport};
 use crate::profile::{Backend, ClusterConfig, Profile};
 use crate::stats::ms;

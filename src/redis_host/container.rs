@@ -14,8 +14,9 @@ use bollard::query_parameters::{
 };
 use futures::StreamExt;
 
+use super::ctx::Ctx;
 use super::types::Endpoint;
-use super::{Ctx, HostError, password, ready};
+use super::{HostError, password, ready};
 use crate::profile::{Backend, DockerNetwork};
 /// Container labels: which profile, which console, where it listens.
 pub const LABEL_PROFILE: &str = "redwhisk.profile";

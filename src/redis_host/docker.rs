@@ -12,9 +12,10 @@ use super::container::{
     LABEL_OWNER, connect, create, endpoint_of, id_of, is_paused, is_running, label, log_tail, ours,
     remove, settings, short, wait_stopped,
 };
+use super::ctx::{Ctx, Up};
 use super::state::{self, Found, HostState, Owner};
 use super::types::Endpoint;
-use super::{Ctx, HostError, Up, image, ops, password, ports, ready};
+use super::{HostError, image, ops, password, ports, ready};
 use crate::model::redis::{ColdStart, RedisStatus, StopMode, StopReport};
 use crate::stats::ms;
 /// Deal with containers a previous run left: adopt, refuse, reap (orphans) or remove (stopped).

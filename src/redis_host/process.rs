@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
+use super::ctx::{Ctx, Up};
 use super::state::{self, Found, HostState};
 use super::types::Endpoint;
-use super::{Ctx, HostError, Up, ops, password, ports, ready};
+use super::{HostError, ops, password, ports, ready};
 use crate::model::redis::{ColdStart, StopMode, StopReport};
 use crate::stats::ms;
 

@@ -7,7 +7,7 @@
 //! is still going.
 
 use std::fs::{self, File, TryLockError};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -152,7 +152,7 @@ pub fn repair(dir: &Path) -> Result<Repaired, RepairError> {
         .to_std()
         .map_or(0.0, crate::stats::ms);
     summary.summary = super::stats_summary(&stats);
-    super::assemble(dir, &summary).map_err(io_err(dir))?;
+    assemble(dir, &summary).map_err(io_err(dir))?;
     Ok(Repaired {
         dir: dir.to_path_buf(),
         kept: lines.len() as u64,
@@ -205,4 +205,43 @@ fn cut_torn_line(path: &Path) -> Result<(), RepairError> {
         .open(path)
         .map_err(io_err(path))?;
     f.set_len(keep as u64).map_err(io_err(path))
+}
+/// Write `dir/run.json` from `summary` and the journal, then put invocations.csv in place and
+/// remove the journal files.
+pub(crate) fn assemble(dir: &Path, summary: &RunSummary) -> io::Result<()> {
+    {
+        let partial = dir.join(JOURNAL);
+        let tmp = dir.join(".run.json.tmp");
+        {
+            let mut out = BufWriter::new(File::create(&tmp)?);
+            let head = serde_json::to_string_pretty(summary)?;
+            let head = head.trim_end().strip_suffix('}').ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "run summary must be a JSON object",
+                )
+            })?;
+            out.write_all(head.trim_end().as_bytes())?;
+            out.write_all(b",\n  \"activations\": [")?;
+            for (i, line) in BufReader::new(File::open(&partial)?).lines().enumerate() {
+                let line = line?;
+                if line.is_empty() {
+                    continue;
+                }
+                out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+                out.write_all(line.as_bytes())?;
+            }
+            out.write_all(b"\n  ]\n}\n")?;
+            out.flush()?;
+            out.get_ref().sync_all()?;
+        }
+        fs::rename(&tmp, dir.join("run.json"))?;
+        fs::rename(dir.join(CSV_JOURNAL), dir.join("invocations.csv"))?;
+        fs::remove_file(&partial)?;
+        match fs::remove_file(dir.join(HEAD)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -8,19 +8,22 @@
 mod process;
 pub use process::spawn_retrying_busy;
 mod record;
+mod shared;
+pub use shared::LOCAL_NAMESPACE;
+use shared::lock;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{Activation, BuiltinAction, PlatformError};
+use super::builtin::BuiltinAction;
+use super::error::PlatformError;
 use crate::event::EventSink;
+use crate::model::Activation;
 use crate::profile::Profile;
 
-/// The namespace local activations report (OpenWhisk's default user namespace is `guest`).
-pub const LOCAL_NAMESPACE: &str = "local";
 /// OpenWhisk's default log limit per activation (10 MB).
 pub const LOG_LIMIT_BYTES: usize = 10 * 1024 * 1024;
 /// Activation records kept for [`LocalPlatform::activation`]; older ones are dropped.
@@ -47,11 +50,6 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct LocalPlatform {
     inner: Arc<Inner>,
-}
-
-/// A poisoned lock only means another invocation panicked; the map itself is still valid.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl LocalPlatform {

@@ -10,7 +10,7 @@ use chrono::{SecondsFormat, Utc};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use super::{LOCAL_NAMESPACE, lock};
+use super::shared::{LOCAL_NAMESPACE, lock};
 use crate::platform::PlatformError;
 
 /// Linux's MAX_ARG_STRLEN - 1: longer params go on stdin only, as OpenWhisk's action proxy does.

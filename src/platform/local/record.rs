@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::LOCAL_NAMESPACE;
 use super::process::{Outcome, Ran};
+use super::shared::LOCAL_NAMESPACE;
 use crate::platform::{Activation, ActivationResponse, ActivationStatus, Annotation};
 
 /// OpenWhisk's message when the last stdout line is not a JSON object or array.

@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::platform::BuiltinAction;
+use crate::platform::builtin::BuiltinAction;
 use crate::profile::ActionKind;
 
 /// The Node.js actions, compiled in so the binary can deploy them from anywhere.

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
+
+use crate::tui::theme::Theme;
+
 /// `s` cut to `room` terminal columns by display width (CJK counts two, combining marks
 /// none), with `…` when cut; whole grapheme clusters only.
 pub fn fit(s: &str, room: usize) -> String {
@@ -104,4 +109,12 @@ mod tests {
         assert_eq!(uptime(42), "42s");
         assert_eq!(uptime(245), "4m05s");
     }
+}
+
+/// A bordered pane with a title.
+pub(crate) fn pane(t: Theme, title: &str) -> Block<'static> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border())
+        .title(Span::styled(title.to_string(), t.title()))
 }

@@ -16,6 +16,7 @@ mod stats;
 mod sweep;
 
 pub use charts::{render_command_histogram, render_latency_chart};
+pub(crate) use fmt::pane;
 pub use gateway::render_gateway;
 pub use help::{render_confirm_quit, render_help};
 pub use latency::render_latency;
@@ -30,25 +31,16 @@ pub use stats::{render_commands, render_stats};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Action;
 use super::app::App;
 use super::keys::{Mode, keys_for};
-use super::theme::Theme;
 use super::views::View;
 
 /// Below this the console asks for a larger terminal instead of drawing garbage.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 20;
-
-/// A bordered pane with a title.
-pub(crate) fn pane(t: Theme, title: &str) -> Block<'static> {
-    Block::new()
-        .borders(Borders::ALL)
-        .border_style(t.border())
-        .title(Span::styled(title.to_string(), t.title()))
-}
 
 /// Draw the whole console.
 pub fn render(app: &App, frame: &mut Frame) {
@@ -120,25 +112,6 @@ fn render_hosts(app: &App, frame: &mut Frame, area: Rect) {
         render_gateway(app, frame, gateway);
         render_run(app, frame, run);
     }
-}
-
-/// The views as tabs, the current one highlighted (top right of the header).
-pub(crate) fn view_tabs(app: &App) -> ratatui::widgets::Tabs<'static> {
-    let t = app.theme;
-    let current = View::ALL.iter().position(|v| *v == app.view).unwrap_or(0);
-    ratatui::widgets::Tabs::new(View::ALL.map(|v| v.label()))
-        .select(current)
-        .style(t.dim())
-        .highlight_style(t.selected())
-        .divider(Span::styled("│", t.border()))
-}
-
-/// The width [`view_tabs`] needs.
-pub(crate) fn view_tabs_width() -> u16 {
-    View::ALL
-        .iter()
-        .map(|v| v.label().len() as u16 + 3)
-        .sum::<u16>()
 }
 
 /// Case study 2: the hosts on top, the matrix, the log below.

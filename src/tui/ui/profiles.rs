@@ -1,5 +1,6 @@
 //! The profiles pane: every profile found, the selected one highlighted.
 
+use crate::tui::views::View;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -24,9 +25,9 @@ pub fn render_profiles_line(app: &App, frame: &mut Frame, area: Rect) {
     let [name, tabs, views] = area.layout(&ratatui::layout::Layout::horizontal([
         ratatui::layout::Constraint::Length(11),
         ratatui::layout::Constraint::Fill(1),
-        ratatui::layout::Constraint::Length(super::view_tabs_width()),
+        ratatui::layout::Constraint::Length(view_tabs_width()),
     ]));
-    frame.render_widget(super::view_tabs(app), views);
+    frame.render_widget(view_tabs(app), views);
     frame.render_widget(Paragraph::new(Span::styled(" redwhisk ", t.title())), name);
     frame.render_widget(
         Tabs::new(titles(app))
@@ -51,12 +52,12 @@ pub fn render_profiles(app: &App, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let views = Rect {
-        x: area.right().saturating_sub(super::view_tabs_width() + 2),
-        width: super::view_tabs_width().min(area.width),
+        x: area.right().saturating_sub(view_tabs_width() + 2),
+        width: view_tabs_width().min(area.width),
         height: 1,
         ..area
     };
-    frame.render_widget(super::view_tabs(app), views);
+    frame.render_widget(view_tabs(app), views);
     let [tabs, about] = inner.layout(&ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Length(1),
         ratatui::layout::Constraint::Fill(1),
@@ -91,4 +92,23 @@ pub fn render_profiles(app: &App, frame: &mut Frame, area: Rect) {
         None => Line::from(Span::styled("no profile found", t.error())),
     };
     frame.render_widget(Paragraph::new(line), about);
+}
+
+/// The views as tabs, the current one highlighted (top right of the header).
+pub(crate) fn view_tabs(app: &App) -> ratatui::widgets::Tabs<'static> {
+    let t = app.theme;
+    let current = View::ALL.iter().position(|v| *v == app.view).unwrap_or(0);
+    ratatui::widgets::Tabs::new(View::ALL.map(|v| v.label()))
+        .select(current)
+        .style(t.dim())
+        .highlight_style(t.selected())
+        .divider(Span::styled("│", t.border()))
+}
+
+/// The width [`view_tabs`] needs.
+pub(crate) fn view_tabs_width() -> u16 {
+    View::ALL
+        .iter()
+        .map(|v| v.label().len() as u16 + 3)
+        .sum::<u16>()
 }

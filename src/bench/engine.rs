@@ -55,14 +55,13 @@ pub async fn run_once(
     o: &EngineBenchOptions,
     invocations: u32,
 ) -> Result<EngineBenchRow> {
-    let mut p = base.clone();
-    Overrides {
+    let p = Overrides {
         invocations: Some(invocations),
         records: Some(o.records),
         concurrency: Some(o.concurrency),
         ..Default::default()
     }
-    .apply(&mut p)?;
+    .applied_to(base)?;
     let opts = RunOptions {
         results_root: Some(o.results_dir.clone()),
         ..Default::default()

@@ -61,7 +61,7 @@ pub enum ModeArg {
 /// not stop cleanly (run.json says why); 130 / 143 / 129 cancelled by SIGINT / SIGTERM /
 /// SIGHUP (partial results written); 1 an error stopped the run.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut profile = load(&args)?;
+    let profile = load(&args)?;
     let overrides = Overrides {
         invocations: args.invocations,
         concurrency: args.concurrency,
@@ -72,7 +72,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ModeArg::Pipelined => Mode::Pipelined,
         }),
     };
-    overrides.apply(&mut profile)?;
+    let profile = overrides.applied_to(&profile)?;
 
     if args.via_gateway {
         return via_gateway(&args, &profile).await;

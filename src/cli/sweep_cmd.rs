@@ -30,27 +30,26 @@ pub struct SweepArgs {
 
 /// Exit codes: 0 every step ran; 130/143 cancelled (the finished steps are written); 1 an error.
 pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let mut profile = match &args.profile {
+    let profile = match &args.profile {
         Some(p) => find_profile(p)?,
         None => default_profile()?,
     };
     if args.concurrency.is_empty() {
         anyhow::bail!("--concurrency needs at least one value, e.g. --concurrency 1,2,4");
     }
-    Overrides {
+    let profile = Overrides {
         invocations: args.invocations,
         records: args.records,
         ..Default::default()
     }
-    .apply(&mut profile)?;
+    .applied_to(&profile)?;
     // Each concurrency is checked against the same limits as workload.concurrency.
     for &c in &args.concurrency {
-        let mut probe = profile.clone();
         Overrides {
             concurrency: Some(c),
             ..Default::default()
         }
-        .apply(&mut probe)?;
+        .applied_to(&profile)?;
     }
     let job = super::Headless::start(
         "cancelling the sweep after saving and stopping Redis…",

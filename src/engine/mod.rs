@@ -11,7 +11,7 @@ pub use crate::experiments::{
 };
 pub use crate::results::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::{EngineCommand, EngineEvent, EventSink, Level};
-use crate::profile::{Overrides, find_profile};
+use crate::profile::{Overrides, Profile, ProfileError, find_profile};
 use crate::redis_host::{RedisHost, StopMode};
 
 /// Where commands go. Dropping every handle stops the engine (like `Shutdown`).
@@ -77,7 +77,24 @@ const GATEWAY_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Profiles whose Redis this console started with `u` (and has not stopped since): quitting
 /// saves and stops them, as the console owns them.
-type Started = Arc<Mutex<BTreeSet<String>>>;
+type Started = Arc<Mutex<BTreeMap<String, Profile>>>;
+
+/// Which Redis operation a `RedisUp`/`RedisDown` command asks for.
+enum CmdKind {
+    Up,
+    Other,
+}
+
+/// The one place the engine reads a command's profile: found by name or path, validated,
+/// and (for runs and sweeps) with the engine's command-line overrides applied. Every task
+/// gets the validated value; nothing re-reads it.
+fn load(name: &str, overrides: Option<&Overrides>) -> Result<Profile, ProfileError> {
+    let p = find_profile(name)?;
+    match overrides {
+        Some(o) => o.applied_to(&p),
+        None => Ok(p),
+    }
+}
 
 async fn engine_loop(
     opts: EngineOptions,
@@ -90,6 +107,10 @@ async fn engine_loop(
     let started: Started = Arc::default();
     let last_results: LastResults = Arc::default();
     while let Some(cmd) = commands.recv().await {
+        let cmd_kind = match &cmd {
+            EngineCommand::RedisUp { .. } => CmdKind::Up,
+            _ => CmdKind::Other,
+        };
         let running = active(&mut current);
         let redis_busy = active(&mut redis);
         if gateway.as_ref().is_some_and(|(_, _, t)| t.is_finished()) {
@@ -123,17 +144,23 @@ async fn engine_loop(
                 ));
             }
             EngineCommand::GatewayStart { profile }
-                if started.lock().is_ok_and(|g| g.contains(&profile)) =>
+                if started.lock().is_ok_and(|g| g.contains_key(&profile)) =>
             {
                 sink.warn(format!(
                     "the Redis of `{profile}` was started with u; press d to save and stop it, then g"
                 ));
             }
-            EngineCommand::GatewayStart { profile } => {
-                let token = CancellationToken::new();
-                let task = tokio::spawn(gateway_task(profile.clone(), sink.clone(), token.clone()));
-                gateway = Some((profile, token, task));
-            }
+            EngineCommand::GatewayStart { profile } => match load(&profile, None) {
+                Ok(p) => {
+                    let token = CancellationToken::new();
+                    let task = tokio::spawn(gateway_task(p, sink.clone(), token.clone()));
+                    gateway = Some((profile, token, task));
+                }
+                Err(e) => sink.log(
+                    Level::Error,
+                    format!("gateway for `{profile}`: {}", EngineError::from(e).chain()),
+                ),
+            },
             EngineCommand::GatewayStop => match &gateway {
                 Some((profile, token, _)) => {
                     sink.info(format!(
@@ -164,13 +191,16 @@ async fn engine_loop(
                 ));
             }
             EngineCommand::Run { profile } => {
-                current = Some(start_job(run_task, profile, &opts, &sink, &last_results));
+                let p = load(&profile, Some(&opts.overrides));
+                current = Some(start_job(run_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Sweep { profile } => {
-                current = Some(start_job(sweep_task, profile, &opts, &sink, &last_results));
+                let p = load(&profile, Some(&opts.overrides));
+                current = Some(start_job(sweep_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Share { profile } => {
-                current = Some(start_job(share_task, profile, &opts, &sink, &last_results));
+                let p = load(&profile, None);
+                current = Some(start_job(share_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Cancel => match (&current, &redis) {
                 (Some((token, _)), _) => {
@@ -191,19 +221,24 @@ async fn engine_loop(
             EngineCommand::RedisUp { .. } | EngineCommand::RedisDown { .. } if redis_busy => {
                 sink.warn("a Redis operation is in progress; wait for it or cancel it with `x`");
             }
-            EngineCommand::RedisUp { profile } => {
-                let token = CancellationToken::new();
-                let task = redis_op(profile, true, sink.clone(), token.clone(), started.clone());
-                redis = Some((token, tokio::spawn(task)));
-            }
-            EngineCommand::RedisDown { profile } => {
-                let token = CancellationToken::new();
-                let task = redis_op(profile, false, sink.clone(), token.clone(), started.clone());
-                redis = Some((token, tokio::spawn(task)));
+            EngineCommand::RedisUp { profile } | EngineCommand::RedisDown { profile } => {
+                let up = matches!(cmd_kind, CmdKind::Up);
+                match load(&profile, None) {
+                    Ok(p) => {
+                        let token = CancellationToken::new();
+                        let task =
+                            redis_op(profile, p, up, sink.clone(), token.clone(), started.clone());
+                        redis = Some((token, tokio::spawn(task)));
+                    }
+                    Err(e) => sink.log(Level::Error, EngineError::from(e).chain()),
+                }
             }
             EngineCommand::RedisStatus { profile } => {
-                // Spawned: a status query never holds up the next command.
-                tokio::spawn(redis_status(profile, sink.clone()));
+                // Spawned: a status query never holds up the next command. A profile that
+                // cannot be read has no status to show (its run or `u` says why).
+                if let Ok(p) = load(&profile, None) {
+                    tokio::spawn(redis_status(p, sink.clone()));
+                }
             }
             EngineCommand::Export => {
                 let last = last_results.lock().ok().and_then(|g| g.clone());
@@ -251,16 +286,15 @@ async fn engine_loop(
 
 /// On quit: save and stop every Redis this console started with `u`.
 async fn stop_started(started: &Started, sink: &EventSink) {
-    let names: Vec<String> = match started.lock() {
+    let profiles: Vec<(String, Profile)> = match started.lock() {
         Ok(mut g) => std::mem::take(&mut *g).into_iter().collect(),
         Err(_) => return,
     };
-    for name in names {
+    for (name, p) in profiles {
         sink.info(format!(
             "quitting: saving and stopping the Redis of `{name}` started with u"
         ));
         let result = async {
-            let p = find_profile(&name)?;
             RedisHost::new(&p)?.down(StopMode::Graceful, sink).await?;
             Ok::<(), EngineError>(())
         }
@@ -272,9 +306,9 @@ async fn stop_started(started: &Started, sink: &EventSink) {
 }
 
 /// `g`: serve the profile's Redis through the gateway until cancelled (then save and stop it).
-async fn gateway_task(profile: String, sink: EventSink, token: CancellationToken) {
+async fn gateway_task(p: Profile, sink: EventSink, token: CancellationToken) {
+    let profile = p.name.clone();
     let result = async {
-        let p = find_profile(&profile)?;
         let mut opts = crate::gateway::GatewayOptions::from_profile(&p);
         opts.grace = GATEWAY_GRACE;
         let gw = crate::gateway::Gateway::bind(&p, opts, &sink).await?;
@@ -298,9 +332,8 @@ async fn gateway_task(profile: String, sink: EventSink, token: CancellationToken
     }
 }
 
-async fn redis_status(profile: String, sink: EventSink) {
-    if let Ok(p) = find_profile(&profile)
-        && let Ok(host) = RedisHost::new(&p)
+async fn redis_status(p: Profile, sink: EventSink) {
+    if let Ok(host) = RedisHost::new(&p)
         && let Ok(st) = host.status().await
     {
         sink.send(EngineEvent::RedisStatus(st));
@@ -325,7 +358,7 @@ fn remember(last: &LastResults, dir: PathBuf) {
 }
 
 async fn share_task(
-    profile: String,
+    profile: Result<Profile, ProfileError>,
     opts: EngineOptions,
     sink: EventSink,
     token: CancellationToken,
@@ -343,7 +376,7 @@ async fn share_task(
             .clone()
             .unwrap_or_else(crate::results::default_root),
     };
-    let result = match find_profile(&profile) {
+    let result = match profile {
         Ok(p) => crate::experiments::share::run_share(&p, &share_opts, &sink, token.clone()).await,
         Err(e) => Err(e.into()),
     };
@@ -363,13 +396,19 @@ async fn share_task(
 /// Spawn a run, share or sweep task with its own cancellation token.
 fn start_job<F, Fut>(
     task: F,
-    profile: String,
+    profile: Result<Profile, ProfileError>,
     opts: &EngineOptions,
     sink: &EventSink,
     last: &LastResults,
 ) -> Job
 where
-    F: FnOnce(String, EngineOptions, EventSink, CancellationToken, LastResults) -> Fut,
+    F: FnOnce(
+        Result<Profile, ProfileError>,
+        EngineOptions,
+        EventSink,
+        CancellationToken,
+        LastResults,
+    ) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let token = CancellationToken::new();
@@ -384,7 +423,7 @@ where
 }
 
 async fn sweep_task(
-    profile: String,
+    profile: Result<Profile, ProfileError>,
     opts: EngineOptions,
     sink: EventSink,
     token: CancellationToken,
@@ -395,8 +434,7 @@ async fn sweep_task(
         .results_root
         .clone()
         .unwrap_or_else(crate::results::default_root);
-    let loaded = find_profile(&profile).and_then(|mut p| opts.overrides.apply(&mut p).map(|()| p));
-    let result = match loaded {
+    let result = match profile {
         Ok(p) => {
             sweep::run_sweep(
                 &p,
@@ -468,15 +506,14 @@ fn finished_with_error(
 }
 
 async fn run_task(
-    profile: String,
+    profile: Result<Profile, ProfileError>,
     opts: EngineOptions,
     sink: EventSink,
     token: CancellationToken,
     last: LastResults,
 ) {
-    let loaded = find_profile(&profile).and_then(|mut p| opts.overrides.apply(&mut p).map(|()| p));
     let clock = std::time::Instant::now();
-    let p = match loaded {
+    let p = match profile {
         Ok(p) => p,
         Err(e) => return finished_with_error(&sink, &EngineError::from(e), &token, clock),
     };
@@ -494,13 +531,13 @@ async fn run_task(
 /// was started so nothing is left behind.
 async fn redis_op(
     profile: String,
+    p: Profile,
     up: bool,
     sink: EventSink,
     token: CancellationToken,
     started: Started,
 ) {
     let result = async {
-        let p = find_profile(&profile)?;
         let mut host = RedisHost::new(&p)?;
         if up {
             let outcome = tokio::select! {
@@ -513,7 +550,7 @@ async fn redis_op(
                     if let Some(c) = s.cold_start {
                         sink.send(EngineEvent::ColdStart(c));
                     }
-                    remember_started(&started, &profile, true);
+                    remember_started(&started, &profile, &p, true);
                     sink.info(format!("redis up at {}", s.endpoint.display_url()));
                 }
                 None => {
@@ -524,7 +561,7 @@ async fn redis_op(
             }
         } else {
             let r = host.down(StopMode::Graceful, &sink).await?;
-            remember_started(&started, &profile, false);
+            remember_started(&started, &profile, &p, false);
             sink.info(format!("redis down ({:.1} ms)", r.total_ms));
         }
         if let Ok(st) = host.status().await {
@@ -538,12 +575,13 @@ async fn redis_op(
     }
 }
 
-fn remember_started(started: &Started, profile: &str, up: bool) {
+/// Keyed by the profile as the command named it (what the gateway guard compares).
+fn remember_started(started: &Started, key: &str, profile: &Profile, up: bool) {
     if let Ok(mut g) = started.lock() {
         if up {
-            g.insert(profile.to_string());
+            g.insert(key.to_string(), profile.clone());
         } else {
-            g.remove(profile);
+            g.remove(key);
         }
     }
 }

@@ -32,9 +32,11 @@ use raw::RawProfile;
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../profiles/local.toml");
 
 impl Overrides {
-    /// Apply the values given, each checked against the same limits as its profile field.
-    pub fn apply(&self, p: &mut Profile) -> Result<(), ProfileError> {
+    /// The profile with the values given, each checked against the same limits as its
+    /// profile field (the profile itself is left as it was validated).
+    pub fn applied_to(&self, profile: &Profile) -> Result<Profile, ProfileError> {
         use validate::{CONCURRENCY, INVOCATIONS, RECORDS, VALUE_SIZE};
+        let mut p = profile.clone();
         let w = &mut p.workload;
         if let Some(n) = self.invocations {
             w.invocations = INVOCATIONS.check_flag(n)?;
@@ -52,7 +54,8 @@ impl Overrides {
             w.mode = m;
         }
         let file = p.display_source();
-        check_workload(&p.workload, &file)
+        check_workload(&p.workload, &file)?;
+        Ok(p)
     }
 }
 

@@ -45,20 +45,20 @@ fn url_password_is_split_out() {
 
 #[test]
 fn overrides_apply_last_and_are_checked() {
-    let mut p = parse("").unwrap();
-    Overrides {
+    let p = parse("").unwrap();
+    let p = Overrides {
         invocations: Some(7),
         records: Some(10),
         ..Default::default()
     }
-    .apply(&mut p)
+    .applied_to(&p)
     .unwrap();
     assert_eq!((p.workload.invocations, p.workload.records), (7, 10));
     let err = Overrides {
         invocations: Some(0),
         ..Default::default()
     }
-    .apply(&mut p)
+    .applied_to(&p)
     .unwrap_err();
     // The flag is the culprit, not the profile file.
     assert_eq!(

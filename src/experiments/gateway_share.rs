@@ -14,13 +14,14 @@ use super::{Context, EngineResult, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::gateway_study::StudyGateway;
 use super::job::{Job, Preflight, write_json};
 use super::share::{READER, SharedKeys, WRITER};
 use crate::event::{EngineEvent, EventSink, Phase};
-use crate::gateway::{Gateway, GatewayOptions, GatewayProbe};
+use crate::gateway::GatewayProbe;
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::{Persistence, Profile};
-use crate::redis_host::{Endpoint, password};
+use crate::redis_host::Endpoint;
 use crate::results::{csv_field, csv_ms};
 use crate::share::judge;
 use crate::stats::quantile;
@@ -110,23 +111,9 @@ pub async fn share_via_gateway(
         "case study 2 through the gateway: data across Redis sleeping and waking",
         opts.runs,
     );
-    password::ensure_data_dir(&profile.redis.data_dir).await?;
-    let secret = password::resolve(&profile).await?;
-    let gw = Gateway::bind(&profile, GatewayOptions::from_profile(&profile), sink).await?;
-    let addr = gw.local_addr();
-    let probe = gw.probe();
-    let gw_cancel = CancellationToken::new();
-    let serving = tokio::spawn(gw.serve(sink.clone(), gw_cancel.clone()));
-    let endpoint = Endpoint {
-        host: super::gateway_study::connect_host(addr.ip()),
-        port: addr.port(),
-        password: Some(secret),
-        tls: false,
-        db: 0,
-    };
-    let body = cycles(&job, &endpoint, opts, &probe).await;
-    gw_cancel.cancel();
-    let gateway = serving.await.context("the gateway task failed")?;
+    let gw = StudyGateway::start(&profile, sink).await?;
+    let body = cycles(&job, &gw.endpoint, opts, &gw.probe).await;
+    let gateway = gw.stop().await?;
     let (rows, cancelled) = body?;
 
     let connects: Vec<f64> = rows.iter().filter_map(|r| r.reader_connect_ms).collect();

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::job::{Job, Preflight, write_json};
 use super::{action_name, action_redis_host};
 use crate::event::{EngineEvent, EventSink, Phase};
-use crate::gateway::{Gateway, GatewayOptions, GatewayProbe};
+use crate::gateway::{Gateway, GatewayOptions, GatewayProbe, GatewayReport};
 use crate::platform::BuiltinAction;
 use crate::profile::Profile;
 use crate::redis_host::{Endpoint, password};
@@ -79,23 +79,9 @@ pub async fn run_via_gateway(
         "case study 3: functions against a sleeping Redis",
         w.invocations,
     );
-    password::ensure_data_dir(&profile.redis.data_dir).await?;
-    let secret = password::resolve(profile).await?;
-    let gw = Gateway::bind(profile, GatewayOptions::from_profile(profile), sink).await?;
-    let addr = gw.local_addr();
-    let probe = gw.probe();
-    let gw_cancel = CancellationToken::new();
-    let serving = tokio::spawn(gw.serve(sink.clone(), gw_cancel.clone()));
-    let endpoint = Endpoint {
-        host: connect_host(addr.ip()),
-        port: addr.port(),
-        password: Some(secret),
-        tls: false,
-        db: 0,
-    };
-    let body = invoke(&job, &endpoint, think, &probe).await;
-    gw_cancel.cancel();
-    let report = serving.await.context("the gateway task failed")?;
+    let gw = StudyGateway::start(profile, sink).await?;
+    let body = invoke(&job, &gw.endpoint, think, &gw.probe).await;
+    let report = gw.stop().await?;
     let (rows, cancelled) = body?;
     let pick = |woken: bool| -> Vec<f64> {
         rows.iter()
@@ -131,6 +117,47 @@ pub async fn run_via_gateway(
     out.results_dir = dir;
     job.finish(cancelled);
     Ok(out)
+}
+
+/// A gateway of the study's own, serving the profile's Redis (asleep until a client connects)
+/// until [`StudyGateway::stop`].
+pub(crate) struct StudyGateway {
+    /// Where the functions connect: the gateway, with the profile's password.
+    pub endpoint: Endpoint,
+    pub probe: GatewayProbe,
+    cancel: CancellationToken,
+    serving: tokio::task::JoinHandle<GatewayReport>,
+}
+
+impl StudyGateway {
+    pub(crate) async fn start(profile: &Profile, sink: &EventSink) -> EngineResult<Self> {
+        password::ensure_data_dir(&profile.redis.data_dir).await?;
+        let secret = password::resolve(profile).await?;
+        let gw = Gateway::bind(profile, GatewayOptions::from_profile(profile), sink).await?;
+        let addr = gw.local_addr();
+        let probe = gw.probe();
+        let cancel = CancellationToken::new();
+        let serving = tokio::spawn(gw.serve(sink.clone(), cancel.clone()));
+        let endpoint = Endpoint {
+            host: connect_host(addr.ip()),
+            port: addr.port(),
+            password: Some(secret),
+            tls: false,
+            db: 0,
+        };
+        Ok(Self {
+            endpoint,
+            probe,
+            cancel,
+            serving,
+        })
+    }
+
+    /// Stop serving (Redis is saved and stopped) and return what the gateway counted.
+    pub(crate) async fn stop(self) -> EngineResult<GatewayReport> {
+        self.cancel.cancel();
+        self.serving.await.context("the gateway task failed")
+    }
 }
 
 /// Where a client on this machine reaches a listener bound to `ip` ("any" → loopback).

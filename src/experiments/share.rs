@@ -89,12 +89,7 @@ impl SharedKeys {
             key_prefix: self.key_prefix.clone(),
             seed: None,
         };
-        let wa = platform.invoke(WRITER, serde_json::to_value(&wp)?).await?;
-        if !wa.success() {
-            bail!("the writer failed: {}", wa.response.result);
-        }
-        serde_json::from_value(wa.response.result.clone())
-            .context("the writer's result has an unexpected shape")
+        invoke_typed(platform, WRITER, &wp, "writer").await
     }
 
     /// Invoke the reader against what `written` stored.
@@ -114,13 +109,26 @@ impl SharedKeys {
             seed: Some(written.seed),
             expected_digest: Some(written.digest.clone()),
         };
-        let ra = platform.invoke(READER, serde_json::to_value(&rp)?).await?;
-        if !ra.success() {
-            bail!("the reader failed: {}", ra.response.result);
-        }
-        serde_json::from_value(ra.response.result.clone())
-            .context("the reader's result has an unexpected shape")
+        invoke_typed(platform, READER, &rp, "reader").await
     }
+}
+
+/// Invoke `action` with `params` and read its result as `R`; a failed activation is an error
+/// carrying what the action returned.
+async fn invoke_typed<R: serde::de::DeserializeOwned>(
+    platform: &Platform,
+    action: &str,
+    params: &impl serde::Serialize,
+    who: &str,
+) -> EngineResult<R> {
+    let a = platform
+        .invoke(action, serde_json::to_value(params)?)
+        .await?;
+    if !a.success() {
+        bail!("the {who} failed: {}", a.response.result);
+    }
+    serde_json::from_value(a.response.result.clone())
+        .with_context(|| format!("the {who}'s result has an unexpected shape"))
 }
 
 /// Run the matrix (or one cell) for `profile`.

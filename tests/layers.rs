@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The layer rule of ARCHITECTURE.md ("Layers"), checked on the source: every file of `src/`
 //! is read, its imports (`use` declarations and `crate::`/`super::`/`self::` paths in code)
 //! are resolved to the file that defines what they name (through re-exports), and
@@ -393,7 +394,7 @@ impl Crate {
     /// The file that defines what `abs` names, following re-exports.
     fn defining_file(&self, abs: &[String], depth: usize) -> Option<ModPath> {
         let mut n = abs.len();
-        while n > 0 && !self.files.contains_key(&abs[..n].to_vec()) {
+        while n > 0 && !self.files.contains_key(&abs[..n]) {
             n -= 1;
         }
         if n == 0 {

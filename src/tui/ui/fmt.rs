@@ -76,6 +76,14 @@ pub fn uptime(s: u64) -> String {
         + if s < 60 { "s" } else { "" }
 }
 
+/// A bordered pane with a title.
+pub(crate) fn pane(t: Theme, title: &str) -> Block<'static> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border())
+        .title(Span::styled(title.to_string(), t.title()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,12 +117,4 @@ mod tests {
         assert_eq!(uptime(42), "42s");
         assert_eq!(uptime(245), "4m05s");
     }
-}
-
-/// A bordered pane with a title.
-pub(crate) fn pane(t: Theme, title: &str) -> Block<'static> {
-    Block::new()
-        .borders(Borders::ALL)
-        .border_style(t.border())
-        .title(Span::styled(title.to_string(), t.title()))
 }

@@ -7,8 +7,11 @@ use chrono::Utc;
 use crossterm::event::EventStream;
 use tokio_util::sync::CancellationToken;
 
+use super::app::App;
+use super::error::TuiError;
+use super::event_loop::{EngineLink, run_loop};
 use super::state::ProfileItem;
-use super::{App, EngineLink, Theme, TuiError, run_loop};
+use super::theme::Theme;
 use crate::engine::{EngineOptions, spawn_engine};
 use crate::event::EngineCommand;
 use crate::profile::{find_profile, list_profiles};

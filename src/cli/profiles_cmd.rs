@@ -1,11 +1,10 @@
 //! `redwhisk profiles`
 
-use std::process::ExitCode;
-
-use super::OutputFormat;
+use super::args::OutputFormat;
+use super::exit::Exit;
 use crate::profile::list_profiles;
 
-pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
+pub fn run(output: OutputFormat) -> anyhow::Result<Exit> {
     let entries = list_profiles();
     let mut bad = false;
     match output {
@@ -61,9 +60,5 @@ pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if bad {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if bad { Exit::Failures } else { Exit::Success })
 }

@@ -24,6 +24,9 @@ pub struct ConsoleOptions {
     pub engine: EngineOptions,
     /// Frames per second.
     pub fps: u32,
+    /// Cancelled by the caller (on SIGINT, SIGTERM or SIGHUP): the console quits as if `q`
+    /// had been confirmed. The console sets up no signal handling of its own.
+    pub cancel: CancellationToken,
 }
 
 /// Leaves raw mode and the alternate screen when dropped, so early returns restore too. The
@@ -56,25 +59,6 @@ fn load_profiles(wanted: Option<&str>) -> Result<(Vec<ProfileItem>, usize), TuiE
     Ok((items, last))
 }
 
-/// Cancel `token` on SIGTERM, SIGHUP (the SSH session went away) or SIGINT.
-fn watch_signals(token: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    tokio::spawn(async move {
-        let kinds = [
-            SignalKind::terminate(),
-            SignalKind::hangup(),
-            SignalKind::interrupt(),
-        ];
-        let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
-        if streams.is_empty() {
-            return;
-        }
-        let waits: Vec<_> = streams.iter_mut().map(|s| Box::pin(s.recv())).collect();
-        futures::future::select_all(waits).await;
-        token.cancel();
-    });
-}
-
 /// Open the console on the terminal and run it until the user quits. Returns the last run's
 /// results directory, if any, for the caller to print once the terminal is restored.
 pub async fn run_console(opts: ConsoleOptions) -> Result<Option<PathBuf>, TuiError> {
@@ -87,8 +71,6 @@ pub async fn run_console(opts: ConsoleOptions) -> Result<Option<PathBuf>, TuiErr
     engine.send(EngineCommand::RedisStatus {
         profile: app.selected_name().to_string(),
     });
-    let cancel = CancellationToken::new();
-    watch_signals(cancel.clone());
 
     let result = match ratatui::try_init() {
         Ok(mut terminal) => {
@@ -102,7 +84,7 @@ pub async fn run_console(opts: ConsoleOptions) -> Result<Option<PathBuf>, TuiErr
                     events: &mut events,
                     task: &mut task,
                 },
-                &cancel,
+                &opts.cancel,
                 opts.fps,
                 Utc::now,
             )

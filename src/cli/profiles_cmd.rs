@@ -24,7 +24,11 @@ pub fn run(output: OutputFormat) -> anyhow::Result<Exit> {
                         "platform": p.platform.label(),
                         "description": p.description,
                     }),
-                    Err(err) => serde_json::json!({"name": e.name, "path": e.path, "error": err}),
+                    Err(err) => serde_json::json!({
+                        "name": e.name,
+                        "path": e.path,
+                        "error": err.to_string(),
+                    }),
                 })
                 .collect();
             bad = entries.iter().any(|e| e.profile.is_err());

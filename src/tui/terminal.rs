@@ -42,7 +42,7 @@ impl Drop for Restore {
 /// The profiles to show and which one is selected. Reads the profile files once, before the
 /// terminal is taken over, so a bad `--profile` is a plain error.
 fn load_profiles(wanted: Option<&str>) -> Result<(Vec<ProfileItem>, usize), TuiError> {
-    let mut items: Vec<ProfileItem> = list_profiles().iter().map(ProfileItem::from).collect();
+    let mut items: Vec<ProfileItem> = list_profiles().into_iter().map(ProfileItem::from).collect();
     let wanted = wanted.unwrap_or("local");
     if let Some(i) = items.iter().position(|p| p.name == wanted) {
         return Ok((items, i));
@@ -54,7 +54,7 @@ fn load_profiles(wanted: Option<&str>) -> Result<(Vec<ProfileItem>, usize), TuiE
         path: profile.source.clone(),
         profile: Ok(profile),
     };
-    items.push(ProfileItem::from(&entry));
+    items.push(ProfileItem::from(entry));
     let last = items.len() - 1;
     Ok((items, last))
 }

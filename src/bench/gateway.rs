@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::{BenchError, Context, Result, csv_row, median, ms, quantile, redis_benchmark};
 use crate::event::{EngineEvent, EventSink};
 use crate::gateway::{Gateway, GatewayEvent, GatewayOptions, GatewayState};
+use crate::profile::duration::GATEWAY_IDLE;
 use crate::profile::{Persistence, Profile, SavePoint};
 use crate::redis_host::{RedisHost, StopMode};
 use crate::secret::Secret;
@@ -91,7 +92,7 @@ impl Served {
     async fn start(p: &Profile, idle: Duration) -> Result<Served> {
         let (sink, rx) = EventSink::new();
         let mut opts = GatewayOptions::from_profile(p);
-        opts.config.idle = idle;
+        opts.config.idle = GATEWAY_IDLE.check(idle).ctx("the gateway's idle time")?;
         let gw = Gateway::bind(p, opts, &sink).await?;
         let port = gw.local_addr().port();
         let cancel = CancellationToken::new();

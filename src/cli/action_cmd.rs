@@ -2,7 +2,8 @@
 //! deploys to OpenWhisk, so a user can deploy them by hand with `wsk`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+
+use super::exit::Exit;
 
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -33,7 +34,7 @@ pub enum ActionCommand {
     },
 }
 
-pub fn run(command: ActionCommand) -> anyhow::Result<ExitCode> {
+pub fn run(command: ActionCommand) -> anyhow::Result<Exit> {
     match command {
         ActionCommand::Package {
             out,
@@ -71,7 +72,7 @@ pub fn run(command: ActionCommand) -> anyhow::Result<ExitCode> {
                 }
                 println!("  wsk action update redwhisk-{a}-nodejs {dir}/{a}.js --kind nodejs:20");
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
     }
 }

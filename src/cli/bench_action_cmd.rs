@@ -1,9 +1,8 @@
 //! `redwhisk bench action`: arguments and printing; the measurement is
 //! `crate::bench::action` (the native action's write phase against `redis-benchmark`).
 
-use std::process::ExitCode;
-
-use super::OutputFormat;
+use super::args::OutputFormat;
+use super::exit::Exit;
 use crate::bench::action::{ActionBench, ActionBenchOptions};
 
 /// Options of `redwhisk bench action`.
@@ -27,7 +26,7 @@ pub struct BenchActionArgs {
 }
 
 /// Run `redwhisk bench action`.
-pub async fn run(args: BenchActionArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: BenchActionArgs) -> anyhow::Result<Exit> {
     let report = crate::bench::action::run(&ActionBenchOptions {
         records: args.records,
         runs: args.runs,
@@ -40,7 +39,7 @@ pub async fn run(args: BenchActionArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => print_text(&report),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn print_text(r: &ActionBench) {

@@ -2,10 +2,11 @@
 //! (engine overhead per invocation and peak memory at N/10 and N invocations).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use super::args::load_profile;
+use super::exit::Exit;
 use crate::bench::engine::{EngineBenchOptions, run_once, sizes};
-use crate::profile::{default_profile, find_profile};
+use crate::profile::Overrides;
 
 /// Arguments of `redwhisk bench engine`.
 #[derive(Debug, Clone, clap::Args)]
@@ -25,11 +26,8 @@ pub struct EngineBenchArgs {
     pub results_dir: PathBuf,
 }
 
-pub async fn run(args: EngineBenchArgs) -> anyhow::Result<ExitCode> {
-    let base = match &args.profile {
-        Some(p) => find_profile(p)?,
-        None => default_profile()?,
-    };
+pub async fn run(args: EngineBenchArgs) -> anyhow::Result<Exit> {
+    let base = load_profile(args.profile.as_deref(), &Overrides::default())?;
     let opts = EngineBenchOptions {
         invocations: args.invocations,
         records: args.records,
@@ -66,5 +64,5 @@ pub async fn run(args: EngineBenchArgs) -> anyhow::Result<ExitCode> {
             b - a
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

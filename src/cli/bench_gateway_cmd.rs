@@ -2,12 +2,10 @@
 //! `crate::bench::gateway` (added round trip, pipelined throughput, wake against cold start,
 //! keys kept over sleep/wake cycles).
 
-use std::process::ExitCode;
-
 use anyhow::bail;
 
-use super::OutputFormat;
-use super::bench_cmd::BackendChoice;
+use super::args::{BackendChoice, OutputFormat};
+use super::exit::Exit;
 use crate::bench::gateway::{GatewayBench, GatewayBenchOptions};
 
 /// Arguments of `bench gateway`.
@@ -32,7 +30,7 @@ pub struct GatewayBenchArgs {
     pub output: OutputFormat,
 }
 
-pub async fn run(args: GatewayBenchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: GatewayBenchArgs) -> anyhow::Result<Exit> {
     let docker = match args.backend {
         BackendChoice::Process => false,
         BackendChoice::Docker => true,
@@ -56,9 +54,9 @@ pub async fn run(args: GatewayBenchArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => print!("{}", text(&r)),
     }
     Ok(if r.keys_lost == 0 {
-        ExitCode::SUCCESS
+        Exit::Success
     } else {
-        ExitCode::from(2)
+        Exit::Failures
     })
 }
 

@@ -2,9 +2,8 @@
 //! `crate::bench::snapshots` (save, upload, download, restore-to-ready per dataset size;
 //! upload and download next to `aws s3 cp` of the same file to the same server).
 
-use std::process::ExitCode;
-
-use super::OutputFormat;
+use super::args::OutputFormat;
+use super::exit::Exit;
 use crate::bench::snapshots::{SnapshotBench, SnapshotBenchOptions};
 
 /// Arguments of `bench snapshots`.
@@ -27,7 +26,7 @@ pub struct SnapshotsBenchArgs {
     pub output: OutputFormat,
 }
 
-pub async fn run(args: SnapshotsBenchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: SnapshotsBenchArgs) -> anyhow::Result<Exit> {
     let report = crate::bench::snapshots::run(&SnapshotBenchOptions {
         sizes: args.sizes,
         runs: args.runs,
@@ -40,9 +39,9 @@ pub async fn run(args: SnapshotsBenchArgs) -> anyhow::Result<ExitCode> {
     }
     let lost: u64 = report.rows.iter().map(|r| r.keys_lost).sum();
     Ok(if lost == 0 {
-        ExitCode::SUCCESS
+        Exit::Success
     } else {
-        ExitCode::from(2)
+        Exit::Failures
     })
 }
 

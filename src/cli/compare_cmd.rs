@@ -2,11 +2,11 @@
 //! ratio's confidence interval and a verdict per phase and per command.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::OutputFormat;
+use super::args::OutputFormat;
+use super::exit::Exit;
 use crate::compare::{PaperTable, Side, compare};
 use crate::results::RunRecord;
 
@@ -43,7 +43,7 @@ fn read(path: &std::path::Path) -> anyhow::Result<Side> {
 
 /// Exit codes: 0 compared (and not slower beyond --fail-if-slower); 3 slower beyond it;
 /// 1 a run could not be read or a value is wrong; 2 clap usage errors.
-pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: CompareArgs) -> anyhow::Result<Exit> {
     if let Some(pct) = args.fail_if_slower
         && !(pct.is_finite() && pct >= 0.0)
     {
@@ -68,8 +68,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
                 "B is slower than A by more than {pct}% (95% interval above 1): {}",
                 names.join(", ")
             );
-            return Ok(ExitCode::from(3));
+            return Ok(Exit::Slower);
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

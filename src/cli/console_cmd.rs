@@ -2,8 +2,13 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::args::OutputFormat;
+use super::exit::Exit;
+use super::signals::{self, OnSignal};
 use crate::engine::EngineOptions;
 use crate::tui::{ConsoleOptions, run_console};
 
@@ -12,10 +17,13 @@ pub async fn run(
     profile: Option<String>,
     results: Option<PathBuf>,
     fps: u32,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Exit> {
     if !std::io::stdout().is_terminal() {
         return headless(profile, results).await;
     }
+    // SIGTERM, SIGHUP (the SSH session went away) or SIGINT quit the console as `q` would.
+    let cancel = CancellationToken::new();
+    let _signals = signals::watch(&cancel, OnSignal::Quiet).context("cannot watch for signals")?;
     let opts = ConsoleOptions {
         profile,
         engine: EngineOptions {
@@ -23,16 +31,17 @@ pub async fn run(
             ..EngineOptions::default()
         },
         fps,
+        cancel,
     };
     let last = run_console(opts).await?;
     if let Some(dir) = last {
         println!("last run's results: {}", dir.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// The headless mode used when stdout is not a terminal: `redwhisk run` on the same profile.
-async fn headless(profile: Option<String>, results: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+async fn headless(profile: Option<String>, results: Option<PathBuf>) -> anyhow::Result<Exit> {
     eprintln!("stdout is not a terminal: running headless (`redwhisk run`)");
     super::run_cmd::run(super::run_cmd::RunArgs {
         profile,
@@ -42,7 +51,7 @@ async fn headless(profile: Option<String>, results: Option<PathBuf>) -> anyhow::
         value_size: None,
         mode: None,
         results_dir: results.unwrap_or_else(crate::results::default_root),
-        output: super::OutputFormat::Text,
+        output: OutputFormat::Text,
         via_gateway: false,
         think_time: None,
     })

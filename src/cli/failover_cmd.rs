@@ -1,12 +1,14 @@
 //! `redwhisk failover`: kill a master of a Redis Cluster mid-write and measure the failover.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use super::OutputFormat;
+use super::args::{OutputFormat, load_profile, up_to_an_hour};
+use super::exit::{Ending, Exit};
+use super::headless::Headless;
+use super::printer::Show;
 use crate::engine::failover::{FailoverOptions, failover_text, run_failover};
-use crate::profile::{default_profile, find_profile};
+use crate::profile::Overrides;
 
 /// Arguments of `redwhisk failover`.
 #[derive(Debug, Clone, clap::Args)]
@@ -15,17 +17,17 @@ pub struct FailoverArgs {
     #[arg(long, short)]
     pub profile: Option<String>,
     /// How long writes run before master node 0 is killed, e.g. 2s.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = up_to_an_hour)]
     pub kill_after: Duration,
     /// How long writes go on once the cluster is ok again.
-    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = up_to_an_hour)]
     pub tail: Duration,
     /// Send `WAIT 1 100` after every acknowledged write, so the writer knows which writes a
     /// replica had (none of those may be lost).
     #[arg(long)]
     pub wait: bool,
     /// Give up waiting for the recovery after this long.
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "60s", value_parser = up_to_an_hour)]
     pub recover_limit: Duration,
     #[arg(long, default_value = "results")]
     pub results_dir: PathBuf,
@@ -35,14 +37,11 @@ pub struct FailoverArgs {
 
 /// Exit codes: 0 the cluster recovered with no WAIT-confirmed write lost; 3 it did not
 /// recover, or confirmed writes were lost; 130/143 cancelled; 1 an error.
-pub async fn run(args: FailoverArgs) -> anyhow::Result<ExitCode> {
-    let profile = match &args.profile {
-        Some(p) => find_profile(p)?,
-        None => default_profile()?,
-    };
-    let job = super::Headless::start(
+pub async fn run(args: FailoverArgs) -> anyhow::Result<Exit> {
+    let profile = load_profile(args.profile.as_deref(), &Overrides::default())?;
+    let job = Headless::job(
+        Show::logs("failover:"),
         "cancelling the failover experiment after saving and stopping the cluster…",
-        "failover:",
     )?;
     let opts = FailoverOptions {
         kill_after: args.kill_after,
@@ -52,17 +51,17 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<ExitCode> {
         results_root: args.results_dir.clone(),
     };
     let result = run_failover(&profile, &opts, &job.sink, job.cancel.clone()).await;
-    if let Some(code) = job.finish().await {
-        return Ok(ExitCode::from(code));
+    let end = job.finish().await;
+    if end.cancelled {
+        return Ok(Exit::Cancelled(end.signal));
     }
     let report = result?;
     match args.output {
         OutputFormat::Text => print!("{}", failover_text(&report)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
-    Ok(if report.recovered && report.lost_replicated == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
+    Ok(Exit::of(Ending {
+        redis_lost: !(report.recovered && report.lost_replicated == 0),
+        ..Ending::default()
+    }))
 }

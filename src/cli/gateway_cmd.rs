@@ -1,16 +1,17 @@
 //! `redwhisk gateway`: the scale-to-zero gateway in the foreground, one line per state change.
 
 use std::net::SocketAddr;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio_util::sync::CancellationToken;
 
-use super::OutputFormat;
-use crate::event::{EngineEvent, EventSink, Level};
-use crate::gateway::{Gateway, GatewayEvent, GatewayOptions, GatewaySnapshot};
-use crate::profile::find_profile;
+use super::args::{OutputFormat, idle, load_profile, up_to_an_hour};
+use super::exit::Exit;
+use super::headless::Headless;
+use super::printer::Show;
+use super::signals::OnSignal;
+use crate::gateway::{Gateway, GatewayOptions};
+use crate::profile::Overrides;
 use crate::stats::quantile;
 
 /// How an open connection counts, shown by `--help`.
@@ -39,11 +40,12 @@ pub struct GatewayArgs {
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<SocketAddr>,
     /// Stop Redis after no client connection was open for this long, e.g. 500ms, 30s, 5m
-    /// (default: gateway.idle_ms). An open but quiet connection keeps Redis awake.
-    #[arg(long, value_parser = parse_duration)]
+    /// (default: gateway.idle_ms; 10ms to 1day). An open but quiet connection keeps Redis
+    /// awake.
+    #[arg(long, value_parser = idle)]
     pub idle: Option<Duration>,
     /// On SIGINT/SIGTERM, how long open connections may finish before they are closed.
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, value_parser = up_to_an_hour, default_value = "10s")]
     pub grace: Duration,
     /// Allow a listen address that is not loopback (anyone who can reach it can wake Redis).
     #[arg(long)]
@@ -53,35 +55,23 @@ pub struct GatewayArgs {
     pub output: OutputFormat,
 }
 
-/// `500ms`, `2s`, `1m30s`; a bare number is milliseconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if let Ok(ms) = s.parse::<u64>() {
-        return Ok(Duration::from_millis(ms));
-    }
-    humantime::parse_duration(s).map_err(|e| format!("{e}; write e.g. 500ms, 30s or 5m"))
-}
-
-pub async fn run(args: GatewayArgs) -> anyhow::Result<ExitCode> {
-    let profile = find_profile(&args.profile)?;
+/// Exit codes: 0 served until SIGINT/SIGTERM (Redis saved and stopped); 1 an error.
+pub async fn run(args: GatewayArgs) -> anyhow::Result<Exit> {
+    let profile = load_profile(Some(&args.profile), &Overrides::default())?;
     let mut opts = GatewayOptions::from_profile(&profile);
     if let Some(l) = args.listen {
         opts.config.listen = l;
     }
     if let Some(i) = args.idle {
-        if i < Duration::from_millis(10) {
-            anyhow::bail!("--idle {i:?} is too short; use at least 10ms");
-        }
         opts.config.idle = i;
     }
     opts.grace = args.grace;
     opts.allow_non_loopback = args.allow_non_loopback;
-    let (sink, printer) = printer(args.output);
-    let bound = Gateway::bind(&profile, opts.clone(), &sink).await;
-    let gw = match bound {
+    let mut job = Headless::new(Show::gateway(args.output));
+    let gw = match Gateway::bind(&profile, opts.clone(), &job.sink).await {
         Ok(gw) => gw,
         Err(e) => {
-            drop(sink);
-            let _printed = printer.await;
+            job.finish().await;
             return Err(e).with_context(|| format!("gateway --profile {}", profile.name));
         }
     };
@@ -105,11 +95,12 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<ExitCode> {
             ),
         }
     );
-    let cancel = CancellationToken::new();
-    let watcher = cancel_on_signals(&cancel);
-    let report = gw.serve(sink, cancel).await;
-    watcher.abort();
-    let _printed = printer.await;
+    job.watch_signals(OnSignal::Drain {
+        message: "gateway: stopping (open connections get the grace period; Redis is saved)",
+    })
+    .context("cannot watch for signals")?;
+    let report = gw.serve(job.sink.clone(), job.cancel.clone()).await;
+    job.finish().await;
     let p50 = quantile(&report.wake_ms, 0.5);
     let p99 = quantile(&report.wake_ms, 0.99);
     let fmt = |v: Option<f64>| {
@@ -125,72 +116,5 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<ExitCode> {
         report.last.wake_failures,
         report.last.refused
     );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// SIGINT or SIGTERM cancels `token`.
-fn cancel_on_signals(token: &CancellationToken) -> tokio::task::JoinHandle<()> {
-    let token = token.clone();
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
-        }
-        eprintln!("gateway: stopping (open connections get the grace period; Redis is saved)");
-        token.cancel();
-    })
-}
-
-/// One line per state change on stdout; log lines on stderr.
-fn printer(output: OutputFormat) -> (EventSink, tokio::task::JoinHandle<()>) {
-    let (sink, mut rx) = EventSink::new();
-    let task = tokio::spawn(async move {
-        while let Some(ev) = rx.recv().await {
-            match ev {
-                EngineEvent::Gateway(GatewayEvent::State(s)) => match output {
-                    OutputFormat::Text => println!("{}", state_line(&s)),
-                    OutputFormat::Json => {
-                        if let Ok(line) = serde_json::to_string(&GatewayEvent::State(s)) {
-                            println!("{line}");
-                        }
-                    }
-                },
-                EngineEvent::Log { level, message } => {
-                    let tag = match level {
-                        Level::Info => "info",
-                        Level::Warn => "warning",
-                        Level::Error => "error",
-                    };
-                    eprintln!("{tag}: {message}");
-                }
-                _ => {}
-            }
-        }
-    });
-    (sink, task)
-}
-
-/// `2026-12-03T08:00:00.123Z awake    open 1 pending 0 total 3 wakes 1 — why`.
-pub fn state_line(s: &GatewaySnapshot) -> String {
-    format!(
-        "{} {:<8} open {} pending {} total {} wakes {} failed {} refused {} up {} B down {} B — {}",
-        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
-        s.state.label(),
-        s.open,
-        s.pending,
-        s.total,
-        s.wakes,
-        s.wake_failures,
-        s.refused,
-        s.bytes_up,
-        s.bytes_down,
-        s.reason
-    )
+    Ok(Exit::Success)
 }

@@ -1,10 +1,10 @@
 //! `redwhisk image build-local`: a Redis image for hosts without a registry.
 
-use std::process::ExitCode;
-
 use anyhow::Context;
 
-use super::redis_cmd::stderr_events;
+use super::exit::Exit;
+use super::headless::Headless;
+use super::printer::Show;
 use crate::redis_host::image::{LOCAL_TAG, build_local};
 
 /// Image commands.
@@ -20,16 +20,15 @@ pub enum ImageAction {
 }
 
 /// Dispatch one `image` subcommand.
-pub async fn run(action: ImageAction) -> anyhow::Result<ExitCode> {
+pub async fn run(action: ImageAction) -> anyhow::Result<Exit> {
     match action {
         ImageAction::BuildLocal { tag } => {
-            let (sink, printer) = stderr_events();
-            let result = build_local(&tag, &sink).await;
-            drop(sink);
-            let _printed = printer.await;
+            let job = Headless::new(Show::host());
+            let result = build_local(&tag, &job.sink).await;
+            job.finish().await;
             let id = result.with_context(|| format!("image build-local --tag {tag}"))?;
             println!("built {tag} ({id})");
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
     }
 }

@@ -1,17 +1,25 @@
-//! The command line: clap definitions and dispatch. Each command's handler lives in its own file.
+//! The command line: clap definitions and dispatch. Each command's handler lives in its own
+//! file; what they share is below them: [`args`] (argument types, the profile loader),
+//! [`headless`] (the one runner, with [`printer`] and [`signals`]) and [`exit`] (exit codes).
+//! No file here imports this one.
 
 mod action_cmd;
+pub mod args;
 pub mod bench_action_cmd;
 mod bench_cmd;
 pub mod bench_engine_cmd;
 pub mod bench_gateway_cmd;
+mod bench_lifecycle_cmd;
 pub mod bench_snapshots_cmd;
 pub mod compare_cmd;
 mod console_cmd;
+pub mod exit;
 pub mod failover_cmd;
 pub mod gateway_cmd;
+mod headless;
 mod image_cmd;
 pub mod plot_cmd;
+pub mod printer;
 mod profiles_cmd;
 pub mod redis_cmd;
 mod results_cmd;
@@ -21,9 +29,12 @@ mod signals;
 pub mod snapshots_cmd;
 pub mod sweep_cmd;
 
+pub use args::OutputFormat;
+pub use exit::Exit;
+
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// A Redis that lives only while serverless functions need it, and what that costs.
 #[derive(Debug, Parser)]
@@ -31,13 +42,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
-    #[default]
-    Text,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,20 +121,19 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return Exit::Error.into();
         }
     };
-    let result = runtime.block_on(dispatch(cli));
-    match result {
-        Ok(code) => code,
+    match runtime.block_on(dispatch(cli)) {
+        Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            Exit::Error.into()
         }
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         None => console_cmd::run(None, None, crate::tui::DEFAULT_FPS).await,
         Some(Command::Console {
@@ -152,63 +155,5 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Results { action }) => results_cmd::run(action),
         Some(Command::Action { command }) => action_cmd::run(command),
         Some(Command::Bench { action }) => bench_cmd::run(action).await,
-    }
-}
-
-/// Print log events to stderr, one line each: every warning and error, and the info lines that
-/// start with `info_prefix` (every one for "").
-pub(crate) async fn print_logs(
-    mut events: tokio::sync::mpsc::UnboundedReceiver<crate::event::EngineEvent>,
-    info_prefix: &'static str,
-) {
-    use crate::event::{EngineEvent, Level};
-    while let Some(ev) = events.recv().await {
-        if let EngineEvent::Log { level, message } = ev
-            && (level != Level::Info || message.starts_with(info_prefix))
-        {
-            let tag = match level {
-                Level::Info => "info",
-                Level::Warn => "warn",
-                Level::Error => "error",
-            };
-            eprintln!("{tag}: {message}");
-        }
-    }
-}
-
-/// A headless job's plumbing: the event sink, Ctrl-C/SIGTERM cancelling it, and log lines
-/// printed to stderr (info lines starting with `info_prefix`).
-pub(crate) struct Headless {
-    pub sink: crate::event::EventSink,
-    pub cancel: tokio_util::sync::CancellationToken,
-    signals: signals::SignalWatch,
-    printer: tokio::task::JoinHandle<()>,
-}
-
-impl Headless {
-    pub(crate) fn start(
-        cancel_message: &'static str,
-        info_prefix: &'static str,
-    ) -> std::io::Result<Self> {
-        let (sink, events) = crate::event::EventSink::new();
-        let cancel = tokio_util::sync::CancellationToken::new();
-        let force = tokio_util::sync::CancellationToken::new();
-        let signals = signals::watch(&cancel, &force, cancel_message)?;
-        let printer = tokio::spawn(print_logs(events, info_prefix));
-        Ok(Self {
-            sink,
-            cancel,
-            signals,
-            printer,
-        })
-    }
-
-    /// Close the sink, wait for the last log lines, stop watching signals. Returns the exit
-    /// code for a cancelled job (130 or 143) when it was cancelled.
-    pub(crate) async fn finish(self) -> Option<u8> {
-        drop(self.sink);
-        self.signals.stop();
-        let _ = self.printer.await;
-        self.cancel.is_cancelled().then(|| self.signals.exit_code())
     }
 }

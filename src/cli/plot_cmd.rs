@@ -1,7 +1,8 @@
 //! `redwhisk plot`: SVG figures of a recorded run or share experiment.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+
+use super::exit::Exit;
 
 /// Arguments of `redwhisk plot`.
 #[derive(Debug, Clone, clap::Args)]
@@ -23,7 +24,7 @@ pub enum FormatArg {
     Png,
 }
 
-pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: PlotArgs) -> anyhow::Result<Exit> {
     let out = args.out.clone().unwrap_or_else(|| {
         let dir = if args.run.is_dir() {
             args.run.clone()
@@ -39,5 +40,5 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     for path in crate::plot::plot(&args.run, &out, format)? {
         println!("wrote {}", path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

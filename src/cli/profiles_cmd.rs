@@ -1,11 +1,10 @@
 //! `redwhisk profiles`
 
-use std::process::ExitCode;
-
-use super::OutputFormat;
+use super::args::OutputFormat;
+use super::exit::Exit;
 use crate::profile::list_profiles;
 
-pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
+pub fn run(output: OutputFormat) -> anyhow::Result<Exit> {
     let entries = list_profiles();
     let mut bad = false;
     match output {
@@ -25,7 +24,11 @@ pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
                         "platform": p.platform.label(),
                         "description": p.description,
                     }),
-                    Err(err) => serde_json::json!({"name": e.name, "path": e.path, "error": err}),
+                    Err(err) => serde_json::json!({
+                        "name": e.name,
+                        "path": e.path,
+                        "error": err.to_string(),
+                    }),
                 })
                 .collect();
             bad = entries.iter().any(|e| e.profile.is_err());
@@ -61,9 +64,5 @@ pub fn run(output: OutputFormat) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if bad {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if bad { Exit::Failures } else { Exit::Success })
 }

@@ -1,12 +1,13 @@
 //! `redwhisk redis up|down|status`: the Redis host on its own, outside a run.
 
-use std::process::ExitCode;
-
 use anyhow::Context;
 
-use super::OutputFormat;
-use crate::event::{EngineEvent, EventSink, Level};
-use crate::profile::{Profile, find_profile};
+use super::args::{OutputFormat, load_profile};
+use super::exit::Exit;
+use super::headless::Headless;
+use super::printer::{Show, tag};
+use crate::event::Level;
+use crate::profile::{Overrides, Profile};
 use crate::redis_host::{Owner, RedisHost, RedisStatus, StopMode};
 use crate::snapshots::{SnapshotId, UploadOutcome};
 
@@ -47,39 +48,12 @@ pub struct RedisArgs {
     pub output: OutputFormat,
 }
 
-fn load(name: &str) -> anyhow::Result<Profile> {
-    Ok(find_profile(name)?)
-}
-
-/// Print host events on stderr while a command runs. The task ends when the sink is dropped.
-pub(crate) fn stderr_events() -> (EventSink, tokio::task::JoinHandle<()>) {
-    let (sink, mut rx) = EventSink::new();
-    let task = tokio::spawn(async move {
-        let mut last_pull = String::new();
-        while let Some(ev) = rx.recv().await {
-            match ev {
-                EngineEvent::Log { level, message } => {
-                    let tag = match level {
-                        Level::Info => "info",
-                        Level::Warn => "warning",
-                        Level::Error => "error",
-                    };
-                    eprintln!("{tag}: {message}");
-                }
-                // Only status changes: per-chunk progress would flood a terminal.
-                EngineEvent::Pull { status, .. } if status != last_pull => {
-                    eprintln!("pull: {status}");
-                    last_pull = status;
-                }
-                _ => {}
-            }
-        }
-    });
-    (sink, task)
+fn load(a: &RedisArgs) -> anyhow::Result<Profile> {
+    load_profile(Some(&a.profile), &Overrides::default())
 }
 
 /// Dispatch one `redis` subcommand.
-pub async fn run(action: RedisAction) -> anyhow::Result<ExitCode> {
+pub async fn run(action: RedisAction) -> anyhow::Result<Exit> {
     match action {
         RedisAction::Up { args, restore } => up(&args, restore.as_deref()).await,
         RedisAction::Down { args, crash, force } => down(&args, crash, force).await,
@@ -87,18 +61,17 @@ pub async fn run(action: RedisAction) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<ExitCode> {
-    let profile = load(&a.profile)?;
+async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
+    let profile = load(a)?;
     // Detached: `redis up` is meant to outlive this command.
     let mut host = RedisHost::new(&profile)?.with_owner(Owner::Detached);
     if let Some(id) = restore {
         let id = SnapshotId::parse(id).map_err(|m| anyhow::anyhow!("--restore: {m}"))?;
         host = host.with_restore(id);
     }
-    let (sink, printer) = stderr_events();
-    let result = host.up(&sink).await;
-    drop(sink);
-    let _printed = printer.await;
+    let job = Headless::new(Show::host());
+    let result = host.up(&job.sink).await;
+    job.finish().await;
     let started = result.with_context(|| format!("redis up --profile {}", profile.name))?;
     let (ep, cold) = (started.endpoint, started.cold_start);
     match a.output {
@@ -147,21 +120,20 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
-async fn down(a: &RedisArgs, crash: bool, force: bool) -> anyhow::Result<ExitCode> {
-    let profile = load(&a.profile)?;
-    let (sink, printer) = stderr_events();
+async fn down(a: &RedisArgs, crash: bool, force: bool) -> anyhow::Result<Exit> {
+    let profile = load(a)?;
+    let job = Headless::new(Show::host());
     let mode = if crash {
         StopMode::Crash
     } else {
         StopMode::Graceful
     };
     let mut host = RedisHost::new(&profile)?.with_force(force);
-    let result = host.down(mode, &sink).await;
-    drop(sink);
-    let _printed = printer.await;
+    let result = host.down(mode, &job.sink).await;
+    job.finish().await;
     let report = result.with_context(|| format!("redis down --profile {}", profile.name))?;
     match a.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -193,19 +165,19 @@ async fn down(a: &RedisArgs, crash: bool, force: bool) -> anyhow::Result<ExitCod
                     }
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
         // The stop worked, the upload did not: say so and fail, the data is on local disk.
         Some(UploadOutcome::Pending { error }) => {
             eprintln!("error: {error}");
-            Ok(ExitCode::from(1))
+            Ok(Exit::Error)
         }
-        Some(UploadOutcome::Skipped) | None => Ok(ExitCode::SUCCESS),
+        Some(UploadOutcome::Skipped) | None => Ok(Exit::Success),
     }
 }
 
-async fn status(a: &RedisArgs) -> anyhow::Result<ExitCode> {
-    let profile = load(&a.profile)?;
+async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
+    let profile = load(a)?;
     let s = RedisHost::new(&profile)?
         .status()
         .await
@@ -236,9 +208,9 @@ async fn status(a: &RedisArgs) -> anyhow::Result<ExitCode> {
         && let Some(port) = s.endpoint.as_deref().and_then(endpoint_port)
         && let Some(w) = crate::redis_host::exposure_warning(&profile, port)
     {
-        eprintln!("warn: {w}");
+        eprintln!("{}: {w}", tag(Level::Warn));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// `host:port` Redis listens on (process and docker backends; none for external).

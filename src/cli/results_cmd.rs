@@ -1,7 +1,8 @@
 //! `redwhisk results repair`: finalise runs interrupted by a kill -9 (see results/journal.rs).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+
+use super::exit::Exit;
 
 /// What to do with results directories.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -17,13 +18,13 @@ pub enum ResultsAction {
 }
 
 /// Exit codes: 0 nothing to do or all repaired; 1 a directory could not be repaired.
-pub fn run(action: ResultsAction) -> anyhow::Result<ExitCode> {
+pub fn run(action: ResultsAction) -> anyhow::Result<Exit> {
     match action {
         ResultsAction::Repair { results_dir } => repair(&results_dir),
     }
 }
 
-fn repair(root: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn repair(root: &std::path::Path) -> anyhow::Result<Exit> {
     if !root.is_dir() {
         anyhow::bail!(
             "--results-dir {}: no such directory (give the results root, e.g. `results`)",
@@ -47,7 +48,7 @@ fn repair(root: &std::path::Path) -> anyhow::Result<ExitCode> {
     };
     if outcomes.is_empty() {
         println!("nothing to repair under {}", root.display());
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     let mut failed = false;
     for o in outcomes {
@@ -59,9 +60,5 @@ fn repair(root: &std::path::Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { Exit::Error } else { Exit::Success })
 }

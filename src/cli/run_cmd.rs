@@ -1,17 +1,16 @@
 //! `redwhisk run`: case study 1, headless. Progress on stderr, the report on stdout.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
-use tokio_util::sync::CancellationToken;
 
-use super::OutputFormat;
+use super::args::{OutputFormat, load_profile};
+use super::exit::{Ending, Exit};
+use super::headless::Headless;
+use super::printer::Show;
 use crate::engine::{RunOptions, run_experiment};
-use crate::event::{EngineEvent, EventSink, Level, Phase};
-use crate::profile::{Mode, Overrides, Profile, default_profile, find_profile};
+use crate::event::Phase;
+use crate::profile::{Mode, Overrides, Profile};
 use crate::report::text_report;
 
 /// Arguments of `redwhisk run`.
@@ -44,7 +43,7 @@ pub struct RunArgs {
     pub via_gateway: bool,
     /// With --via-gateway: pause between invocations, e.g. 2s. Longer than gateway.idle_ms, every
     /// invocation wakes Redis inside its connect phase.
-    #[arg(long, value_parser = super::gateway_cmd::parse_duration, requires = "via_gateway")]
+    #[arg(long, value_parser = super::args::up_to_an_hour, requires = "via_gateway")]
     pub think_time: Option<std::time::Duration>,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -56,12 +55,14 @@ pub enum ModeArg {
     Pipelined,
 }
 
+/// What a signal prints while a run is cancelled.
+const CANCELLING: &str = "cancelling: stopping invocations, saving and stopping Redis…";
+
 /// Exit codes: 0 all invocations succeeded; 2 some failed (results still written);
 /// 3 Redis died or froze mid-run (partial results written); 4 the run finished but Redis did
 /// not stop cleanly (run.json says why); 130 / 143 / 129 cancelled by SIGINT / SIGTERM /
 /// SIGHUP (partial results written); 1 an error stopped the run.
-pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let profile = load(&args)?;
+pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let overrides = Overrides {
         invocations: args.invocations,
         concurrency: args.concurrency,
@@ -72,43 +73,25 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ModeArg::Pipelined => Mode::Pipelined,
         }),
     };
-    let profile = overrides.applied_to(&profile)?;
-
+    let profile = load_profile(args.profile.as_deref(), &overrides)?;
     if args.via_gateway {
         return via_gateway(&args, &profile).await;
     }
-    let (sink, mut events) = EventSink::new();
-    let cancel = CancellationToken::new();
-    let force = CancellationToken::new();
-    let signals = super::signals::watch(
-        &cancel,
-        &force,
-        "cancelling: stopping invocations, saving and stopping Redis…",
-    )
-    .context("cannot watch for signals")?;
-    let planned = profile.workload.invocations;
-    let printer = tokio::spawn(async move {
-        let mut progress = Progress::new(planned);
-        while let Some(ev) = events.recv().await {
-            progress.on_event(&ev);
-        }
-        progress.finish();
-    });
+    let job = Headless::job(Show::run(profile.workload.invocations), CANCELLING)
+        .context("cannot watch for signals")?;
     let opts = RunOptions {
         results_root: Some(args.results_dir.clone()),
-        force,
+        force: job.force.clone(),
     };
-    let result = run_experiment(&profile, &opts, &sink, cancel).await;
-    drop(sink);
-    signals.stop();
-    printer.await.context("the progress printer failed")?;
+    let result = run_experiment(&profile, &opts, &job.sink, job.cancel.clone()).await;
+    let end = job.finish().await;
     let outcome = match result {
         Ok(o) => o,
         // Cancelled before there were results (e.g. while Redis was starting): still the
         // signal's exit code.
-        Err(e) if signals.signal().is_some() => {
+        Err(e) if end.signal.is_some() => {
             eprintln!("error: {}", e.chain());
-            return Ok(ExitCode::from(signals.exit_code()));
+            return Ok(Exit::Cancelled(end.signal));
         }
         Err(e) => return Err(e.into()),
     };
@@ -117,140 +100,38 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => print!("{}", text_report(&outcome.summary, &dir)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome.summary)?),
     }
-    Ok(ExitCode::from(exit_code(
-        outcome.outcome,
-        outcome.summary.summary.failed,
-        outcome.stop_error.is_some(),
-        signals.exit_code(),
-    )))
-}
-
-/// See [`run`]: a signal wins, then a lost Redis, then a failed stop, then failed invocations.
-fn exit_code(outcome: Phase, failed: u64, stop_failed: bool, signal_code: u8) -> u8 {
-    match outcome {
-        Phase::Cancelled => signal_code,
-        Phase::RedisLost => 3,
-        _ if stop_failed => 4,
-        _ if failed > 0 => 2,
-        _ => 0,
-    }
+    Ok(Exit::of(Ending {
+        cancelled: outcome.outcome == Phase::Cancelled,
+        signal: end.signal,
+        redis_lost: outcome.outcome == Phase::RedisLost,
+        stop_failed: outcome.stop_error.is_some(),
+        failures: outcome.summary.summary.failed > 0,
+    }))
 }
 
 /// Case study 3: the same progress on stderr, the study's report on stdout.
-async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<ExitCode> {
-    let (sink, mut events) = EventSink::new();
-    let cancel = CancellationToken::new();
-    let force = CancellationToken::new();
-    let signals = super::signals::watch(
-        &cancel,
-        &force,
-        "cancelling: stopping invocations, saving and stopping Redis…",
-    )
-    .context("cannot watch for signals")?;
-    let planned = profile.workload.invocations;
-    let printer = tokio::spawn(async move {
-        let mut progress = Progress::new(planned);
-        while let Some(ev) = events.recv().await {
-            if let EngineEvent::Gateway(crate::gateway::GatewayEvent::State(s)) = &ev {
-                progress.line(format!("gateway {}: {}", s.state.label(), s.reason));
-            }
-            progress.on_event(&ev);
-        }
-        progress.finish();
-    });
+async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<Exit> {
+    let job = Headless::job(Show::run(profile.workload.invocations), CANCELLING)
+        .context("cannot watch for signals")?;
     let think = args.think_time.unwrap_or_default();
     let result = crate::experiments::gateway_study::run_via_gateway(
         profile,
         think,
         &args.results_dir,
-        &sink,
-        cancel,
+        &job.sink,
+        job.cancel.clone(),
     )
     .await;
-    drop(sink);
-    signals.stop();
-    printer.await.context("the progress printer failed")?;
+    let end = job.finish().await;
     let report = result?;
     match args.output {
         OutputFormat::Text => print!("{}", crate::experiments::gateway_study::study_text(&report)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
-    Ok(if report.cancelled {
-        ExitCode::from(signals.exit_code())
-    } else if report.failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn load(args: &RunArgs) -> anyhow::Result<Profile> {
-    Ok(match &args.profile {
-        Some(p) => find_profile(p)?,
-        None => default_profile()?,
-    })
-}
-
-/// Progress on stderr: a bar when stderr is a terminal, plain lines otherwise.
-struct Progress {
-    bar: Option<ProgressBar>,
-}
-
-impl Progress {
-    fn new(planned: u32) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(u64::from(planned));
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} {msg:<16} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        });
-        Self { bar }
-    }
-
-    fn line(&self, text: String) {
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
-        }
-    }
-
-    fn on_event(&mut self, ev: &EngineEvent) {
-        match ev {
-            EngineEvent::Phase(p) => {
-                if let Some(bar) = &self.bar {
-                    bar.set_message(p.label());
-                } else {
-                    eprintln!("[{}]", p.label());
-                }
-            }
-            EngineEvent::ColdStart(c) => self.line(format!(
-                "redis ready in {:.1} ms (create {:.1}, start {:.1}, ready {:.1}; {} keys restored)",
-                c.total_ms, c.create_ms, c.start_ms, c.ready_ms, c.keys_restored
-            )),
-            EngineEvent::Activation(_) => {
-                if let Some(bar) = &self.bar {
-                    bar.inc(1);
-                }
-            }
-            EngineEvent::Log { level, message } => {
-                let tag = match level {
-                    Level::Info => "info",
-                    Level::Warn => "warn",
-                    Level::Error => "error",
-                };
-                self.line(format!("{tag}: {message}"));
-            }
-            EngineEvent::Pull { status, .. } => self.line(format!("pull: {status}")),
-            _ => {}
-        }
-    }
-
-    fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
-    }
+    Ok(Exit::of(Ending {
+        cancelled: report.cancelled,
+        signal: end.signal,
+        failures: report.failed > 0,
+        ..Ending::default()
+    }))
 }

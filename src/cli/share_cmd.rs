@@ -1,14 +1,13 @@
 //! `redwhisk share`: case study 2, headless.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use tokio_util::sync::CancellationToken;
-
-use super::OutputFormat;
-use crate::event::EventSink;
+use super::args::{OutputFormat, load_profile};
+use super::exit::{Ending, Exit};
+use super::headless::Headless;
+use super::printer::Show;
 use crate::experiments::share::{ShareOptions, run_share};
-use crate::profile::{default_profile, find_profile};
+use crate::profile::Overrides;
 use crate::share::{PersistenceChoice, StopChoice, share_text_report};
 
 /// Arguments of `redwhisk share`.
@@ -83,25 +82,21 @@ impl From<StopArg> for StopChoice {
     }
 }
 
+/// What a signal prints while the experiment is cancelled.
+const CANCELLING: &str = "cancelling after the current cycle…";
+
 /// Exit codes: 0 every cell behaved as expected; 2 a cell did not (the table says which);
 /// 130 cancelled; 1 an error stopped the experiment.
-pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ShareArgs) -> anyhow::Result<Exit> {
     if args.runs == 0 || args.keys == 0 {
         anyhow::bail!("--runs and --keys must be at least 1");
     }
     crate::profile::VALUE_SIZE.check_flag(args.value_size)?;
-    let profile = match &args.profile {
-        Some(p) => find_profile(p)?,
-        None => default_profile()?,
-    };
+    let profile = load_profile(args.profile.as_deref(), &Overrides::default())?;
     if args.via_gateway {
         return via_gateway(&args, profile).await;
     }
-    let (sink, events) = EventSink::new();
-    let cancel = CancellationToken::new();
-    let force = CancellationToken::new();
-    let signals = super::signals::watch(&cancel, &force, "cancelling after the current cycle…")?;
-    let printer = tokio::spawn(super::print_logs(events, ""));
+    let job = Headless::job(Show::logs(""), CANCELLING)?;
     let opts = ShareOptions {
         runs: args.runs,
         persistence: args.persistence.map(Into::into),
@@ -110,10 +105,8 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
         value_size: args.value_size,
         results_root: args.results_dir.clone(),
     };
-    let result = run_share(&profile, &opts, &sink, cancel).await;
-    drop(sink);
-    signals.stop();
-    let _ = printer.await;
+    let result = run_share(&profile, &opts, &job.sink, job.cancel.clone()).await;
+    let end = job.finish().await;
     let outcome = result?;
     match args.output {
         OutputFormat::Text => print!(
@@ -122,54 +115,45 @@ pub async fn run(args: ShareArgs) -> anyhow::Result<ExitCode> {
         ),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome.document)?),
     }
-    let unexpected = outcome.cells.iter().any(|c| !c.verdict.is_as_expected());
-    Ok(if outcome.cancelled {
-        ExitCode::from(signals.exit_code())
-    } else if unexpected {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Exit::of(Ending {
+        cancelled: outcome.cancelled,
+        signal: end.signal,
+        failures: outcome.cells.iter().any(|c| !c.verdict.is_as_expected()),
+        ..Ending::default()
+    }))
 }
 
 /// `share --via-gateway`. Exit codes as for the matrix.
 async fn via_gateway(
     args: &ShareArgs,
     mut profile: crate::profile::Profile,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Exit> {
     use crate::experiments::gateway_share::{
         ShareGatewayOptions, share_gateway_text, share_via_gateway,
     };
     if let Some(p) = args.persistence {
         profile = profile.with_persistence(PersistenceChoice::from(p).persistence());
     }
-    let (sink, events) = EventSink::new();
-    let cancel = CancellationToken::new();
-    let force = CancellationToken::new();
-    let signals = super::signals::watch(&cancel, &force, "cancelling after the current cycle…")?;
-    let printer = tokio::spawn(super::print_logs(events, ""));
+    let job = Headless::job(Show::logs(""), CANCELLING)?;
     let opts = ShareGatewayOptions {
         runs: args.runs,
         keys: args.keys,
         value_size: args.value_size,
         results_root: args.results_dir.clone(),
     };
-    let result = share_via_gateway(&profile, &opts, &sink, cancel).await;
-    drop(sink);
-    signals.stop();
-    let _ = printer.await;
+    let result = share_via_gateway(&profile, &opts, &job.sink, job.cancel.clone()).await;
+    let end = job.finish().await;
     let report = result?;
     match args.output {
         OutputFormat::Text => print!("{}", share_gateway_text(&report)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
-    Ok(if report.cancelled {
-        ExitCode::from(signals.exit_code())
-    } else if !report.as_expected {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Exit::of(Ending {
+        cancelled: report.cancelled,
+        signal: end.signal,
+        failures: !report.as_expected,
+        ..Ending::default()
+    }))
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-//! SIGINT, SIGTERM and SIGHUP in the headless commands: the first cancels cleanly (results
-//! marked partial, Redis saved and stopped), a second one forces the exit.
+//! SIGINT, SIGTERM and SIGHUP, set up here for every command that handles them.
 //!
-//! `timeout`, systemd and `docker stop` send SIGTERM, a closed terminal SIGHUP; all three get
-//! the same clean cancel as Ctrl-C. The exit code is 128 + the first signal's number.
+//! Headless jobs (`run`, `share`, `sweep`, `failover`): `timeout`, systemd and `docker stop` send
+//! SIGTERM, a closed terminal SIGHUP; all three get the same clean cancel as Ctrl-C (results
+//! marked partial, Redis saved and stopped), and a second one forces the exit. The exit code is
+//! 128 + the first signal's number. The gateway drains on SIGINT/SIGTERM; the console cancels
+//! quietly (the screen is its own).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -15,27 +17,81 @@ use tokio_util::sync::CancellationToken;
 /// process exits on its own.
 const FORCE_GRACE: Duration = Duration::from_secs(10);
 
+/// A signal received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signal(i32);
+
+impl Signal {
+    pub const HANGUP: Signal = Signal(1);
+    pub const INTERRUPT: Signal = Signal(2);
+    pub const TERMINATE: Signal = Signal(15);
+
+    /// Its number (1, 2, 15).
+    pub fn number(self) -> i32 {
+        self.0
+    }
+
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "SIGHUP",
+            2 => "SIGINT",
+            15 => "SIGTERM",
+            _ => "signal",
+        }
+    }
+
+    fn kind(self) -> SignalKind {
+        SignalKind::from_raw(self.0)
+    }
+}
+
+/// What the signals do to a command beyond cancelling its token.
+#[derive(Debug, Clone)]
+pub enum OnSignal {
+    /// A headless job: SIGINT, SIGTERM and SIGHUP. The first prints `SIGNAME: message` and
+    /// cancels; the second cancels `force` (stop waiting for Redis, write the results, say what
+    /// is left running) and, if the command still has not finished [`FORCE_GRACE`] later,
+    /// exits the process.
+    Job {
+        message: &'static str,
+        force: CancellationToken,
+    },
+    /// The gateway: SIGINT and SIGTERM print `message` as is and cancel; later ones are
+    /// ignored (the drain has its own deadline, `--grace`). SIGHUP keeps its default.
+    Drain { message: &'static str },
+    /// The console: SIGINT, SIGTERM and SIGHUP cancel without a word (the terminal is the
+    /// console's until it has restored it).
+    Quiet,
+}
+
+impl OnSignal {
+    fn signals(&self) -> &'static [Signal] {
+        match self {
+            OnSignal::Job { .. } | OnSignal::Quiet => {
+                &[Signal::INTERRUPT, Signal::TERMINATE, Signal::HANGUP]
+            }
+            OnSignal::Drain { .. } => &[Signal::INTERRUPT, Signal::TERMINATE],
+        }
+    }
+}
+
 /// A running signal watcher. Drop (or [`SignalWatch::stop`]) it when the command is done.
-pub(crate) struct SignalWatch {
+#[derive(Debug)]
+pub struct SignalWatch {
     task: tokio::task::JoinHandle<()>,
     first: Arc<AtomicI32>,
 }
 
 impl SignalWatch {
-    /// The number of the first signal received, if any.
-    pub(crate) fn signal(&self) -> Option<i32> {
+    /// The first signal received, if any.
+    pub fn signal(&self) -> Option<Signal> {
         match self.first.load(Ordering::SeqCst) {
             0 => None,
-            n => Some(n),
+            n => Some(Signal(n)),
         }
     }
 
-    /// The exit code of a cancelled command: 128 + the signal (130 when cancelled otherwise).
-    pub(crate) fn exit_code(&self) -> u8 {
-        u8::try_from(128 + self.signal().unwrap_or(2)).unwrap_or(130)
-    }
-
-    pub(crate) fn stop(&self) {
+    pub fn stop(&self) {
         self.task.abort();
     }
 }
@@ -46,49 +102,43 @@ impl Drop for SignalWatch {
     }
 }
 
-fn name(sig: i32) -> &'static str {
-    match sig {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        15 => "SIGTERM",
-        _ => "signal",
+/// Watch the signals `on` names; the first cancels `cancel`.
+pub fn watch(cancel: &CancellationToken, on: OnSignal) -> std::io::Result<SignalWatch> {
+    let mut streams = Vec::new();
+    for &sig in on.signals() {
+        streams.push((sig, signal(sig.kind())?));
     }
-}
-
-/// Watch SIGINT, SIGTERM and SIGHUP. The first cancels `cancel` after printing `message`; the
-/// second cancels `force` (stop waiting for Redis, write the results, say what is left running)
-/// and, if the command still has not finished [`FORCE_GRACE`] later, exits the process.
-pub(crate) fn watch(
-    cancel: &CancellationToken,
-    force: &CancellationToken,
-    message: &'static str,
-) -> std::io::Result<SignalWatch> {
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
     let first = Arc::new(AtomicI32::new(0));
     let seen = first.clone();
     let cancel = cancel.clone();
-    let force = force.clone();
     let task = tokio::spawn(async move {
         let mut count = 0;
         loop {
-            let sig = tokio::select! {
-                _ = int.recv() => 2,
-                _ = term.recv() => 15,
-                _ = hup.recv() => 1,
-            };
+            let waits = streams
+                .iter_mut()
+                .map(|(sig, s)| Box::pin(async move { s.recv().await.map(|_| *sig) }));
+            let (got, _, _) = futures::future::select_all(waits).await;
+            let Some(sig) = got else { return };
             count += 1;
             if count == 1 {
-                seen.store(sig, Ordering::SeqCst);
-                eprintln!("\n{}: {message}", name(sig));
-                eprintln!("(send it again to stop waiting for Redis and exit now)");
+                seen.store(sig.number(), Ordering::SeqCst);
+                match &on {
+                    OnSignal::Job { message, .. } => {
+                        eprintln!("\n{}: {message}", sig.name());
+                        eprintln!("(send it again to stop waiting for Redis and exit now)");
+                    }
+                    OnSignal::Drain { message } => eprintln!("{message}"),
+                    OnSignal::Quiet => {}
+                }
                 cancel.cancel();
                 continue;
             }
+            let OnSignal::Job { force, .. } = &on else {
+                continue;
+            };
             eprintln!(
                 "\n{}: forced exit: writing the results gathered so far; Redis may be left running",
-                name(sig)
+                sig.name()
             );
             force.cancel();
             tokio::time::sleep(FORCE_GRACE).await;

@@ -1,13 +1,13 @@
 //! `redwhisk snapshots list|show|restore|prune`: a profile's snapshots in object storage.
 
-use std::process::ExitCode;
-
 use anyhow::Context;
 use chrono::Utc;
 
-use super::OutputFormat;
-use super::redis_cmd::stderr_events;
-use crate::profile::{Profile, find_profile};
+use super::args::{OutputFormat, load_profile};
+use super::exit::Exit;
+use super::headless::Headless;
+use super::printer::Show;
+use crate::profile::{Overrides, Profile};
 use crate::snapshots::{self, SnapshotConfig, SnapshotId, SnapshotStore, SnapshotSummary, catalog};
 
 /// What to do with the snapshots.
@@ -50,8 +50,9 @@ pub struct SnapArgs {
     pub output: OutputFormat,
 }
 
-fn load(name: &str) -> anyhow::Result<(Profile, SnapshotConfig)> {
-    let p = find_profile(name)?;
+/// The profile and its `[snapshots]` section, which every subcommand needs.
+fn load(a: &SnapArgs) -> anyhow::Result<(Profile, SnapshotConfig)> {
+    let p = load_profile(Some(&a.profile), &Overrides::default())?;
     let cfg = p.snapshots.clone().ok_or_else(|| {
         anyhow::anyhow!(
             "profile `{}` ({}) has no [snapshots] section: add `[snapshots]` with `url = \"s3://bucket/prefix\"` (see docs/snapshots.md)",
@@ -76,7 +77,7 @@ async fn resolve_id(s: &SnapshotStore, profile: &str, id: &str) -> anyhow::Resul
 }
 
 /// Dispatch one `snapshots` subcommand.
-pub async fn run(action: SnapshotsAction) -> anyhow::Result<ExitCode> {
+pub async fn run(action: SnapshotsAction) -> anyhow::Result<Exit> {
     match action {
         SnapshotsAction::List(a) => list(&a).await,
         SnapshotsAction::Show { id, args } => show(&args, &id).await,
@@ -95,8 +96,8 @@ fn age(s: &SnapshotSummary) -> String {
     }
 }
 
-async fn list(a: &SnapArgs) -> anyhow::Result<ExitCode> {
-    let (p, cfg) = load(&a.profile)?;
+async fn list(a: &SnapArgs) -> anyhow::Result<Exit> {
+    let (p, cfg) = load(a)?;
     let s = SnapshotStore::open(&cfg, &p.name)?;
     let cat = catalog::list(&s, &p.name)
         .await
@@ -135,11 +136,11 @@ async fn list(a: &SnapArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
-async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<ExitCode> {
-    let (p, cfg) = load(&a.profile)?;
+async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
+    let (p, cfg) = load(a)?;
     let s = SnapshotStore::open(&cfg, &p.name)?;
     let id = resolve_id(&s, &p.name, id).await?;
     let m = catalog::manifest(&s, &id, &p.name).await?.ok_or_else(|| {
@@ -171,11 +172,11 @@ async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
-async fn restore(a: &SnapArgs, id: &str) -> anyhow::Result<ExitCode> {
-    let (p, cfg) = load(&a.profile)?;
+async fn restore(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
+    let (p, cfg) = load(a)?;
     let s = SnapshotStore::open(&cfg, &p.name)?;
     let id = resolve_id(&s, &p.name, id).await?;
     let host = crate::redis_host::RedisHost::new(&p)?;
@@ -183,11 +184,10 @@ async fn restore(a: &SnapArgs, id: &str) -> anyhow::Result<ExitCode> {
         .status()
         .await
         .map(|st| st.state == crate::redis_host::RedisState::Running);
-    let (sink, printer) = stderr_events();
+    let job = Headless::new(Show::host());
     let result =
-        snapshots::before_start(&p, &cfg, Some(&id), running.unwrap_or(false), &sink).await;
-    drop(sink);
-    let _printed = printer.await;
+        snapshots::before_start(&p, &cfg, Some(&id), running.unwrap_or(false), &job.sink).await;
+    job.finish().await;
     let r = result.with_context(|| format!("snapshots restore {id} --profile {}", p.name))?;
     match (a.output, r) {
         (OutputFormat::Json, r) => println!("{}", serde_json::to_string_pretty(&r)?),
@@ -206,11 +206,11 @@ async fn restore(a: &SnapArgs, id: &str) -> anyhow::Result<ExitCode> {
         ),
         (OutputFormat::Text, None) => {}
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
-async fn prune(a: &SnapArgs, keep: Option<u32>) -> anyhow::Result<ExitCode> {
-    let (p, cfg) = load(&a.profile)?;
+async fn prune(a: &SnapArgs, keep: Option<u32>) -> anyhow::Result<Exit> {
+    let (p, cfg) = load(a)?;
     let s = SnapshotStore::open(&cfg, &p.name)?;
     let keep = keep.unwrap_or(cfg.keep);
     let gone = catalog::prune(&s, &p.name, keep as usize)
@@ -228,5 +228,5 @@ async fn prune(a: &SnapArgs, keep: Option<u32>) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -1,11 +1,13 @@
 //! `redwhisk sweep`: case study 1 at each of a list of concurrencies, one table.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use super::OutputFormat;
+use super::args::{OutputFormat, load_profile};
+use super::exit::{Ending, Exit};
+use super::headless::Headless;
+use super::printer::Show;
 use crate::engine::sweep::{run_sweep, sweep_text};
-use crate::profile::{Overrides, default_profile, find_profile};
+use crate::profile::Overrides;
 
 /// Arguments of `redwhisk sweep`.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,20 +31,16 @@ pub struct SweepArgs {
 }
 
 /// Exit codes: 0 every step ran; 130/143 cancelled (the finished steps are written); 1 an error.
-pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let profile = match &args.profile {
-        Some(p) => find_profile(p)?,
-        None => default_profile()?,
-    };
-    if args.concurrency.is_empty() {
-        anyhow::bail!("--concurrency needs at least one value, e.g. --concurrency 1,2,4");
-    }
-    let profile = Overrides {
+pub async fn run(args: SweepArgs) -> anyhow::Result<Exit> {
+    let overrides = Overrides {
         invocations: args.invocations,
         records: args.records,
         ..Default::default()
+    };
+    let profile = load_profile(args.profile.as_deref(), &overrides)?;
+    if args.concurrency.is_empty() {
+        anyhow::bail!("--concurrency needs at least one value, e.g. --concurrency 1,2,4");
     }
-    .applied_to(&profile)?;
     // Each concurrency is checked against the same limits as workload.concurrency.
     for &c in &args.concurrency {
         Overrides {
@@ -51,9 +49,9 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         }
         .applied_to(&profile)?;
     }
-    let job = super::Headless::start(
+    let job = Headless::job(
+        Show::logs("sweep:"),
         "cancelling the sweep after saving and stopping Redis…",
-        "sweep:",
     )?;
     let result = run_sweep(
         &profile,
@@ -63,15 +61,15 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         job.cancel.clone(),
     )
     .await;
-    let cancelled = job.finish().await;
+    let end = job.finish().await;
     let report = result?;
     match args.output {
         OutputFormat::Text => print!("{}", sweep_text(&report)),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
-    Ok(if report.cancelled {
-        ExitCode::from(cancelled.unwrap_or(130))
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Exit::of(Ending {
+        cancelled: report.cancelled,
+        signal: end.signal,
+        ..Ending::default()
+    }))
 }

@@ -9,7 +9,7 @@ use super::{Profile, ProfileError};
 pub struct ProfileEntry {
     pub name: String,
     pub path: Option<PathBuf>,
-    pub profile: Result<Profile, String>,
+    pub profile: Result<Profile, ProfileError>,
 }
 
 /// `$XDG_CONFIG_HOME/redwhisk/profiles` (or `~/.config/redwhisk/profiles`).
@@ -51,7 +51,7 @@ pub fn list_profiles() -> Vec<ProfileEntry> {
             if out.iter().any(|e| e.name == name) {
                 continue;
             }
-            let profile = Profile::load(&path).map_err(|e| e.to_string());
+            let profile = Profile::load(&path);
             out.push(ProfileEntry {
                 name,
                 path: Some(path),
@@ -65,7 +65,7 @@ pub fn list_profiles() -> Vec<ProfileEntry> {
             ProfileEntry {
                 name: "local".into(),
                 path: None,
-                profile: Profile::embedded_default().map_err(|e| e.to_string()),
+                profile: Profile::embedded_default(),
             },
         );
     }

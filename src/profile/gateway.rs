@@ -1,10 +1,10 @@
 //! The `[gateway]` section: where the scale-to-zero gateway listens and its timers and caps.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::duration::{GATEWAY_IDLE, GATEWAY_WAKE_TIMEOUT};
 use super::error::ProfileError;
 pub use super::types::GatewayConfig;
 
@@ -59,15 +59,12 @@ pub(super) fn validate_gateway(g: RawGateway, file: &str) -> Result<GatewayConfi
             )
         })?,
     };
-    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    let idle = ranged(file, "idle_ms", g.idle_ms, ms(d.idle), 10, 86_400_000)?;
-    let wake = ranged(
+    let idle = GATEWAY_IDLE.field(file, "gateway.idle_ms", g.idle_ms, d.idle)?;
+    let wake_timeout = GATEWAY_WAKE_TIMEOUT.field(
         file,
-        "wake_timeout_ms",
+        "gateway.wake_timeout_ms",
         g.wake_timeout_ms,
-        ms(d.wake_timeout),
-        100,
-        600_000,
+        d.wake_timeout,
     )?;
     let pending = ranged(
         file,
@@ -87,8 +84,8 @@ pub(super) fn validate_gateway(g: RawGateway, file: &str) -> Result<GatewayConfi
     )?;
     Ok(GatewayConfig {
         listen,
-        idle: Duration::from_millis(idle),
-        wake_timeout: Duration::from_millis(wake),
+        idle,
+        wake_timeout,
         max_pending: u32::try_from(pending).unwrap_or(u32::MAX),
         max_connections: u32::try_from(conns).unwrap_or(u32::MAX),
     })

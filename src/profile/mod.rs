@@ -4,6 +4,7 @@
 //! with [`Overrides::apply`].
 
 mod discover;
+pub mod duration;
 mod error;
 mod gateway;
 pub mod raw;
@@ -13,6 +14,7 @@ mod validate;
 
 pub use crate::model::Mode;
 pub use discover::{ProfileEntry, default_profile, find_profile, list_profiles, user_profile_dir};
+pub use duration::{DurationError, DurationRange};
 pub use error::ProfileError;
 pub(crate) use error::millis;
 pub use gateway::GatewayConfig;

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::duration::{INVOCATION_TIMEOUT, NODE_TIMEOUT, POLL_DEADLINE, READY_TIMEOUT};
 use super::error::ProfileError;
 use super::raw::{RawPlatform, RawProfile, RawRedis, RawWorkload};
 use super::types::*;
@@ -347,24 +348,19 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         .map(|d| expand_home(&d))
         .unwrap_or_else(|| data_home().join(profile));
     let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
-    let ready_ms = ranged(
+    let ready_timeout = READY_TIMEOUT.field(
         file,
         "redis.ready_timeout_ms",
         r.ready_timeout_ms,
-        10_000,
-        100,
-        600_000,
+        Duration::from_secs(10),
     )?;
     let node_timeout = |ms: Option<i64>| {
-        ranged(
+        NODE_TIMEOUT.field(
             file,
             "redis.cluster.node_timeout_ms",
             ms,
-            5_000,
-            100,
-            600_000,
+            Duration::from_secs(5),
         )
-        .map(|v| Duration::from_millis(v as u64))
     };
     let cluster = match r.cluster {
         None => None,
@@ -420,7 +416,7 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         password,
         persistence,
         data_dir,
-        ready_timeout: Duration::from_millis(ready_ms as u64),
+        ready_timeout,
         cluster,
         cluster_node: None,
     })
@@ -492,13 +488,11 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
         ],
     )?;
     let memory_mb = ranged(file, "platform.memory_mb", p.memory_mb, 256, 128, 512)? as u32;
-    let poll_ms = ranged(
+    let poll_deadline = POLL_DEADLINE.field(
         file,
         "platform.poll_deadline_ms",
         p.poll_deadline_ms,
-        300_000,
-        1_000,
-        3_600_000,
+        Duration::from_secs(300),
     )?;
     Ok(PlatformConfig::OpenWhisk(OpenWhiskConfig {
         apihost: p.apihost,
@@ -510,7 +504,7 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
         nodejs_kind: p.nodejs_kind.unwrap_or_else(|| "nodejs:20".into()),
         memory_mb,
         redis_host_for_actions: p.redis_host_for_actions,
-        poll_deadline: Duration::from_millis(poll_ms as u64),
+        poll_deadline,
         fetch_logs: p.fetch_logs.unwrap_or(false),
     }))
 }
@@ -538,14 +532,12 @@ fn validate_workload(w: RawWorkload, file: &str) -> Result<Workload, ProfileErro
         mode,
         key_prefix: w.key_prefix.unwrap_or_else(|| "rw".into()),
         seed,
-        timeout: Duration::from_millis(ranged(
+        timeout: INVOCATION_TIMEOUT.field(
             file,
             "workload.timeout_ms",
             w.timeout_ms,
-            60_000,
-            100,
-            300_000,
-        )? as u64),
+            Duration::from_secs(60),
+        )?,
     };
     check_workload(&workload, file)?;
     Ok(workload)

@@ -11,6 +11,7 @@ use super::state::{ProfileInfo, ProfileItem};
 use super::theme::Theme;
 use crate::event::{EngineEvent, Level, Phase};
 use crate::platform::{Activation, ActivationStatus, activation::ActivationResponse};
+use crate::profile::ProfileError;
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
 use crate::share::{Cell, CycleRecord};
 use redwhisk_actions::Mode;
@@ -51,7 +52,12 @@ pub fn profiles() -> Vec<ProfileItem> {
         },
         ProfileItem {
             name: "broken".into(),
-            info: Err("profiles/broken.toml:3: unknown field `bakend`".into()),
+            info: Err(ProfileError::Syntax {
+                file: "profiles/broken.toml".into(),
+                line: 3,
+                message: "unknown field `bakend`".into(),
+            }
+            .into()),
         },
     ]
 }

@@ -2,13 +2,14 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::event::{Level, Phase};
 use crate::paper::{self, PaperFigure};
-use crate::profile::{Backend, ProfileEntry};
+use crate::profile::{Backend, ProfileEntry, ProfileError};
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
 use crate::stats::{PhaseName, RunStats, Summary};
 
@@ -25,19 +26,30 @@ pub struct ProfileInfo {
     pub description: String,
 }
 
-/// A profile found at start-up, or why it cannot be used.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProfileItem {
-    pub name: String,
-    pub info: Result<ProfileInfo, String>,
+/// Why a profile found at start-up cannot be used: its load error, shared so that the
+/// console's state stays cheap to clone.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(transparent)]
+pub struct UnusableProfile(Arc<ProfileError>);
+
+impl From<ProfileError> for UnusableProfile {
+    fn from(e: ProfileError) -> Self {
+        Self(Arc::new(e))
+    }
 }
 
-impl From<&ProfileEntry> for ProfileItem {
-    fn from(e: &ProfileEntry) -> Self {
+/// A profile found at start-up, or why it cannot be used.
+#[derive(Debug, Clone)]
+pub struct ProfileItem {
+    pub name: String,
+    pub info: Result<ProfileInfo, UnusableProfile>,
+}
+
+impl From<ProfileEntry> for ProfileItem {
+    fn from(e: ProfileEntry) -> Self {
         let info = e
             .profile
-            .as_ref()
-            .map_err(Clone::clone)
+            .map_err(UnusableProfile::from)
             .map(|p| ProfileInfo {
                 backend: p.redis.shape_label(),
                 image: match &p.redis.backend {
@@ -50,10 +62,7 @@ impl From<&ProfileEntry> for ProfileItem {
                 records: p.workload.records,
                 description: p.description.clone(),
             });
-        Self {
-            name: e.name.clone(),
-            info,
-        }
+        Self { name: e.name, info }
     }
 }
 

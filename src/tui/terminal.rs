@@ -7,8 +7,11 @@ use chrono::Utc;
 use crossterm::event::EventStream;
 use tokio_util::sync::CancellationToken;
 
+use super::app::App;
+use super::error::TuiError;
+use super::event_loop::{EngineLink, run_loop};
 use super::state::ProfileItem;
-use super::{App, EngineLink, Theme, TuiError, run_loop};
+use super::theme::Theme;
 use crate::engine::{EngineOptions, spawn_engine};
 use crate::event::EngineCommand;
 use crate::profile::{find_profile, list_profiles};
@@ -21,6 +24,9 @@ pub struct ConsoleOptions {
     pub engine: EngineOptions,
     /// Frames per second.
     pub fps: u32,
+    /// Cancelled by the caller (on SIGINT, SIGTERM or SIGHUP): the console quits as if `q`
+    /// had been confirmed. The console sets up no signal handling of its own.
+    pub cancel: CancellationToken,
 }
 
 /// Leaves raw mode and the alternate screen when dropped, so early returns restore too. The
@@ -36,7 +42,7 @@ impl Drop for Restore {
 /// The profiles to show and which one is selected. Reads the profile files once, before the
 /// terminal is taken over, so a bad `--profile` is a plain error.
 fn load_profiles(wanted: Option<&str>) -> Result<(Vec<ProfileItem>, usize), TuiError> {
-    let mut items: Vec<ProfileItem> = list_profiles().iter().map(ProfileItem::from).collect();
+    let mut items: Vec<ProfileItem> = list_profiles().into_iter().map(ProfileItem::from).collect();
     let wanted = wanted.unwrap_or("local");
     if let Some(i) = items.iter().position(|p| p.name == wanted) {
         return Ok((items, i));
@@ -48,28 +54,9 @@ fn load_profiles(wanted: Option<&str>) -> Result<(Vec<ProfileItem>, usize), TuiE
         path: profile.source.clone(),
         profile: Ok(profile),
     };
-    items.push(ProfileItem::from(&entry));
+    items.push(ProfileItem::from(entry));
     let last = items.len() - 1;
     Ok((items, last))
-}
-
-/// Cancel `token` on SIGTERM, SIGHUP (the SSH session went away) or SIGINT.
-fn watch_signals(token: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    tokio::spawn(async move {
-        let kinds = [
-            SignalKind::terminate(),
-            SignalKind::hangup(),
-            SignalKind::interrupt(),
-        ];
-        let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
-        if streams.is_empty() {
-            return;
-        }
-        let waits: Vec<_> = streams.iter_mut().map(|s| Box::pin(s.recv())).collect();
-        futures::future::select_all(waits).await;
-        token.cancel();
-    });
 }
 
 /// Open the console on the terminal and run it until the user quits. Returns the last run's
@@ -84,8 +71,6 @@ pub async fn run_console(opts: ConsoleOptions) -> Result<Option<PathBuf>, TuiErr
     engine.send(EngineCommand::RedisStatus {
         profile: app.selected_name().to_string(),
     });
-    let cancel = CancellationToken::new();
-    watch_signals(cancel.clone());
 
     let result = match ratatui::try_init() {
         Ok(mut terminal) => {
@@ -99,7 +84,7 @@ pub async fn run_console(opts: ConsoleOptions) -> Result<Option<PathBuf>, TuiErr
                     events: &mut events,
                     task: &mut task,
                 },
-                &cancel,
+                &opts.cancel,
                 opts.fps,
                 Utc::now,
             )

@@ -88,7 +88,7 @@ pub fn render_profiles(app: &App, frame: &mut Frame, area: Rect) {
                 t.dim(),
             ),
         ]),
-        Some(Err(why)) => Line::from(Span::styled(why.clone(), t.error())),
+        Some(Err(why)) => Line::from(Span::styled(why.to_string(), t.error())),
         None => Line::from(Span::styled("no profile found", t.error())),
     };
     frame.render_widget(Paragraph::new(line), about);

@@ -1,0 +1,219 @@
+//! Performing an [`Action`]: a state change of the [`App`] and at most one engine command.
+//! No I/O here.
+
+use super::action::Action;
+use super::app::App;
+use super::keys::Mode;
+use super::views::View;
+use crate::event::{EngineCommand, Level};
+
+impl App {
+    /// Apply an action: a state change and at most one command for the engine. No I/O.
+    pub fn perform(&mut self, action: Action) -> Option<EngineCommand> {
+        if self.quitting {
+            return None;
+        }
+        match action {
+            Action::Run | Action::Share | Action::Sweep => {
+                let cmd = self.start(action);
+                if cmd.is_some() {
+                    self.view = match action {
+                        Action::Share => View::Share,
+                        Action::Sweep => View::Sweep,
+                        _ => View::Run,
+                    };
+                }
+                cmd
+            }
+            Action::NextView => self.show(self.view.next()),
+            Action::PrevView => self.show(self.view.prev()),
+            Action::ResultsUp => {
+                self.results.move_by(-1);
+                None
+            }
+            Action::ResultsDown => {
+                self.results.move_by(1);
+                None
+            }
+            Action::OpenResult => self
+                .results
+                .current()
+                .map(|e| EngineCommand::OpenResult { dir: e.dir.clone() }),
+            Action::MarkResult => {
+                let pair = self.results.toggle_mark()?;
+                self.note(
+                    Level::Info,
+                    format!(
+                        "comparing {} (B) against {} (A)",
+                        pair.1.display(),
+                        pair.0.display()
+                    ),
+                );
+                Some(EngineCommand::CompareResults {
+                    a: pair.0,
+                    b: pair.1,
+                })
+            }
+            Action::Cancel => {
+                if self.run_active() {
+                    Some(EngineCommand::Cancel)
+                } else {
+                    self.note(Level::Info, "no run to cancel");
+                    None
+                }
+            }
+            Action::RedisUp | Action::RedisDown => {
+                let profile = self.selected_name().to_string();
+                if profile.is_empty() {
+                    return None;
+                }
+                Some(if action == Action::RedisUp {
+                    EngineCommand::RedisUp { profile }
+                } else {
+                    EngineCommand::RedisDown { profile }
+                })
+            }
+            Action::ToggleGateway => {
+                if self.gateway_active() {
+                    return Some(EngineCommand::GatewayStop);
+                }
+                let item = self.selected_profile()?;
+                if let Err(why) = &item.info {
+                    let msg = format!("profile `{}` cannot be used: {why}", item.name);
+                    self.note(Level::Error, msg);
+                    return None;
+                }
+                Some(EngineCommand::GatewayStart {
+                    profile: item.name.clone(),
+                })
+            }
+            Action::Export => {
+                let msg = match &self.last_results {
+                    Some(dir) => format!(
+                        "last run's results: {}/run.json and invocations.csv",
+                        dir.display()
+                    ),
+                    None => format!(
+                        "no finished run yet; every run writes {}/<time>-<profile>/",
+                        self.results_root.display()
+                    ),
+                };
+                self.note(Level::Info, msg);
+                Some(EngineCommand::Export)
+            }
+            Action::Clear => {
+                self.log.clear();
+                if !self.run_active() {
+                    self.run = None;
+                }
+                None
+            }
+            Action::Quit => {
+                if self.run_active() {
+                    self.mode = Mode::ConfirmQuit;
+                    None
+                } else {
+                    self.begin_quit()
+                }
+            }
+            Action::ConfirmQuit => self.begin_quit(),
+            Action::Dismiss => {
+                self.mode = Mode::Normal;
+                None
+            }
+            Action::ToggleHelp => {
+                self.mode = if self.mode == Mode::Help {
+                    Mode::Normal
+                } else {
+                    Mode::Help
+                };
+                None
+            }
+            Action::NextProfile => self.select(self.selected + 1),
+            Action::PrevProfile => {
+                let n = self.profiles.len().max(1);
+                self.select((self.selected + n - 1) % n)
+            }
+            Action::SelectProfile(i) => {
+                if usize::from(i) < self.profiles.len() {
+                    self.select(usize::from(i))
+                } else {
+                    None
+                }
+            }
+            Action::LogUp => self.scroll(1),
+            Action::LogDown => self.scroll(-1),
+            Action::LogPageUp => self.scroll(super::state::LOG_PAGE as isize),
+            Action::LogPageDown => self.scroll(-(super::state::LOG_PAGE as isize)),
+            Action::LogEnd => {
+                self.log.scroll = 0;
+                None
+            }
+            Action::LogHome => {
+                self.log.to_oldest();
+                None
+            }
+        }
+    }
+
+    /// Switch to `view`; the Results view asks for a fresh listing.
+    fn show(&mut self, view: View) -> Option<EngineCommand> {
+        self.view = view;
+        if view == View::Results {
+            self.results.loading = true;
+            Some(EngineCommand::ListResults)
+        } else {
+            None
+        }
+    }
+
+    fn scroll(&mut self, delta: isize) -> Option<EngineCommand> {
+        self.log.scroll_by(delta);
+        None
+    }
+
+    fn start(&mut self, action: Action) -> Option<EngineCommand> {
+        if self.run_active() {
+            self.note(Level::Warn, "a run is active; cancel it with `x` first");
+            return None;
+        }
+        let item = self.selected_profile()?;
+        if let Err(why) = &item.info {
+            let msg = format!("profile `{}` cannot be used: {why}", item.name);
+            self.note(Level::Error, msg);
+            return None;
+        }
+        let profile = item.name.clone();
+        Some(match action {
+            Action::Share => EngineCommand::Share { profile },
+            Action::Sweep => EngineCommand::Sweep { profile },
+            _ => EngineCommand::Run { profile },
+        })
+    }
+
+    fn select(&mut self, index: usize) -> Option<EngineCommand> {
+        if self.profiles.is_empty() {
+            return None;
+        }
+        if self.run_active() {
+            self.note(Level::Warn, "a run is active; switch profiles once it ends");
+            return None;
+        }
+        let index = index % self.profiles.len();
+        if index == self.selected {
+            return None;
+        }
+        self.selected = index;
+        self.redis = Default::default();
+        Some(EngineCommand::RedisStatus {
+            profile: self.selected_name().to_string(),
+        })
+    }
+
+    fn begin_quit(&mut self) -> Option<EngineCommand> {
+        self.mode = Mode::Normal;
+        self.quitting = true;
+        self.note(Level::Info, "quitting: stopping the engine and Redis");
+        Some(EngineCommand::Shutdown)
+    }
+}

@@ -8,7 +8,7 @@ use super::args::{OutputFormat, load_profile};
 use super::exit::{Ending, Exit};
 use super::headless::Headless;
 use super::printer::Show;
-use crate::engine::{RunOptions, run_experiment};
+use crate::engine::{EngineError, RunOptions, run_experiment};
 use crate::event::Phase;
 use crate::profile::{Mode, Overrides, Profile};
 use crate::report::text_report;
@@ -87,9 +87,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let end = job.finish().await;
     let outcome = match result {
         Ok(o) => o,
-        // Cancelled before there were results (e.g. while Redis was starting): still the
-        // signal's exit code.
-        Err(e) if end.signal.is_some() => {
+        // Cancelled before there were results (e.g. while Redis was starting), or failed after
+        // a signal: still the signal's exit code.
+        Err(e) if matches!(e, EngineError::Cancelled(_)) || end.signal.is_some() => {
             eprintln!("error: {}", e.chain());
             return Ok(Exit::Cancelled(end.signal));
         }

@@ -11,7 +11,7 @@ use super::{Context, EngineResult, bail};
 use tokio_util::sync::CancellationToken;
 
 use super::job::{Job, write_json};
-use super::{RunOptions, run_experiment};
+use super::{EngineError, RunOptions, run_experiment};
 use crate::event::{EngineEvent, EventSink, Phase};
 pub use crate::model::sweep::{CONSOLE_CONCURRENCIES, KNEE_SHARE, SweepReport, SweepStep, knee};
 use crate::profile::Profile;
@@ -68,6 +68,13 @@ pub async fn run_sweep(
         drop(step_sink);
         let window = watcher.await.context("the sweep's event watcher failed")?;
         let outcome = outcome.with_context(|| format!("sweep step at concurrency {c}"))?;
+        if outcome.outcome == Phase::RedisLost {
+            return Err(EngineError::RedisLost(format!(
+                "sweep step at concurrency {c} ended {}: see {}",
+                outcome.outcome.label(),
+                outcome.results_dir.display()
+            )));
+        }
         if outcome.outcome != Phase::Done {
             cancelled = outcome.outcome == Phase::Cancelled;
             if !cancelled {

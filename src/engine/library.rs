@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::compare::{Comparison, Side, compare};
 use crate::event::{EngineEvent, EventSink};
+use crate::experiments::{Context, EngineError, EngineResult};
 pub use crate::model::library::{Kind, ResultEntry};
 use crate::results::{RunRecord, RunSummary};
 use crate::share::ShareSummary;
@@ -88,20 +89,20 @@ pub async fn open_task(dir: PathBuf, sink: EventSink) {
 
 /// Compare two runs (B against A) and send [`EngineEvent::Compared`].
 pub async fn compare_task(a: PathBuf, b: PathBuf, sink: EventSink) {
-    let work = tokio::task::spawn_blocking(move || -> Result<Comparison, String> {
+    let work = tokio::task::spawn_blocking(move || -> EngineResult<Comparison> {
         let side = |p: &Path| {
-            let r = RunRecord::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let r = RunRecord::read(p).with_context(|| format!("cannot read {}", p.display()))?;
             let name = p
                 .file_name()
                 .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into());
-            Ok::<_, String>(Side::from_run(name, &r))
+            Ok::<_, EngineError>(Side::from_run(name, &r))
         };
         Ok(compare(&side(&a)?, &side(&b)?))
     })
     .await;
     match work {
         Ok(Ok(c)) => sink.send(EngineEvent::Compared(Box::new(c))),
-        Ok(Err(e)) => sink.warn(format!("cannot compare: {e}")),
+        Ok(Err(e)) => sink.warn(format!("cannot compare: {}", e.chain())),
         Err(e) => sink.warn(format!("cannot compare: {e}")),
     }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::job::{Job, write_json};
-use super::{Context, EngineResult, bail};
+use super::{BoxError, Context, EngineResult, bail};
 use crate::event::EventSink;
 use crate::profile::Profile;
 use crate::redis_host::{RedisHost, StopMode};
@@ -160,13 +160,12 @@ async fn experiment(
         let kill_at = kill_at.clone();
         let password = password.clone();
         let seed_host = seed_host.clone();
-        tokio::task::spawn_blocking(move || -> Result<Vec<Write>, String> {
+        tokio::task::spawn_blocking(move || -> Result<Vec<Write>, BoxError> {
             let mut c = redwhisk_actions::cluster::ClusterConn::connect(
                 &seed_host,
                 seed_port,
                 password.as_deref(),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             c.set_retry_window(Duration::ZERO);
             let mut writes = Vec::new();
             let mut i: u64 = 0;
@@ -280,7 +279,7 @@ async fn experiment(
     let writes = writer
         .await
         .context("the failover writer panicked")?
-        .map_err(|e| super::EngineError::Failed(format!("failover writer: {e}")))?;
+        .context("failover writer")?;
     if cancelled {
         bail!("cancelled");
     }
@@ -289,13 +288,12 @@ async fn experiment(
     let keys: Vec<u64> = acked.iter().map(|w| w.index).collect();
     let (lost, lost_set) = {
         let password = password.clone();
-        tokio::task::spawn_blocking(move || -> Result<(u64, Vec<u64>), String> {
+        tokio::task::spawn_blocking(move || -> Result<(u64, Vec<u64>), BoxError> {
             let mut c = redwhisk_actions::cluster::ClusterConn::connect(
                 &read_seed.0,
                 read_seed.1,
                 password.as_deref(),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             let mut lost = Vec::new();
             for chunk in keys.chunks(1000) {
                 let cmds: Vec<redis::Cmd> = chunk
@@ -306,7 +304,7 @@ async fn experiment(
                         c
                     })
                     .collect();
-                let (replies, _) = c.pipeline(cmds).map_err(|e| e.to_string())?;
+                let (replies, _) = c.pipeline(cmds)?;
                 for (i, r) in chunk.iter().zip(replies) {
                     let want = format!("v{i}");
                     let good = matches!(r, Ok(redis::Value::BulkString(ref b)) if b.as_slice() == want.as_bytes());
@@ -319,7 +317,7 @@ async fn experiment(
         })
         .await
         .context("the read-back panicked")?
-        .map_err(|e| super::EngineError::Failed(format!("reading the writes back: {e}")))?
+        .context("reading the writes back")?
     };
     let lost_replicated = acked
         .iter()

@@ -636,3 +636,54 @@ fn the_checker_sees_a_circle_and_an_upward_import() {
         c.edges()[&vec!["user".to_string()]].contains(&vec!["m".to_string(), "inner".to_string()])
     );
 }
+
+/// Not a check: the figures of the module graph (`cargo test --test layers -- --ignored
+/// --nocapture`), for comparing two trees.
+#[test]
+#[ignore]
+fn graph_report() {
+    let c = load();
+    let edges = c.edges();
+    let file_circles = circles(&edges);
+    let layer_of = |m: &str| LAYERS.iter().position(|(_, mods)| mods.contains(&m));
+    let mut top: BTreeMap<ModPath, BTreeSet<ModPath>> = BTreeMap::new();
+    let mut upward = 0;
+    let mut arrows = 0;
+    for (from, tos) in &edges {
+        for to in tos {
+            arrows += 1;
+            let (Some(a), Some(b)) = (from.first(), to.first()) else {
+                continue;
+            };
+            if a != b && a != "main" {
+                top.entry(vec![a.clone()])
+                    .or_default()
+                    .insert(vec![b.clone()]);
+                if let (Some(la), Some(lb)) = (layer_of(a), layer_of(b))
+                    && lb > la
+                {
+                    upward += 1;
+                }
+            }
+        }
+    }
+    let top_circles = circles(&top);
+    println!("files: {}", c.files.len());
+    println!("file imports (arrows): {arrows}");
+    println!(
+        "file-level circles: {} (sizes {:?}, {} files in circles)",
+        file_circles.len(),
+        file_circles.iter().map(Vec::len).collect::<Vec<_>>(),
+        file_circles.iter().map(Vec::len).sum::<usize>()
+    );
+    println!(
+        "top-level circles: {} (sizes {:?}): {:?}",
+        top_circles.len(),
+        top_circles.iter().map(Vec::len).collect::<Vec<_>>(),
+        top_circles
+            .iter()
+            .map(|c| c.iter().map(show).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    );
+    println!("file imports running up the layers: {upward}");
+}

@@ -79,10 +79,78 @@ const GATEWAY_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// saves and stops them, as the console owns them.
 type Started = Arc<Mutex<BTreeMap<String, Profile>>>;
 
-/// Which Redis operation a `RedisUp`/`RedisDown` command asks for.
-enum CmdKind {
-    Up,
-    Other,
+/// What is going on when a command arrives.
+struct Busy<'a> {
+    /// A run, share or sweep is active.
+    running: bool,
+    /// A Redis up/down is in progress.
+    redis: bool,
+    /// The profile the console's gateway serves.
+    gateway: Option<&'a str>,
+    started: &'a Started,
+}
+
+/// Why a command cannot be carried out now (told to the user as a warning), if it cannot.
+fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
+    use EngineCommand::{GatewayStart, RedisDown, RedisUp, Run, Share, Sweep};
+    match cmd {
+        Run { profile }
+        | Share { profile }
+        | Sweep { profile }
+        | RedisUp { profile }
+        | RedisDown { profile }
+            if b.gateway == Some(profile.as_str()) =>
+        {
+            Some(format!(
+                "the gateway owns the Redis of `{profile}` (it starts and stops it); press g to stop the gateway first (runs through it: `redwhisk run --via-gateway`)"
+            ))
+        }
+        GatewayStart { profile } => {
+            if let Some(serving) = b.gateway {
+                Some(format!(
+                    "a gateway already serves `{serving}`; press g to stop it before starting one for `{profile}`"
+                ))
+            } else if b.running || b.redis {
+                Some(format!(
+                    "a run or a Redis operation is active; start the gateway for `{profile}` once it ends"
+                ))
+            } else if b.started.lock().is_ok_and(|g| g.contains_key(profile)) {
+                Some(format!(
+                    "the Redis of `{profile}` was started with u; press d to save and stop it, then g"
+                ))
+            } else {
+                None
+            }
+        }
+        Run { profile } | Share { profile } | Sweep { profile } if b.running => Some(format!(
+            "a run is already active; not starting another for `{profile}`"
+        )),
+        Run { profile } | Share { profile } | Sweep { profile } if b.redis => Some(format!(
+            "Redis is being started or stopped; not starting a run for `{profile}` yet"
+        )),
+        RedisUp { .. } | RedisDown { .. } if b.running => {
+            Some("a run owns Redis right now; wait for it to finish or cancel it with `x`".into())
+        }
+        RedisUp { .. } | RedisDown { .. } if b.redis => {
+            Some("a Redis operation is in progress; wait for it or cancel it with `x`".into())
+        }
+        _ => None,
+    }
+}
+
+/// `u` / `d`: read the profile and start the operation as a task that can be cancelled.
+fn start_redis_op(profile: String, up: bool, sink: &EventSink, started: &Started) -> Option<Job> {
+    match load(&profile, None) {
+        Ok(p) => {
+            let token = CancellationToken::new();
+            let task = redis_op(profile, p, up, sink.clone(), token.clone(), started.clone());
+            Some((token, tokio::spawn(task)))
+        }
+        Err(e) => {
+            sink.log(Level::Error, EngineError::from(e).chain());
+            None
+        }
+    }
 }
 
 /// The one place the engine reads a command's profile: found by name or path, validated,
@@ -107,49 +175,20 @@ async fn engine_loop(
     let started: Started = Arc::default();
     let last_results: LastResults = Arc::default();
     while let Some(cmd) = commands.recv().await {
-        let cmd_kind = match &cmd {
-            EngineCommand::RedisUp { .. } => CmdKind::Up,
-            _ => CmdKind::Other,
-        };
-        let running = active(&mut current);
-        let redis_busy = active(&mut redis);
         if gateway.as_ref().is_some_and(|(_, _, t)| t.is_finished()) {
             gateway = None;
         }
-        let gateway_owns = |p: &str| gateway.as_ref().is_some_and(|(g, _, _)| g == p);
+        let busy = Busy {
+            running: active(&mut current),
+            redis: active(&mut redis),
+            gateway: gateway.as_ref().map(|(g, _, _)| g.as_str()),
+            started: &started,
+        };
+        if let Some(why) = refusal(&cmd, &busy) {
+            sink.warn(why);
+            continue;
+        }
         match cmd {
-            EngineCommand::Run { profile }
-            | EngineCommand::Share { profile }
-            | EngineCommand::Sweep { profile }
-            | EngineCommand::RedisUp { profile }
-            | EngineCommand::RedisDown { profile }
-                if gateway_owns(&profile) =>
-            {
-                sink.warn(format!(
-                    "the gateway owns the Redis of `{profile}` (it starts and stops it); press g to stop the gateway first (runs through it: `redwhisk run --via-gateway`)"
-                ));
-            }
-            EngineCommand::GatewayStart { profile } if gateway.is_some() => {
-                let serving = gateway
-                    .as_ref()
-                    .map(|(g, _, _)| g.clone())
-                    .unwrap_or_default();
-                sink.warn(format!(
-                    "a gateway already serves `{serving}`; press g to stop it before starting one for `{profile}`"
-                ));
-            }
-            EngineCommand::GatewayStart { profile } if running || redis_busy => {
-                sink.warn(format!(
-                    "a run or a Redis operation is active; start the gateway for `{profile}` once it ends"
-                ));
-            }
-            EngineCommand::GatewayStart { profile }
-                if started.lock().is_ok_and(|g| g.contains_key(&profile)) =>
-            {
-                sink.warn(format!(
-                    "the Redis of `{profile}` was started with u; press d to save and stop it, then g"
-                ));
-            }
             EngineCommand::GatewayStart { profile } => match load(&profile, None) {
                 Ok(p) => {
                     let token = CancellationToken::new();
@@ -172,24 +211,6 @@ async fn engine_loop(
                 None => sink
                     .info("no gateway is running; press g to start one for the selected profile"),
             },
-            EngineCommand::Run { profile }
-            | EngineCommand::Share { profile }
-            | EngineCommand::Sweep { profile }
-                if running =>
-            {
-                sink.warn(format!(
-                    "a run is already active; not starting another for `{profile}`"
-                ));
-            }
-            EngineCommand::Run { profile }
-            | EngineCommand::Share { profile }
-            | EngineCommand::Sweep { profile }
-                if redis_busy =>
-            {
-                sink.warn(format!(
-                    "Redis is being started or stopped; not starting a run for `{profile}` yet"
-                ));
-            }
             EngineCommand::Run { profile } => {
                 let p = load(&profile, Some(&opts.overrides));
                 current = Some(start_job(run_task, p, &opts, &sink, &last_results));
@@ -213,25 +234,11 @@ async fn engine_loop(
                 }
                 (None, None) => sink.info("nothing to cancel"),
             },
-            EngineCommand::RedisUp { .. } | EngineCommand::RedisDown { .. } if running => {
-                sink.warn(
-                    "a run owns Redis right now; wait for it to finish or cancel it with `x`",
-                );
+            EngineCommand::RedisUp { profile } => {
+                redis = start_redis_op(profile, true, &sink, &started);
             }
-            EngineCommand::RedisUp { .. } | EngineCommand::RedisDown { .. } if redis_busy => {
-                sink.warn("a Redis operation is in progress; wait for it or cancel it with `x`");
-            }
-            EngineCommand::RedisUp { profile } | EngineCommand::RedisDown { profile } => {
-                let up = matches!(cmd_kind, CmdKind::Up);
-                match load(&profile, None) {
-                    Ok(p) => {
-                        let token = CancellationToken::new();
-                        let task =
-                            redis_op(profile, p, up, sink.clone(), token.clone(), started.clone());
-                        redis = Some((token, tokio::spawn(task)));
-                    }
-                    Err(e) => sink.log(Level::Error, EngineError::from(e).chain()),
-                }
+            EngineCommand::RedisDown { profile } => {
+                redis = start_redis_op(profile, false, &sink, &started);
             }
             EngineCommand::RedisStatus { profile } => {
                 // Spawned: a status query never holds up the next command. A profile that
@@ -583,5 +590,55 @@ fn remember_started(started: &Started, key: &str, profile: &Profile, up: bool) {
         } else {
             g.remove(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    fn busy<'a>(running: bool, redis: bool, gateway: Option<&'a str>, s: &'a Started) -> Busy<'a> {
+        Busy {
+            running,
+            redis,
+            gateway,
+            started: s,
+        }
+    }
+
+    #[test]
+    fn the_gateway_owner_is_named_first_then_a_running_job() {
+        let started = Started::default();
+        let run = EngineCommand::Run {
+            profile: "p".into(),
+        };
+        let why = refusal(&run, &busy(true, true, Some("p"), &started)).unwrap();
+        assert!(
+            why.starts_with("the gateway owns the Redis of `p`"),
+            "{why}"
+        );
+        let why = refusal(&run, &busy(true, true, Some("q"), &started)).unwrap();
+        assert!(why.starts_with("a run is already active"), "{why}");
+        let why = refusal(&run, &busy(false, true, None, &started)).unwrap();
+        assert!(
+            why.starts_with("Redis is being started or stopped"),
+            "{why}"
+        );
+        assert_eq!(refusal(&run, &busy(false, false, None, &started)), None);
+    }
+
+    #[test]
+    fn a_gateway_is_refused_for_a_redis_started_with_u() {
+        let started = Started::default();
+        let start = EngineCommand::GatewayStart {
+            profile: "p".into(),
+        };
+        assert_eq!(refusal(&start, &busy(false, false, None, &started)), None);
+        let p = Profile::embedded_default().unwrap();
+        started.lock().unwrap().insert("p".into(), p);
+        let why = refusal(&start, &busy(false, false, None, &started)).unwrap();
+        assert!(why.contains("was started with u"), "{why}");
+        let why = refusal(&start, &busy(false, false, Some("q"), &started)).unwrap();
+        assert!(why.starts_with("a gateway already serves `q`"), "{why}");
     }
 }

@@ -17,7 +17,7 @@ use super::conn::{Counters, Grant, Msg};
 use super::types::{GatewayEvent, GatewaySnapshot, GatewayState, Refusal};
 use crate::event::{EngineEvent, EventSink};
 use crate::profile::GatewayConfig;
-use crate::redis_host::{Endpoint, RedisHost, StopMode};
+use crate::redis_host::{Endpoint, HostError, RedisHost, StopMode};
 
 /// How often counters are published while they move.
 const STATS_EVERY: Duration = Duration::from_millis(250);
@@ -28,9 +28,50 @@ enum Op {
     Stop(StopMode),
 }
 
+/// Why a start or a stop of Redis failed. The full text goes to the gateway's log; a client
+/// only gets [`OpError::for_client`].
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OpError {
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("no PING reply within gateway.wake_timeout_ms = {} ms", .0.as_millis())]
+    WakeTimeout(Duration),
+    /// The host was lent to another operation (a bug: one operation runs at a time).
+    #[error("the Redis host is busy with another start or stop")]
+    HostBusy,
+    #[error("the start/stop task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl OpError {
+    /// What a client is told: the kind of failure, never a path, a pid, a command line or a
+    /// log line (those name the machine's layout and other processes; the operator's log has
+    /// them).
+    pub(crate) fn for_client(&self) -> String {
+        match self {
+            OpError::WakeTimeout(_) => self.to_string(),
+            OpError::Host(HostError::ExitedEarly { .. }) => {
+                "redis-server exited during start-up (details in the gateway's log)".into()
+            }
+            OpError::Host(HostError::ReadyTimeout { timeout_ms, .. }) => {
+                format!(
+                    "Redis did not answer PING within {timeout_ms} ms (details in the gateway's log)"
+                )
+            }
+            OpError::Host(HostError::RedisServerMissing { .. }) => {
+                "the redis-server program was not found (details in the gateway's log)".into()
+            }
+            OpError::Host(HostError::PortInUse { port, .. }) => {
+                format!("Redis's port {port} is taken by another program")
+            }
+            _ => "the start failed (details in the gateway's log)".into(),
+        }
+    }
+}
+
 enum Done {
-    Woke(Result<Endpoint, String>, bool),
-    Stopped(Result<(), String>),
+    Woke(Result<Endpoint, OpError>),
+    Stopped(Result<(), OpError>),
 }
 
 pub(crate) struct Controller {
@@ -148,25 +189,19 @@ impl Controller {
         let timeout = self.cfg.wake_timeout;
         tokio::spawn(async move {
             let Some(mut host) = host else {
-                return (None, Done::Stopped(Err("the Redis host is busy".into())));
+                return (None, Done::Stopped(Err(OpError::HostBusy)));
             };
             let done = match kind {
                 Op::Wake => match tokio::time::timeout(timeout, host.up(&events)).await {
-                    Ok(Ok(started)) => Done::Woke(Ok(started.endpoint), false),
-                    Ok(Err(e)) => Done::Woke(Err(e.to_string()), false),
-                    Err(_) => Done::Woke(
-                        Err(format!(
-                            "no PING reply within gateway.wake_timeout_ms = {} ms",
-                            timeout.as_millis()
-                        )),
-                        true,
-                    ),
+                    Ok(Ok(started)) => Done::Woke(Ok(started.endpoint)),
+                    Ok(Err(e)) => Done::Woke(Err(e.into())),
+                    Err(_) => Done::Woke(Err(OpError::WakeTimeout(timeout))),
                 },
                 Op::Stop(mode) => Done::Stopped(
                     host.down(mode, &events)
                         .await
                         .map(|_| ())
-                        .map_err(|e| e.to_string()),
+                        .map_err(OpError::from),
                 ),
             };
             (Some(host), done)
@@ -253,16 +288,13 @@ impl Controller {
     ) -> Option<Op> {
         let (host, done) = match done {
             Ok(v) => v,
-            Err(e) => (
-                None,
-                Done::Stopped(Err(format!("the start/stop task failed: {e}"))),
-            ),
+            Err(e) => (None, Done::Stopped(Err(OpError::Task(e)))),
         };
         if host.is_some() {
             self.host = host;
         }
         match done {
-            Done::Woke(Ok(ep), _) => {
+            Done::Woke(Ok(ep)) => {
                 let ms = self
                     .wake_started
                     .take()
@@ -300,11 +332,13 @@ impl Controller {
                 self.set_state(GatewayState::Awake, &why);
                 None
             }
-            Done::Woke(Err(cause), timed_out) => {
+            Done::Woke(Err(cause)) => {
+                let timed_out = matches!(cause, OpError::WakeTimeout(_));
                 self.wake_started = None;
                 self.snap.wake_failures += 1;
+                let told = cause.for_client();
                 for reply in std::mem::take(&mut self.pending) {
-                    self.refuse(reply, Refusal::WakeFailed(cause.clone()));
+                    self.refuse(reply, Refusal::WakeFailed(told.clone()));
                 }
                 self.snap.pending = 0;
                 self.events

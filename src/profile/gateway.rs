@@ -16,6 +16,8 @@ pub struct RawGateway {
     pub wake_timeout_ms: Option<i64>,
     pub max_pending: Option<i64>,
     pub max_connections: Option<i64>,
+    pub handshake_timeout_ms: Option<i64>,
+    pub client_idle_timeout_ms: Option<i64>,
 }
 
 /// The validated section (see docs/gateway.md).
@@ -33,6 +35,14 @@ pub struct GatewayConfig {
     pub max_pending: u32,
     /// Open client connections while Redis is awake; more get a RESP error at once.
     pub max_connections: u32,
+    /// A connection that sends no byte for this long after connecting is closed; until its
+    /// first byte it neither wakes Redis nor keeps it awake.
+    #[serde(with = "super::millis")]
+    pub handshake_timeout: Duration,
+    /// Like Redis's `timeout`: a client connection with no traffic either way for this long is
+    /// closed, except one that subscribed (Pub/Sub) or waits for a reply (e.g. BLPOP). `None`
+    /// (0 in the file): never.
+    pub client_idle_timeout: Option<Duration>,
 }
 
 impl Default for GatewayConfig {
@@ -43,6 +53,8 @@ impl Default for GatewayConfig {
             wake_timeout: Duration::from_secs(30),
             max_pending: 1024,
             max_connections: 1024,
+            handshake_timeout: Duration::from_secs(10),
+            client_idle_timeout: None,
         }
     }
 }
@@ -113,12 +125,35 @@ pub(super) fn validate_gateway(g: RawGateway, file: &str) -> Result<GatewayConfi
         1,
         100_000,
     )?;
+    let handshake = ranged(
+        file,
+        "handshake_timeout_ms",
+        g.handshake_timeout_ms,
+        ms(d.handshake_timeout),
+        10,
+        86_400_000,
+    )?;
+    let client_idle = match g.client_idle_timeout_ms {
+        Some(0) | None => 0,
+        v => ranged(file, "client_idle_timeout_ms", v, 0, 10, 86_400_000).map_err(|_| {
+            invalid(
+                file,
+                "client_idle_timeout_ms",
+                format!(
+                    "{} is out of range; use 0 (never) or a value from 10 to 86400000",
+                    v.unwrap_or_default()
+                ),
+            )
+        })?,
+    };
     Ok(GatewayConfig {
         listen,
         idle: Duration::from_millis(idle),
         wake_timeout: Duration::from_millis(wake),
         max_pending: u32::try_from(pending).unwrap_or(u32::MAX),
         max_connections: u32::try_from(conns).unwrap_or(u32::MAX),
+        handshake_timeout: Duration::from_millis(handshake),
+        client_idle_timeout: (client_idle > 0).then(|| Duration::from_millis(client_idle)),
     })
 }
 
@@ -140,6 +175,17 @@ mod tests {
         assert_eq!(p.gateway.idle.as_millis(), 250);
         assert_eq!(p.gateway.wake_timeout.as_millis(), 5000);
         assert_eq!((p.gateway.max_pending, p.gateway.max_connections), (7, 9));
+        assert_eq!(p.gateway.handshake_timeout.as_millis(), 10_000);
+        assert_eq!(p.gateway.client_idle_timeout, None);
+        let p = parse("[gateway]\nhandshake_timeout_ms = 200\nclient_idle_timeout_ms = 1500\n")
+            .unwrap();
+        assert_eq!(p.gateway.handshake_timeout.as_millis(), 200);
+        assert_eq!(
+            p.gateway.client_idle_timeout,
+            Some(std::time::Duration::from_millis(1500))
+        );
+        let p = parse("[gateway]\nclient_idle_timeout_ms = 0\n").unwrap();
+        assert_eq!(p.gateway.client_idle_timeout, None);
     }
 
     #[test]
@@ -162,6 +208,13 @@ mod tests {
         assert_eq!(
             e,
             "t.toml: gateway.max_pending: -1 is out of range; use a value from 1 to 100000"
+        );
+        let e = parse("[gateway]\nclient_idle_timeout_ms = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.toml: gateway.client_idle_timeout_ms: 5 is out of range; use 0 (never) or a value from 10 to 86400000"
         );
         let e = parse("[gateway]\nidle = 5\n").unwrap_err().to_string();
         assert!(e.starts_with("t.toml:2: unknown field `idle`"), "{e}");

@@ -21,6 +21,8 @@ pub enum Owner {
     Console { pid: u32 },
     /// `redwhisk redis up`: meant to outlive the command; any later command may adopt it.
     Detached,
+    /// A `redwhisk gateway` with this pid: when it is gone, the server is an orphan.
+    Gateway { pid: u32 },
 }
 
 impl Owner {
@@ -31,16 +33,35 @@ impl Owner {
         }
     }
 
+    /// The current process as a gateway's owner.
+    pub fn this_gateway() -> Self {
+        Owner::Gateway {
+            pid: std::process::id(),
+        }
+    }
+
+    /// The live process the server belongs to, if any (a detached server belongs to none).
+    pub fn pid(self) -> Option<u32> {
+        match self {
+            Owner::Console { pid } | Owner::Gateway { pid } => Some(pid),
+            Owner::Detached => None,
+        }
+    }
+
     /// The value of the `redwhisk.owner` container label.
     pub fn label(self) -> String {
         match self {
             Owner::Console { pid } => format!("pid:{pid}"),
+            Owner::Gateway { pid } => format!("gateway:{pid}"),
             Owner::Detached => "detached".into(),
         }
     }
 
     /// Parse a `redwhisk.owner` label; unknown text is treated as a dead console.
     pub fn parse(label: &str) -> Self {
+        if let Some(pid) = label.strip_prefix("gateway:").and_then(|p| p.parse().ok()) {
+            return Owner::Gateway { pid };
+        }
         match label.strip_prefix("pid:").and_then(|p| p.parse().ok()) {
             Some(pid) => Owner::Console { pid },
             None if label == "detached" => Owner::Detached,
@@ -65,8 +86,10 @@ pub(crate) async fn classify(found: Owner, me: Owner) -> Found {
     match found {
         _ if found == me => Found::Adopt,
         Owner::Detached => Found::Adopt,
-        Owner::Console { pid } if pid_alive(pid).await => Found::InUse(found.label()),
-        Owner::Console { .. } => Found::Orphan,
+        Owner::Console { pid } | Owner::Gateway { pid } if pid_alive(pid).await => {
+            Found::InUse(found.label())
+        }
+        Owner::Console { .. } | Owner::Gateway { .. } => Found::Orphan,
     }
 }
 
@@ -207,7 +230,11 @@ mod tests {
 
     #[test]
     fn owner_labels_round_trip() {
-        for o in [Owner::Detached, Owner::Console { pid: 42 }] {
+        for o in [
+            Owner::Detached,
+            Owner::Console { pid: 42 },
+            Owner::Gateway { pid: 43 },
+        ] {
             assert_eq!(Owner::parse(&o.label()), o);
         }
         assert_eq!(Owner::parse("junk"), Owner::Console { pid: 0 });

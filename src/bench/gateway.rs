@@ -420,9 +420,8 @@ async fn throughput(
             .iter()
             .zip(runs)
             .map(|(t, rs)| {
-                let col = |f: &dyn Fn(&Sample) -> f64| {
-                    median(&rs.iter().map(f).collect::<Vec<_>>())
-                };
+                let col =
+                    |f: &dyn Fn(&Sample) -> f64| median(&rs.iter().map(f).collect::<Vec<_>>());
                 TargetFigures {
                     target: *t,
                     rps: col(&|r| r.0.rps),

@@ -122,31 +122,40 @@ impl Half {
     }
 }
 
-/// What the client-idle rule needs to know about the client's commands.
+/// What the client-idle rule needs to know about the client's commands, found by looking for
+/// command names in what it sends (no RESP parsing; a false match only spares a client).
 #[derive(Default)]
 struct Watch {
     /// The client sent a (P|S)SUBSCRIBE: exempt from the idle rule for good.
     subscribed: bool,
-    /// The tail of the previous chunk, so a keyword split across two reads is still found.
+    /// The client's latest request holds a blocking command (BLPOP, XREAD … BLOCK, WAIT …):
+    /// exempt until it sends something else.
+    blocking: bool,
+    /// The tail of the previous chunk, so a name split across two reads is still found.
     tail: Vec<u8>,
 }
 
-const KEYWORD: &[u8] = b"subscribe";
+const SUBSCRIBE: &[u8] = b"subscribe";
+/// Blocking commands, by a prefix of their names (BRPOPLPUSH, XREADGROUP, WAITAOF included).
+const BLOCKING: [&[u8]; 7] = [
+    b"blpop", b"brpop", b"blmove", b"blmpop", b"bzpop", b"bzmpop", b"xread",
+];
+const WAIT: &[u8] = b"wait";
+const LONGEST: usize = 9;
 
 impl Watch {
     fn scan(&mut self, chunk: &[u8]) {
-        if self.subscribed {
-            return;
-        }
         let mut hay = std::mem::take(&mut self.tail);
-        hay.extend_from_slice(&chunk[..chunk.len().min(KEYWORD.len() + 64)]);
-        let found = |h: &[u8]| {
-            h.windows(KEYWORD.len())
-                .any(|w| w.eq_ignore_ascii_case(KEYWORD))
-        };
-        self.subscribed = found(&hay) || found(chunk);
-        let keep = KEYWORD.len() - 1;
-        self.tail = chunk[chunk.len().saturating_sub(keep)..].to_vec();
+        hay.extend_from_slice(chunk);
+        hay.make_ascii_lowercase();
+        let has = |word: &[u8]| hay.windows(word.len()).any(|w| w == word);
+        self.subscribed = self.subscribed || has(SUBSCRIBE);
+        self.blocking = BLOCKING.iter().any(|w| has(w)) || has(WAIT);
+        self.tail = hay[hay.len().saturating_sub(LONGEST - 1)..].to_vec();
+    }
+
+    fn exempt(&self) -> bool {
+        self.subscribed || self.blocking
     }
 }
 
@@ -240,7 +249,7 @@ pub(crate) async fn run(
                 } else if let Some(limit) = timers.client_idle
                     && quiet >= limit
                     && !waiting
-                    && !watch.as_ref().is_some_and(|w| w.subscribed)
+                    && !watch.as_ref().is_some_and(Watch::exempt)
                 {
                     return End::ClientIdle;
                 }
@@ -258,13 +267,28 @@ mod tests {
     fn finds_subscribe_in_any_case_and_across_reads() {
         let mut w = Watch::default();
         w.scan(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-        assert!(!w.subscribed);
+        assert!(!w.exempt());
         w.scan(b"*2\r\n$10\r\npsubsc");
         assert!(!w.subscribed);
         w.scan(b"RIBE\r\n$1\r\n*\r\n");
         assert!(w.subscribed);
+        w.scan(b"PING\r\n");
+        assert!(w.exempt(), "a subscriber stays exempt");
         let mut w = Watch::default();
         w.scan(b"SSUBSCRIBE ch\r\n");
         assert!(w.subscribed);
+    }
+
+    #[test]
+    fn a_blocking_request_is_exempt_until_the_next_one() {
+        let mut w = Watch::default();
+        w.scan(b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n");
+        assert!(w.exempt());
+        w.scan(b"*1\r\n$4\r\nPING\r\n");
+        assert!(!w.exempt());
+        w.scan(b"XREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\n");
+        assert!(w.exempt());
+        w.scan(b"GET k\r\n");
+        assert!(!w.exempt());
     }
 }

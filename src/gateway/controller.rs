@@ -452,3 +452,35 @@ async fn sleep_until_opt(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_told_the_kind_of_failure_never_paths_pids_or_logs() {
+        let cases = [
+            HostError::Locked {
+                profile: "p".into(),
+                owner: "pid 4242 (`redwhisk gateway -p p`), since 2026-12-07".into(),
+                path: "/srv/secret/place/redwhisk.lock".into(),
+            },
+            HostError::ExitedEarly {
+                status: "/opt/bin/redis-server (pid 4242): exit status: 1".into(),
+                log_tail: "  | Fatal error loading /srv/secret/place/dump.rdb".into(),
+            },
+            HostError::RedisServerMissing {
+                bin: "/opt/bin/redis-server".into(),
+            },
+        ];
+        for e in cases {
+            let full = e.to_string();
+            let told = OpError::Host(e).for_client();
+            for leak in ["/srv", "/opt", "4242", "redwhisk gateway -p"] {
+                assert!(!told.contains(leak), "{told:?} leaks {leak:?} of {full:?}");
+            }
+        }
+        let t = OpError::WakeTimeout(Duration::from_millis(400)).for_client();
+        assert_eq!(t, "no PING reply within gateway.wake_timeout_ms = 400 ms");
+    }
+}

@@ -197,26 +197,40 @@ pub(crate) async fn pid_is_redis(pid: u32, recorded_start: Option<u64>) -> bool 
 }
 
 /// Live redis-server processes whose working directory is `dir` (`--dir` chdirs there).
+///
+/// One blocking task reads all of /proc: done with async file reads, every process cost a
+/// round trip through the blocking pool, and on a busy machine (hundreds of processes, every
+/// core taken) those hops put a tail of hundreds of ms on every start.
 pub(crate) async fn redis_servers_in(dir: &Path) -> Vec<u32> {
-    let Ok(want) = tokio::fs::canonicalize(dir).await else {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || redis_servers_in_blocking(&dir))
+        .await
+        .unwrap_or_default()
+}
+
+fn redis_servers_in_blocking(dir: &Path) -> Vec<u32> {
+    let Ok(want) = std::fs::canonicalize(dir) else {
         return Vec::new();
     };
-    let Ok(mut entries) = tokio::fs::read_dir("/proc").await else {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     let mut found = Vec::new();
-    while let Ok(Some(e)) = entries.next_entry().await {
+    for e in entries.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
-        let comm = tokio::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .await
-            .unwrap_or_default();
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().next())
+                    .is_some_and(|s| s != "Z" && s != "X")
+            })
+        };
         if comm.starts_with("redis-server")
-            && tokio::fs::read_link(format!("/proc/{pid}/cwd"))
-                .await
-                .is_ok_and(|c| c == want)
-            && pid_alive(pid).await
+            && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == want)
+            && alive()
         {
             found.push(pid);
         }

@@ -230,6 +230,15 @@ async fn a_client_arriving_during_the_drain_gets_the_shutting_down_error() {
     // An open connection keeps the drain going until it closes.
     let (mut open, pong) = client_ran(g.port(), &["PING"]).await;
     assert_eq!(pong, "+PONG\r\n");
+    // The Redis it woke is recorded as the gateway's (a dead gateway's Redis is an orphan).
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(profile.redis.data_dir.join("redwhisk.state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        state["owner"],
+        serde_json::json!({"kind": "gateway", "pid": std::process::id()})
+    );
     g.begin_stop();
     let mut late = connect(g.port()).await;
     late.write_all(b"PING\r\n").await.unwrap();

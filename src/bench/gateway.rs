@@ -2,8 +2,8 @@
 //! same run: the same Redis direct, and HAProxy (TCP mode, one thread) in front of it.
 //!
 //! - throughput: `redis-benchmark -t get` at `-c 1`, `-c 50` and `-c 50 -P 100` against direct,
-//!   HAProxy, the gateway (default data path: one data thread) and the gateway on the shared
-//!   multi-threaded runtime (the alternative it was chosen over), alternated per repetition;
+//!   HAProxy, and the gateway on each data path (one data thread; the shared multi-threaded
+//!   runtime), alternated per repetition; the verdicts use the default path;
 //!   requests/s, p50/p99 and CPU µs per request of each proxy process (and of Redis) from
 //!   `/proc/<pid>/task/*/schedstat`;
 //! - wake: a client's connect → first reply against a sleeping gateway, alternated with the
@@ -46,8 +46,8 @@ pub struct GatewayBenchOptions {
 pub enum Target {
     Direct,
     Haproxy,
-    /// The gateway as shipped (one data thread).
-    Gateway,
+    /// The gateway with its connections on one dedicated thread ([`DataPath::OneThread`]).
+    GatewayOneThread,
     /// The gateway with its connections on the shared multi-threaded runtime.
     GatewaySharedRuntime,
 }
@@ -57,16 +57,29 @@ impl Target {
         match self {
             Target::Direct => "direct",
             Target::Haproxy => "haproxy",
-            Target::Gateway => "gateway",
-            Target::GatewaySharedRuntime => "gateway (shared runtime)",
+            Target::GatewayOneThread => "gateway, one thread",
+            Target::GatewaySharedRuntime => "gateway, shared runtime",
         }
+    }
+
+    /// The gateway with its connections on `path`.
+    pub fn gateway(path: DataPath) -> Target {
+        match path {
+            DataPath::OneThread => Target::GatewayOneThread,
+            DataPath::SharedRuntime => Target::GatewaySharedRuntime,
+        }
+    }
+
+    /// The gateway as shipped (its default data path).
+    pub fn shipped() -> Target {
+        Target::gateway(DataPath::default())
     }
 }
 
 const TARGETS: [Target; 4] = [
     Target::Direct,
     Target::Haproxy,
-    Target::Gateway,
+    Target::GatewayOneThread,
     Target::GatewaySharedRuntime,
 ];
 
@@ -115,8 +128,10 @@ pub struct WakeFigures {
 pub struct GatewayBench {
     pub backend: String,
     pub haproxy_version: String,
+    /// The data path the gateway ships with: the verdicts and the wakes use it.
+    pub default_data_path: DataPath,
     pub loads: Vec<LoadFigures>,
-    /// The gateway's rps ≥ HAProxy's on every load.
+    /// The shipped gateway's rps ≥ HAProxy's on every load.
     pub as_fast_as_haproxy: bool,
     /// At `-c 50`: direct rps / gateway rps ≤ 1.3.
     pub within_1_3_of_direct_at_c50: bool,
@@ -401,7 +416,7 @@ async fn throughput(
                 let (port, proxy) = match t {
                     Target::Direct => (profile.redis.port, None),
                     Target::Haproxy => (haproxy.port, Some(haproxy.pid)),
-                    Target::Gateway => (one.port, Some(me)),
+                    Target::GatewayOneThread => (one.port, Some(me)),
                     Target::GatewaySharedRuntime => (shared.port, Some(me)),
                 };
                 let proxy_before = proxy.map(cpu_ns).transpose()?;
@@ -519,7 +534,7 @@ async fn wakes(
     loaded: bool,
 ) -> Result<(WakeFigures, u32)> {
     let events = EventSink::discard();
-    let mut g = Served::start(profile, Duration::from_millis(20), DataPath::OneThread).await?;
+    let mut g = Served::start(profile, Duration::from_millis(20), DataPath::default()).await?;
     let (mut wake, mut cold) = (Vec::new(), Vec::new());
     let mut lost = 0;
     command(g.port, pw, "SET cyc0 0").await?;
@@ -577,15 +592,16 @@ pub async fn run(o: &GatewayBenchOptions) -> Result<GatewayBench> {
     let rps = |l: &LoadFigures, t| l.get(t).map_or(f64::NAN, |f| f.rps);
     let as_fast = loads
         .iter()
-        .all(|l| rps(l, Target::Gateway) >= rps(l, Target::Haproxy));
+        .all(|l| rps(l, Target::shipped()) >= rps(l, Target::Haproxy));
     let c50 = loads
         .iter()
         .find(|l| l.clients == 50 && l.pipeline == 1)
-        .is_some_and(|l| rps(l, Target::Direct) / rps(l, Target::Gateway) <= 1.3);
+        .is_some_and(|l| rps(l, Target::Direct) / rps(l, Target::shipped()) <= 1.3);
     let tail = loaded.wake_p99_ms <= 3.0 * loaded.wake_p50_ms;
     Ok(GatewayBench {
         backend: profile.redis.backend.label().into(),
         haproxy_version,
+        default_data_path: DataPath::default(),
         loads,
         as_fast_as_haproxy: as_fast,
         within_1_3_of_direct_at_c50: c50,

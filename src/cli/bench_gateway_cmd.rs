@@ -90,13 +90,14 @@ fn text(r: &GatewayBench) -> String {
             );
         }
         if let (Some(g), Some(h), Some(d)) = (
-            l.get(Target::Gateway),
+            l.get(Target::shipped()),
             l.get(Target::Haproxy),
             l.get(Target::Direct),
         ) {
             let _ = writeln!(
                 s,
-                "{load:<20} gateway/haproxy rps {:.2}×, gateway/direct rps {:.2}×",
+                "{load:<20} shipped gateway ({}) / haproxy rps {:.2}×, / direct rps {:.2}×",
+                g.target.label(),
                 g.rps / h.rps,
                 g.rps / d.rps
             );

@@ -1,7 +1,7 @@
 //! The data path: both directions of one client ⇄ Redis pair copied by one future that polls
 //! the sockets directly (read → write, no channel, no task per direction, no `select!` per
 //! request). Each request costs one read and one write each way, the floor of a userspace
-//! proxy; the wake-ups are cut by running every connection on one thread (see `listen.rs`).
+//! proxy; where the connections run is `listen.rs`.
 //!
 //! Timers are checked on a coarse tick, never per request: the client-idle rule and the drain
 //! after a client's half-close look at the byte counts moved since the last tick.

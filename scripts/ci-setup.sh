@@ -2,7 +2,8 @@
 # Prepare a fresh Debian machine for redwhisk's tests. Run as root; safe to run again.
 #
 # - installs docker.io, redis-server and redis-tools when missing (and tmux, which the
-#   console's tmux-driven tests use, and openssl, which the rediss:// test makes certificates with);
+#   console's tmux-driven tests use, openssl, which the rediss:// test makes certificates with,
+#   and haproxy, the baseline of `redwhisk bench gateway`);
 # - starts dockerd in the background (no bridge, no iptables: containers use host
 #   networking on loopback) when it is not answering, and waits for it;
 # - stops a system redis-server on 6379 if the package started one. Nothing in the tests
@@ -25,13 +26,14 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ci-setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  echo "ci-setup: docker.io, redis-server, redis-tools, tmux and openssl already installed"
+  echo "ci-setup: docker.io, redis-server, redis-tools, tmux, openssl and haproxy already installed"
 fi
 
 # S3-compatible servers for the snapshot tests (nobody here wrote them): moto's server from
@@ -70,6 +72,14 @@ fi
 for bin in moto_server s3rver aws; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ci-setup: $bin is still missing after the install" >&2; exit 1; }
 done
+
+# The package starts a system haproxy with its default configuration where an init system runs;
+# the bench starts its own with its own configuration, so the service is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet haproxy 2>/dev/null; then
+  systemctl stop haproxy
+  systemctl disable --quiet haproxy || true
+  echo "ci-setup: stopped the system haproxy service (the bench runs its own)"
+fi
 
 if [ "${KEEP_SYSTEM_REDIS:-0}" != "1" ]; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then

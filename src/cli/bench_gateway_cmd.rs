@@ -1,12 +1,14 @@
 //! `redwhisk bench gateway`: arguments and printing; the measurements are
-//! `crate::bench::gateway` (added round trip, pipelined throughput, wake against cold start,
-//! keys kept over sleep/wake cycles).
+//! `crate::bench::gateway` (throughput against direct and HAProxy, wake against cold start on
+//! an idle and a loaded machine, keys kept over sleep/wake cycles).
+
+use std::fmt::Write as _;
 
 use anyhow::bail;
 
 use super::args::{BackendChoice, OutputFormat};
 use super::exit::Exit;
-use crate::bench::gateway::{GatewayBench, GatewayBenchOptions};
+use crate::bench::gateway::{GatewayBench, GatewayBenchOptions, Target};
 
 /// Arguments of `bench gateway`.
 #[derive(Debug, Clone, clap::Args)]
@@ -14,18 +16,16 @@ pub struct GatewayBenchArgs {
     /// process or docker.
     #[arg(long, value_enum, default_value_t = BackendChoice::Process)]
     pub backend: BackendChoice,
-    /// Requests per redis-benchmark run (each way, per repetition).
+    /// Requests per `-c 1` run (`-c 50` runs 5×, `-c 50 -P 100` 25× as many).
     #[arg(long, default_value_t = 20_000)]
     pub requests: u32,
     /// Alternated repetitions of each redis-benchmark comparison.
     #[arg(long, default_value_t = 3)]
     pub repeat: u32,
-    /// Sleep/wake cycles (each: write a key, sleep, wake, read it back).
-    #[arg(long, default_value_t = 100)]
+    /// Sleep/wake cycles per condition (idle machine, loaded machine), each alternated with a
+    /// bare cold start.
+    #[arg(long, default_value_t = 50)]
     pub cycles: u32,
-    /// Cold starts of the backend alone, for the wake baseline.
-    #[arg(long, default_value_t = 20)]
-    pub cold_starts: u32,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -38,15 +38,14 @@ pub async fn run(args: GatewayBenchArgs) -> anyhow::Result<Exit> {
             bail!("bench gateway measures one backend: --backend process or docker")
         }
     };
-    if args.requests == 0 || args.repeat == 0 || args.cold_starts == 0 {
-        bail!("--requests, --repeat and --cold-starts must be at least 1");
+    if args.requests == 0 || args.repeat == 0 || args.cycles == 0 {
+        bail!("--requests, --repeat and --cycles must be at least 1");
     }
     let r = crate::bench::gateway::run(&GatewayBenchOptions {
         docker,
         requests: args.requests,
         repeat: args.repeat,
         cycles: args.cycles,
-        cold_starts: args.cold_starts,
     })
     .await?;
     match args.output {
@@ -65,27 +64,72 @@ fn met(b: bool) -> &'static str {
 }
 
 fn text(r: &GatewayBench) -> String {
-    format!(
-        "gateway bench ({} backend)\n\
-         round trip p50 (redis-benchmark -c 1 -P 1 GET): direct {:.0} µs, gateway {:.0} µs, added {:.0} µs (target ≤ 15 µs: {})\n\
-         pipelined (-c 1 -P 100 GET): direct {:.0} rps, gateway {:.0} rps, {:.2}× (target ≥ 0.90×: {})\n\
-         wake (connect → first reply): p50 {:.1} ms, p99 {:.1} ms; backend cold start p50 {:.1} ms (target ≤ 1.1× + 5 ms = {:.1} ms: {})\n\
-         sleep/wake cycles: {}, keys lost: {}\n",
-        r.backend,
-        r.rt_p50_direct_us,
-        r.rt_p50_gateway_us,
-        r.rt_added_p50_us,
-        met(r.rt_target_met),
-        r.pipelined_rps_direct,
-        r.pipelined_rps_gateway,
-        r.pipelined_ratio,
-        met(r.pipelined_target_met),
-        r.wake_p50_ms,
-        r.wake_p99_ms,
-        r.cold_start_p50_ms,
-        r.wake_target_ms,
-        met(r.wake_target_met),
+    let mut s = format!(
+        "gateway bench ({} backend; baseline {})\n\
+         load                 target                        rps    p50 µs   p99 µs  proxy CPU µs/req  Redis CPU µs/req\n",
+        r.backend, r.haproxy_version
+    );
+    for l in &r.loads {
+        let load = match l.pipeline {
+            1 => format!("-c {}", l.clients),
+            p => format!("-c {} -P {p}", l.clients),
+        };
+        for f in &l.targets {
+            let cpu = f
+                .proxy_cpu_us_per_req
+                .map_or_else(|| "-".to_string(), |c| format!("{c:.2}"));
+            let _ = writeln!(
+                s,
+                "{load:<20} {:<26} {:>9.0} {:>9.0} {:>8.0} {cpu:>17} {:>17.2}",
+                f.target.label(),
+                f.rps,
+                f.p50_us,
+                f.p99_us,
+                f.redis_cpu_us_per_req
+            );
+        }
+        if let (Some(g), Some(h), Some(d)) = (
+            l.get(Target::shipped()),
+            l.get(Target::Haproxy),
+            l.get(Target::Direct),
+        ) {
+            let _ = writeln!(
+                s,
+                "{load:<20} shipped gateway ({}) / haproxy rps {:.2}×, / direct rps {:.2}×",
+                g.target.label(),
+                g.rps / h.rps,
+                g.rps / d.rps
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "gateway ≥ HAProxy rps on every load: {}; within 1.3× of direct at -c 50: {}",
+        met(r.as_fast_as_haproxy),
+        met(r.within_1_3_of_direct_at_c50)
+    );
+    for w in &r.wake {
+        let _ = writeln!(
+            s,
+            "wake ({}): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; bare cold start p50 {:.1} ms, p99 {:.1} ms",
+            if w.loaded {
+                "machine loaded by redis-benchmark -c 50"
+            } else {
+                "idle machine"
+            },
+            w.wake_p50_ms,
+            w.wake_p99_ms,
+            w.wake_max_ms,
+            w.cold_p50_ms,
+            w.cold_p99_ms
+        );
+    }
+    let _ = writeln!(
+        s,
+        "loaded wake p99 ≤ 3× p50: {}\nsleep/wake cycles: {}, keys lost: {}",
+        met(r.wake_tail_met),
         r.cycles,
         r.keys_lost
-    )
+    );
+    s
 }

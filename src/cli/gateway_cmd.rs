@@ -17,17 +17,19 @@ use crate::stats::quantile;
 /// How an open connection counts, shown by `--help`.
 const ABOUT_IDLE: &str = "\
 Clients connect to the gateway as they would to Redis (same password, same protocol). While
-Redis sleeps, the first connection starts it; every client arriving during the start waits for
-that one start with its bytes held, then is spliced to Redis once it answers PING.
+Redis sleeps, a client's first byte starts it (a connection that closes or stays silent starts
+nothing); every client arriving during the start waits for that one start with its bytes held,
+then is spliced to Redis once it answers PING.
 
 Idle: Redis is saved (SHUTDOWN SAVE, or the profile's persistence) and stopped when NO client
-connection has been open for --idle. An open connection keeps Redis awake however quiet it is:
+connection has been open for --idle. An open connection that has sent a byte keeps Redis awake
+however quiet it is (unless gateway.client_idle_timeout_ms closes it):
 it may hold state that lives only in Redis (SELECT, MULTI, SUBSCRIBE, CLIENT TRACKING), and
 closing it under a client would be a failure the client did not cause. Clients that want Redis
 to sleep close their connections (functions should close theirs at the end of an invocation).
 
-SIGINT/SIGTERM: stop accepting, let open connections finish for --grace, save and stop Redis,
-exit 0. See docs/gateway.md.";
+SIGINT/SIGTERM: answer new clients with -ERR shutting down, let open connections finish for
+--grace, save and stop Redis, exit 0. See docs/gateway.md.";
 
 /// Arguments of `redwhisk gateway`.
 #[derive(Debug, Clone, clap::Args)]

@@ -1,7 +1,10 @@
-//! One client connection: ask the controller for Redis, hold the client's bytes (by not reading
-//! them) until it is granted, then splice the two sockets; or answer with one RESP error.
+//! One client connection: wait for its first byte (a probe that connects and closes, or stays
+//! silent, never wakes Redis), ask the controller for Redis, hold the client's bytes (by not
+//! reading them) until it is granted, then splice the two sockets; or answer with one RESP
+//! error.
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -11,13 +14,15 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::splice::{self, Timers};
 use super::types::Refusal;
 use crate::redis_host::Endpoint;
 
 /// What a connection tells the controller.
 #[derive(Debug)]
 pub(crate) enum Msg {
-    /// A client wants Redis. `first`: its first ask (counts toward `total`).
+    /// A client sent its first byte and wants Redis. `first`: its first ask (counts toward
+    /// `total`).
     Acquire {
         reply: oneshot::Sender<Grant>,
         first: bool,
@@ -31,7 +36,7 @@ pub(crate) enum Msg {
 /// Where to connect (and which start of Redis that is), or why not.
 pub(crate) type Grant = Result<(Endpoint, u64), Refusal>;
 
-/// Bytes through the gateway, both ways, updated as they flow.
+/// Counters updated by the connections as they go.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub up: AtomicU64,
@@ -40,57 +45,76 @@ pub(crate) struct Counters {
     pub wakes: AtomicU64,
     /// Times Redis was saved and stopped cleanly (the gateway went back to sleep).
     pub sleeps: AtomicU64,
+    /// Connections that closed before sending a byte (health checks, port scans).
+    pub probes: AtomicU64,
+    /// Connections closed by `gateway.handshake_timeout_ms` (no byte sent).
+    pub silent: AtomicU64,
+    /// Connections closed by `gateway.client_idle_timeout_ms`.
+    pub idle_closed: AtomicU64,
+}
+
+/// What every connection shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub ctl: mpsc::UnboundedSender<Msg>,
+    /// Cancelled at the end of the shutdown grace: open connections are closed.
+    pub hard_stop: CancellationToken,
+    /// Cancelled when shutdown begins: new clients get `-ERR … shutting down`.
+    pub draining: CancellationToken,
+    pub counters: Arc<Counters>,
+    pub handshake_timeout: Duration,
+    pub client_idle_timeout: Option<Duration>,
 }
 
 /// How long one connect to an awake Redis may take before it counts as lost.
 const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// A refused client gets this long to read its error before the socket is dropped.
-const LINGER: Duration = Duration::from_secs(1);
+pub(crate) const LINGER: Duration = Duration::from_secs(1);
 /// Tries before giving up when Redis keeps vanishing under us.
 const ATTEMPTS: u32 = 3;
-/// Splice buffer per direction: big enough that pipelined replies move in few syscalls.
-const BUF: usize = 64 * 1024;
-/// After the client has finished sending, how long Redis may stay silent before the
-/// connection is closed (replies still flowing reset it).
-const DRAIN_IDLE: Duration = Duration::from_secs(5);
 
-pub(crate) async fn serve(
-    client: TcpStream,
-    ctl: mpsc::UnboundedSender<Msg>,
-    hard_stop: CancellationToken,
-    counters: Arc<Counters>,
-) {
+pub(crate) async fn serve(client: TcpStream, sh: Arc<Shared>) {
+    if sh.draining.is_cancelled() {
+        return refuse(client, &Refusal::ShuttingDown).await;
+    }
     // Latency over batching: one small command must not wait for Nagle.
     let _best_effort = client.set_nodelay(true);
+    if !first_byte(&client, &sh).await {
+        return;
+    }
     for attempt in 0..ATTEMPTS {
         let (tx, rx) = oneshot::channel();
-        if ctl
-            .send(Msg::Acquire {
-                reply: tx,
-                first: attempt == 0,
-            })
-            .is_err()
-        {
-            return;
+        let asked = sh.ctl.send(Msg::Acquire {
+            reply: tx,
+            first: attempt == 0,
+        });
+        if asked.is_err() {
+            // The controller has finished: the gateway is shutting down.
+            return refuse(client, &Refusal::ShuttingDown).await;
         }
         let grant = tokio::select! {
             g = rx => g,
-            () = hard_stop.cancelled() => return,
+            () = sh.hard_stop.cancelled() => return,
         };
         let (ep, generation) = match grant {
             Ok(Ok(g)) => g,
             Ok(Err(refusal)) => return refuse(client, &refusal).await,
-            // The controller is gone (the gateway stopped).
-            Err(_) => return,
+            Err(_) => return refuse(client, &Refusal::ShuttingDown).await,
         };
         match connect(&ep).await {
             Ok(redis) => {
-                splice(client, redis, &hard_stop, &counters).await;
-                let _closed = ctl.send(Msg::Released);
+                let timers = Timers {
+                    client_idle: sh.client_idle_timeout,
+                };
+                let end = splice::run(client, redis, &timers, &sh.hard_stop, &sh.counters).await;
+                if end == splice::End::ClientIdle {
+                    sh.counters.idle_closed.fetch_add(1, Ordering::Relaxed);
+                }
+                let _closed = sh.ctl.send(Msg::Released);
                 return;
             }
             Err(_) => {
-                let _closed = ctl.send(Msg::Lost { generation });
+                let _closed = sh.ctl.send(Msg::Lost { generation });
             }
         }
     }
@@ -100,91 +124,47 @@ pub(crate) async fn serve(
     refuse(client, &why).await;
 }
 
+/// Wait for the client's first byte without reading it. False (and the socket is dropped) when
+/// it closes first, stays silent for the handshake timeout, or the gateway stops meanwhile.
+async fn first_byte(client: &TcpStream, sh: &Shared) -> bool {
+    let mut one = [0u8; 1];
+    let peeked = tokio::select! {
+        r = tokio::time::timeout(sh.handshake_timeout, client.peek(&mut one)) => r,
+        () = sh.hard_stop.cancelled() => return false,
+    };
+    match peeked {
+        Ok(Ok(n)) if n > 0 => true,
+        Ok(_) => {
+            sh.counters.probes.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+        Err(_elapsed) => {
+            sh.counters.silent.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
 async fn connect(ep: &Endpoint) -> io::Result<TcpStream> {
-    // The host's endpoints already name an address to connect to (loopback for "any").
-    let s = tokio::time::timeout(
-        REDIS_CONNECT_TIMEOUT,
-        TcpStream::connect((ep.host.as_str(), ep.port)),
-    )
-    .await
-    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect to Redis timed out"))??;
+    // The host's endpoints name an IP literal (loopback for "any"): connecting to the parsed
+    // address skips the resolver, which would run on a blocking thread for every connection.
+    let connecting = async {
+        match ep.host.parse::<IpAddr>() {
+            Ok(ip) => TcpStream::connect(SocketAddr::new(ip, ep.port)).await,
+            Err(_) => TcpStream::connect((ep.host.as_str(), ep.port)).await,
+        }
+    };
+    let s = tokio::time::timeout(REDIS_CONNECT_TIMEOUT, connecting)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect to Redis timed out"))??;
     s.set_nodelay(true)?;
     Ok(s)
-}
-
-async fn splice(
-    client: TcpStream,
-    redis: TcpStream,
-    hard_stop: &CancellationToken,
-    counters: &Arc<Counters>,
-) {
-    let (mut client_rd, mut client_wr) = client.into_split();
-    let (mut redis_rd, mut redis_wr) = redis.into_split();
-    let client_done = tokio::sync::Notify::new();
-    // Client → Redis. At the client's EOF, Redis's write side is shut down (a half-close, as
-    // `nc` or a pipe-fed client does) and the replies still on their way are drained.
-    let up = async {
-        let _ = pump(&mut client_rd, &mut redis_wr, &counters.up).await;
-        client_done.notify_one();
-        std::future::pending::<()>().await;
-    };
-    // Redis → client, until Redis closes (it stopped or died: the client is closed too), or,
-    // once the client has finished sending, until Redis has been silent for DRAIN_IDLE (a
-    // frozen Redis must not keep a gone client's connection open, and Redis awake, forever).
-    let down = async {
-        let mut buf = vec![0u8; BUF];
-        let mut draining = false;
-        loop {
-            let read = tokio::io::AsyncReadExt::read(&mut redis_rd, &mut buf);
-            let n = if draining {
-                match tokio::time::timeout(DRAIN_IDLE, read).await {
-                    Ok(r) => r,
-                    Err(_) => return,
-                }
-            } else {
-                tokio::select! {
-                    r = read => r,
-                    () = client_done.notified() => { draining = true; continue; }
-                }
-            };
-            let n = match n {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            if client_wr.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-            counters.down.fetch_add(n as u64, Ordering::Relaxed);
-        }
-    };
-    tokio::select! {
-        () = up => {}
-        () = down => {}
-        () = hard_stop.cancelled() => {}
-    }
-}
-
-/// Copy until EOF or an error, counting bytes; then shut down the writer's side.
-async fn pump(
-    from: &mut tokio::net::tcp::OwnedReadHalf,
-    to: &mut tokio::net::tcp::OwnedWriteHalf,
-    counter: &AtomicU64,
-) -> io::Result<()> {
-    let mut buf = vec![0u8; BUF];
-    loop {
-        let n = tokio::io::AsyncReadExt::read(from, &mut buf).await?;
-        if n == 0 {
-            return to.shutdown().await;
-        }
-        to.write_all(&buf[..n]).await?;
-        counter.fetch_add(n as u64, Ordering::Relaxed);
-    }
 }
 
 /// Write the error, close our side, and read whatever the client still sends until it closes:
 /// closing a socket with unread bytes makes the kernel send RST, and the client would see
 /// "connection reset" instead of our error.
-async fn refuse(mut client: TcpStream, refusal: &Refusal) {
+pub(crate) async fn refuse(mut client: TcpStream, refusal: &Refusal) {
     let _ = tokio::time::timeout(LINGER, async {
         client.write_all(refusal.resp().as_bytes()).await?;
         client.shutdown().await?;

@@ -18,7 +18,7 @@ use super::types::Refusal;
 use crate::event::{EngineEvent, EventSink};
 use crate::model::gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
 use crate::profile::GatewayConfig;
-use crate::redis_host::{Endpoint, RedisHost, StopMode};
+use crate::redis_host::{Endpoint, HostError, RedisHost, StopMode};
 
 /// How often counters are published while they move.
 const STATS_EVERY: Duration = Duration::from_millis(250);
@@ -29,9 +29,50 @@ enum Op {
     Stop(StopMode),
 }
 
+/// Why a start or a stop of Redis failed. The full text goes to the gateway's log; a client
+/// only gets [`OpError::for_client`].
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OpError {
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("no PING reply within gateway.wake_timeout_ms = {} ms", .0.as_millis())]
+    WakeTimeout(Duration),
+    /// The host was lent to another operation (a bug: one operation runs at a time).
+    #[error("the Redis host is busy with another start or stop")]
+    HostBusy,
+    #[error("the start/stop task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl OpError {
+    /// What a client is told: the kind of failure, never a path, a pid, a command line or a
+    /// log line (those name the machine's layout and other processes; the operator's log has
+    /// them).
+    pub(crate) fn for_client(&self) -> String {
+        match self {
+            OpError::WakeTimeout(_) => self.to_string(),
+            OpError::Host(HostError::ExitedEarly { .. }) => {
+                "redis-server exited during start-up (details in the gateway's log)".into()
+            }
+            OpError::Host(HostError::ReadyTimeout { timeout_ms, .. }) => {
+                format!(
+                    "Redis did not answer PING within {timeout_ms} ms (details in the gateway's log)"
+                )
+            }
+            OpError::Host(HostError::RedisServerMissing { .. }) => {
+                "the redis-server program was not found (details in the gateway's log)".into()
+            }
+            OpError::Host(HostError::PortInUse { port, .. }) => {
+                format!("Redis's port {port} is taken by another program")
+            }
+            _ => "the start failed (details in the gateway's log)".into(),
+        }
+    }
+}
+
 enum Done {
-    Woke(Result<Endpoint, String>, bool),
-    Stopped(Result<(), String>),
+    Woke(Result<Endpoint, OpError>),
+    Stopped(Result<(), OpError>),
 }
 
 pub(crate) struct Controller {
@@ -149,25 +190,19 @@ impl Controller {
         let timeout = self.cfg.wake_timeout;
         tokio::spawn(async move {
             let Some(mut host) = host else {
-                return (None, Done::Stopped(Err("the Redis host is busy".into())));
+                return (None, Done::Stopped(Err(OpError::HostBusy)));
             };
             let done = match kind {
                 Op::Wake => match tokio::time::timeout(timeout, host.up(&events)).await {
-                    Ok(Ok(started)) => Done::Woke(Ok(started.endpoint), false),
-                    Ok(Err(e)) => Done::Woke(Err(e.to_string()), false),
-                    Err(_) => Done::Woke(
-                        Err(format!(
-                            "no PING reply within gateway.wake_timeout_ms = {} ms",
-                            timeout.as_millis()
-                        )),
-                        true,
-                    ),
+                    Ok(Ok(started)) => Done::Woke(Ok(started.endpoint)),
+                    Ok(Err(e)) => Done::Woke(Err(e.into())),
+                    Err(_) => Done::Woke(Err(OpError::WakeTimeout(timeout))),
                 },
                 Op::Stop(mode) => Done::Stopped(
                     host.down(mode, &events)
                         .await
                         .map(|_| ())
-                        .map_err(|e| e.to_string()),
+                        .map_err(OpError::from),
                 ),
             };
             (Some(host), done)
@@ -254,16 +289,13 @@ impl Controller {
     ) -> Option<Op> {
         let (host, done) = match done {
             Ok(v) => v,
-            Err(e) => (
-                None,
-                Done::Stopped(Err(format!("the start/stop task failed: {e}"))),
-            ),
+            Err(e) => (None, Done::Stopped(Err(OpError::Task(e)))),
         };
         if host.is_some() {
             self.host = host;
         }
         match done {
-            Done::Woke(Ok(ep), _) => {
+            Done::Woke(Ok(ep)) => {
                 let ms = self
                     .wake_started
                     .take()
@@ -301,11 +333,13 @@ impl Controller {
                 self.set_state(GatewayState::Awake, &why);
                 None
             }
-            Done::Woke(Err(cause), timed_out) => {
+            Done::Woke(Err(cause)) => {
+                let timed_out = matches!(cause, OpError::WakeTimeout(_));
                 self.wake_started = None;
                 self.snap.wake_failures += 1;
+                let told = cause.for_client();
                 for reply in std::mem::take(&mut self.pending) {
-                    self.refuse(reply, Refusal::WakeFailed(cause.clone()));
+                    self.refuse(reply, Refusal::WakeFailed(told.clone()));
                 }
                 self.snap.pending = 0;
                 self.events
@@ -417,5 +451,37 @@ async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_told_the_kind_of_failure_never_paths_pids_or_logs() {
+        let cases = [
+            HostError::Locked {
+                profile: "p".into(),
+                owner: "pid 4242 (`redwhisk gateway -p p`), since 2026-12-07".into(),
+                path: "/srv/secret/place/redwhisk.lock".into(),
+            },
+            HostError::ExitedEarly {
+                status: "/opt/bin/redis-server (pid 4242): exit status: 1".into(),
+                log_tail: "  | Fatal error loading /srv/secret/place/dump.rdb".into(),
+            },
+            HostError::RedisServerMissing {
+                bin: "/opt/bin/redis-server".into(),
+            },
+        ];
+        for e in cases {
+            let full = e.to_string();
+            let told = OpError::Host(e).for_client();
+            for leak in ["/srv", "/opt", "4242", "redwhisk gateway -p"] {
+                assert!(!told.contains(leak), "{told:?} leaks {leak:?} of {full:?}");
+            }
+        }
+        let t = OpError::WakeTimeout(Duration::from_millis(400)).for_client();
+        assert_eq!(t, "no PING reply within gateway.wake_timeout_ms = 400 ms");
     }
 }

@@ -8,16 +8,21 @@
 //!    └──────────────────────────────── saved and stopped ◄──────────────────────────────────┘
 //! ```
 //!
-//! One controller task owns the [`RedisHost`]; each client connection is a task that asks it
-//! for Redis and, once granted, splices the two sockets. A client's bytes stay unread in the
-//! kernel until Redis answers PING, so nothing reaches a Redis that is still loading. See
+//! The gateway holds the profile's lock from its start to its end (a second owner is refused
+//! at once). One controller task owns the [`RedisHost`]; each client connection is a task that,
+//! once the client has sent its first byte, asks it for Redis and, once granted, splices the
+//! two sockets ([`splice`]), on the data thread ([`listen`]). A client's bytes stay unread in
+//! the kernel until Redis answers PING, so nothing reaches a Redis that is still loading. See
 //! docs/gateway.md for the timers and what a client sees in every failure.
 
 mod conn;
 mod controller;
+mod listen;
+mod splice;
 mod types;
 
 pub use crate::model::gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
+pub use listen::DataPath;
 pub use types::Refusal;
 
 use std::net::SocketAddr;
@@ -29,8 +34,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::event::EventSink;
 use crate::profile::{Backend, GatewayConfig, Profile};
-use crate::redis_host::{HostError, RedisHost, RedisState, StopMode};
-use conn::Counters;
+use crate::redis_host::{HostError, Owner, RedisHost, RedisState, StopMode};
+use conn::{Counters, Shared};
 use controller::Controller;
 
 /// Why the gateway could not start or stop.
@@ -50,6 +55,10 @@ pub enum GatewayError {
         #[source]
         source: std::io::Error,
     },
+    /// The profile is in use (another gateway, a console, `redis up` …), or its data directory
+    /// or password file could not be made: the host's own message.
+    #[error(transparent)]
+    Claim(HostError),
     #[error("a Redis already runs for profile `{profile}` and could not be taken over: {source}")]
     Settle {
         profile: String,
@@ -66,6 +75,8 @@ pub struct GatewayOptions {
     pub allow_non_loopback: bool,
     /// On shutdown, open connections get this long to finish before they are closed.
     pub grace: Duration,
+    /// Where client connections run (the bench compares both).
+    pub data_path: DataPath,
 }
 
 impl GatewayOptions {
@@ -75,6 +86,7 @@ impl GatewayOptions {
             config: p.gateway.clone(),
             allow_non_loopback: false,
             grace: Duration::from_secs(10),
+            data_path: DataPath::default(),
         }
     }
 }
@@ -101,6 +113,23 @@ impl GatewayProbe {
     pub fn sleeps(&self) -> u64 {
         self.0.sleeps.load(std::sync::atomic::Ordering::Relaxed)
     }
+
+    /// Connections that closed before sending a byte (they woke nothing).
+    pub fn probes(&self) -> u64 {
+        self.0.probes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connections closed by `gateway.handshake_timeout_ms` without sending a byte.
+    pub fn silent_closed(&self) -> u64 {
+        self.0.silent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connections closed by `gateway.client_idle_timeout_ms`.
+    pub fn idle_closed(&self) -> u64 {
+        self.0
+            .idle_closed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// A bound gateway, not serving yet.
@@ -115,8 +144,9 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Check the profile, take over (save and stop) a Redis a dead gateway or console left
-    /// running, and bind the listening socket.
+    /// Check the profile, take its lock (held until the gateway is dropped) and make its
+    /// password file, take over (save and stop) a Redis a dead gateway or console left running,
+    /// and bind the listening socket.
     pub async fn bind(
         profile: &Profile,
         opts: GatewayOptions,
@@ -131,10 +161,10 @@ impl Gateway {
         if !addr.ip().is_loopback() && !opts.allow_non_loopback {
             return Err(GatewayError::NotLoopback { addr });
         }
-        let mut host = RedisHost::new(profile).map_err(|source| GatewayError::Settle {
-            profile: profile.name.clone(),
-            source,
-        })?;
+        let mut host = RedisHost::new(profile)
+            .map_err(GatewayError::Claim)?
+            .with_owner(Owner::this_gateway());
+        host.claim(events).await.map_err(GatewayError::Claim)?;
         settle(&mut host, events)
             .await
             .map_err(|source| GatewayError::Settle {
@@ -194,12 +224,22 @@ impl Gateway {
             last_wake_ms: None,
             idle_left_ms: None,
         };
-        let acceptor = tokio::spawn(accept_loop(
+        let shared = Arc::new(Shared {
+            ctl: tx,
+            hard_stop: hard_stop.clone(),
+            draining: cancel.clone(),
+            counters: Arc::clone(&counters),
+            handshake_timeout: self.opts.config.handshake_timeout,
+            client_idle_timeout: self.opts.config.client_idle_timeout,
+        });
+        // The listener stays open until Redis is saved and stopped, so a client arriving during
+        // the drain gets `-ERR … shutting down` rather than a refused connection.
+        let closed = CancellationToken::new();
+        let acceptor = tokio::spawn(listen::spawn(
             self.listener,
-            tx,
-            cancel.clone(),
-            hard_stop.clone(),
-            Arc::clone(&counters),
+            self.opts.data_path,
+            shared,
+            closed.clone(),
             events.clone(),
         ));
         let mut ctl = Controller::new(
@@ -212,6 +252,7 @@ impl Gateway {
             hard_stop,
         );
         ctl.run(rx, cancel).await;
+        closed.cancel();
         let _ended = acceptor.await;
         GatewayReport {
             last: ctl.snap.clone(),
@@ -231,34 +272,4 @@ async fn settle(host: &mut RedisHost, events: &EventSink) -> Result<(), HostErro
     host.up(events).await?;
     host.down(StopMode::Graceful, events).await?;
     Ok(())
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    ctl: tokio::sync::mpsc::UnboundedSender<conn::Msg>,
-    cancel: CancellationToken,
-    hard_stop: CancellationToken,
-    counters: Arc<Counters>,
-    events: EventSink,
-) {
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            accepted = listener.accept() => match accepted {
-                Ok((client, _peer)) => {
-                    tokio::spawn(conn::serve(
-                        client,
-                        ctl.clone(),
-                        hard_stop.clone(),
-                        Arc::clone(&counters),
-                    ));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: say so, back off, keep listening.
-                    events.warn(format!("gateway: accept failed: {e}"));
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-        }
-    }
 }

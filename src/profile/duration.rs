@@ -31,6 +31,10 @@ pub struct DurationRange {
 /// `gateway.idle_ms` and `redwhisk gateway --idle`: below 10 ms the gateway would stop Redis
 /// between two commands of one client; above a day it would never sleep.
 pub const GATEWAY_IDLE: DurationRange = DurationRange::millis(10, 86_400_000);
+/// `gateway.handshake_timeout_ms`.
+pub const GATEWAY_HANDSHAKE: DurationRange = DurationRange::millis(10, 86_400_000);
+/// `gateway.client_idle_timeout_ms` (0 in the file: never).
+pub const GATEWAY_CLIENT_IDLE: DurationRange = DurationRange::millis(10, 86_400_000);
 /// `gateway.wake_timeout_ms`.
 pub const GATEWAY_WAKE_TIMEOUT: DurationRange = DurationRange::millis(100, 600_000);
 /// `redis.ready_timeout_ms`.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use super::duration::{GATEWAY_IDLE, GATEWAY_WAKE_TIMEOUT};
+use super::duration::{GATEWAY_CLIENT_IDLE, GATEWAY_HANDSHAKE, GATEWAY_IDLE, GATEWAY_WAKE_TIMEOUT};
 use super::error::ProfileError;
 pub use super::types::GatewayConfig;
 
@@ -17,6 +17,8 @@ pub struct RawGateway {
     pub wake_timeout_ms: Option<i64>,
     pub max_pending: Option<i64>,
     pub max_connections: Option<i64>,
+    pub handshake_timeout_ms: Option<i64>,
+    pub client_idle_timeout_ms: Option<i64>,
 }
 
 fn invalid(file: &str, field: &str, message: String) -> ProfileError {
@@ -82,12 +84,31 @@ pub(super) fn validate_gateway(g: RawGateway, file: &str) -> Result<GatewayConfi
         1,
         100_000,
     )?;
+    let handshake_timeout = GATEWAY_HANDSHAKE.field(
+        file,
+        "gateway.handshake_timeout_ms",
+        g.handshake_timeout_ms,
+        d.handshake_timeout,
+    )?;
+    // 0 (or absent): never; otherwise the range of every gateway timer.
+    let client_idle_timeout = match g.client_idle_timeout_ms {
+        Some(0) | None => None,
+        Some(v) => Some(GATEWAY_CLIENT_IDLE.check_ms(v).map_err(|_| {
+            invalid(
+                file,
+                "client_idle_timeout_ms",
+                format!("{v} is out of range; use 0 (never) or a value from 10 to 86400000"),
+            )
+        })?),
+    };
     Ok(GatewayConfig {
         listen,
         idle,
         wake_timeout,
         max_pending: u32::try_from(pending).unwrap_or(u32::MAX),
         max_connections: u32::try_from(conns).unwrap_or(u32::MAX),
+        handshake_timeout,
+        client_idle_timeout,
     })
 }
 
@@ -109,6 +130,17 @@ mod tests {
         assert_eq!(p.gateway.idle.as_millis(), 250);
         assert_eq!(p.gateway.wake_timeout.as_millis(), 5000);
         assert_eq!((p.gateway.max_pending, p.gateway.max_connections), (7, 9));
+        assert_eq!(p.gateway.handshake_timeout.as_millis(), 10_000);
+        assert_eq!(p.gateway.client_idle_timeout, None);
+        let p = parse("[gateway]\nhandshake_timeout_ms = 200\nclient_idle_timeout_ms = 1500\n")
+            .unwrap();
+        assert_eq!(p.gateway.handshake_timeout.as_millis(), 200);
+        assert_eq!(
+            p.gateway.client_idle_timeout,
+            Some(std::time::Duration::from_millis(1500))
+        );
+        let p = parse("[gateway]\nclient_idle_timeout_ms = 0\n").unwrap();
+        assert_eq!(p.gateway.client_idle_timeout, None);
     }
 
     #[test]
@@ -131,6 +163,13 @@ mod tests {
         assert_eq!(
             e,
             "t.toml: gateway.max_pending: -1 is out of range; use a value from 1 to 100000"
+        );
+        let e = parse("[gateway]\nclient_idle_timeout_ms = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.toml: gateway.client_idle_timeout_ms: 5 is out of range; use 0 (never) or a value from 10 to 86400000"
         );
         let e = parse("[gateway]\nidle = 5\n").unwrap_err().to_string();
         assert!(e.starts_with("t.toml:2: unknown field `idle`"), "{e}");

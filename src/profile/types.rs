@@ -314,6 +314,14 @@ pub struct GatewayConfig {
     pub max_pending: u32,
     /// Open client connections while Redis is awake; more get a RESP error at once.
     pub max_connections: u32,
+    /// A connection that sends no byte for this long after connecting is closed; until its
+    /// first byte it neither wakes Redis nor keeps it awake.
+    #[serde(with = "super::millis")]
+    pub handshake_timeout: Duration,
+    /// Like Redis's `timeout`: a client connection with no traffic either way for this long is
+    /// closed, except one that subscribed (Pub/Sub) or waits for a reply (e.g. BLPOP). `None`
+    /// (0 in the file): never.
+    pub client_idle_timeout: Option<Duration>,
 }
 
 impl Default for GatewayConfig {
@@ -324,6 +332,8 @@ impl Default for GatewayConfig {
             wake_timeout: Duration::from_secs(30),
             max_pending: 1024,
             max_connections: 1024,
+            handshake_timeout: Duration::from_secs(10),
+            client_idle_timeout: None,
         }
     }
 }

@@ -62,9 +62,10 @@ async fn settle_existing(docker: &Docker, ctx: &Ctx<'_>) -> Result<Option<Up>, H
                 wait_stopped(docker, &id).await?;
                 remove(docker, &id).await?;
                 ctx.events.warn(format!(
-                    "reaped orphan container {} (started by {}, which is gone): data saved, container removed",
+                    "reaped orphan container {} (started by {}, which is gone): {}, container removed",
                     short(&id),
-                    owner.label()
+                    owner.label(),
+                    super::ops::reaped_data(&ctx.profile.redis.persistence)
                 ));
             }
         }

@@ -128,6 +128,19 @@ impl RedisHost {
         Ok(())
     }
 
+    /// Take the profile's lock now and hold it while this host lives, and create the data
+    /// directory and the stored password (when the profile sets none), without starting
+    /// anything: a long-lived owner (the gateway) claims the profile before its first start, so
+    /// a second owner is refused at once and the password file can be read before Redis runs.
+    pub async fn claim(&mut self, events: &EventSink) -> Result<(), HostError> {
+        self.take_lock(events, false).await?;
+        if !matches!(self.profile.redis.backend, Backend::External { .. }) {
+            password::ensure_data_dir(&self.profile.redis.data_dir).await?;
+            password::resolve(&self.profile).await?;
+        }
+        Ok(())
+    }
+
     /// Change who owns the servers this host starts ([`Owner::Detached`] for `redis up`).
     pub fn with_owner(mut self, owner: Owner) -> Self {
         self.owner = owner;
@@ -368,11 +381,14 @@ impl RedisHost {
             other => other?,
         }
         if let Some(st) = state::read(&dir).await?
-            && let Owner::Console { pid } = st.owner
+            && let Some(pid) = st.owner.pid()
             && pid != std::process::id()
             && state::pid_alive(pid).await
         {
-            let owner = format!("the console with pid {pid}");
+            let owner = match st.owner {
+                Owner::Gateway { .. } => format!("the gateway with pid {pid}"),
+                _ => format!("the console with pid {pid}"),
+            };
             if !force {
                 return Err(HostError::OwnedElsewhere {
                     profile: self.profile.name.clone(),

@@ -130,6 +130,14 @@ pub(crate) fn shutdown_args(p: &Persistence) -> &'static [&'static [u8]] {
     }
 }
 
+/// What a reap's SHUTDOWN ([`shutdown_args`]) did to the data, for its message.
+pub(crate) fn reaped_data(p: &Persistence) -> &'static str {
+    match p {
+        Persistence::None => "data not saved (persistence none)",
+        Persistence::Rdb { .. } | Persistence::Aof { .. } => "data saved",
+    }
+}
+
 /// Send SHUTDOWN; success is the server closing the connection.
 ///
 /// The connection and a PING must answer within `limit` (a frozen server is reported at once);
@@ -196,5 +204,15 @@ mod tests {
         assert_eq!(i.used_memory, Some(1024));
         assert_eq!(i.pid, Some(77));
         assert_eq!(i.last_save.map(|t| t.timestamp()), Some(1_700_000_000));
+    }
+
+    #[test]
+    fn a_reap_says_saved_only_when_something_was_saved() {
+        assert_eq!(
+            reaped_data(&Persistence::None),
+            "data not saved (persistence none)"
+        );
+        let rdb = Persistence::Rdb { save: vec![] };
+        assert_eq!(reaped_data(&rdb), "data saved");
     }
 }

@@ -98,8 +98,9 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
                 wait_exit(pid, ctx.save_limit(), "SHUTDOWN").await?;
                 state::remove(&cfg.data_dir).await?;
                 ctx.events.warn(format!(
-                    "reaped an orphan redis-server (pid {pid}, started by {} which is gone): data saved, process stopped",
-                    st.owner.label()
+                    "reaped an orphan redis-server (pid {pid}, started by {} which is gone): {}, process stopped",
+                    st.owner.label(),
+                    ops::reaped_data(&cfg.persistence)
                 ));
             }
         }

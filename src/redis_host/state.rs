@@ -21,6 +21,8 @@ pub enum Owner {
     Console { pid: u32 },
     /// `redwhisk redis up`: meant to outlive the command; any later command may adopt it.
     Detached,
+    /// A `redwhisk gateway` with this pid: when it is gone, the server is an orphan.
+    Gateway { pid: u32 },
 }
 
 impl Owner {
@@ -31,16 +33,35 @@ impl Owner {
         }
     }
 
+    /// The current process as a gateway's owner.
+    pub fn this_gateway() -> Self {
+        Owner::Gateway {
+            pid: std::process::id(),
+        }
+    }
+
+    /// The live process the server belongs to, if any (a detached server belongs to none).
+    pub fn pid(self) -> Option<u32> {
+        match self {
+            Owner::Console { pid } | Owner::Gateway { pid } => Some(pid),
+            Owner::Detached => None,
+        }
+    }
+
     /// The value of the `redwhisk.owner` container label.
     pub fn label(self) -> String {
         match self {
             Owner::Console { pid } => format!("pid:{pid}"),
+            Owner::Gateway { pid } => format!("gateway:{pid}"),
             Owner::Detached => "detached".into(),
         }
     }
 
     /// Parse a `redwhisk.owner` label; unknown text is treated as a dead console.
     pub fn parse(label: &str) -> Self {
+        if let Some(pid) = label.strip_prefix("gateway:").and_then(|p| p.parse().ok()) {
+            return Owner::Gateway { pid };
+        }
         match label.strip_prefix("pid:").and_then(|p| p.parse().ok()) {
             Some(pid) => Owner::Console { pid },
             None if label == "detached" => Owner::Detached,
@@ -65,8 +86,10 @@ pub(crate) async fn classify(found: Owner, me: Owner) -> Found {
     match found {
         _ if found == me => Found::Adopt,
         Owner::Detached => Found::Adopt,
-        Owner::Console { pid } if pid_alive(pid).await => Found::InUse(found.label()),
-        Owner::Console { .. } => Found::Orphan,
+        Owner::Console { pid } | Owner::Gateway { pid } if pid_alive(pid).await => {
+            Found::InUse(found.label())
+        }
+        Owner::Console { .. } | Owner::Gateway { .. } => Found::Orphan,
     }
 }
 
@@ -174,26 +197,40 @@ pub(crate) async fn pid_is_redis(pid: u32, recorded_start: Option<u64>) -> bool 
 }
 
 /// Live redis-server processes whose working directory is `dir` (`--dir` chdirs there).
+///
+/// One blocking task reads all of /proc: done with async file reads, every process cost a
+/// round trip through the blocking pool, and on a busy machine (hundreds of processes, every
+/// core taken) those hops put a tail of hundreds of ms on every start.
 pub(crate) async fn redis_servers_in(dir: &Path) -> Vec<u32> {
-    let Ok(want) = tokio::fs::canonicalize(dir).await else {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || redis_servers_in_blocking(&dir))
+        .await
+        .unwrap_or_default()
+}
+
+fn redis_servers_in_blocking(dir: &Path) -> Vec<u32> {
+    let Ok(want) = std::fs::canonicalize(dir) else {
         return Vec::new();
     };
-    let Ok(mut entries) = tokio::fs::read_dir("/proc").await else {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     let mut found = Vec::new();
-    while let Ok(Some(e)) = entries.next_entry().await {
+    for e in entries.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
-        let comm = tokio::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .await
-            .unwrap_or_default();
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().next())
+                    .is_some_and(|s| s != "Z" && s != "X")
+            })
+        };
         if comm.starts_with("redis-server")
-            && tokio::fs::read_link(format!("/proc/{pid}/cwd"))
-                .await
-                .is_ok_and(|c| c == want)
-            && pid_alive(pid).await
+            && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == want)
+            && alive()
         {
             found.push(pid);
         }
@@ -207,7 +244,11 @@ mod tests {
 
     #[test]
     fn owner_labels_round_trip() {
-        for o in [Owner::Detached, Owner::Console { pid: 42 }] {
+        for o in [
+            Owner::Detached,
+            Owner::Console { pid: 42 },
+            Owner::Gateway { pid: 43 },
+        ] {
             assert_eq!(Owner::parse(&o.label()), o);
         }
         assert_eq!(Owner::parse("junk"), Owner::Console { pid: 0 });

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use redwhisk::event::{EngineEvent, EventSink};
 use redwhisk::gateway::{
-    Gateway, GatewayEvent, GatewayOptions, GatewayReport, GatewaySnapshot, GatewayState,
+    Gateway, GatewayEvent, GatewayOptions, GatewayProbe, GatewayReport, GatewaySnapshot,
+    GatewayState,
 };
 use redwhisk::profile::Profile;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -33,6 +34,8 @@ pub fn gw_profile(dir: &Path, idle_ms: u64) -> Profile {
 /// A gateway served in-process; its events are read by [`Running::wait_state`].
 pub struct Running {
     pub addr: std::net::SocketAddr,
+    /// The gateway's counters (probes, silent and idle closes, wakes, sleeps).
+    pub probe: GatewayProbe,
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<GatewayReport>,
     rx: UnboundedReceiver<EngineEvent>,
@@ -50,10 +53,12 @@ impl Running {
         let (sink, rx) = EventSink::new();
         let gw = Gateway::bind(profile, opts, &sink).await.unwrap();
         let addr = gw.local_addr();
+        let probe = gw.probe();
         let cancel = CancellationToken::new();
         let task = tokio::spawn(gw.serve(sink, cancel.clone()));
         Running {
             addr,
+            probe,
             cancel,
             task,
             rx,
@@ -94,6 +99,27 @@ impl Running {
                 ),
             }
         }
+    }
+
+    /// Wait until `what` of the gateway's counters holds (each check after an event or 10 ms).
+    pub async fn wait_until(&mut self, what: &str, ok: impl Fn(&GatewayProbe) -> bool) {
+        let until = Instant::now() + DEADLINE;
+        while !ok(&self.probe) {
+            assert!(
+                Instant::now() < until,
+                "gateway: `{what}` did not hold within {DEADLINE:?}; states: {:#?}",
+                self.states
+            );
+            while let Ok(ev) = self.rx.try_recv() {
+                self.fold(ev);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Begin the shutdown (what SIGTERM does) without waiting for it.
+    pub fn begin_stop(&self) {
+        self.cancel.cancel();
     }
 
     /// SIGINT equivalent: cancel and wait for the report.

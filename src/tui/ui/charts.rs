@@ -9,7 +9,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Bar, BarChart, BarGroup, Chart, Dataset, GraphType, Paragraph};
 
-use super::{fmt, pane};
+use super::fmt::{self, pane};
 use crate::stats::{PhaseName, RECENT};
 use crate::tui::app::App;
 use crate::tui::state::SHOWN_PHASES;

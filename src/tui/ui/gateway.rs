@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{fmt, pane};
+use super::fmt::{self, pane};
 use crate::gateway::GatewayState;
 use crate::tui::app::App;
 

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::pane;
+use super::fmt::pane;
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::keys::{KEYS, Mode, keys_for};

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
-use super::pane;
+use super::fmt::pane;
 use crate::tui::app::App;
 use crate::tui::state::LogLine;
 

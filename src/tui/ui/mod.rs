@@ -16,7 +16,6 @@ mod stats;
 mod sweep;
 
 pub use charts::{render_command_histogram, render_latency_chart};
-pub(crate) use fmt::pane;
 pub use gateway::render_gateway;
 pub use help::{render_confirm_quit, render_help};
 pub use latency::render_latency;

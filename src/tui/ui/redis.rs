@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::{fmt, pane};
+use super::fmt::{self, pane};
 use crate::redis_host::{NodeStatus, RedisState};
 use crate::tui::app::App;
 

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::pane;
+use super::fmt::pane;
 use crate::compare::{Change, Row as CmpRow};
 use crate::engine::library::Kind;
 use crate::tui::app::App;

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
-use super::{fmt, pane};
+use super::fmt::{self, pane};
 use crate::tui::app::App;
 
 /// The run pane.

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{fmt, pane};
+use super::fmt::{self, pane};
 use crate::share::{CellSummary, Verdict};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{fmt, pane};
+use super::fmt::{self, pane};
 use crate::tui::app::App;
 
 /// Inner width from which the ratio column fits.

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::pane;
+use super::fmt::pane;
 use crate::tui::app::App;
 
 /// Inner width from which the per-command columns fit.

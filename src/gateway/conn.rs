@@ -6,7 +6,7 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::counters::Counters;
 use super::splice::{self, Timers};
 use super::types::Refusal;
 use crate::redis_host::Endpoint;
@@ -35,23 +36,6 @@ pub(crate) enum Msg {
 
 /// Where to connect (and which start of Redis that is), or why not.
 pub(crate) type Grant = Result<(Endpoint, u64), Refusal>;
-
-/// Counters updated by the connections as they go.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub up: AtomicU64,
-    pub down: AtomicU64,
-    /// Successful wakes, for [`super::GatewayProbe`].
-    pub wakes: AtomicU64,
-    /// Times Redis was saved and stopped cleanly (the gateway went back to sleep).
-    pub sleeps: AtomicU64,
-    /// Connections that closed before sending a byte (health checks, port scans).
-    pub probes: AtomicU64,
-    /// Connections closed by `gateway.handshake_timeout_ms` (no byte sent).
-    pub silent: AtomicU64,
-    /// Connections closed by `gateway.client_idle_timeout_ms`.
-    pub idle_closed: AtomicU64,
-}
 
 /// What every connection shares.
 #[derive(Debug)]

@@ -13,7 +13,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::conn::{Counters, Grant, Msg};
+use super::conn::{Grant, Msg};
+use super::counters::Counters;
 use super::types::Refusal;
 use crate::event::{EngineEvent, EventSink};
 use crate::model::gateway::{GatewayEvent, GatewaySnapshot, GatewayState};

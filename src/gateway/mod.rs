@@ -17,6 +17,7 @@
 
 mod conn;
 mod controller;
+mod counters;
 mod listen;
 mod splice;
 mod types;
@@ -35,8 +36,9 @@ use tokio_util::sync::CancellationToken;
 use crate::event::EventSink;
 use crate::profile::{Backend, GatewayConfig, Profile};
 use crate::redis_host::{HostError, Owner, RedisHost, RedisState, StopMode};
-use conn::{Counters, Shared};
+use conn::Shared;
 use controller::Controller;
+use counters::Counters;
 
 /// Why the gateway could not start or stop.
 #[derive(Debug, thiserror::Error)]

@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::conn::Counters;
+use super::counters::Counters;
 
 /// Buffer per direction: big enough that pipelined replies move in few syscalls.
 const BUF: usize = 64 * 1024;

@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
+use super::ctx::{Ctx, Up};
+use super::error::HostError;
+pub use super::node::NodeStatus;
 use super::resp::Reply;
 use super::types::{ClusterStart, ColdStart, Endpoint, StopMode, StopReport};
-use super::{Ctx, HostError, Up, docker, ops, password, process, state};
+use super::{docker, ops, password, process, state};
 use crate::profile::{Backend, ClusterConfig, Profile};
 use crate::stats::ms;
 
@@ -35,46 +38,6 @@ pub fn node_dir(data_dir: &Path, i: u16) -> PathBuf {
 #[derive(Debug, Serialize, Deserialize)]
 struct PortsFile {
     ports: Vec<u16>,
-}
-
-/// One node as the status and the console show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NodeStatus {
-    pub index: u16,
-    pub addr: String,
-    /// `master`, `replica`, or `down` when it does not answer.
-    pub role: String,
-    /// Slot ranges served (masters), e.g. `0-5460`.
-    pub slots: String,
-    /// The master's address (replicas).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub master: Option<String>,
-    pub keys: Option<u64>,
-    /// `ok`, `fail`, or why it could not be asked.
-    pub state: String,
-}
-
-impl NodeStatus {
-    /// The slot ranges it serves: `0-5460,5461` → `[(0, 5460), (5461, 5461)]`.
-    pub fn slot_ranges(&self) -> Vec<(u32, u32)> {
-        self.slots
-            .split(',')
-            .filter_map(|r| {
-                let (a, b) = r.split_once('-').unwrap_or((r, r));
-                Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
-            })
-            .collect()
-    }
-
-    /// How many slots it serves.
-    pub fn slot_count(&self) -> u32 {
-        self.slot_ranges().iter().map(|(a, b)| b + 1 - a).sum()
-    }
-
-    /// It is a master serving slot 0.
-    pub fn serves_slot_0(&self) -> bool {
-        self.role == "master" && self.slot_ranges().iter().any(|(a, _)| *a == 0)
-    }
 }
 
 /// The per-node profiles of a cluster profile: masters first, then the replicas of master 0,

@@ -14,8 +14,10 @@ use bollard::query_parameters::{
 };
 use futures::StreamExt;
 
+use super::ctx::Ctx;
+use super::error::HostError;
 use super::types::Endpoint;
-use super::{Ctx, HostError, password, ready};
+use super::{password, ready};
 use crate::profile::{Backend, DockerNetwork};
 /// Container labels: which profile, which console, where it listens.
 pub const LABEL_PROFILE: &str = "redwhisk.profile";

@@ -12,9 +12,11 @@ use super::container::{
     LABEL_OWNER, connect, create, endpoint_of, id_of, is_paused, is_running, label, log_tail, ours,
     remove, settings, short, wait_stopped,
 };
+use super::ctx::{Ctx, Up};
+use super::error::HostError;
 use super::state::{self, Found, HostState, Owner};
 use super::types::{ColdStart, Endpoint, RedisStatus, StopMode, StopReport};
-use super::{Ctx, HostError, Up, image, ops, password, ports, ready};
+use super::{image, ops, password, ports, ready};
 use crate::stats::ms;
 /// Deal with containers a previous run left: adopt, refuse, reap (orphans) or remove (stopped).
 async fn settle_existing(docker: &Docker, ctx: &Ctx<'_>) -> Result<Option<Up>, HostError> {

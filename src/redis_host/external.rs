@@ -1,8 +1,10 @@
 //! The `external` backend: an always-on Redis we do not own. No start or stop; the same
 //! readiness check, status and statistics as the others.
 
+use super::ctx::{Ctx, Up};
+use super::error::HostError;
+use super::ready;
 use super::types::Endpoint;
-use super::{Ctx, HostError, Up, ready};
 
 /// Split `redis[s]://[user@]host[:port][/db]` (the password was already removed by the profile).
 pub(crate) fn parse_url(url: &str) -> Result<(String, u16, bool, i64), HostError> {

@@ -10,11 +10,13 @@
 
 pub mod cluster;
 mod container;
+mod ctx;
 mod docker;
 mod error;
 mod external;
 pub mod image;
 mod lock;
+mod node;
 mod ops;
 pub mod password;
 mod ports;
@@ -28,6 +30,7 @@ mod types;
 
 pub use cluster::NodeStatus;
 pub use container::connect as docker_connect;
+pub(crate) use ctx::{Ctx, STOP_TIMEOUT_MIN, Up, reply_limit};
 pub use error::HostError;
 pub use lock::LOCK_FILE;
 pub use state::Owner;
@@ -50,18 +53,6 @@ pub async fn shutdown(ep: &Endpoint, persistence: &Persistence) -> Result<(), Ho
     ops::shutdown(ep, persistence, resp::REPLY_TIMEOUT, STOP_TIMEOUT_MIN).await
 }
 
-/// A final save of a big data set takes a while: SHUTDOWN is never given less than this.
-pub(crate) const STOP_TIMEOUT_MIN: Duration = Duration::from_secs(60);
-
-/// The reply deadline of control commands (PING, INFO, the PING before SHUTDOWN) for a
-/// profile: its `ready_timeout_ms`, kept between 1 and 5 seconds.
-pub(crate) fn reply_limit(profile: &Profile) -> Duration {
-    profile
-        .redis
-        .ready_timeout
-        .clamp(Duration::from_secs(1), resp::REPLY_TIMEOUT)
-}
-
 /// One profile's Redis host.
 #[derive(Debug)]
 pub struct RedisHost {
@@ -81,36 +72,6 @@ pub struct RedisHost {
     cluster_unhealthy_since: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
-/// What the backends share for one call.
-pub(crate) struct Ctx<'a> {
-    pub profile: &'a Profile,
-    pub owner: Owner,
-    pub events: &'a EventSink,
-    /// The resolved password of a server we own (unused by `external`, which takes the
-    /// profile's password as is).
-    pub password: Secret,
-}
-
-impl Ctx<'_> {
-    /// See [`reply_limit`].
-    pub(crate) fn reply_limit(&self) -> Duration {
-        reply_limit(self.profile)
-    }
-
-    /// How long SHUTDOWN (a final save) and the wait for the exit may take.
-    pub(crate) fn save_limit(&self) -> Duration {
-        self.profile.redis.ready_timeout.max(STOP_TIMEOUT_MIN)
-    }
-}
-
-/// The outcome of a backend's start.
-pub(crate) struct Up {
-    pub endpoint: Endpoint,
-    /// `None` when an already running server was adopted (nothing was cold-started).
-    pub cold: Option<ColdStart>,
-    pub child: Option<tokio::process::Child>,
-}
-
 /// What [`RedisHost::up`] produced: where to connect and, when a server was started, its
 /// cold-start breakdown. The caller decides whether to report it (as
 /// [`EngineEvent::ColdStart`]).
@@ -119,16 +80,6 @@ pub struct Started {
     pub endpoint: Endpoint,
     /// `None` when an already running server was adopted (nothing was cold-started).
     pub cold_start: Option<ColdStart>,
-}
-
-impl Up {
-    pub(crate) fn adopted(endpoint: Endpoint) -> Self {
-        Self {
-            endpoint,
-            cold: None,
-            child: None,
-        }
-    }
 }
 
 impl RedisHost {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::HostError;
+use super::error::HostError;
 use super::resp::{self, Reply, RespConn};
 use super::types::Endpoint;
 use crate::profile::Persistence;

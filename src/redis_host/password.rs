@@ -10,7 +10,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use tokio::io::AsyncWriteExt;
 
-use super::HostError;
+use super::error::HostError;
 use crate::profile::Profile;
 use crate::secret::Secret;
 

@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
+use super::ctx::{Ctx, Up};
+use super::error::HostError;
 use super::state::{self, Found, HostState};
 use super::types::{ColdStart, Endpoint, StopMode, StopReport};
-use super::{Ctx, HostError, Up, ops, password, ports, ready};
+use super::{ops, password, ports, ready};
 use crate::stats::ms;
 
 /// The server's stdout/stderr, truncated at every start, tailed in error messages.

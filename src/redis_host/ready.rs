@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::HostError;
+use super::error::HostError;
 use super::resp::{Reply, RespConn};
 use super::types::Endpoint;
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::HostError;
+use super::error::HostError;
 
 /// File name of the state file inside the profile's data directory.
 pub const STATE_FILE: &str = "redwhisk.state.json";

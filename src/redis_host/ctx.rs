@@ -1,0 +1,63 @@
+//! What the backends share for one call, and what a backend's start returns. Kept out of
+//! `mod.rs` so the backends import downward only: `mod.rs` uses them, never the reverse.
+
+use std::time::Duration;
+
+use super::resp;
+use super::state::Owner;
+use super::types::{ColdStart, Endpoint};
+use crate::event::EventSink;
+use crate::profile::Profile;
+use crate::secret::Secret;
+
+/// A final save of a big data set takes a while: SHUTDOWN is never given less than this.
+pub(crate) const STOP_TIMEOUT_MIN: Duration = Duration::from_secs(60);
+
+/// The reply deadline of control commands (PING, INFO, the PING before SHUTDOWN) for a
+/// profile: its `ready_timeout_ms`, kept between 1 and 5 seconds.
+pub(crate) fn reply_limit(profile: &Profile) -> Duration {
+    profile
+        .redis
+        .ready_timeout
+        .clamp(Duration::from_secs(1), resp::REPLY_TIMEOUT)
+}
+
+/// What the backends share for one call.
+pub(crate) struct Ctx<'a> {
+    pub profile: &'a Profile,
+    pub owner: Owner,
+    pub events: &'a EventSink,
+    /// The resolved password of a server we own (unused by `external`, which takes the
+    /// profile's password as is).
+    pub password: Secret,
+}
+
+impl Ctx<'_> {
+    /// See [`reply_limit`].
+    pub(crate) fn reply_limit(&self) -> Duration {
+        reply_limit(self.profile)
+    }
+
+    /// How long SHUTDOWN (a final save) and the wait for the exit may take.
+    pub(crate) fn save_limit(&self) -> Duration {
+        self.profile.redis.ready_timeout.max(STOP_TIMEOUT_MIN)
+    }
+}
+
+/// The outcome of a backend's start.
+pub(crate) struct Up {
+    pub endpoint: Endpoint,
+    /// `None` when an already running server was adopted (nothing was cold-started).
+    pub cold: Option<ColdStart>,
+    pub child: Option<tokio::process::Child>,
+}
+
+impl Up {
+    pub(crate) fn adopted(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            cold: None,
+            child: None,
+        }
+    }
+}

@@ -228,6 +228,7 @@ pub(crate) async fn up(
     });
     Ok((
         Up {
+            steps: Vec::new(),
             endpoint: endpoints[0].clone(),
             cold,
             child: None,

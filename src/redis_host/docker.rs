@@ -160,6 +160,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
     let ready_ms = ms(t_ready.elapsed());
     let keys = ops::info(&ep, ctx.reply_limit()).await?.keys;
     Ok(Up {
+        steps: Vec::new(),
         endpoint: ep,
         cold: Some(ColdStart {
             backend: "docker".into(),

@@ -91,6 +91,22 @@ pub(crate) async fn info(ep: &Endpoint, limit: Duration) -> Result<ServerInfo, H
     }
 }
 
+/// The keys loaded, by `INFO keyspace` on an open (authenticated) connection.
+pub(crate) async fn keys_on(conn: &mut RespConn, ep: &Endpoint) -> Result<u64, HostError> {
+    let reply = conn
+        .call(&[b"INFO", b"keyspace"])
+        .await
+        .map_err(|source| net_error(ep, "INFO", source))?;
+    match reply {
+        Reply::Error(reply) => Err(HostError::Command {
+            endpoint: ep.display_url(),
+            command: "INFO".into(),
+            reply,
+        }),
+        r => Ok(parse_info(&r.text().unwrap_or_default()).keys),
+    }
+}
+
 /// Parse INFO text; keys are summed over every `dbN` line of the keyspace section.
 pub(crate) fn parse_info(text: &str) -> ServerInfo {
     let fields: HashMap<&str, &str> = text

@@ -67,6 +67,90 @@ async fn persistence_none_keeps_nothing() {
     );
 }
 
+/// The start's steps, in order (what `bench lifecycle` prints as the breakdown), and the keys
+/// loaded, counted over the connection that got the first PONG.
+#[tokio::test]
+async fn a_cold_start_reports_its_steps_and_the_keys_it_loaded() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = process_profile(dir.path(), rdb());
+    let _cleanup = Cleanup {
+        profile: profile.clone(),
+    };
+    let events = EventSink::discard();
+    let mut host = RedisHost::new(&profile).unwrap();
+    let started = host.up(&events).await.unwrap();
+    let steps: Vec<&str> = started.steps.iter().map(|s| s.step).collect();
+    assert_eq!(
+        steps,
+        [
+            "profile lock",
+            "data directory and password",
+            "state file check",
+            "untracked-server check",
+            "binary and port check",
+            "config file",
+            "log file",
+            "spawn",
+            "first PONG (state file written meanwhile)",
+            "INFO keyspace (same connection)",
+        ]
+    );
+    assert!(started.steps.iter().all(|s| s.ms >= 0.0));
+    assert_eq!(started.cold_start.unwrap().keys_restored, 0);
+    write(&started.endpoint, &[("k1", "v1"), ("k2", "v2")]).await;
+    host.down(StopMode::Graceful, &events).await.unwrap();
+    let again = host.up(&events).await.unwrap();
+    assert_eq!(again.cold_start.unwrap().keys_restored, 2);
+    // The state file was written while Redis booted: another process finds the server.
+    let other = RedisHost::new(&profile).unwrap();
+    assert_eq!(other.status().await.unwrap().state, RedisState::Running);
+    host.down(StopMode::Graceful, &events).await.unwrap();
+}
+
+/// A redwhisk killed after spawning redis-server but before its state file: the server's own
+/// pid file finds it at the next start, which stops it (Redis saves on SIGTERM) and starts anew.
+#[tokio::test]
+async fn a_server_left_without_a_state_file_is_stopped_at_the_next_start() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = process_profile(dir.path(), rdb());
+    let _cleanup = Cleanup {
+        profile: profile.clone(),
+    };
+    let events = EventSink::discard();
+    let mut first = RedisHost::new(&profile).unwrap();
+    let started = first.up(&events).await.unwrap();
+    write(&started.endpoint, &[("kept", "yes")]).await;
+    let data = &profile.redis.data_dir;
+    let pid: u32 = std::fs::read_to_string(data.join("redis.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::fs::remove_file(data.join(redwhisk::redis_host::state::STATE_FILE)).unwrap();
+    drop(first);
+    let (sink, mut rx) = EventSink::new();
+    let mut next = RedisHost::new(&profile).unwrap();
+    let again = next.up(&sink).await.unwrap();
+    let evs = drain(&mut rx);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, EngineEvent::Log { message, .. }
+            if message.contains(&format!("stopped an untracked redis-server (pid {pid})")))),
+        "{evs:?}"
+    );
+    // Gone, or a zombie until the runtime reaps the dropped child.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z "),
+        "the untracked server still runs: {stat}"
+    );
+    assert!(again.cold_start.is_some(), "a fresh server was started");
+    assert_eq!(read(&again.endpoint, "kept").await.as_deref(), Some("yes"));
+    next.down(StopMode::Graceful, &events).await.unwrap();
+}
+
 #[tokio::test]
 async fn start_and_stop_are_safe_to_repeat_and_report_events() {
     require_redis_server();

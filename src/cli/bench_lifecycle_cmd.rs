@@ -66,5 +66,8 @@ fn table(rows: &[LifecycleRow]) -> String {
     for r in rows {
         out.push_str(&format!("baseline {}: {}\n", r.backend, r.baseline));
     }
+    for r in rows {
+        out.push_str(&r.breakdown_text());
+    }
     out
 }

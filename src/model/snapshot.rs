@@ -7,6 +7,11 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+/// A string that is not a [`SnapshotId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not a snapshot id (they look like 20261203T081500123Z-ab12)")]
+pub struct BadSnapshotId(pub String);
+
 /// `YYYYMMDDTHHMMSSmmmZ-xxxx`: UTC creation time to the millisecond, then 4 random hex
 /// digits. Ids sort in creation order, so "latest" is the greatest id with a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -21,7 +26,7 @@ impl SnapshotId {
     }
 
     /// Check the shape of an id given by a user or found in the store.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, BadSnapshotId> {
         let ok = s.len() == 24
             && s.is_ascii()
             && s.as_bytes()[8] == b'T'
@@ -35,9 +40,7 @@ impl SnapshotId {
         if ok {
             Ok(Self(s.to_string()))
         } else {
-            Err(format!(
-                "\"{s}\" is not a snapshot id (they look like 20261203T081500123Z-ab12)"
-            ))
+            Err(BadSnapshotId(s.to_string()))
         }
     }
 
@@ -59,8 +62,8 @@ impl From<SnapshotId> for String {
 }
 
 impl TryFrom<String> for SnapshotId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = BadSnapshotId;
+    fn try_from(s: String) -> Result<Self, BadSnapshotId> {
         Self::parse(&s)
     }
 }

@@ -45,16 +45,29 @@ fn valid_bucket(b: &str) -> bool {
         && b.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
+/// Why an `s3://` URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum S3UrlError {
+    #[error("\"{0}\" is not an s3:// URL; write `url = \"s3://bucket/prefix\"`")]
+    NotS3(String),
+    #[error(
+        "bucket \"{0}\" is not a valid S3 bucket name (3-63 characters: lowercase letters, digits, '-' and '.')"
+    )]
+    Bucket(String),
+    #[error(
+        "prefix \"{0}\" is not valid; use path segments like \"team/redis\" (no empty segments, no '..')"
+    )]
+    Prefix(String),
+}
+
 /// Split `s3://bucket/prefix` into bucket and prefix.
-pub fn parse_url(url: &str) -> Result<(String, String), String> {
-    let rest = url.strip_prefix("s3://").ok_or_else(|| {
-        format!("\"{url}\" is not an s3:// URL; write `url = \"s3://bucket/prefix\"`")
-    })?;
+pub fn parse_url(url: &str) -> Result<(String, String), S3UrlError> {
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| S3UrlError::NotS3(url.to_string()))?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     if !valid_bucket(bucket) {
-        return Err(format!(
-            "bucket \"{bucket}\" is not a valid S3 bucket name (3-63 characters: lowercase letters, digits, '-' and '.')"
-        ));
+        return Err(S3UrlError::Bucket(bucket.to_string()));
     }
     let prefix = prefix.trim_matches('/');
     if prefix
@@ -63,9 +76,7 @@ pub fn parse_url(url: &str) -> Result<(String, String), String> {
         || prefix.contains("..")
         || prefix.chars().any(|c| c.is_control() || c == '\\')
     {
-        return Err(format!(
-            "prefix \"{prefix}\" is not valid; use path segments like \"team/redis\" (no empty segments, no '..')"
-        ));
+        return Err(S3UrlError::Prefix(prefix.to_string()));
     }
     Ok((bucket.to_string(), prefix.to_string()))
 }
@@ -115,7 +126,7 @@ pub fn validate(
             "the [snapshots] section needs `url = \"s3://bucket/prefix\"`",
         )
     })?;
-    let (bucket, prefix) = parse_url(&url).map_err(|m| invalid(file, "url", m))?;
+    let (bucket, prefix) = parse_url(&url).map_err(|m| invalid(file, "url", m.to_string()))?;
     let allow_http = raw.allow_http.unwrap_or(false);
     let endpoint = raw
         .endpoint

@@ -17,9 +17,10 @@ use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
 use super::ctx::{Ctx, Up};
+use super::error::HostError;
 use super::resp::Reply;
 use super::types::Endpoint;
-use super::{HostError, docker, ops, password, process, state};
+use super::{docker, ops, password, process, state};
 use crate::model::redis::{ClusterStart, ColdStart, NodeStatus, StopMode, StopReport};
 use crate::profile::{Backend, ClusterConfig, Profile};
 use crate::stats::ms;
@@ -215,6 +216,7 @@ pub(crate) async fn up(
     });
     Ok((
         Up {
+            steps: Vec::new(),
             endpoint: endpoints[0].clone(),
             cold,
             child: None,

@@ -15,8 +15,9 @@ use bollard::query_parameters::{
 use futures::StreamExt;
 
 use super::ctx::Ctx;
+use super::error::HostError;
 use super::types::Endpoint;
-use super::{HostError, password, ready};
+use super::{password, ready};
 use crate::profile::{Backend, DockerNetwork};
 /// Container labels: which profile, which console, where it listens.
 pub const LABEL_PROFILE: &str = "redwhisk.profile";

@@ -1,6 +1,9 @@
-//! What the backends share for one call, and the deadlines of control commands.
+//! What the backends share for one call, and what a backend's start returns. Kept out of
+//! `mod.rs` so the backends import downward only: `mod.rs` uses them, never the reverse.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
 
 use super::resp;
 use super::state::Owner;
@@ -44,9 +47,43 @@ impl Ctx<'_> {
     }
 }
 
+/// One step of a start and how long it took, for the breakdown `bench lifecycle` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StartStep {
+    pub step: &'static str,
+    pub ms: f64,
+}
+
+/// Times consecutive steps: each [`StepClock::mark`] closes the step begun at the previous one.
+pub(crate) struct StepClock {
+    last: Instant,
+    pub steps: Vec<StartStep>,
+}
+
+impl StepClock {
+    pub(crate) fn start() -> Self {
+        Self {
+            last: Instant::now(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// The step that ends now is `step`.
+    pub(crate) fn mark(&mut self, step: &'static str) {
+        let now = Instant::now();
+        self.steps.push(StartStep {
+            step,
+            ms: (now - self.last).as_secs_f64() * 1e3,
+        });
+        self.last = now;
+    }
+}
+
 /// The outcome of a backend's start.
 pub(crate) struct Up {
     pub endpoint: Endpoint,
+    /// Where the start's time went (process backend; empty for the others).
+    pub steps: Vec<StartStep>,
     /// `None` when an already running server was adopted (nothing was cold-started).
     pub cold: Option<ColdStart>,
     pub child: Option<tokio::process::Child>,
@@ -56,6 +93,7 @@ impl Up {
     pub(crate) fn adopted(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
+            steps: Vec::new(),
             cold: None,
             child: None,
         }

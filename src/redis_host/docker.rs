@@ -13,9 +13,10 @@ use super::container::{
     remove, settings, short, wait_stopped,
 };
 use super::ctx::{Ctx, Up};
+use super::error::HostError;
 use super::state::{self, Found, HostState, Owner};
 use super::types::Endpoint;
-use super::{HostError, image, ops, password, ports, ready};
+use super::{image, ops, password, ports, ready};
 use crate::model::redis::{ColdStart, RedisStatus, StopMode, StopReport};
 use crate::stats::ms;
 /// Deal with containers a previous run left: adopt, refuse, reap (orphans) or remove (stopped).
@@ -161,6 +162,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
     let ready_ms = ms(t_ready.elapsed());
     let keys = ops::info(&ep, ctx.reply_limit()).await?.keys;
     Ok(Up {
+        steps: Vec::new(),
         endpoint: ep,
         cold: Some(ColdStart {
             backend: "docker".into(),

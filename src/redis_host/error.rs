@@ -155,6 +155,9 @@ pub enum HostError {
     /// Building the local image failed.
     #[error("image build-local: {0}")]
     BuildLocal(String),
+    /// An entry of the local image's root file system did not fit in a tar header.
+    #[error("image build-local: {0}")]
+    BuildLocalTar(#[from] super::tarball::TarError),
     /// A snapshot could not be restored before the start.
     #[error(transparent)]
     Snapshot(#[from] crate::snapshots::SnapshotError),

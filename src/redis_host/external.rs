@@ -2,8 +2,9 @@
 //! readiness check, status and statistics as the others.
 
 use super::ctx::{Ctx, Up};
+use super::error::HostError;
+use super::ready;
 use super::types::Endpoint;
-use super::{HostError, ready};
 
 /// Split `redis[s]://[user@]host[:port][/db]` (the password was already removed by the profile).
 pub(crate) fn parse_url(url: &str) -> Result<(String, u16, bool, i64), HostError> {

@@ -6,7 +6,8 @@ use bollard::errors::Error as DockerError;
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::StreamExt;
 
-use super::{HostError, container, process, tarball::Tar};
+use super::error::HostError;
+use super::{container, process, tarball::Tar};
 use crate::event::{EngineEvent, EventSink};
 
 /// The tag `redwhisk image build-local` builds by default; when a profile names it and it is
@@ -132,10 +133,9 @@ pub(crate) async fn build_local_with(
     }
     let libs = parse_ldd(&listing);
     let mut tar = Tar::default();
-    let fail = |e: String| HostError::BuildLocal(e);
     for d in ["usr", "usr/bin", "data", "tmp", "etc"] {
         let mode = if d == "tmp" { 0o1777 } else { 0o755 };
-        tar.dir(d, mode).map_err(fail)?;
+        tar.dir(d, mode)?;
     }
     let mut dirs: Vec<String> = Vec::new();
     for lib in &libs {
@@ -144,7 +144,7 @@ pub(crate) async fn build_local_with(
         for part in parent.iter().flat_map(|p| p.iter()).skip(1) {
             acc = format!("{acc}/{}", part.to_string_lossy());
             if !dirs.contains(&acc) && acc != "/usr" && acc != "/usr/bin" {
-                tar.dir(&acc, 0o755).map_err(fail)?;
+                tar.dir(&acc, 0o755)?;
                 dirs.push(acc.clone());
             }
         }
@@ -152,10 +152,10 @@ pub(crate) async fn build_local_with(
     // Stored under the name `redis-server`: Debian links it to redis-check-rdb, and the binary
     // picks its mode from argv[0].
     let server = read(&bin).await?;
-    tar.file(SERVER_PATH, 0o755, &server).map_err(fail)?;
+    tar.file(SERVER_PATH, 0o755, &server)?;
     for lib in &libs {
         let data = read(std::path::Path::new(lib)).await?;
-        tar.file(lib, 0o755, &data).map_err(fail)?;
+        tar.file(lib, 0o755, &data)?;
     }
     let bytes = tar.finish();
     events.info(format!(

@@ -10,7 +10,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
-use super::HostError;
+use super::error::HostError;
 
 /// File name of the lock inside the profile's data directory.
 pub const LOCK_FILE: &str = "redwhisk.lock";

@@ -32,6 +32,7 @@ pub use crate::model::redis::{
     ClusterStart, ColdStart, RedisState, RedisStatus, StopMode, StopReport,
 };
 pub use container::connect as docker_connect;
+pub use ctx::StartStep;
 pub(crate) use ctx::{Ctx, STOP_TIMEOUT_MIN, Up, reply_limit};
 pub use error::HostError;
 pub use lock::LOCK_FILE;
@@ -82,6 +83,8 @@ pub struct Started {
     pub endpoint: Endpoint,
     /// `None` when an already running server was adopted (nothing was cold-started).
     pub cold_start: Option<ColdStart>,
+    /// Where the start's time went, step by step (process backend; empty for the others).
+    pub steps: Vec<StartStep>,
 }
 
 impl RedisHost {
@@ -114,9 +117,9 @@ impl RedisHost {
         let dir = self.profile.redis.data_dir.clone();
         password::ensure_data_dir(&dir).await?;
         let name = self.profile.name.clone();
-        let taken = tokio::task::spawn_blocking(move || lock::acquire(&dir, &name))
-            .await
-            .map_err(|e| HostError::io(&self.profile.redis.data_dir, std::io::Error::other(e)))?;
+        // Inline, not on the blocking pool: a non-blocking flock and a short write, where the
+        // pool's round trip measured ~1 ms on a busy machine on the path to every start.
+        let taken = lock::acquire(&dir, &name);
         match taken {
             Ok(l) => self.lock = Some(l),
             Err(HostError::Locked { owner, .. }) if force => events.warn(format!(
@@ -188,8 +191,12 @@ impl RedisHost {
     /// cold-start breakdown. Emits `RedisState` changes (and pull progress, logs).
     pub async fn up(&mut self, events: &EventSink) -> Result<Started, HostError> {
         events.send(EngineEvent::RedisState(RedisState::Starting));
+        let mut clock = ctx::StepClock::start();
         let result = match self.take_lock(events, false).await {
-            Ok(()) => self.up_inner(events).await,
+            Ok(()) => {
+                clock.mark("profile lock");
+                self.up_inner(events, clock).await
+            }
             Err(e) => Err(e),
         };
         if result.is_ok() {
@@ -207,6 +214,7 @@ impl RedisHost {
                 Ok(Started {
                     endpoint: up.endpoint,
                     cold_start: up.cold,
+                    steps: up.steps,
                 })
             }
             Err(e) => {
@@ -216,7 +224,13 @@ impl RedisHost {
         }
     }
 
-    async fn up_inner(&mut self, events: &EventSink) -> Result<Up, HostError> {
+    /// `clock` has timed the steps before; the data directory and password step is added here,
+    /// ahead of the backend's own steps.
+    async fn up_inner(
+        &mut self,
+        events: &EventSink,
+        mut clock: ctx::StepClock,
+    ) -> Result<Up, HostError> {
         if let Some(cluster) = self.profile.redis.owned_cluster() {
             let ctx = self.ctx(events, true).await?;
             let (up, children) = cluster::up(&ctx, &cluster).await?;
@@ -225,8 +239,9 @@ impl RedisHost {
             return Ok(up);
         }
         let ctx = self.ctx(events, true).await?;
+        clock.mark("data directory and password");
         let backend = async {
-            match &self.profile.redis.backend {
+            let up = match &self.profile.redis.backend {
                 Backend::Process { server_bin } => process::up(&ctx, server_bin).await,
                 Backend::Docker { .. } => docker::up(&ctx).await,
                 Backend::External { url, seeds } => {
@@ -236,7 +251,12 @@ impl RedisHost {
                     }
                     Ok(up)
                 }
-            }
+            };
+            up.map(|mut up| {
+                clock.steps.append(&mut up.steps);
+                up.steps = clock.steps;
+                up
+            })
         };
         let Some(cfg) = self.snapshot_config() else {
             if self.restore.is_some() {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::HostError;
+use super::error::HostError;
 use super::resp::{self, Reply, RespConn};
 use super::types::Endpoint;
 use crate::profile::Persistence;
@@ -88,6 +88,22 @@ pub(crate) async fn info(ep: &Endpoint, limit: Duration) -> Result<ServerInfo, H
             reply,
         }),
         r => Ok(parse_info(&r.text().unwrap_or_default())),
+    }
+}
+
+/// The keys loaded, by `INFO keyspace` on an open (authenticated) connection.
+pub(crate) async fn keys_on(conn: &mut RespConn, ep: &Endpoint) -> Result<u64, HostError> {
+    let reply = conn
+        .call(&[b"INFO", b"keyspace"])
+        .await
+        .map_err(|source| net_error(ep, "INFO", source))?;
+    match reply {
+        Reply::Error(reply) => Err(HostError::Command {
+            endpoint: ep.display_url(),
+            command: "INFO".into(),
+            reply,
+        }),
+        r => Ok(parse_info(&r.text().unwrap_or_default()).keys),
     }
 }
 

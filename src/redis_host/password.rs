@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use tokio::io::AsyncWriteExt;
 
-use super::HostError;
+use super::error::HostError;
 use crate::profile::Profile;
 use crate::secret::Secret;
 
@@ -22,8 +21,11 @@ pub const CONF_FILE: &str = "redwhisk.conf";
 /// Create the data directory 0700 (it holds the password and the data). A directory that
 /// already exists is never chmod-ed (it may be shared, e.g. a 1777 /tmp-like directory), but one
 /// that other users can write to is refused: they could replace the password file or the data.
+///
+/// These file operations use std::fs: a few syscalls each on a local file, on the path to every
+/// start, where a blocking-pool round trip per call cost more than the call.
 pub(crate) async fn ensure_data_dir(dir: &Path) -> Result<(), HostError> {
-    match tokio::fs::metadata(dir).await {
+    match std::fs::metadata(dir) {
         Ok(meta) if !meta.is_dir() => Err(HostError::DataDir {
             path: dir.to_path_buf(),
             why: "it exists and is not a directory".into(),
@@ -43,11 +45,8 @@ pub(crate) async fn ensure_data_dir(dir: &Path) -> Result<(), HostError> {
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| HostError::data_dir(dir, &e))?;
-            tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-                .await
+            std::fs::create_dir_all(dir).map_err(|e| HostError::data_dir(dir, &e))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(|e| HostError::data_dir(dir, &e))
         }
         Err(e) => Err(HostError::data_dir(dir, &e)),
@@ -60,7 +59,7 @@ pub(crate) async fn resolve(profile: &Profile) -> Result<Secret, HostError> {
         return Ok(p.clone());
     }
     let path = profile.redis.data_dir.join(PASSWORD_FILE);
-    match tokio::fs::read_to_string(&path).await {
+    match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => {
             // A password file others can read (copied in, or an old umask) is tightened.
             tighten(&path).await?;
@@ -81,12 +80,9 @@ pub(crate) async fn resolve(profile: &Profile) -> Result<Secret, HostError> {
 
 /// Make `path` 0600 if group or others have any access to it.
 async fn tighten(path: &Path) -> Result<(), HostError> {
-    let meta = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| HostError::io(path, e))?;
+    let meta = std::fs::metadata(path).map_err(|e| HostError::io(path, e))?;
     if meta.permissions().mode() & 0o077 != 0 {
-        tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .await
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| HostError::io(path, e))?;
     }
     Ok(())
@@ -120,22 +116,19 @@ fn quote(value: &str) -> String {
 }
 
 async fn write_private(path: &Path, bytes: &[u8]) -> Result<(), HostError> {
-    let mut f = tokio::fs::OpenOptions::new()
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
         .open(path)
-        .await
         .map_err(|e| HostError::io(path, e))?;
     // An existing file keeps its old mode through open(); force 0600.
     f.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .await
         .map_err(|e| HostError::io(path, e))?;
-    f.write_all(bytes)
-        .await
-        .map_err(|e| HostError::io(path, e))?;
-    f.flush().await.map_err(|e| HostError::io(path, e))
+    f.write_all(bytes).map_err(|e| HostError::io(path, e))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::HostError;
+use super::error::HostError;
 
 /// The port to start on: `port` if it is free on `bind`, a free one if `port` is 0.
 ///

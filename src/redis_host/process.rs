@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::ctx::{Ctx, Up};
+use super::ctx::{Ctx, StepClock, Up};
+use super::error::HostError;
 use super::state::{self, Found, HostState};
 use super::types::Endpoint;
-use super::{HostError, ops, password, ports, ready};
+use super::{ops, password, ports, ready};
 use crate::model::redis::{ColdStart, StopMode, StopReport};
 use crate::stats::ms;
 
@@ -65,8 +66,13 @@ async fn running(ctx: &Ctx<'_>) -> Result<Option<HostState>, HostError> {
 }
 
 /// Start (or adopt) the server.
+///
+/// On the path to the first PONG only what the start needs: the state file is written and the
+/// server's start time read while Redis boots, and the key count comes from the connection that
+/// got the PONG. Each step's time goes into `Up::steps` (`bench lifecycle` prints them).
 pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
     let t0 = Instant::now();
+    let mut clock = StepClock::start();
     let cfg = &ctx.profile.redis;
     if let Some(st) = running(ctx).await? {
         let ep = endpoint_of(&st, ctx);
@@ -105,23 +111,29 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
             }
         }
     }
+    clock.mark("state file check");
     reap_untracked(ctx).await;
+    clock.mark("untracked-server check");
     let path = find_bin(bin)?;
     let port = ports::choose(cfg.bind, cfg.port, &ctx.profile.name).await?;
+    clock.mark("binary and port check");
     let conf = password::write_conf(&cfg.data_dir, &ctx.password).await?;
+    clock.mark("config file");
     let log_path = cfg.data_dir.join(LOG_FILE);
-    let log = tokio::fs::File::create(&log_path)
-        .await
-        .map_err(|e| HostError::io(&log_path, e))?
-        .into_std()
-        .await;
+    let log = std::fs::File::create(&log_path).map_err(|e| HostError::io(&log_path, e))?;
     let log_err = log.try_clone().map_err(|e| HostError::io(&log_path, e))?;
+    clock.mark("log file");
     let t_spawn = Instant::now();
+    let pid_file = std::path::absolute(cfg.data_dir.join(state::PID_FILE))
+        .map_err(|e| HostError::io(&cfg.data_dir, e))?;
     let mut cmd = tokio::process::Command::new(&path);
     cmd.arg(&conf)
         .args(["--port", &port.to_string(), "--bind", &cfg.bind.to_string()])
         .arg("--dir")
         .arg(&cfg.data_dir)
+        // For `reap_untracked`: a server whose starter died before the state file is found.
+        .arg("--pidfile")
+        .arg(&pid_file)
         .args(["--daemonize", "no"])
         .args(cfg.server_args())
         .stdin(Stdio::null())
@@ -137,48 +149,77 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
     })?;
     let pid = child.id().unwrap_or(0);
     let start_ms = ms(t_spawn.elapsed());
-    // From here the server boots; our bookkeeping below overlaps it and counts as "ready".
+    clock.mark("spawn");
+    // From here the server boots. The state file is written meanwhile (it must exist before
+    // we return, not before the PONG), so its time hides behind Redis's own start.
     let t_ready = Instant::now();
-    let st = HostState {
-        backend: "process".into(),
-        pid: Some(pid),
-        pid_start: state::start_time(pid).await,
-        container: None,
-        host: super::resp::connect_host(&cfg.bind.to_string()).to_string(),
+    let host = super::resp::connect_host(&cfg.bind.to_string()).to_string();
+    let ep = Endpoint {
+        host: host.clone(),
         port,
-        started_at: Utc::now(),
-        owner: ctx.owner,
+        password: Some(ctx.password.clone()),
+        tls: false,
+        db: 0,
     };
-    state::write(&cfg.data_dir, &st).await?;
-    let ep = endpoint_of(&st, ctx);
-    let waited = ready::wait_ready(
+    let record = async {
+        let st = HostState {
+            backend: "process".into(),
+            pid: Some(pid),
+            pid_start: state::start_time(pid).await,
+            container: None,
+            host,
+            port,
+            started_at: Utc::now(),
+            owner: ctx.owner,
+        };
+        state::write(&cfg.data_dir, &st).await
+    };
+    let ready = ready::wait_ready_conn(
         &ep,
         cfg.ready_timeout,
         move || async move { (!state::pid_alive(pid).await).then(|| format!("pid {pid} exited")) },
         || async { log_tail(&cfg.data_dir).await },
-    )
-    .await;
-    if let Err(e) = waited {
-        // Leave nothing half-started behind.
-        let _already_gone = kill9(pid);
-        state::remove(&cfg.data_dir).await?;
-        // Our own child: name the binary and how it ended.
-        return Err(match e {
-            HostError::ExitedEarly { log_tail, .. } => {
-                let how = match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
-                    Ok(Ok(status)) => status.to_string(),
-                    _ => "it is gone".into(),
-                };
-                HostError::ExitedEarly {
-                    status: format!("{} (pid {pid}): {how}", path.display()),
-                    log_tail,
+    );
+    let (recorded, waited) = tokio::join!(record, ready);
+    let waited = match (recorded, waited) {
+        (Ok(()), w) => w,
+        // Ready but not recorded: a server nobody could find again must not be left running.
+        (Err(e), w) => {
+            drop(w);
+            let _already_gone = kill9(pid);
+            let _reaped = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+            state::remove(&cfg.data_dir).await?;
+            return Err(e);
+        }
+    };
+    let mut conn = match waited {
+        Ok(conn) => conn,
+        Err(e) => {
+            // Leave nothing half-started behind.
+            let _already_gone = kill9(pid);
+            state::remove(&cfg.data_dir).await?;
+            // Our own child: name the binary and how it ended.
+            return Err(match e {
+                HostError::ExitedEarly { log_tail, .. } => {
+                    let how = match tokio::time::timeout(Duration::from_secs(2), child.wait()).await
+                    {
+                        Ok(Ok(status)) => status.to_string(),
+                        _ => "it is gone".into(),
+                    };
+                    HostError::ExitedEarly {
+                        status: format!("{} (pid {pid}): {how}", path.display()),
+                        log_tail,
+                    }
                 }
-            }
-            e => e,
-        });
-    }
+                e => e,
+            });
+        }
+    };
     let ready_ms = ms(t_ready.elapsed());
-    let keys = ops::info(&ep, ctx.reply_limit()).await?.keys;
+    clock.mark("first PONG (state file written meanwhile)");
+    let keys = ops::keys_on(&mut conn, &ep).await?;
+    drop(conn);
+    clock.mark("INFO keyspace (same connection)");
     let cold = ColdStart {
         backend: "process".into(),
         image_ms: 0.0,
@@ -192,20 +233,23 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
     };
     Ok(Up {
         endpoint: ep,
+        steps: clock.steps,
         cold: Some(cold),
         child: Some(child),
     })
 }
 
 /// A redwhisk killed between spawning redis-server and writing the state file leaves a server
-/// nobody tracks. We hold the profile's lock, so any redis-server working in our data
-/// directory is such a leftover: SIGTERM it (Redis saves on SIGTERM) and wait for it to go.
+/// nobody tracks. We hold the profile's lock, so a live redis-server in our data directory
+/// named by its pid file is such a leftover: SIGTERM it (Redis saves on SIGTERM) and wait for
+/// it to go. (A server started by hand in the data directory without `--pidfile` is not
+/// looked for: the pid file replaced a walk of /proc that cost milliseconds on every start.)
 async fn reap_untracked(ctx: &Ctx<'_>) {
     let dir = &ctx.profile.redis.data_dir;
-    for pid in state::redis_servers_in(dir).await {
+    if let Some(pid) = state::untracked_server(dir) {
         let raw = i32::try_from(pid).unwrap_or(0);
         if raw <= 1 {
-            continue;
+            return;
         }
         let _gone =
             nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), nix::sys::signal::SIGTERM);

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::HostError;
+use super::error::HostError;
 use super::resp::{Reply, RespConn};
 use super::types::Endpoint;
 
@@ -23,11 +23,19 @@ pub(crate) enum Probe {
 }
 
 /// Connect, AUTH (pipelined with PING), and classify the replies; every step within `limit`.
-pub(crate) async fn probe(ep: &Endpoint, limit: Duration) -> Probe {
-    let mut conn = match RespConn::connect_within(ep, limit).await {
-        Ok(c) => c,
-        Err(e) => return Probe::NotYet(e.to_string()),
-    };
+/// A ready server's connection is kept (authenticated: a caller's next command needs no new
+/// connection). `Err` is never [`Probe::Ready`].
+async fn probe(ep: &Endpoint, limit: Duration) -> Result<RespConn, Probe> {
+    let mut conn = RespConn::connect_within(ep, limit)
+        .await
+        .map_err(|e| Probe::NotYet(e.to_string()))?;
+    match classify(&mut conn, ep).await {
+        Probe::Ready => Ok(conn),
+        other => Err(other),
+    }
+}
+
+async fn classify(conn: &mut RespConn, ep: &Endpoint) -> Probe {
     let authed = ep.password.is_some();
     if let Some(p) = &ep.password
         && let Err(e) = conn.send(&[b"AUTH", p.expose().as_bytes()]).await
@@ -80,9 +88,27 @@ fn is_auth_error(e: &str) -> bool {
 pub(crate) async fn wait_ready<A, AF, L, LF>(
     ep: &Endpoint,
     timeout: Duration,
-    mut still_alive: A,
+    still_alive: A,
     log_tail: L,
 ) -> Result<(), HostError>
+where
+    A: FnMut() -> AF,
+    AF: Future<Output = Option<String>>,
+    L: FnOnce() -> LF,
+    LF: Future<Output = String>,
+{
+    wait_ready_conn(ep, timeout, still_alive, log_tail)
+        .await
+        .map(drop)
+}
+
+/// [`wait_ready`], returning the authenticated connection that got the PONG.
+pub(crate) async fn wait_ready_conn<A, AF, L, LF>(
+    ep: &Endpoint,
+    timeout: Duration,
+    mut still_alive: A,
+    log_tail: L,
+) -> Result<RespConn, HostError>
 where
     A: FnMut() -> AF,
     AF: Future<Output = Option<String>>,
@@ -98,14 +124,15 @@ where
             .saturating_sub(start.elapsed())
             .clamp(Duration::from_millis(20), super::resp::REPLY_TIMEOUT);
         match probe(ep, remaining).await {
-            Probe::Ready => return Ok(()),
-            Probe::WrongPassword(reply) => {
+            Ok(conn) => return Ok(conn),
+            Err(Probe::WrongPassword(reply)) => {
                 return Err(HostError::WrongPassword {
                     endpoint: ep.display_url(),
                     reply,
                 });
             }
-            Probe::NotYet(why) => last_attempt = why,
+            Err(Probe::NotYet(why)) => last_attempt = why,
+            Err(Probe::Ready) => last_attempt = "ready, but the connection was lost".into(),
         }
         n = n.wrapping_add(1);
         if n.is_multiple_of(ALIVE_EVERY)

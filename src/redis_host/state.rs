@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::HostError;
+use super::error::HostError;
 
 /// File name of the state file inside the profile's data directory.
 pub const STATE_FILE: &str = "redwhisk.state.json";
@@ -117,7 +117,8 @@ fn path(dir: &Path) -> PathBuf {
 /// Read the state file; `None` when there is none.
 pub(crate) async fn read(dir: &Path) -> Result<Option<HostState>, HostError> {
     let p = path(dir);
-    match tokio::fs::read_to_string(&p).await {
+    // std::fs: one small local file on the path to every start (see `untracked_server`).
+    match std::fs::read_to_string(&p) {
         Ok(text) => serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| HostError::BadState {
@@ -137,12 +138,8 @@ pub(crate) async fn write(dir: &Path, state: &HostState) -> Result<(), HostError
         path: p.clone(),
         detail: e.to_string(),
     })?;
-    tokio::fs::write(&tmp, text)
-        .await
-        .map_err(|e| HostError::io(&tmp, e))?;
-    tokio::fs::rename(&tmp, &p)
-        .await
-        .map_err(|e| HostError::io(&p, e))
+    std::fs::write(&tmp, text).map_err(|e| HostError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &p).map_err(|e| HostError::io(&p, e))
 }
 
 /// Remove the state file; a missing one is fine (stop is safe to repeat).
@@ -160,7 +157,15 @@ pub(crate) async fn pid_alive(pid: u32) -> bool {
     if pid == 0 {
         return false;
     }
-    match tokio::fs::read_to_string(format!("/proc/{pid}/stat")).await {
+    alive_in_stat(tokio::fs::read_to_string(format!("/proc/{pid}/stat")).await)
+}
+
+fn pid_alive_blocking(pid: u32) -> bool {
+    pid != 0 && alive_in_stat(std::fs::read_to_string(format!("/proc/{pid}/stat")))
+}
+
+fn alive_in_stat(stat: std::io::Result<String>) -> bool {
+    match stat {
         // The state is the first field after the parenthesised command name.
         Ok(stat) => stat
             .rsplit_once(')')
@@ -172,9 +177,7 @@ pub(crate) async fn pid_alive(pid: u32) -> bool {
 
 /// The start time of `pid` (clock ticks after boot), `None` when it does not exist.
 pub(crate) async fn start_time(pid: u32) -> Option<u64> {
-    let stat = tokio::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .await
-        .ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name: state is field 3, starttime field 22.
     let (_, rest) = stat.rsplit_once(')')?;
     rest.split_whitespace().nth(19)?.parse().ok()
@@ -196,46 +199,24 @@ pub(crate) async fn pid_is_redis(pid: u32, recorded_start: Option<u64>) -> bool 
         .is_ok_and(|c| String::from_utf8_lossy(&c).contains("redis-server"))
 }
 
-/// Live redis-server processes whose working directory is `dir` (`--dir` chdirs there).
-///
-/// One blocking task reads all of /proc: done with async file reads, every process cost a
-/// round trip through the blocking pool, and on a busy machine (hundreds of processes, every
-/// core taken) those hops put a tail of hundreds of ms on every start.
-pub(crate) async fn redis_servers_in(dir: &Path) -> Vec<u32> {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || redis_servers_in_blocking(&dir))
-        .await
-        .unwrap_or_default()
-}
+/// The pid file `redis-server` writes in the data directory (`--pidfile`) once it listens,
+/// and removes at a clean exit.
+pub const PID_FILE: &str = "redis.pid";
 
-fn redis_servers_in_blocking(dir: &Path) -> Vec<u32> {
-    let Ok(want) = std::fs::canonicalize(dir) else {
-        return Vec::new();
-    };
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        let alive = || {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().next())
-                    .is_some_and(|s| s != "Z" && s != "X")
-            })
-        };
-        if comm.starts_with("redis-server")
-            && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == want)
-            && alive()
-        {
-            found.push(pid);
-        }
-    }
-    found
+/// The live redis-server working in `dir` that its pid file names, if any: a server started by
+/// a redwhisk killed before it wrote the state file.
+///
+/// Synchronous on purpose: a file read and three /proc reads on the path to every start, where
+/// blocking-pool round trips (or walking all of /proc, as before) cost milliseconds.
+pub(crate) fn untracked_server(dir: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(dir.join(PID_FILE)).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    let want = std::fs::canonicalize(dir).ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    (comm.starts_with("redis-server")
+        && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == want)
+        && pid_alive_blocking(pid))
+    .then_some(pid)
 }
 
 #[cfg(test)]

@@ -9,15 +9,23 @@ pub(crate) struct Tar {
 
 const BLOCK: usize = 512;
 
+/// Why an entry could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum TarError {
+    /// No split of the name fits ustar's 155-byte prefix and 100-byte name fields.
+    #[error("path too long for a tar header: {0}")]
+    PathTooLong(String),
+}
+
 impl Tar {
     /// Add a directory (`path` without a leading slash).
-    pub(crate) fn dir(&mut self, path: &str, mode: u32) -> Result<(), String> {
+    pub(crate) fn dir(&mut self, path: &str, mode: u32) -> Result<(), TarError> {
         let name = format!("{}/", path.trim_matches('/'));
         self.header(&name, mode, 0, b'5')
     }
 
     /// Add a regular file.
-    pub(crate) fn file(&mut self, path: &str, mode: u32, data: &[u8]) -> Result<(), String> {
+    pub(crate) fn file(&mut self, path: &str, mode: u32, data: &[u8]) -> Result<(), TarError> {
         self.header(path.trim_start_matches('/'), mode, data.len() as u64, b'0')?;
         self.buf.extend_from_slice(data);
         let pad = (BLOCK - data.len() % BLOCK) % BLOCK;
@@ -31,7 +39,7 @@ impl Tar {
         self.buf
     }
 
-    fn header(&mut self, name: &str, mode: u32, size: u64, kind: u8) -> Result<(), String> {
+    fn header(&mut self, name: &str, mode: u32, size: u64, kind: u8) -> Result<(), TarError> {
         let mut h = [0u8; BLOCK];
         let (prefix, short) = split_name(name)?;
         h[..short.len()].copy_from_slice(short.as_bytes());
@@ -55,7 +63,7 @@ impl Tar {
 }
 
 /// ustar keeps names over 100 bytes as prefix (155) + '/' + name (100).
-fn split_name(name: &str) -> Result<(&str, &str), String> {
+fn split_name(name: &str) -> Result<(&str, &str), TarError> {
     if name.len() <= 100 {
         return Ok(("", name));
     }
@@ -63,7 +71,7 @@ fn split_name(name: &str) -> Result<(&str, &str), String> {
         .filter(|(_, c)| *c == '/')
         .map(|(i, _)| (&name[..i], &name[i + 1..]))
         .find(|(p, n)| p.len() <= 155 && n.len() <= 100 && !n.is_empty())
-        .ok_or_else(|| format!("path too long for a tar header: {name}"))
+        .ok_or_else(|| TarError::PathTooLong(name.to_string()))
 }
 
 /// Zero-padded octal, NUL-terminated, filling the field.
@@ -102,5 +110,16 @@ mod tests {
         assert!(list.contains("usr/bin/hello"), "{list}");
         assert!(list.contains("-rwxr-xr-x"), "{list}");
         assert!(list.contains(&long), "{list}");
+    }
+
+    #[test]
+    fn a_name_no_split_fits_is_refused_with_its_path() {
+        let mut t = Tar::default();
+        let name = format!("{}/x", "d".repeat(200));
+        let e = t.file(&name, 0o644, b"x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("path too long for a tar header: {name}")
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::error::HostError;
 use crate::secret::Secret;
 
 /// Where clients connect. The password is a [`Secret`].
@@ -30,9 +31,9 @@ impl Endpoint {
     /// crate is built without TLS, and `rediss://` servers (external ones only) are reached
     /// through redwhisk's own client (`tls.rs`, tested against `redis-server --tls-port`).
     /// A TLS endpoint is refused here rather than failing later inside the crate.
-    pub fn connection_info(&self) -> Result<redis::ConnectionInfo, super::HostError> {
+    pub fn connection_info(&self) -> Result<redis::ConnectionInfo, HostError> {
         if self.tls {
-            return Err(super::HostError::BadUrl(format!(
+            return Err(HostError::BadUrl(format!(
                 "{}: this command reaches Redis through the redis crate, which redwhisk builds \
                  without TLS; use a process or docker profile (TLS is supported for \
                  `redis up`/`status`/`down` of an external Redis)",
@@ -48,7 +49,7 @@ impl Endpoint {
             self.port,
         ))
         .map(|ci| ci.set_redis_settings(redis_info))
-        .map_err(|e| super::HostError::BadUrl(format!("{}: {e}", self.display_url())))
+        .map_err(|e| HostError::BadUrl(format!("{}: {e}", self.display_url())))
     }
 }
 

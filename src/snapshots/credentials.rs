@@ -40,6 +40,41 @@ pub struct AwsSettings {
     pub endpoint: Option<String>,
 }
 
+/// Why the AWS settings could not be resolved. No variant carries a key.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// A credentials or config file exists but cannot be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `AWS_PROFILE` names a section neither file has.
+    #[error(
+        "AWS_PROFILE={profile}: no [{profile}] section in {looked} (and no [{config_section}] in the config file); add it or unset AWS_PROFILE"
+    )]
+    UnknownProfile {
+        profile: String,
+        /// The files looked in, joined with " or ".
+        looked: String,
+        config_section: String,
+    },
+    /// Only one half of the key pair is in the environment.
+    #[error(
+        "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set: set both, or neither to use ~/.aws/credentials"
+    )]
+    HalfPair,
+    /// No keys anywhere.
+    #[error(
+        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or put aws_access_key_id and aws_secret_access_key in the [{profile}] section of {credentials_file} (AWS_PROFILE picks the section)"
+    )]
+    Missing {
+        profile: String,
+        credentials_file: String,
+    },
+}
+
 /// An INI file: section name → key → value.
 pub type Ini = HashMap<String, HashMap<String, String>>;
 
@@ -71,11 +106,14 @@ pub fn parse_ini(text: &str) -> Ini {
     out
 }
 
-fn read_ini(path: &Path) -> Result<Option<Ini>, String> {
+fn read_ini(path: &Path) -> Result<Option<Ini>, CredentialsError> {
     match std::fs::read_to_string(path) {
         Ok(t) => Ok(Some(parse_ini(&t))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(source) => Err(CredentialsError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -83,7 +121,7 @@ fn read_ini(path: &Path) -> Result<Option<Ini>, String> {
 pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
     home: Option<&Path>,
-) -> Result<AwsSettings, String> {
+) -> Result<AwsSettings, CredentialsError> {
     let var = |k: &str| env(k).filter(|v| !v.trim().is_empty());
     let aws_dir = home.map(|h| h.join(".aws"));
     let cred_path = var("AWS_SHARED_CREDENTIALS_FILE")
@@ -115,10 +153,11 @@ pub fn resolve(
             .flatten()
             .map(|p| p.display().to_string())
             .collect();
-        return Err(format!(
-            "AWS_PROFILE={profile}: no [{profile}] section in {} (and no [{conf_name}] in the config file); add it or unset AWS_PROFILE",
-            looked.join(" or ")
-        ));
+        return Err(CredentialsError::UnknownProfile {
+            profile,
+            looked: looked.join(" or "),
+            config_section: conf_name,
+        });
     }
     let from_files = |k: &str| {
         cred_sec
@@ -136,9 +175,7 @@ pub fn resolve(
     let (id, key, token, source) = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
         (Some(id), Some(key)) => (id, key, var("AWS_SESSION_TOKEN"), KeySource::Environment),
         (Some(_), None) | (None, Some(_)) => {
-            return Err(
-                "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set: set both, or neither to use ~/.aws/credentials".into(),
-            );
+            return Err(CredentialsError::HalfPair);
         }
         (None, None) => match (
             from_files("aws_access_key_id"),
@@ -161,13 +198,13 @@ pub fn resolve(
                 )
             }
             _ => {
-                return Err(format!(
-                    "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or put aws_access_key_id and aws_secret_access_key in the [{profile}] section of {} (AWS_PROFILE picks the section)",
-                    cred_path
+                return Err(CredentialsError::Missing {
+                    profile,
+                    credentials_file: cred_path
                         .as_ref()
                         .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| "~/.aws/credentials".into())
-                ));
+                        .unwrap_or_else(|| "~/.aws/credentials".into()),
+                });
             }
         },
     };
@@ -182,7 +219,7 @@ pub fn resolve(
 }
 
 /// [`resolve`] from the process environment and the user's home.
-pub fn from_process() -> Result<AwsSettings, String> {
+pub fn from_process() -> Result<AwsSettings, CredentialsError> {
     let home = dirs::home_dir();
     resolve(&|k| std::env::var(k).ok(), home.as_deref())
 }
@@ -276,16 +313,39 @@ mod tests {
     #[test]
     fn clear_errors_without_secrets() {
         let home = home_with(CREDS, CONFIG);
-        let e = resolve(&env_of(&[("AWS_PROFILE", "nope")]), Some(home.path())).unwrap_err();
+        let e = resolve(&env_of(&[("AWS_PROFILE", "nope")]), Some(home.path()))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("AWS_PROFILE=nope: no [nope] section in "),
             "{e}"
         );
-        let e = resolve(&env_of(&[("AWS_ACCESS_KEY_ID", "x")]), Some(home.path())).unwrap_err();
+        let e = resolve(&env_of(&[("AWS_ACCESS_KEY_ID", "x")]), Some(home.path()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("only one of"), "{e}");
         let empty = home_with("", "");
-        let e = resolve(&env_of(&[]), Some(empty.path())).unwrap_err();
+        let e = resolve(&env_of(&[]), Some(empty.path()))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("no S3 credentials"), "{e}");
+        // A credentials file that cannot be read names it and keeps the io error.
+        let dir_as_file = tempfile::tempdir().unwrap();
+        let e = resolve(
+            &env_of(&[(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                dir_as_file.path().to_str().unwrap(),
+            )]),
+            Some(empty.path()),
+        )
+        .unwrap_err();
+        assert!(matches!(e, CredentialsError::Read { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: ", dir_as_file.path().display())),
+            "{e}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
         let s = resolve(&env_of(&[]), Some(home.path())).unwrap();
         let shown = format!("{s:?} {}", s.source);
         assert!(

@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
+use super::credentials::CredentialsError;
+
 /// Why a snapshot could not be made, found or restored.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// The AWS settings could not be resolved.
     #[error("snapshots: {0}")]
-    Credentials(String),
+    Credentials(#[from] CredentialsError),
     /// The store could not be configured.
     #[error("snapshots: {0}")]
     Config(String),

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::model::SnapshotId;
+pub use crate::model::snapshot::{BadSnapshotId, SnapshotId};
 
 /// The manifest's object name inside a snapshot's directory.
 pub const MANIFEST: &str = "manifest.json";

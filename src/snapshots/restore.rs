@@ -26,14 +26,31 @@ fn find_tool(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Run a check tool; `Err(detail)` when it rejects the file.
-async fn check_with(tool: &Path, file: &Path) -> Result<(), String> {
+/// Why a check tool did not pass a file.
+#[derive(Debug, thiserror::Error)]
+enum CheckError {
+    #[error("{} could not run: {source}", tool.display())]
+    Spawn {
+        tool: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `tail`: the tool's last output lines, joined with " | ".
+    #[error("{tool} refused it: {tail}")]
+    Refused { tool: String, tail: String },
+}
+
+/// Run a check tool; `Err` when it rejects the file or cannot run.
+async fn check_with(tool: &Path, file: &Path) -> Result<(), CheckError> {
     let out = tokio::process::Command::new(tool)
         .arg(file)
         .stdin(std::process::Stdio::null())
         .output()
         .await
-        .map_err(|e| format!("{} could not run: {e}", tool.display()))?;
+        .map_err(|source| CheckError::Spawn {
+            tool: tool.to_path_buf(),
+            source,
+        })?;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -47,13 +64,13 @@ async fn check_with(tool: &Path, file: &Path) -> Result<(), String> {
     }
     let tail: Vec<&str> = text.lines().rev().take(4).collect();
     let tail: Vec<&str> = tail.into_iter().rev().collect();
-    Err(format!(
-        "{} refused it: {}",
-        tool.file_name()
+    Err(CheckError::Refused {
+        tool: tool
+            .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        tail.join(" | ")
-    ))
+        tail: tail.join(" | "),
+    })
 }
 
 /// Download one object into `dest`, hashing while streaming.
@@ -237,7 +254,7 @@ async fn stage(
     {
         check_with(&tool, &staging.join(RDB_FILE))
             .await
-            .map_err(|d| corrupt(s.url_of(&s.object(&m.id, RDB_FILE)), d))?;
+            .map_err(|d| corrupt(s.url_of(&s.object(&m.id, RDB_FILE)), d.to_string()))?;
         checked.push("redis-check-rdb".to_string());
     }
     if let Some(aof_manifest) = m
@@ -248,7 +265,12 @@ async fn stage(
     {
         check_with(&tool, &staging.join(&aof_manifest.path))
             .await
-            .map_err(|d| corrupt(s.url_of(&s.object(&m.id, &aof_manifest.path)), d))?;
+            .map_err(|d| {
+                corrupt(
+                    s.url_of(&s.object(&m.id, &aof_manifest.path)),
+                    d.to_string(),
+                )
+            })?;
         checked.push("redis-check-aof".to_string());
     }
     // The sha256 was computed while downloading; the check tools are the rest of "verify".

@@ -8,7 +8,7 @@ use redis::Value;
 use crate::cluster::ClusterConn;
 use crate::conn;
 use crate::error::ActionError;
-use crate::phase;
+use crate::phase::{self, Command};
 use crate::protocol::{BenchParams, BenchResult, PhaseLatency, RoundTrips};
 use crate::values;
 
@@ -134,19 +134,11 @@ pub fn run_with_log(
     };
     let connect_ms = total.elapsed().as_secs_f64() * 1e3;
     let write = phase::run(con, "write", n, p.mode, |i| {
-        let mut c = redis::cmd("SET");
-        c.arg(&keys[i]).arg(vals.get(i));
-        c
+        Command::set(keys[i].as_bytes(), vals.get(i))
     })?;
-    let read = phase::run(con, "read", n, p.mode, |i| {
-        let mut c = redis::cmd("GET");
-        c.arg(&keys[i]);
-        c
-    })?;
+    let read = phase::run(con, "read", n, p.mode, |i| Command::get(keys[i].as_bytes()))?;
     let delete = phase::run(con, "delete", n, p.mode, |i| {
-        let mut c = redis::cmd("DEL");
-        c.arg(&keys[i]);
-        c
+        Command::del(keys[i].as_bytes())
     })?;
     let total_ms = total.elapsed().as_secs_f64() * 1e3;
 

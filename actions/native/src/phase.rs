@@ -55,45 +55,157 @@ impl Recorder {
     }
 }
 
+/// One command of a phase: its name and its arguments, borrowed from data built before the
+/// timer starts. No allocation per command: one connection encodes it straight into the
+/// pipeline's buffer; only a cluster (which routes by key) builds a `redis::Cmd` from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Command<'a> {
+    pub name: &'static [u8],
+    pub key: &'a [u8],
+    pub value: Option<&'a [u8]>,
+}
+
+impl<'a> Command<'a> {
+    pub fn set(key: &'a [u8], value: &'a [u8]) -> Self {
+        Self {
+            name: b"SET",
+            key,
+            value: Some(value),
+        }
+    }
+
+    pub fn get(key: &'a [u8]) -> Self {
+        Self {
+            name: b"GET",
+            key,
+            value: None,
+        }
+    }
+
+    pub fn del(key: &'a [u8]) -> Self {
+        Self {
+            name: b"DEL",
+            key,
+            value: None,
+        }
+    }
+
+    /// The same command for the redis crate.
+    pub fn to_cmd(self) -> redis::Cmd {
+        let mut c = redis::Cmd::new();
+        c.arg(self.name).arg(self.key);
+        if let Some(v) = self.value {
+            c.arg(v);
+        }
+        c
+    }
+
+    /// Its RESP encoding's length in bytes.
+    fn encoded_len(&self) -> usize {
+        let bulk = |b: &[u8]| 1 + digits(b.len()) + 2 + b.len() + 2;
+        4 + bulk(self.name) + bulk(self.key) + self.value.map_or(0, bulk)
+    }
+
+    /// Append its RESP encoding (an array of bulk strings) to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let n = if self.value.is_some() { b'3' } else { b'2' };
+        out.extend_from_slice(&[b'*', n, b'\r', b'\n']);
+        bulk(out, self.name);
+        bulk(out, self.key);
+        if let Some(v) = self.value {
+            bulk(out, v);
+        }
+    }
+}
+
+/// Decimal digits of `n`.
+fn digits(mut n: usize) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// `$<len>\r\n<bytes>\r\n`, the length written without going through `fmt`.
+fn bulk(out: &mut Vec<u8>, b: &[u8]) {
+    out.push(b'$');
+    let mut num = [0u8; 20];
+    let mut at = num.len();
+    let mut n = b.len();
+    loop {
+        at -= 1;
+        num[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&num[at..]);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(b);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// RESP for `cmds`, in one buffer sized up front.
+pub fn encode_all(cmds: &[Command<'_>]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(cmds.iter().map(Command::encoded_len).sum());
+    for c in cmds {
+        c.encode(&mut buf);
+    }
+    buf
+}
+
 /// Where a phase's commands go: one connection, or a cluster (routed per key).
 pub trait Exec {
     /// One command, one reply.
-    fn one(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<Value>;
+    fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value>;
     /// The commands as pipelines; the replies in order, and the round trips taken.
     fn many(
         &mut self,
-        cmds: Vec<redis::Cmd>,
+        cmds: &[Command<'_>],
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)>;
 }
 
+/// An error reply as the error it stands for; any other reply as it is.
+fn reply(v: Value) -> redis::RedisResult<Value> {
+    match v {
+        Value::ServerError(e) => Err(e.into()),
+        v => Ok(v),
+    }
+}
+
 impl Exec for redis::Connection {
-    fn one(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<Value> {
-        cmd.query(self)
+    fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
+        use redis::ConnectionLike;
+        let mut buf = Vec::with_capacity(cmd.encoded_len());
+        cmd.encode(&mut buf);
+        self.req_packed_command(&buf).and_then(reply)
     }
 
+    /// One buffer, one write, each reply parsed once (by the redis crate's parser).
     fn many(
         &mut self,
-        cmds: Vec<redis::Cmd>,
+        cmds: &[Command<'_>],
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        for c in cmds {
-            pipe.add_command(c);
-        }
-        Ok((pipe.query(self)?, 1))
+        use redis::ConnectionLike;
+        let buf = encode_all(cmds);
+        let got = self.req_packed_commands(&buf, 0, cmds.len())?;
+        Ok((got.into_iter().map(reply).collect(), 1))
     }
 }
 
 impl Exec for crate::cluster::ClusterConn {
-    fn one(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<Value> {
-        self.query(cmd)
+    fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
+        self.query(&cmd.to_cmd())
     }
 
     fn many(
         &mut self,
-        cmds: Vec<redis::Cmd>,
+        cmds: &[Command<'_>],
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-        self.pipeline(cmds)
+        self.pipeline(cmds.iter().map(|c| c.to_cmd()).collect())
     }
 }
 
@@ -103,7 +215,7 @@ fn fatal(e: &redis::RedisError) -> bool {
 }
 
 /// Run `n` commands built by `build(i)`, timed with a monotonic clock.
-pub fn run<F>(
+pub fn run<'a, F>(
     con: &mut dyn Exec,
     phase: &'static str,
     n: usize,
@@ -111,7 +223,7 @@ pub fn run<F>(
     build: F,
 ) -> Result<PhaseRun, ActionError>
 where
-    F: Fn(usize) -> redis::Cmd,
+    F: Fn(usize) -> Command<'a>,
 {
     match mode {
         Mode::Sequential => sequential(con, phase, n, build),
@@ -120,7 +232,7 @@ where
 }
 
 /// Pipelines of at most `batch` commands, one round trip each.
-pub fn pipelined<F>(
+pub fn pipelined<'a, F>(
     con: &mut dyn Exec,
     phase: &'static str,
     n: usize,
@@ -128,7 +240,7 @@ pub fn pipelined<F>(
     build: F,
 ) -> Result<PhaseRun, ActionError>
 where
-    F: Fn(usize) -> redis::Cmd,
+    F: Fn(usize) -> Command<'a>,
 {
     let mut rec = Recorder::new();
     let mut replies = Vec::with_capacity(n);
@@ -140,7 +252,7 @@ where
         let last = (first + batch.max(1)).min(n);
         let t = Instant::now();
         let (got, trips) = con
-            .many((first..last).map(&build).collect())
+            .many(&(first..last).map(&build).collect::<Vec<_>>())
             .map_err(|source| ActionError::Lost { phase, source })?;
         rec.record(t);
         round_trips += trips;
@@ -166,14 +278,14 @@ where
     })
 }
 
-fn sequential<F>(
+fn sequential<'a, F>(
     con: &mut dyn Exec,
     phase: &'static str,
     n: usize,
     build: F,
 ) -> Result<PhaseRun, ActionError>
 where
-    F: Fn(usize) -> redis::Cmd,
+    F: Fn(usize) -> Command<'a>,
 {
     let mut rec = Recorder::new();
     let mut replies = Vec::with_capacity(n);
@@ -200,4 +312,35 @@ where
         replies,
         latency: rec.buckets(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_is_byte_for_byte_the_redis_crates() {
+        let long = vec![b'x'; 1234];
+        let cmds = [
+            Command::set(b"k:1", b"value"),
+            Command::get(b"k:22"),
+            Command::del(b""),
+            Command::set(b"0123456789", &long),
+        ];
+        let mut want = Vec::new();
+        for c in &cmds {
+            want.extend_from_slice(&c.to_cmd().get_packed_command());
+        }
+        let got = encode_all(&cmds);
+        assert_eq!(got, want);
+        // Sized up front: no reallocation while encoding.
+        assert_eq!(got.capacity(), got.len());
+    }
+
+    #[test]
+    fn digits_counts_decimal_digits() {
+        for (n, d) in [(0, 1), (9, 1), (10, 2), (99, 2), (100, 3), (123_456, 6)] {
+            assert_eq!(digits(n), d, "{n}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use redis::Value;
 use crate::bench::{Values, check_common};
 use crate::conn;
 use crate::error::ActionError;
-use crate::phase;
+use crate::phase::{self, Command};
 use crate::protocol::{ReaderParams, ReaderResult, SHARE_BATCH, WriterParams, WriterResult};
 use crate::values;
 
@@ -52,9 +52,7 @@ pub fn write(p: &WriterParams) -> Result<WriterResult, ActionError> {
     let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster)?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
     let w = phase::pipelined(c.as_mut(), "write", n, SHARE_BATCH, |i| {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(&keys[i]).arg(vals.get(i));
-        cmd
+        Command::set(keys[i].as_bytes(), vals.get(i))
     })?;
     Ok(WriterResult {
         action: "writer".into(),
@@ -88,9 +86,7 @@ pub fn read(p: &ReaderParams) -> Result<ReaderResult, ActionError> {
     let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster)?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
     let r = phase::pipelined(c.as_mut(), "read", n, SHARE_BATCH, |i| {
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(&keys[i]);
-        cmd
+        Command::get(keys[i].as_bytes())
     })?;
 
     let mut found_pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(n);

@@ -98,7 +98,7 @@ impl OpenWhiskPlatform {
                     let latency = ms(sent.elapsed());
                     let mut a = parse_record(&body, latency, throttled).map_err(|e| {
                         if status == StatusCode::OK {
-                            OpenWhiskError::Record(self.scrub(&e))
+                            OpenWhiskError::Record(self.scrub(&e.to_string()))
                         } else {
                             // Not an activation record: OpenWhisk itself (or a proxy in front
                             // of it) failed before there was an activation.
@@ -179,7 +179,7 @@ impl OpenWhiskPlatform {
             if let Some(body) = self.fetch_activation(id).await? {
                 let now = Instant::now();
                 let mut a = parse_record(&body, ms(now - sent), throttled)
-                    .map_err(|e| OpenWhiskError::Record(self.scrub(&e)))?;
+                    .map_err(|e| OpenWhiskError::Record(self.scrub(&e.to_string())))?;
                 a.throttle_wait_ms = throttle_wait_ms;
                 a.polls = polls;
                 a.poll_overhead_ms = ms(now - last_miss);

@@ -210,7 +210,7 @@ impl OpenWhiskPlatform {
     pub async fn activation(&self, id: &str) -> Result<Option<Activation>, PlatformError> {
         match self.fetch_activation(id).await? {
             Some(body) => Ok(Some(
-                parse_record(&body, 0.0, 0).map_err(OpenWhiskError::Record)?,
+                parse_record(&body, 0.0, 0).map_err(|e| OpenWhiskError::Record(e.to_string()))?,
             )),
             None => Ok(None),
         }

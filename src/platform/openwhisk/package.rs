@@ -31,7 +31,11 @@ pub enum PackageError {
     #[error("no static `{binary}` action binary found (looked in: {searched}); {hint}", hint = BUILD_HINT)]
     BinaryNotFound { binary: String, searched: String },
     #[error("{path} is not a statically linked x86-64 Linux executable ({why}); the OpenWhisk native image is musl Alpine, so {hint}", hint = BUILD_HINT)]
-    NotStatic { path: PathBuf, why: String },
+    NotStatic {
+        path: PathBuf,
+        #[source]
+        why: ElfError,
+    },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -209,9 +213,24 @@ pub fn locate_binary(
     })
 }
 
+/// Why a file is not a static x86-64 executable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ElfError {
+    #[error("not an ELF file")]
+    NotElf,
+    #[error("not a 64-bit little-endian ELF")]
+    Not64BitLittleEndian,
+    #[error("not built for x86-64")]
+    NotX86_64,
+    #[error("truncated ELF header")]
+    Truncated,
+    #[error("dynamically linked: it needs a program interpreter")]
+    Dynamic,
+}
+
 /// Accept a 64-bit little-endian x86-64 ELF executable with no program interpreter
 /// (`PT_INTERP`), i.e. one that runs without a dynamic loader (static or static-pie).
-pub fn check_static_elf(bytes: &[u8]) -> Result<(), String> {
+pub fn check_static_elf(bytes: &[u8]) -> Result<(), ElfError> {
     const PT_INTERP: u32 = 3;
     const EM_X86_64: u16 = 62;
     let u16_at = |o: usize| {
@@ -230,22 +249,21 @@ pub fn check_static_elf(bytes: &[u8]) -> Result<(), String> {
             .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
     };
     if bytes.get(0..4) != Some(b"\x7fELF".as_slice()) {
-        return Err("not an ELF file".into());
+        return Err(ElfError::NotElf);
     }
     if bytes.get(4) != Some(&2) || bytes.get(5) != Some(&1) {
-        return Err("not a 64-bit little-endian ELF".into());
+        return Err(ElfError::Not64BitLittleEndian);
     }
     if u16_at(0x12) != Some(EM_X86_64) {
-        return Err("not built for x86-64".into());
+        return Err(ElfError::NotX86_64);
     }
-    let truncated = || "truncated ELF header".to_string();
-    let phoff = u64_at(0x20).ok_or_else(truncated)? as usize;
-    let phentsize = u16_at(0x36).ok_or_else(truncated)? as usize;
-    let phnum = u16_at(0x38).ok_or_else(truncated)? as usize;
+    let phoff = u64_at(0x20).ok_or(ElfError::Truncated)? as usize;
+    let phentsize = u16_at(0x36).ok_or(ElfError::Truncated)? as usize;
+    let phnum = u16_at(0x38).ok_or(ElfError::Truncated)? as usize;
     for i in 0..phnum {
-        let p_type = u32_at(phoff + i * phentsize).ok_or_else(truncated)?;
+        let p_type = u32_at(phoff + i * phentsize).ok_or(ElfError::Truncated)?;
         if p_type == PT_INTERP {
-            return Err("dynamically linked: it needs a program interpreter".into());
+            return Err(ElfError::Dynamic);
         }
     }
     Ok(())
@@ -311,17 +329,27 @@ mod tests {
         assert!(
             check_static_elf(&elf_with(3))
                 .unwrap_err()
+                .to_string()
                 .contains("dynamically")
         );
         assert!(
             check_static_elf(b"#!/bin/sh\n")
                 .unwrap_err()
+                .to_string()
                 .contains("not an ELF")
         );
         let mut arm = elf_with(1);
         arm[0x12] = 183;
-        assert!(check_static_elf(&arm).unwrap_err().contains("x86-64"));
-        assert!(check_static_elf(&elf_with(1)[..66]).is_err());
+        assert!(
+            check_static_elf(&arm)
+                .unwrap_err()
+                .to_string()
+                .contains("x86-64")
+        );
+        assert_eq!(
+            check_static_elf(&elf_with(1)[..66]),
+            Err(ElfError::Truncated)
+        );
         // A real dynamically linked system binary.
         assert!(check_static_elf(&std::fs::read("/bin/sh").unwrap()).is_err());
     }

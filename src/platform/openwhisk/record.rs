@@ -28,14 +28,19 @@ struct RawRecord {
     annotations: Vec<Annotation>,
 }
 
+/// A body that is not an activation record.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RecordError(#[from] serde_json::Error);
+
 /// Parse a full activation record. `client_latency_ms` and `throttled` are what the client
 /// measured; `index` is left at 0 for the engine to set.
 pub fn parse_record(
     body: &[u8],
     client_latency_ms: f64,
     throttled: u32,
-) -> Result<Activation, String> {
-    let raw: RawRecord = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+) -> Result<Activation, RecordError> {
+    let raw: RawRecord = serde_json::from_slice(body)?;
     let number = |key: &str| {
         raw.annotations
             .iter()

@@ -14,6 +14,21 @@ pub enum OutputFormat {
     Json,
 }
 
+impl OutputFormat {
+    /// Print a command's result on stdout: `text()` as is, or `value` as pretty JSON.
+    pub fn print<T: serde::Serialize>(
+        self,
+        value: &T,
+        text: impl FnOnce() -> String,
+    ) -> serde_json::Result<()> {
+        match self {
+            OutputFormat::Text => print!("{}", text()),
+            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        }
+        Ok(())
+    }
+}
+
 /// Which backends a benchmark measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendChoice {

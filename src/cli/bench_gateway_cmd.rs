@@ -48,10 +48,7 @@ pub async fn run(args: GatewayBenchArgs) -> anyhow::Result<Exit> {
         cycles: args.cycles,
     })
     .await?;
-    match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
-        OutputFormat::Text => print!("{}", text(&r)),
-    }
+    args.output.print(&r, || text(&r))?;
     Ok(if r.keys_lost == 0 {
         Exit::Success
     } else {

@@ -36,10 +36,7 @@ pub async fn run(args: LifecycleArgs) -> anyhow::Result<Exit> {
     if backend != BackendChoice::Process {
         rows.push(bench_backend(runs, true).await?);
     }
-    match output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-        OutputFormat::Text => print!("{}", table(&rows)),
-    }
+    output.print(&rows, || table(&rows))?;
     Ok(Exit::Success)
 }
 

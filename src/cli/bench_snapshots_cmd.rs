@@ -33,10 +33,7 @@ pub async fn run(args: SnapshotsBenchArgs) -> anyhow::Result<Exit> {
         store: args.endpoint.zip(args.bucket),
     })
     .await?;
-    match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Text => print!("{}", text(&report)),
-    }
+    args.output.print(&report, || text(&report))?;
     let lost: u64 = report.rows.iter().map(|r| r.keys_lost).sum();
     Ok(if lost == 0 {
         Exit::Success

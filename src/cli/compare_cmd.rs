@@ -56,10 +56,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<Exit> {
         (false, _) => anyhow::bail!("give two runs to compare (A and B), or --paper and one run"),
     };
     let c = compare(&a, &b);
-    match args.output {
-        OutputFormat::Text => print!("{}", c.text()),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
-    }
+    args.output.print(&c, || c.text())?;
     if let Some(pct) = args.fail_if_slower {
         let slower = c.slower_than(pct);
         if !slower.is_empty() {

@@ -56,10 +56,7 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Cancelled(end.signal));
     }
     let report = result?;
-    match args.output {
-        OutputFormat::Text => print!("{}", failover_text(&report)),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-    }
+    args.output.print(&report, || failover_text(&report))?;
     Ok(Exit::of(Ending {
         redis_lost: !(report.recovered && report.lost_replicated == 0),
         ..Ending::default()

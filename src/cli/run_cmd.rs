@@ -96,10 +96,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         Err(e) => return Err(e.into()),
     };
     let dir = outcome.results_dir.display().to_string();
-    match args.output {
-        OutputFormat::Text => print!("{}", text_report(&outcome.summary, &dir)),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome.summary)?),
-    }
+    args.output
+        .print(&outcome.summary, || text_report(&outcome.summary, &dir))?;
     Ok(Exit::of(Ending {
         cancelled: outcome.outcome == Phase::Cancelled,
         signal: end.signal,
@@ -124,10 +122,9 @@ async fn via_gateway(args: &RunArgs, profile: &Profile) -> anyhow::Result<Exit> 
     .await;
     let end = job.finish().await;
     let report = result?;
-    match args.output {
-        OutputFormat::Text => print!("{}", crate::experiments::gateway_study::study_text(&report)),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-    }
+    args.output.print(&report, || {
+        crate::experiments::gateway_study::study_text(&report)
+    })?;
     Ok(Exit::of(Ending {
         cancelled: report.cancelled,
         signal: end.signal,

@@ -144,10 +144,7 @@ async fn via_gateway(
     let result = share_via_gateway(&profile, &opts, &job.sink, job.cancel.clone()).await;
     let end = job.finish().await;
     let report = result?;
-    match args.output {
-        OutputFormat::Text => print!("{}", share_gateway_text(&report)),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-    }
+    args.output.print(&report, || share_gateway_text(&report))?;
     Ok(Exit::of(Ending {
         cancelled: report.cancelled,
         signal: end.signal,

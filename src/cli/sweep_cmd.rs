@@ -63,10 +63,7 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<Exit> {
     .await;
     let end = job.finish().await;
     let report = result?;
-    match args.output {
-        OutputFormat::Text => print!("{}", sweep_text(&report)),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-    }
+    args.output.print(&report, || sweep_text(&report))?;
     Ok(Exit::of(Ending {
         cancelled: report.cancelled,
         signal: end.signal,

@@ -16,10 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::gateway_study::StudyGateway;
 use super::job::{Job, Preflight, write_json};
-use super::share::{READER, SharedKeys, WRITER};
+use super::share::{SHARE_ACTIONS, SharedKeys};
 use crate::event::{EngineEvent, EventSink, Phase};
 use crate::gateway::GatewayProbe;
-use crate::platform::{BuiltinAction, Platform};
+use crate::platform::Platform;
 use crate::profile::{Persistence, Profile};
 use crate::redis_host::Endpoint;
 use crate::results::{csv_field, csv_ms};
@@ -171,14 +171,7 @@ async fn cycles(
 ) -> EngineResult<(Vec<GatewayCycle>, bool)> {
     let (profile, sink, cancel) = (job.profile, job.sink, &job.cancel);
     let platform = job.platform(Preflight::Skip).await?;
-    job.deploy(
-        &platform,
-        &[
-            (BuiltinAction::Writer, WRITER),
-            (BuiltinAction::Reader, READER),
-        ],
-    )
-    .await?;
+    job.deploy(&platform, &SHARE_ACTIONS).await?;
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let mut rows = Vec::new();
     for cycle in 0..opts.runs {

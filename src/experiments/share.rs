@@ -47,6 +47,11 @@ pub struct ShareOutcome {
 
 pub(crate) const WRITER: &str = "redwhisk-writer";
 pub(crate) const READER: &str = "redwhisk-reader";
+/// What case study 2 deploys.
+pub(crate) const SHARE_ACTIONS: [(BuiltinAction, &str); 2] = [
+    (BuiltinAction::Writer, WRITER),
+    (BuiltinAction::Reader, READER),
+];
 
 /// Where a cycle's writer and reader connect (as the actions address Redis) and which keys
 /// they write and read back.
@@ -166,14 +171,7 @@ pub async fn run_share(
     });
     // As for a run: a wrong key or Redis address costs a second, not a matrix.
     let platform = job.platform(Preflight::Check).await?;
-    job.deploy(
-        &platform,
-        &[
-            (BuiltinAction::Writer, WRITER),
-            (BuiltinAction::Reader, READER),
-        ],
-    )
-    .await?;
+    job.deploy(&platform, &SHARE_ACTIONS).await?;
 
     let mut summaries = Vec::new();
     let mut records = Vec::new();

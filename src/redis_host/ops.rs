@@ -77,8 +77,17 @@ pub(crate) struct ServerInfo {
 /// `INFO` over an authenticated connection.
 pub(crate) async fn info(ep: &Endpoint, limit: Duration) -> Result<ServerInfo, HostError> {
     let mut conn = connect_authed(ep, limit).await?;
+    info_on(&mut conn, ep, &[b"INFO"]).await
+}
+
+/// `INFO [section]` on an open (authenticated) connection, parsed.
+async fn info_on(
+    conn: &mut RespConn,
+    ep: &Endpoint,
+    command: &[&[u8]],
+) -> Result<ServerInfo, HostError> {
     let reply = conn
-        .call(&[b"INFO"])
+        .call(command)
         .await
         .map_err(|source| net_error(ep, "INFO", source))?;
     match reply {
@@ -93,18 +102,7 @@ pub(crate) async fn info(ep: &Endpoint, limit: Duration) -> Result<ServerInfo, H
 
 /// The keys loaded, by `INFO keyspace` on an open (authenticated) connection.
 pub(crate) async fn keys_on(conn: &mut RespConn, ep: &Endpoint) -> Result<u64, HostError> {
-    let reply = conn
-        .call(&[b"INFO", b"keyspace"])
-        .await
-        .map_err(|source| net_error(ep, "INFO", source))?;
-    match reply {
-        Reply::Error(reply) => Err(HostError::Command {
-            endpoint: ep.display_url(),
-            command: "INFO".into(),
-            reply,
-        }),
-        r => Ok(parse_info(&r.text().unwrap_or_default()).keys),
-    }
+    Ok(info_on(conn, ep, &[b"INFO", b"keyspace"]).await?.keys)
 }
 
 /// Parse INFO text; keys are summed over every `dbN` line of the keyspace section.

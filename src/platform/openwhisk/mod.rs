@@ -216,7 +216,8 @@ impl OpenWhiskPlatform {
         }
     }
 
-    fn url(&self, segments: &[&str]) -> Result<Url, OpenWhiskError> {
+    /// `…/api/<version>/namespaces`, then `segments`.
+    fn namespaces_url(&self, segments: &[&str]) -> Result<Url, OpenWhiskError> {
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map_err(|()| {
@@ -227,7 +228,15 @@ impl OpenWhiskPlatform {
             })?
             .pop_if_empty()
             .extend(["api", self.cfg.api_version.as_str(), "namespaces"])
-            .push(&self.cfg.namespace)
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// `…/namespaces/<namespace>/<segments…>`.
+    fn url(&self, segments: &[&str]) -> Result<Url, OpenWhiskError> {
+        let mut url = self.namespaces_url(&[&self.cfg.namespace])?;
+        url.path_segments_mut()
+            .map_err(|()| OpenWhiskError::Config("the API URL cannot take a path".into()))?
             .extend(segments);
         Ok(url)
     }

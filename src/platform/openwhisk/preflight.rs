@@ -17,16 +17,7 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 impl OpenWhiskPlatform {
     /// `GET …/namespaces` with the key: the controller is reachable and accepts the key.
     pub async fn check_access(&self) -> Result<(), OpenWhiskError> {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .map_err(|()| {
-                OpenWhiskError::Config(format!(
-                    "API host `{}` cannot be a base URL",
-                    self.cfg.apihost
-                ))
-            })?
-            .pop_if_empty()
-            .extend(["api", self.cfg.api_version.as_str(), "namespaces"]);
+        let url = self.namespaces_url(&[])?;
         let resp = self
             .request(reqwest::Method::GET, url)
             .send()

@@ -184,11 +184,7 @@ async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("redis status --profile {}", profile.name))?;
     // Where Redis really listens: the endpoint is where this host connects (loopback for
     // a bind of 0.0.0.0).
-    let listen = s
-        .endpoint
-        .as_deref()
-        .and_then(endpoint_port)
-        .and_then(|port| listen_addr(&profile, port));
+    let listen = s.port.and_then(|port| listen_addr(&profile, port));
     match a.output {
         OutputFormat::Json => {
             let mut v = serde_json::to_value(&s)?;
@@ -205,7 +201,7 @@ async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
         }
     }
     if s.state == crate::redis_host::RedisState::Running
-        && let Some(port) = s.endpoint.as_deref().and_then(endpoint_port)
+        && let Some(port) = s.port
         && let Some(w) = crate::redis_host::exposure_warning(&profile, port)
     {
         eprintln!("{}: {w}", tag(Level::Warn));
@@ -222,11 +218,6 @@ fn listen_addr(profile: &crate::profile::Profile, port: u16) -> Option<String> {
         return None;
     }
     Some(std::net::SocketAddr::new(profile.redis.bind, port).to_string())
-}
-
-/// The port of a display URL `redis://host:port/db`.
-fn endpoint_port(url: &str) -> Option<u16> {
-    url.rsplit_once(':')?.1.split('/').next()?.parse().ok()
 }
 
 /// The status as aligned `field: value` lines.

@@ -126,6 +126,9 @@ pub struct RedisStatus {
     pub state: RedisState,
     /// Display URL without the password.
     pub endpoint: Option<String>,
+    /// The port of `endpoint` (a cluster: its first node's), typed.
+    #[serde(skip)]
+    pub port: Option<u16>,
     pub image: Option<String>,
     pub container: Option<String>,
     pub pid: Option<u32>,
@@ -151,6 +154,9 @@ pub struct RedisStatus {
 pub struct NodeStatus {
     pub index: u16,
     pub addr: String,
+    /// The port of `addr`, typed.
+    #[serde(skip)]
+    pub port: u16,
     /// `master`, `replica`, or `down` when it does not answer.
     pub role: String,
     /// Slot ranges served (masters), e.g. `0-5460`.

@@ -708,6 +708,7 @@ pub(crate) async fn status(
         let mut s = NodeStatus {
             index: u16::try_from(i).unwrap_or(u16::MAX),
             addr,
+            port: ep.port,
             role: "down".into(),
             slots: String::new(),
             master: None,
@@ -804,6 +805,7 @@ mod tests {
             .map(|(i, a)| NodeStatus {
                 index: i as u16,
                 addr: (*a).into(),
+                port: 7000 + i as u16,
                 role: "?".into(),
                 slots: String::new(),
                 master: None,

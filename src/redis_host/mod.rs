@@ -493,6 +493,7 @@ impl RedisHost {
             backend: p.redis.backend.label().into(),
             state: RedisState::Stopped,
             endpoint: None,
+            port: None,
             image: None,
             container: None,
             pid: None,
@@ -510,6 +511,7 @@ impl RedisHost {
             s.data_dir = Some(p.redis.data_dir.display().to_string());
             let nodes = cluster::status(&ctx, &cluster).await?;
             s.endpoint = nodes.first().map(|n| format!("redis://{}/0", n.addr));
+            s.port = nodes.first().map(|n| n.port);
             s.state = if nodes.iter().all(|n| n.state == "stopped") {
                 RedisState::Stopped
             } else if nodes.iter().all(|n| n.state == "ok") {
@@ -561,6 +563,7 @@ impl RedisHost {
         };
         if let Some(ep) = ep {
             s.endpoint = Some(ep.display_url());
+            s.port = Some(ep.port);
             match ops::info(&ep, reply_limit(p)).await {
                 Ok(info) => {
                     s.state = RedisState::Running;

@@ -179,6 +179,7 @@ pub fn status(state: RedisState, keys: u64) -> RedisStatus {
         backend: "process".into(),
         state,
         endpoint: running.then(|| "redis://127.0.0.1:41234/0".into()),
+        port: running.then_some(41234),
         image: None,
         container: None,
         pid: running.then_some(4242),

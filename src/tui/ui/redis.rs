@@ -178,6 +178,7 @@ mod tests {
         let node = |i: u16, role: &str, slots: &str, state: &str| NodeStatus {
             index: i,
             addr: format!("127.0.0.1:{}", 7000 + i),
+            port: 7000 + i,
             role: role.into(),
             slots: slots.into(),
             master: None,

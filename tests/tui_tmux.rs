@@ -381,3 +381,61 @@ fn a_sweep_fills_its_table_step_by_step() {
     assert_eq!(sweep_dirs, 1);
     quit_and_check_restored(&t);
 }
+
+/// A signal quits the console mid-run as `q` would (the run cancelled, Redis saved and stopped,
+/// the terminal restored), and the exit code says which signal: 143 for SIGTERM.
+#[test]
+fn sigterm_mid_run_quits_the_console_with_143_and_restores_the_terminal() {
+    let s = setup();
+    // A run long enough to be interrupted.
+    std::fs::write(
+        s.dir.path().join("config/profiles/e2e.toml"),
+        PROFILE.replace("invocations = 20", "invocations = 100000"),
+    )
+    .unwrap();
+    let t = Tmux::start("sigterm", s.dir.path(), &s.env, &script(s.dir.path()));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    t.keys("r");
+    t.wait_for("invocations to complete", RUN_LIMIT, |s| {
+        s.contains("invoking")
+    });
+    // The console is the shell's child in the pane.
+    let shell = t.display("#{pane_pid}");
+    let out = Command::new("pgrep")
+        .args(["-P", &shell, "-x", "redwhisk"])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        !pid.is_empty(),
+        "no redwhisk process under the pane's shell {shell}"
+    );
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let screen = t.wait_for("the console to exit", RUN_LIMIT, |s| {
+        s.contains("exit=") && s.contains("icanon")
+    });
+    assert!(screen.contains("exit=143"), "{screen}");
+    let modes = screen
+        .lines()
+        .find(|l| l.contains("icanon"))
+        .unwrap_or_else(|| panic!("no stty line:\n{screen}"));
+    let modes: Vec<&str> = modes.split_whitespace().collect();
+    assert!(
+        modes.contains(&"icanon") && modes.contains(&"echo"),
+        "raw mode was left on: {modes:?}"
+    );
+    // The run's Redis was saved and stopped: no redis-server works in the test's data dir.
+    let data = s.dir.path().join("data");
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("--dir {}", data.display())])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        "a redis-server was left running in {}",
+        data.display()
+    );
+}

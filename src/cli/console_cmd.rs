@@ -21,9 +21,10 @@ pub async fn run(
     if !std::io::stdout().is_terminal() {
         return headless(profile, results).await;
     }
-    // SIGTERM, SIGHUP (the SSH session went away) or SIGINT quit the console as `q` would.
+    // SIGTERM, SIGHUP (the SSH session went away) or SIGINT quit the console as `q` would,
+    // then exit 143 / 129 / 130 as `run` does (README, "Faults and signals").
     let cancel = CancellationToken::new();
-    let _signals = signals::watch(&cancel, OnSignal::Quiet).context("cannot watch for signals")?;
+    let signals = signals::watch(&cancel, OnSignal::Quiet).context("cannot watch for signals")?;
     let opts = ConsoleOptions {
         profile,
         engine: EngineOptions {
@@ -37,7 +38,10 @@ pub async fn run(
     if let Some(dir) = last {
         println!("last run's results: {}", dir.display());
     }
-    Ok(Exit::Success)
+    Ok(match signals.signal() {
+        Some(sig) => Exit::Cancelled(Some(sig)),
+        None => Exit::Success,
+    })
 }
 
 /// The headless mode used when stdout is not a terminal: `redwhisk run` on the same profile.

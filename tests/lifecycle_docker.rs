@@ -74,7 +74,9 @@ async fn aof_data_survives_the_container() {
 #[tokio::test]
 async fn docker_kill_with_aof_keeps_acknowledged_writes() {
     assert_eq!(
-        restart_keeps(aof(), StopMode::Crash).await.as_deref(),
+        restart_keeps(aof_always(), StopMode::Crash)
+            .await
+            .as_deref(),
         Some("v2")
     );
 }

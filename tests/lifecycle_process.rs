@@ -48,7 +48,9 @@ async fn aof_data_survives_a_graceful_restart() {
 #[tokio::test]
 async fn aof_keeps_acknowledged_writes_through_kill_9() {
     assert_eq!(
-        restart_keeps(aof(), StopMode::Crash).await.as_deref(),
+        restart_keeps(aof_always(), StopMode::Crash)
+            .await
+            .as_deref(),
         Some("v2")
     );
 }

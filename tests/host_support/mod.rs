@@ -36,6 +36,16 @@ pub fn aof() -> Persistence {
     }
 }
 
+/// AOF with `appendfsync always`: Redis writes (and fsyncs) every write before it replies, so
+/// an acknowledged write survives a kill -9. With `everysec` it need not: while a background
+/// fsync is slow (a busy disk, as in a full test run), Redis postpones the AOF write for up to
+/// 2 s but still replies, and a kill -9 in that window loses the write (seen once in CI).
+pub fn aof_always() -> Persistence {
+    Persistence::Aof {
+        appendfsync: redwhisk::profile::AppendFsync::Always,
+    }
+}
+
 /// A process-backend profile with its own data dir under `dir`.
 pub fn process_profile(dir: &Path, persistence: Persistence) -> Profile {
     let mut p = Profile::embedded_default().unwrap();

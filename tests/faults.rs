@@ -514,7 +514,7 @@ fn signal_and_kill_during_the_stop() {
     require_redis_server();
     // SIGTERM while SHUTDOWN SAVE runs.
     let env = Env::new();
-    let mut run = env.run(&["-n", "40", "-r", "100"]);
+    let mut run = env.run(&["-n", "300", "-r", "100"]);
     run.reach(Point::MidRun);
     env.slow_save(100);
     run.reach(Point::Stop);
@@ -536,7 +536,7 @@ fn signal_and_kill_during_the_stop() {
 
     // kill -9 of Redis while it saves.
     let env = Env::new();
-    let mut run = env.run(&["-n", "40", "-r", "100"]);
+    let mut run = env.run(&["-n", "300", "-r", "100"]);
     run.reach(Point::MidRun);
     env.slow_save(100);
     let pid = env.redis_pid();
@@ -555,4 +555,122 @@ fn signal_and_kill_during_the_stop() {
     );
     assert!(!pid_alive(pid));
     env.assert_no_redis();
+}
+
+/// Redis frozen (SIGSTOP) in the middle of its final save (made slow: about 2 s): the stop
+/// watches the save, names the freeze after `redis.stop_timeout_ms` without progress, and the
+/// run ends with exit 4 in bounded time, leaving Redis as it is (its data is only in memory).
+/// Resumed, the next `redis down` saves it and stops it cleanly.
+#[test]
+fn redis_frozen_during_the_final_save_is_named_and_left_as_it_is() {
+    require_redis_server();
+    let env = Env::new();
+    env.set_redis("stop_timeout_ms = 1500");
+    let mut run = env.run(&["-n", "300", "-r", "100"]);
+    run.reach(Point::MidRun);
+    env.slow_save(100);
+    let pid = env.redis_pid();
+    run.reach(Point::Stop);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(pid, 19); // SIGSTOP
+    let t0 = std::time::Instant::now();
+    let out = run.finish(HANG);
+    let waited = t0.elapsed();
+    let ctx = out.stderr.clone();
+    assert_eq!(out.code, 4, "{ctx}");
+    let doc = env.only_run_json();
+    let stop_error = doc["redis"]["stop_error"].as_str().unwrap_or_default();
+    assert!(
+        stop_error.contains("stopped making progress during its final save")
+            && stop_error.contains(&format!("process {pid} stopped (state T")),
+        "{doc:#}"
+    );
+    // Left as it is: alive, still recorded in the state file; nothing was killed.
+    assert!(pid_alive(pid), "the frozen Redis was killed: {ctx}");
+    assert_eq!(env.redis_pid(), pid);
+    assert!(
+        waited < Duration::from_secs(30),
+        "the stop waited {waited:?}, not about stop_timeout_ms"
+    );
+    signal(pid, 18); // SIGCONT: the save resumes and completes.
+    let down = wait_output(
+        env.redwhisk(&["redis", "down", "-p"])
+            .arg(env.profile())
+            .spawn_piped(),
+        HANG,
+    );
+    let text = String::from_utf8_lossy(&down.stderr);
+    assert!(down.status.success(), "{text}");
+    assert!(!pid_alive(pid), "{text}");
+    assert!(env.data().join("dump.rdb").exists(), "not saved: {text}");
+    env.assert_no_redis();
+}
+
+/// `redis down --crash` with a state file naming a live redis-server that is not this
+/// profile's (another data directory, another password, the right start time): refused
+/// before any signal, with what to do; that server keeps running.
+#[test]
+fn crash_stop_checks_the_server_is_ours_before_killing_it() {
+    require_redis_server();
+    let env = Env::new();
+    // A stranger: its own directory and password.
+    let other = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut stranger = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--requirepass", "not-the-profiles", "--save", ""])
+        .arg("--dir")
+        .arg(other.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = stranger.id();
+    // Wait for it to listen.
+    let t0 = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "stranger never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let start = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let start: u64 = start[start.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap();
+    std::fs::create_dir_all(env.data()).unwrap();
+    std::fs::write(
+        env.data().join("redwhisk.state.json"),
+        serde_json::json!({
+            "backend": "process", "pid": pid, "pid_start": start, "container": null,
+            "host": "127.0.0.1", "port": port, "started_at": "2026-01-01T00:00:00Z",
+            "owner": {"kind": "detached"}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = wait_output(
+        env.redwhisk(&["redis", "down", "--crash", "-p"])
+            .arg(env.profile())
+            .spawn_piped(),
+        HANG,
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    let alive = pid_alive(pid);
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+    assert!(alive, "a redis-server that is not ours was killed: {text}");
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("refusing to signal pid {pid}"))
+            && text.contains("not in redis.data_dir")
+            && text.contains("nothing was stopped"),
+        "{text}"
+    );
 }

@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::duration::{INVOCATION_TIMEOUT, NODE_TIMEOUT, POLL_DEADLINE, READY_TIMEOUT};
+use super::duration::{
+    INVOCATION_TIMEOUT, NODE_TIMEOUT, POLL_DEADLINE, READY_TIMEOUT, STOP_TIMEOUT,
+};
 use super::error::ProfileError;
 use super::raw::{RawPlatform, RawProfile, RawRedis, RawWorkload};
 use super::types::*;
@@ -354,6 +356,12 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         r.ready_timeout_ms,
         Duration::from_secs(10),
     )?;
+    let stop_timeout = STOP_TIMEOUT.field(
+        file,
+        "redis.stop_timeout_ms",
+        r.stop_timeout_ms,
+        Duration::from_secs(30),
+    )?;
     let node_timeout = |ms: Option<i64>| {
         NODE_TIMEOUT.field(
             file,
@@ -417,6 +425,7 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         persistence,
         data_dir,
         ready_timeout,
+        stop_timeout,
         cluster,
         cluster_node: None,
     })

@@ -153,6 +153,38 @@ pub(crate) async fn wait_stopped(docker: &Docker, id: &str) -> Result<(), HostEr
     Ok(())
 }
 
+/// How a stopped container ended: its exit code and whether the kernel's OOM killer ended it,
+/// from the inspect result (`None` when Docker no longer knows it).
+pub(crate) async fn exit_of(docker: &Docker, id: &str) -> Option<(i64, bool)> {
+    let state = docker.inspect_container(id, None).await.ok()?.state?;
+    Some((
+        state.exit_code.unwrap_or(-1),
+        state.oom_killed.unwrap_or(false),
+    ))
+}
+
+/// The container's main process as the host sees it (`State.Pid`) and whether it is paused.
+pub(crate) async fn pid_and_paused(docker: &Docker, id: &str) -> Option<(u32, bool)> {
+    let state = docker.inspect_container(id, None).await.ok()?.state?;
+    let pid = u32::try_from(state.pid.unwrap_or(0))
+        .ok()
+        .filter(|p| *p > 1)?;
+    Some((pid, state.paused.unwrap_or(false)))
+}
+
+/// A stop is clean only when Redis exited 0 by itself after `SHUTDOWN`: anything else (137
+/// after `docker kill`, the OOM killer, a crash while saving) means the final save did not
+/// complete. Returns how it ended when it was not clean.
+pub(crate) fn unclean_exit(exit: Option<(i64, bool)>) -> Option<String> {
+    match exit {
+        Some((0, false)) => None,
+        Some((_, true)) => Some("killed by the kernel's OOM killer".into()),
+        Some((137, false)) => Some("exit code 137: killed by SIGKILL, e.g. `docker kill`".into()),
+        Some((code, false)) => Some(format!("exit code {code}")),
+        None => Some("Docker no longer knows the container, so its exit code is unknown".into()),
+    }
+}
+
 /// The last lines of the container's output.
 pub(crate) async fn log_tail(docker: &Docker, id: &str) -> String {
     let opts = LogsOptionsBuilder::default()

@@ -95,6 +95,12 @@ pub enum HostError {
         "{what} ended during SHUTDOWN ({how}) before its final save completed: writes since its last save are lost"
     )]
     DiedDuringStop { what: String, how: String },
+    /// The final save stopped making progress for `redis.stop_timeout_ms`: the wait ended and
+    /// the server was left as it is (its data is in memory, nothing was killed).
+    #[error(
+        "Redis at {endpoint} stopped making progress during its final save ({why}); it was left as it is, with its data in memory: resume it (e.g. `kill -CONT <pid>` or `docker unpause`) and stop it again, or raise `redis.stop_timeout_ms` if its disk is just slow"
+    )]
+    FrozenDuringStop { endpoint: String, why: String },
     /// A graceful stop failed and the server still runs.
     #[error(
         "{cause}; {what} is left running with its data unsaved: fix the cause (e.g. free disk space) and run `redwhisk redis down --profile {profile}`, or drop the data with `redwhisk redis down --crash --profile {profile}`"
@@ -125,6 +131,17 @@ pub enum HostError {
     )]
     InUse { profile: String, owner: String },
     /// A container with the profile's name exists but was not made by redwhisk.
+    /// The process a state file names is not this profile's Redis: no signal was sent.
+    #[error(
+        "refusing to signal pid {pid}: {why}, so it is not profile `{profile}`'s Redis (its state file is stale or was copied); nothing was stopped. Delete {} if no redwhisk Redis runs for this profile",
+        state_file.display()
+    )]
+    NotOurs {
+        pid: u32,
+        why: String,
+        profile: String,
+        state_file: PathBuf,
+    },
     #[error(
         "a container named `{name}` exists and was not created by redwhisk: remove it (`docker rm -f {name}`) or set `redis.container_name` in the profile"
     )]

@@ -22,6 +22,7 @@ mod ports;
 pub mod process;
 mod ready;
 mod resp;
+mod save_watch;
 pub mod state;
 mod tarball;
 mod tls;

@@ -162,6 +162,19 @@ pub(crate) async fn shutdown(
     limit: Duration,
     save_limit: Duration,
 ) -> Result<(), HostError> {
+    shutdown_watched(ep, p, limit, save_limit, std::future::pending()).await
+}
+
+/// [`shutdown`], with `frozen` watching the save: when it resolves (with what it saw, e.g.
+/// "the process is stopped (SIGSTOP)") before the server has closed the connection, the wait
+/// ends with [`HostError::FrozenDuringStop`] and the server is left as it is.
+pub(crate) async fn shutdown_watched(
+    ep: &Endpoint,
+    p: &Persistence,
+    limit: Duration,
+    save_limit: Duration,
+    frozen: impl std::future::Future<Output = String>,
+) -> Result<(), HostError> {
     let args = shutdown_args(p);
     let command = args
         .iter()
@@ -169,11 +182,24 @@ pub(crate) async fn shutdown(
         .collect::<Vec<_>>()
         .join(" ");
     let mut conn = connect_authed(ep, limit).await?;
-    match conn
-        .call(&[b"PING"])
-        .await
-        .map_err(|source| net_error(ep, "PING", source))?
-    {
+    // A server still loading its data answers -LOADING: wait for it (within the save
+    // deadline), so the SHUTDOWN saves the whole data set rather than failing.
+    let loading_since = std::time::Instant::now();
+    let pong = loop {
+        match conn
+            .call(&[b"PING"])
+            .await
+            .map_err(|source| net_error(ep, "PING", source))?
+        {
+            Reply::Error(reply)
+                if reply.starts_with("LOADING") && loading_since.elapsed() < save_limit =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => break other,
+        }
+    };
+    match pong {
         Reply::Error(reply) => {
             return Err(HostError::Command {
                 endpoint: ep.display_url(),
@@ -183,7 +209,17 @@ pub(crate) async fn shutdown(
         }
         _ => conn.set_reply_timeout(save_limit),
     }
-    match conn.call(args).await {
+    let call = conn.call(args);
+    let reply = tokio::select! {
+        r = call => r,
+        why = frozen => {
+            return Err(HostError::FrozenDuringStop {
+                endpoint: ep.display_url(),
+                why,
+            });
+        }
+    };
+    match reply {
         // The server closes the connection once it has saved and is exiting.
         Err(e)
             if matches!(

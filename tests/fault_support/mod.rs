@@ -69,6 +69,17 @@ impl Env {
         Self { dir, profile, name }
     }
 
+    /// Add `line` (e.g. `stop_timeout_ms = 1500`) to the profile's `[redis]` section.
+    pub fn set_redis(&self, line: &str) {
+        let text = std::fs::read_to_string(&self.profile).unwrap();
+        assert!(text.contains("[redis]\n"), "{text}");
+        std::fs::write(
+            &self.profile,
+            text.replacen("[redis]\n", &format!("[redis]\n{line}\n"), 1),
+        )
+        .unwrap();
+    }
+
     pub fn profile(&self) -> &Path {
         &self.profile
     }

@@ -674,3 +674,149 @@ fn crash_stop_checks_the_server_is_ours_before_killing_it() {
         "{text}"
     );
 }
+
+/// A dump.rdb of `keys` keys in `dir`, made by a throwaway redis-server with `DEBUG POPULATE`,
+/// so a server started on it spends seconds loading (LOADING) and saving.
+fn big_dump(dir: &std::path::Path, keys: u32) {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--enable-debug-command", "yes"])
+        .arg("--dir")
+        .arg(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let t0 = std::time::Instant::now();
+    let mut con = loop {
+        match client.get_connection() {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(t0.elapsed() < Duration::from_secs(20), "{e}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    redis::cmd("DEBUG")
+        .arg("POPULATE")
+        .arg(keys)
+        .arg("orphan")
+        .arg(64)
+        .query::<()>(&mut con)
+        .unwrap();
+    redis::cmd("SAVE").query::<()>(&mut con).unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::copy(tmp.path().join("dump.rdb"), dir.join("dump.rdb")).unwrap();
+}
+
+/// redwhisk killed -9 while its Redis loads a large data set: the orphan is still loading when
+/// the next run starts. That run waits for the load (LOADING), saves and stops the orphan, starts
+/// its own server and runs: exit 0, every key kept, the reap said in one line.
+#[test]
+fn an_orphan_still_loading_is_waited_for_then_saved_and_stopped() {
+    require_redis_server();
+    let env = Env::new();
+    env.set_redis("ready_timeout_ms = 60000");
+    big_dump(&env.data(), 3_000_000);
+    let mut run = env.run(&["-n", "2", "-r", "10"]);
+    run.reach(Point::Start);
+    let orphan = env.wait_redis_pid();
+    signal(run.pid(), 9);
+    assert_eq!(run.finish(HANG).code, 137);
+    assert!(pid_alive(orphan));
+    let out = env.run(&["-n", "2", "-r", "10"]).finish(HANG);
+    let ctx = out.stderr.clone();
+    assert_eq!(out.code, 0, "{ctx}");
+    assert!(
+        ctx.contains(&format!("reaped an orphan redis-server (pid {orphan}")),
+        "{ctx}"
+    );
+    assert!(!pid_alive(orphan));
+    let doc = env
+        .result_dirs()
+        .into_iter()
+        .find(|d| d.join("run.json").exists())
+        .map(|d| {
+            serde_json::from_str::<serde_json::Value>(
+                &std::fs::read_to_string(d.join("run.json")).unwrap(),
+            )
+            .unwrap()
+        })
+        .unwrap();
+    assert_eq!(
+        doc["redis"]["cold_start"]["keys_restored"], 3_000_000,
+        "{doc:#}"
+    );
+    env.assert_no_redis();
+}
+
+/// redwhisk killed -9 while its Redis runs the final `SHUTDOWN SAVE` (made slow): the orphan
+/// is still saving. `redis down` says so and waits for the save instead of reporting a failed
+/// one; the next run, had it come first, does the same and starts once the orphan exits.
+#[test]
+fn an_orphan_still_saving_is_waited_for_by_down_and_by_the_next_run() {
+    require_redis_server();
+    for next in ["down", "run"] {
+        let env = Env::new();
+        let mut run = env.run(&["-n", "300", "-r", "100"]);
+        run.reach(Point::MidRun);
+        env.slow_save(150);
+        let orphan = env.redis_pid();
+        run.reach(Point::Stop);
+        std::thread::sleep(Duration::from_millis(300));
+        signal(run.pid(), 9);
+        assert_eq!(run.finish(HANG).code, 137);
+        assert!(
+            pid_alive(orphan),
+            "{next}: Redis did not outlive its starter"
+        );
+        let (code, ctx) = if next == "down" {
+            let out = wait_output(
+                env.redwhisk(&["redis", "down", "-p"])
+                    .arg(env.profile())
+                    .spawn_piped(),
+                HANG,
+            );
+            let text = String::from_utf8_lossy(&out.stderr).to_string();
+            assert!(
+                text.contains(&format!(
+                    "redis-server pid {orphan} is still saving (a SHUTDOWN already under way)"
+                )),
+                "{text}"
+            );
+            (out.status.code().unwrap_or(-1), text)
+        } else {
+            let out = env.run(&["-n", "2", "-r", "10"]).finish(HANG);
+            assert!(
+                out.stderr.contains("is still saving: waiting for it to finish")
+                    && out.stderr.contains(&format!(
+                        "reaped an orphan redis-server (pid {orphan}): it finished its final save and exited"
+                    )),
+                "{}",
+                out.stderr
+            );
+            (out.code, out.stderr)
+        };
+        assert_eq!(code, 0, "{next}: {ctx}");
+        assert!(!pid_alive(orphan), "{next}: {ctx}");
+        assert!(
+            !ctx.contains("left running with its data unsaved"),
+            "{next}: {ctx}"
+        );
+        env.assert_no_redis();
+    }
+}

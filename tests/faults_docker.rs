@@ -185,3 +185,34 @@ fn docker_pause_during_the_final_save_is_named_and_left_as_it_is() {
         "not saved: {down_text}"
     );
 }
+
+/// redwhisk killed -9 while its container runs the final `SHUTDOWN SAVE` (made slow): the next
+/// run finds the orphan container still saving, waits for that save instead of failing on a
+/// server that cannot answer, removes the exited container and runs (exit 0).
+#[test]
+fn an_orphan_container_still_saving_is_waited_for_by_the_next_run() {
+    let env = docker_env_rdb();
+    let mut run = env.run(&["-n", "300", "-r", "100"]);
+    run.reach(Point::MidRun);
+    env.slow_save(150);
+    let id = container(&env);
+    run.reach(Point::Stop);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    signal(run.pid(), 9);
+    assert_eq!(run.finish(HANG).code, 137);
+    let out = env.run(&["-n", "2", "-r", "10"]).finish(HANG);
+    let ctx = out.stderr.clone();
+    let left = containers_left(&env);
+    if !left.is_empty() {
+        let _ = Command::new("docker").args(["rm", "-f", &left]).status();
+    }
+    assert_eq!(out.code, 0, "{ctx}");
+    assert!(
+        ctx.contains(&format!(
+            "orphan container {} (started by",
+            &id[..12.min(id.len())]
+        )) && ctx.contains("is still saving: waiting for it to finish"),
+        "{ctx}"
+    );
+    assert!(left.is_empty(), "container {left} left behind");
+}

@@ -100,7 +100,9 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
             }
             Found::Orphan => {
                 let pid = st.pid.unwrap_or(0);
-                check_ours(ctx, &st, pid).await?;
+                // A saving server cannot answer (its one thread is writing the RDB): its
+                // working directory is checked before the wait, its password before a SHUTDOWN.
+                check_cwd(ctx, pid).await?;
                 if save_watch::saving(pid, &cfg.data_dir).await {
                     // Its starter was killed during the final save: let the save finish.
                     ctx.events.info(format!(
@@ -121,6 +123,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
                 } else {
                     // A loading orphan (its starter was killed during the start) is waited
                     // for by the SHUTDOWN, then saved and stopped.
+                    check_ours(ctx, &st, pid).await?;
                     ops::shutdown(&ep, &cfg.persistence, ctx.reply_limit(), ctx.save_limit())
                         .await?;
                     wait_exit(pid, ctx.save_limit(), "SHUTDOWN").await?;
@@ -391,12 +394,8 @@ pub(crate) async fn down(
     })
 }
 
-/// Before any signal to the server a state file names: it is ours only if it works in the
-/// profile's data directory (`redis-server --dir` changes into it) and, when it answers,
-/// accepts the profile's password. A frozen server cannot answer; its working directory is
-/// then the proof. A live pid with the right start time is not enough: a state file can be
-/// stale or copied from another machine's data directory.
-async fn check_ours(ctx: &Ctx<'_>, st: &HostState, pid: u32) -> Result<(), HostError> {
+/// The first half of [`check_ours`]: the process works in the profile's data directory.
+async fn check_cwd(ctx: &Ctx<'_>, pid: u32) -> Result<(), HostError> {
     let dir = &ctx.profile.redis.data_dir;
     let not_ours = |why: String| HostError::NotOurs {
         pid,
@@ -408,20 +407,31 @@ async fn check_ours(ctx: &Ctx<'_>, st: &HostState, pid: u32) -> Result<(), HostE
         .await
         .map_err(|e| HostError::io(dir, e))?;
     match tokio::fs::read_link(format!("/proc/{pid}/cwd")).await {
-        Ok(cwd) if cwd == want => {}
-        Ok(cwd) => {
-            return Err(not_ours(format!(
-                "it works in {}, not in redis.data_dir {}",
-                cwd.display(),
-                want.display()
-            )));
-        }
-        Err(e) => {
-            return Err(not_ours(format!(
-                "its working directory cannot be read ({e})"
-            )));
-        }
+        Ok(cwd) if cwd == want => Ok(()),
+        Ok(cwd) => Err(not_ours(format!(
+            "it works in {}, not in redis.data_dir {}",
+            cwd.display(),
+            want.display()
+        ))),
+        Err(e) => Err(not_ours(format!(
+            "its working directory cannot be read ({e})"
+        ))),
     }
+}
+
+/// Before any signal to the server a state file names: it is ours only if it works in the
+/// profile's data directory (`redis-server --dir` changes into it) and, when it answers,
+/// accepts the profile's password. A frozen server cannot answer; its working directory is
+/// then the proof. A live pid with the right start time is not enough: a state file can be
+/// stale or copied from another machine's data directory.
+async fn check_ours(ctx: &Ctx<'_>, st: &HostState, pid: u32) -> Result<(), HostError> {
+    check_cwd(ctx, pid).await?;
+    let not_ours = |why: String| HostError::NotOurs {
+        pid,
+        why,
+        profile: ctx.profile.name.clone(),
+        state_file: ctx.profile.redis.data_dir.join(state::STATE_FILE),
+    };
     match ops::ping(&endpoint_of(st, ctx), ctx.reply_limit()).await {
         Err(HostError::WrongPassword { reply, .. }) => Err(not_ours(format!(
             "it refuses the profile's password ({reply})"

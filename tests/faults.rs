@@ -319,12 +319,22 @@ fn wrong_server_and_dns_failure_are_named() {
         "{}",
         out.stderr
     );
+    // Final at the first answer: not retried until the ready timeout, no advice about loading.
+    assert!(
+        out.stderr
+            .contains("cannot use Redis at redis://127.0.0.1:")
+            && !out.stderr.contains("did not answer PING within")
+            && !out.stderr.contains("loading"),
+        "{}",
+        out.stderr
+    );
     let env = Env::external("redis://no-such-host.invalid:6379");
     let out = env.run(&["-n", "1"]).finish(HANG);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stderr
-            .contains("cannot resolve host `no-such-host.invalid`"),
+            .contains("cannot resolve host `no-such-host.invalid` (DNS)")
+            && !out.stderr.contains("no answer from the resolver"),
         "{}",
         out.stderr
     );

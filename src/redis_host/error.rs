@@ -42,13 +42,18 @@ pub enum HostError {
     RedisServerMissing { bin: String },
     /// Redis did not answer PING in time.
     #[error(
-        "Redis did not answer PING within {timeout_ms} ms (raise `redis.ready_timeout_ms` if it is loading a large data set); last attempt: {last_attempt}. Last log lines:\n{log_tail}"
+        "Redis did not answer PING within {timeout_ms} ms{}; last attempt: {last_attempt}. Last log lines:\n{log_tail}",
+        if last_attempt.contains("LOADING") { " (it is still loading its data set: raise `redis.ready_timeout_ms`)" } else { "" }
     )]
     ReadyTimeout {
         timeout_ms: u64,
         last_attempt: String,
         log_tail: String,
     },
+    /// The address cannot be Redis: its name does not resolve, or what answers there does not
+    /// speak the Redis protocol. Waiting longer would not help.
+    #[error("cannot use Redis at {endpoint}: {detail}")]
+    NotRedis { endpoint: String, detail: String },
     /// The server exited while we waited for it.
     #[error(
         "the Redis server exited before it answered PING: {status}. Check `redis.server_bin` and the log. Last log lines:\n{log_tail}"

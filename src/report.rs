@@ -149,6 +149,18 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
     if let Some(stop) = &run.redis.stop {
         let _ = writeln!(out, "Redis stop: {:.1} ms", stop.total_ms);
     }
+    if let Some(n) = run.redis.prefix_keys_at_start.filter(|n| *n > 0) {
+        let _ = writeln!(
+            out,
+            "Keys with this run's prefix already in Redis at the start: {n} (left by an earlier run)"
+        );
+    }
+    if let Some(n) = run.redis.prefix_keys_deleted {
+        let _ = writeln!(
+            out,
+            "Cancelled: {n} keys of this run deleted before the final save"
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,

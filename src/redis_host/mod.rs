@@ -484,6 +484,38 @@ impl RedisHost {
         )))
     }
 
+    /// How many keys start with `prefix` (SCAN, never KEYS). `None` for a cluster, whose keys
+    /// live on several nodes (not counted).
+    pub async fn count_prefix(
+        &self,
+        ep: &Endpoint,
+        prefix: &str,
+    ) -> Result<Option<u64>, HostError> {
+        if self.profile.redis.is_cluster() {
+            return Ok(None);
+        }
+        let limit = reply_limit(&self.profile);
+        ops::scan_keys(ep, limit, &ops::prefix_pattern(prefix), false)
+            .await
+            .map(Some)
+    }
+
+    /// Delete every key that starts with `prefix` (SCAN + UNLINK) and say how many. `None` for
+    /// a cluster (not cleaned: its keys live on several nodes).
+    pub async fn delete_prefix(
+        &self,
+        ep: &Endpoint,
+        prefix: &str,
+    ) -> Result<Option<u64>, HostError> {
+        if self.profile.redis.is_cluster() {
+            return Ok(None);
+        }
+        let limit = reply_limit(&self.profile);
+        ops::scan_keys(ep, limit, &ops::prefix_pattern(prefix), true)
+            .await
+            .map(Some)
+    }
+
     /// State, endpoint, uptime, keys, memory, persistence, last save.
     pub async fn status(&self) -> Result<RedisStatus, HostError> {
         let events = EventSink::discard();

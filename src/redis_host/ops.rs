@@ -63,6 +63,99 @@ pub(crate) async fn ping(ep: &Endpoint, limit: Duration) -> Result<(), HostError
     }
 }
 
+/// The glob pattern matching every key that starts with `prefix` (glob characters escaped).
+pub(crate) fn prefix_pattern(prefix: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('*');
+    p
+}
+
+/// Walk the keyspace with `SCAN … MATCH pattern COUNT 1000` (never `KEYS`, which blocks the
+/// server), counting the keys that match and, with `unlink`, deleting each batch with
+/// `UNLINK` (freed in the background). Every reply within `limit`.
+pub(crate) async fn scan_keys(
+    ep: &Endpoint,
+    limit: Duration,
+    pattern: &str,
+    unlink: bool,
+) -> Result<u64, HostError> {
+    let mut conn = connect_authed(ep, limit).await?;
+    let mut cursor = b"0".to_vec();
+    let mut found = 0u64;
+    loop {
+        let reply = conn
+            .call(&[
+                b"SCAN",
+                &cursor,
+                b"MATCH",
+                pattern.as_bytes(),
+                b"COUNT",
+                b"1000",
+            ])
+            .await
+            .map_err(|source| net_error(ep, "SCAN", source))?;
+        let (next, keys) = match reply {
+            Reply::Array(Some(mut parts)) if parts.len() == 2 => {
+                let keys = parts.pop();
+                let next = parts.pop();
+                match (next, keys) {
+                    (Some(Reply::Bulk(Some(c))), Some(Reply::Array(Some(k)))) => (c, k),
+                    _ => return Err(scan_error(ep, "an unexpected reply shape")),
+                }
+            }
+            Reply::Error(reply) => {
+                return Err(HostError::Command {
+                    endpoint: ep.display_url(),
+                    command: "SCAN".into(),
+                    reply,
+                });
+            }
+            _ => return Err(scan_error(ep, "an unexpected reply")),
+        };
+        found += keys.len() as u64;
+        if unlink && !keys.is_empty() {
+            let names: Vec<Vec<u8>> = keys
+                .into_iter()
+                .filter_map(|k| match k {
+                    Reply::Bulk(Some(b)) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            let mut args: Vec<&[u8]> = vec![b"UNLINK"];
+            args.extend(names.iter().map(Vec::as_slice));
+            if let Reply::Error(reply) = conn
+                .call(&args)
+                .await
+                .map_err(|source| net_error(ep, "UNLINK", source))?
+            {
+                return Err(HostError::Command {
+                    endpoint: ep.display_url(),
+                    command: "UNLINK".into(),
+                    reply,
+                });
+            }
+        }
+        if next == b"0" {
+            return Ok(found);
+        }
+        cursor = next;
+    }
+}
+
+fn scan_error(ep: &Endpoint, what: &str) -> HostError {
+    HostError::Command {
+        endpoint: ep.display_url(),
+        command: "SCAN".into(),
+        reply: format!("{what} (expected [cursor, [keys…]])"),
+    }
+}
+
 /// What `INFO` tells the status view.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ServerInfo {

@@ -127,6 +127,8 @@ pub fn build_summary(
             cold_start: cold_start.cloned(),
             stop: stop.cloned(),
             stop_error: None,
+            prefix_keys_at_start: None,
+            prefix_keys_deleted: None,
         },
         platform: profile.platform.label().into(),
         summary: stats_summary(stats),

@@ -929,3 +929,42 @@ fn a_cancelled_run_deletes_its_own_keys_and_leftovers_are_announced() {
     );
     env.assert_no_redis();
 }
+
+/// A Redis frozen (SIGSTOP) during the final save, with a long `redis.stop_timeout_ms`: one
+/// SIGTERM ends the wait at once (a save that makes progress would still be let finish, as
+/// `signal_and_kill_during_the_stop` shows), exit 4, the frozen Redis left as it is.
+#[test]
+fn one_signal_ends_the_wait_for_a_frozen_final_save() {
+    require_redis_server();
+    let env = Env::new();
+    env.set_redis("stop_timeout_ms = 600000");
+    let mut run = env.run(&["-n", "300", "-r", "100"]);
+    run.reach(Point::MidRun);
+    env.slow_save(100);
+    let pid = env.redis_pid();
+    run.reach(Point::Stop);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(pid, 19); // SIGSTOP
+    std::thread::sleep(Duration::from_millis(300));
+    signal(run.pid(), 15);
+    let out = run.finish(HANG);
+    let ctx = out.stderr.clone();
+    let alive = pid_alive(pid);
+    signal(pid, 18);
+    let _ = wait_output(
+        env.redwhisk(&["redis", "down", "-p"])
+            .arg(env.profile())
+            .spawn_piped(),
+        HANG,
+    );
+    assert_eq!(out.code, 4, "{ctx}");
+    assert!(ctx.contains("SIGTERM: cancelling"), "{ctx}");
+    let doc = env.only_run_json();
+    let stop_error = doc["redis"]["stop_error"].as_str().unwrap_or_default();
+    assert!(
+        stop_error.contains("stopped (state T") && stop_error.contains("the signal ended the wait"),
+        "{doc:#}"
+    );
+    assert!(alive, "the frozen Redis was killed: {ctx}");
+    env.assert_no_redis();
+}

@@ -68,7 +68,9 @@ pub async fn run_experiment(
     let started_at = job.started_at;
     // Before Redis starts: a wrong key or Redis address costs a second, not a run.
     let platform = job.platform(Preflight::Check).await?;
-    let mut host = RedisHost::new(profile).context("cannot set up the Redis host")?;
+    let mut host = RedisHost::new(profile)
+        .context("cannot set up the Redis host")?
+        .with_interrupt(cancel.clone());
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
     let started = match start_redis(&mut host, sink, &cancel, &opts.force).await {

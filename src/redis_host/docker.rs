@@ -239,6 +239,7 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
                             pid,
                             cfg.data_dir.clone(),
                             cfg.stop_timeout,
+                            ctx.interrupt.clone(),
                             || async {
                                 pid_and_paused(&docker, &id)
                                     .await
@@ -347,11 +348,17 @@ async fn wait_own_save(
 ) -> Result<(), HostError> {
     let cfg = &ctx.profile.redis;
     let limit = ctx.save_limit();
-    let watch = save_watch::frozen(pid, cfg.data_dir.clone(), cfg.stop_timeout, || async {
-        pid_and_paused(docker, id)
-            .await
-            .is_some_and(|(_, paused)| paused)
-    });
+    let watch = save_watch::frozen(
+        pid,
+        cfg.data_dir.clone(),
+        cfg.stop_timeout,
+        ctx.interrupt.clone(),
+        || async {
+            pid_and_paused(docker, id)
+                .await
+                .is_some_and(|(_, paused)| paused)
+        },
+    );
     tokio::select! {
         waited = tokio::time::timeout(limit, wait_stopped(docker, id)) => match waited {
             Ok(w) => w,

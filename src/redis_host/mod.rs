@@ -74,6 +74,8 @@ pub struct RedisHost {
     node_children: Vec<Option<tokio::process::Child>>,
     /// Since when [`RedisHost::check_alive`] has found the cluster not serving every slot.
     cluster_unhealthy_since: std::sync::Mutex<Option<std::time::Instant>>,
+    /// See [`RedisHost::with_interrupt`].
+    interrupt: tokio_util::sync::CancellationToken,
 }
 
 /// What [`RedisHost::up`] produced: where to connect and, when a server was started, its
@@ -100,7 +102,16 @@ impl RedisHost {
             force: false,
             node_children: Vec::new(),
             cluster_unhealthy_since: std::sync::Mutex::new(None),
+            interrupt: tokio_util::sync::CancellationToken::new(),
         })
+    }
+
+    /// A token the first signal cancels: a final save whose process is then stopped (SIGSTOP)
+    /// or paused is given up at once rather than after `redis.stop_timeout_ms`; a save that
+    /// makes progress still finishes.
+    pub fn with_interrupt(mut self, token: tokio_util::sync::CancellationToken) -> Self {
+        self.interrupt = token;
+        self
     }
 
     /// Let [`RedisHost::down`] stop a Redis that another live process owns (`--force`).
@@ -185,6 +196,7 @@ impl RedisHost {
             owner: self.owner,
             events,
             password,
+            interrupt: self.interrupt.clone(),
         })
     }
 

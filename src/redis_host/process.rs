@@ -320,9 +320,13 @@ pub(crate) async fn down(
         }
         StopMode::Graceful => {
             let ep = endpoint_of(&st, ctx);
-            let watch = save_watch::frozen(pid, cfg.data_dir.clone(), cfg.stop_timeout, || async {
-                false
-            });
+            let watch = save_watch::frozen(
+                pid,
+                cfg.data_dir.clone(),
+                cfg.stop_timeout,
+                ctx.interrupt.clone(),
+                || async { false },
+            );
             let limits = (ctx.reply_limit(), ctx.save_limit());
             match ops::shutdown_watched(&ep, &cfg.persistence, limits.0, limits.1, watch).await {
                 Ok(()) => "SHUTDOWN",
@@ -446,9 +450,13 @@ async fn check_ours(ctx: &Ctx<'_>, st: &HostState, pid: u32) -> Result<(), HostE
 async fn wait_own_save(ctx: &Ctx<'_>, st: &HostState, pid: u32) -> Result<(), HostError> {
     let cfg = &ctx.profile.redis;
     let temp = save_watch::temp_rdb(pid, &cfg.data_dir).await;
-    let watch = save_watch::frozen(pid, cfg.data_dir.clone(), cfg.stop_timeout, || async {
-        false
-    });
+    let watch = save_watch::frozen(
+        pid,
+        cfg.data_dir.clone(),
+        cfg.stop_timeout,
+        ctx.interrupt.clone(),
+        || async { false },
+    );
     tokio::select! {
         exited = wait_exit(pid, ctx.save_limit(), "its own SHUTDOWN") => exited?,
         why = watch => {

@@ -27,7 +27,13 @@ struct Sample {
 /// progress for `limit`, with what was seen. `paused` adds what the process cannot show (a
 /// container frozen by `docker pause`). Never resolves while the save progresses or once the
 /// process is gone (the `SHUTDOWN` call then ends by itself).
-pub(crate) async fn frozen<F, Fut>(pid: u32, dir: PathBuf, limit: Duration, paused: F) -> String
+pub(crate) async fn frozen<F, Fut>(
+    pid: u32,
+    dir: PathBuf,
+    limit: Duration,
+    interrupt: tokio_util::sync::CancellationToken,
+    paused: F,
+) -> String
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -51,6 +57,15 @@ where
             continue;
         }
         let first = *since.get_or_insert_with(Instant::now);
+        // Stopped or paused is frozen for sure: after a signal, no need to wait out the limit.
+        if (now.stopped || is_paused) && interrupt.is_cancelled() {
+            let how = if now.stopped {
+                format!("process {pid} stopped (state T, e.g. SIGSTOP)")
+            } else {
+                "container paused (`docker pause`)".to_string()
+            };
+            return format!("{how}; the signal ended the wait");
+        }
         if first.elapsed() >= limit {
             let waited = limit.as_millis();
             return if now.stopped {
@@ -141,6 +156,7 @@ async fn dir_bytes(dir: &Path) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio_util::sync::CancellationToken;
 
     #[test]
     fn reads_state_and_cpu_after_the_last_parenthesis() {
@@ -162,14 +178,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let limit = Duration::from_millis(300);
         // Running but idle (sleep uses no CPU and writes nothing): no progress is named too.
-        let why = frozen(pid, dir.path().to_path_buf(), limit, || async { false }).await;
+        let why = frozen(
+            pid,
+            dir.path().to_path_buf(),
+            limit,
+            CancellationToken::new(),
+            || async { false },
+        )
+        .await;
         assert!(why.starts_with("no progress for 300 ms"), "{why}");
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap()),
             nix::sys::signal::SIGSTOP,
         )
         .unwrap();
-        let why = frozen(pid, dir.path().to_path_buf(), limit, || async { false }).await;
+        let why = frozen(
+            pid,
+            dir.path().to_path_buf(),
+            limit,
+            CancellationToken::new(),
+            || async { false },
+        )
+        .await;
         assert!(why.contains("stopped (state T"), "{why}");
         // Files growing are progress: the watch does not fire while they grow.
         nix::sys::signal::kill(
@@ -188,7 +218,13 @@ mod tests {
         });
         let watched = tokio::time::timeout(
             Duration::from_millis(800),
-            frozen(pid, dir.path().to_path_buf(), limit, || async { false }),
+            frozen(
+                pid,
+                dir.path().to_path_buf(),
+                limit,
+                CancellationToken::new(),
+                || async { false },
+            ),
         )
         .await;
         assert!(watched.is_err(), "fired while the files grew: {watched:?}");

@@ -216,3 +216,40 @@ fn an_orphan_container_still_saving_is_waited_for_by_the_next_run() {
     );
     assert!(left.is_empty(), "container {left} left behind");
 }
+
+/// `redis down --force` while a run uses the profile's container, mid-run and during the
+/// run's own stop (a slow final save): the two stops race on one container. Neither reports
+/// Docker's `409 removal … already in progress`; the forced stop succeeds, the run ends in
+/// bounded time with its results, and no container is left.
+#[test]
+fn a_forced_down_during_a_docker_run_does_not_race_it() {
+    for point in [Point::MidRun, Point::Stop] {
+        let env = docker_env_rdb();
+        let mut run = env.run(&["-n", "300", "-r", "100"]);
+        run.reach(Point::MidRun);
+        if point == Point::Stop {
+            env.slow_save(100);
+            run.reach(Point::Stop);
+        }
+        let down = wait_output(
+            env.redwhisk(&["redis", "down", "--force", "-p"])
+                .arg(env.profile())
+                .spawn_piped(),
+            HANG,
+        );
+        let down_text = String::from_utf8_lossy(&down.stderr).to_string();
+        let out = run.finish(HANG);
+        let left = containers_left(&env);
+        if !left.is_empty() {
+            let _ = Command::new("docker").args(["rm", "-f", &left]).status();
+        }
+        let ctx = format!("{point:?}: down: {down_text}\nrun: {}", out.stderr);
+        assert!(down.status.success(), "{ctx}");
+        assert!(!ctx.contains("409"), "{ctx}");
+        assert!(!ctx.contains("already in progress"), "{ctx}");
+        assert!(left.is_empty(), "container {left} left behind: {ctx}");
+        // The run wrote its results, whatever its outcome (Redis gone mid-run, or stopped).
+        let doc = env.only_run_json();
+        assert!(doc["outcome"].is_string(), "{doc:#}");
+    }
+}

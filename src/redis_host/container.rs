@@ -130,7 +130,37 @@ pub(crate) async fn remove(docker: &Docker, id: &str) -> Result<(), HostError> {
         | Err(DockerError::DockerResponseServerError {
             status_code: 404, ..
         }) => Ok(()),
+        // Another stop of the same profile (a run and `redis down --force`) is removing it:
+        // the outcome wanted is the same, so wait for that removal to finish.
+        Err(DockerError::DockerResponseServerError {
+            status_code: 409,
+            message,
+        }) if message.contains("already in progress") => removed_elsewhere(docker, id).await,
         Err(e) => Err(HostError::docker(format!("remove container {id}"), e)),
+    }
+}
+
+/// Wait (bounded) until a container another caller is removing is gone.
+async fn removed_elsewhere(docker: &Docker, id: &str) -> Result<(), HostError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match docker.inspect_container(id, None).await {
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(()),
+            Err(e) => return Err(HostError::docker(format!("inspect container {id}"), e)),
+            Ok(_) if std::time::Instant::now() > deadline => {
+                return Err(HostError::Docker {
+                    action: format!("remove container {id}"),
+                    source: DockerError::DockerResponseServerError {
+                        status_code: 409,
+                        message: "another removal of this container did not finish within 60 s"
+                            .into(),
+                    },
+                });
+            }
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
     }
 }
 

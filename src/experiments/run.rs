@@ -310,18 +310,49 @@ async fn invoke_all(
     let mut status_tick = tokio::time::interval(Duration::from_secs(1));
     let mut cancelled = false;
     let mut lost: Option<String> = None;
+    // The health check (and the status it sends) runs beside the invocations, one at a time:
+    // a Redis that stops answering makes a check take its reply deadline, and awaiting it in
+    // the loop would hold every finished invocation unseen (their durations inflated) meanwhile.
+    // It carries the invocation index it is about (the next one for a periodic check).
+    type Check<'c> = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = (u32, bool, Result<(), crate::redis_host::HostError>)>
+                + Send
+                + 'c,
+        >,
+    >;
+    let start_check = |at: u32, with_status: bool| -> Check<'_> {
+        Box::pin(async move {
+            let alive = host.check_alive(endpoint).await;
+            if alive.is_ok()
+                && with_status
+                && let Ok(st) = host.status().await
+            {
+                sink.send(EngineEvent::RedisStatus(st));
+            }
+            (at, with_status, alive)
+        })
+    };
+    let mut checking: Option<Check<'_>> = None;
     loop {
         if lost.is_some() {
             break;
         }
         while !cancelled && next < w.invocations && in_flight.len() < w.concurrency as usize {
-            let params = serde_json::to_value(bench_params(profile, endpoint, &action_host, next, &nodes))?;
+            let params =
+                serde_json::to_value(bench_params(profile, endpoint, &action_host, next, &nodes))?;
             let index = next;
             let name = name.clone();
             in_flight.push(async move { (index, platform.invoke(&name, params).await) });
             next += 1;
         }
         if in_flight.is_empty() {
+            // A check under way may be about the last invocation's failure: hear it out.
+            if let Some(check) = checking.take()
+                && let (at, _, Err(e)) = check.await
+            {
+                lost = Some(redis_lost(sink, at, &e, &mut in_flight));
+            }
             break;
         }
         tokio::select! {
@@ -345,19 +376,18 @@ async fn invoke_all(
                 }
                 sink.send(EngineEvent::Activation(Box::new(a)));
                 // A failed invocation may mean Redis is gone: ask it (with a deadline).
-                if failed && let Err(e) = host.check_alive(endpoint).await {
-                    lost = Some(redis_lost(sink, index, &e, &mut in_flight));
+                if failed && checking.is_none() {
+                    checking = Some(start_check(index, false));
                 }
             }
-            _ = status_tick.tick() => {
-                match host.check_alive(endpoint).await {
-                    Err(e) => lost = Some(redis_lost(sink, next, &e, &mut in_flight)),
-                    Ok(()) => {
-                        if let Ok(st) = host.status().await {
-                            sink.send(EngineEvent::RedisStatus(st));
-                        }
-                    }
+            (at, _, alive) = async { match checking.as_mut() { Some(c) => c.await, None => std::future::pending().await } }, if checking.is_some() => {
+                checking = None;
+                if let Err(e) = alive {
+                    lost = Some(redis_lost(sink, at, &e, &mut in_flight));
                 }
+            }
+            _ = status_tick.tick(), if checking.is_none() => {
+                checking = Some(start_check(next, true));
             }
             () = cancel.cancelled(), if !cancelled => {
                 cancelled = true;

@@ -50,6 +50,8 @@ const RETRY_WINDOW: Duration = Duration::from_secs(10);
 /// retried within the outage window — instead of holding the invocation for the 30 s I/O
 /// deadline of a single server.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the first node has to answer before the others are tried beside it.
+const HEAD_START: Duration = Duration::from_millis(50);
 const MAX_REDIRECTS: u32 = 16;
 
 /// A connection to every master of a cluster.
@@ -190,26 +192,46 @@ impl ClusterConn {
                 seeds.push(n.clone());
             }
         }
-        let mut last = None;
+        // Every node is tried at once (the first after a head start, so a healthy cluster is
+        // always reached through it): a frozen node accepts the connection and never answers,
+        // and trying the nodes in turn would charge each invocation its full connect deadline.
+        let (tx, rx) = std::sync::mpsc::channel();
         for (i, addr) in seeds.iter().enumerate() {
-            let (h, p) = split_addr(addr)
-                .ok_or_else(|| ActionError::BadParams(format!("bad node address {addr}")))?;
-            match Self::connect(&h, p, password) {
+            let Some((h, p)) = split_addr(addr) else {
+                return Err(ActionError::BadParams(format!("bad node address {addr}")));
+            };
+            let (tx, password) = (tx.clone(), password.map(str::to_string));
+            std::thread::spawn(move || {
+                if i > 0 {
+                    std::thread::sleep(HEAD_START);
+                }
+                let _gone = tx.send((i, Self::connect(&h, p, password.as_deref())));
+            });
+        }
+        drop(tx);
+        let mut first_error = None;
+        for (i, result) in rx {
+            match result {
                 Ok(mut c) => {
                     if i > 0 {
                         eprintln!(
-                            "cluster: {} did not answer; connected through {addr}",
-                            seeds[0]
+                            "cluster: {} did not answer first; connected through {}",
+                            seeds[0], seeds[i]
                         );
                     }
                     c.seeds.clone_from(&seeds);
                     return Ok(c);
                 }
-                Err(e) if e.is_unreachable() => last = Some(e),
+                Err(e) if e.is_unreachable() => {
+                    if i == 0 || first_error.is_none() {
+                        first_error = Some(e);
+                    }
+                }
+                // A refused password or a node not in cluster mode fails on every node.
                 Err(e) => return Err(e),
             }
         }
-        Err(last.unwrap_or_else(|| ActionError::BadParams("no cluster node given".into())))
+        Err(first_error.unwrap_or_else(|| ActionError::BadParams("no cluster node given".into())))
     }
 
     /// Change how long a command is retried through a failover (zero: report every failure,

@@ -70,6 +70,9 @@ impl ActionError {
     /// The node could not be reached (name, connection, or no answer in time): another node
     /// of a cluster may do. A refused password or a bad parameter would fail on every node.
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, ActionError::Resolve { .. } | ActionError::Connect { .. })
+        matches!(
+            self,
+            ActionError::Resolve { .. } | ActionError::Connect { .. }
+        )
     }
 }

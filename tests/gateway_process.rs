@@ -166,13 +166,14 @@ async fn redis_killed_while_awake_closes_clients_and_the_next_one_restarts_it() 
 #[tokio::test]
 async fn a_wake_that_times_out_answers_every_waiting_client_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
-    // A "server" that never listens; its name contains redis-server so cleanup can find it.
+    // A "server" that never listens; its name contains redis-server so cleanup can find it,
+    // and like redis-server it works in its `--dir` (redwhisk checks that before a kill).
     let pidfile = dir.path().join("hung.pid");
     let bin = script(
         dir.path(),
         "hung",
         &format!(
-            "echo $$ > {}\nexec -a redis-server-hung sleep 600",
+            "while [ $# -gt 0 ]; do if [ \"$1\" = --dir ]; then cd \"$2\"; fi; shift; done\necho $$ > {}\nexec -a redis-server-hung sleep 600",
             pidfile.display()
         ),
     );

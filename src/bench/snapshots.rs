@@ -234,6 +234,7 @@ fn snapshot_config(t: &Target) -> SnapshotConfig {
         endpoint: Some(t.endpoint.clone()),
         region: None,
         allow_http: t.endpoint.starts_with("http://"),
+        path_style: None,
         keep: 1000,
         on_stop: true,
         restore: RestorePolicy::Latest,

@@ -8,6 +8,7 @@
 pub mod catalog;
 pub use crate::profile::snapshots as config;
 pub mod credentials;
+pub mod http;
 mod error;
 pub mod local;
 pub mod manifest;

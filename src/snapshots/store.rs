@@ -12,7 +12,7 @@ use super::config::SnapshotConfig;
 use super::credentials::{self, AwsSettings};
 use super::error::SnapshotError;
 use super::http::{Build, Connector, Regional, SeenRegion};
-use super::manifest::{MANIFEST, SnapshotId};
+use super::manifest::{GEN_DIR, MANIFEST, SnapshotId, claim_name};
 
 /// The region when none is configured anywhere (what the AWS CLI assumes for S3).
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -183,6 +183,11 @@ impl SnapshotStore {
         p
     }
 
+    /// `<prefix>/<profile>/gen/<n>`: the claim of generation `n`.
+    pub fn claim(&self, n: u64) -> ObjPath {
+        self.root.child(GEN_DIR).child(claim_name(n))
+    }
+
     /// `<prefix>/<profile>/<id>/manifest.json`.
     pub fn manifest(&self, id: &SnapshotId) -> ObjPath {
         self.dir(id).child(MANIFEST)
@@ -197,5 +202,77 @@ impl SnapshotStore {
             .next()
             .unwrap_or("");
         format!("s3://{bucket}/{p}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_hosted_on_aws_path_style_elsewhere() {
+        assert!(!path_style(None, None), "AWS by default: virtual-hosted");
+        assert!(!path_style(None, Some("https://s3.eu-west-1.amazonaws.com")));
+        assert!(!path_style(None, Some("https://s3.cn-north-1.amazonaws.com.cn/")));
+        assert!(path_style(None, Some("http://127.0.0.1:9000")));
+        assert!(path_style(None, Some("https://minio.example:9000")));
+        assert!(path_style(Some(true), Some("https://s3.eu-west-1.amazonaws.com")));
+        assert!(!path_style(Some(false), Some("https://minio.example")));
+        assert!(path_style(Some(true), None));
+        assert!(!is_aws("https://amazonaws.com.evil.example"));
+    }
+
+    #[test]
+    fn the_bucket_goes_into_the_host_for_virtual_hosted_addressing() {
+        assert_eq!(
+            bucket_endpoint("https://s3.eu-west-1.amazonaws.com/", "bkt", false),
+            "https://bkt.s3.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            bucket_endpoint("http://127.0.0.1:9000/", "bkt", true),
+            "http://127.0.0.1:9000"
+        );
+    }
+
+    fn settings() -> AwsSettings {
+        credentials::resolve(
+            &|k| match k {
+                "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".into()),
+                "AWS_SECRET_ACCESS_KEY" => Some("secret".into()),
+                _ => None,
+            },
+            None,
+        )
+        .unwrap()
+    }
+
+    fn cfg(endpoint: Option<&str>, path_style: Option<bool>) -> SnapshotConfig {
+        let mut text = "url = \"s3://bkt/x\"\nallow_http = true\nregion = \"eu-west-1\"\n".to_string();
+        if let Some(e) = endpoint {
+            text.push_str(&format!("endpoint = \"{e}\"\n"));
+        }
+        if let Some(p) = path_style {
+            text.push_str(&format!("path_style = {p}\n"));
+        }
+        let raw: crate::profile::snapshots::RawSnapshots = toml::from_str(&text).unwrap();
+        crate::profile::snapshots::validate(
+            raw,
+            "p.toml",
+            &crate::profile::Persistence::Rdb { save: vec![] },
+            false,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn opens_for_aws_and_custom_endpoints() {
+        let s = SnapshotStore::open_with(&cfg(None, None), "p", &settings()).unwrap();
+        assert_eq!(s.region(), "eu-west-1");
+        assert_eq!(s.endpoint, "AWS S3 (eu-west-1)");
+        assert_eq!(s.claim(3).to_string(), "x/p/gen/000000000003");
+        let s = SnapshotStore::open_with(&cfg(Some("http://127.0.0.1:9"), Some(false)), "p", &settings())
+            .unwrap();
+        assert_eq!(s.endpoint, "http://127.0.0.1:9");
+        assert!(!format!("{s:?}").contains("secret"));
     }
 }

@@ -288,7 +288,9 @@ impl ObjectStore for Regional {
         futures::stream::once(async move {
             match stream.next().await {
                 Some(Err(_)) if me.follow(&used) => me.store().list(prefix.as_ref()),
-                first => futures::stream::iter(first).chain(stream).boxed(),
+                // An ended stream must not be polled again.
+                None => futures::stream::empty().boxed(),
+                Some(first) => futures::stream::once(async { first }).chain(stream).boxed(),
             }
         })
         .flatten()

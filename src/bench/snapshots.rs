@@ -344,7 +344,7 @@ async fn bench_size(t: &Target, keys: u64, runs: u32) -> Result<SnapshotBenchRow
             .ok_or_else(|| BenchError::msg("bench: the uploaded snapshot is not listed"))?
             .id
             .clone();
-        let r = restore::restore(&store, &id, &data, &name)
+        let r = restore::restore(&store, &id, &data, &restore::Target::of(&profile))
             .await
             .ctx("bench: restore")?;
         let started = host.up(&events).await.ctx("bench: start after restore")?;

@@ -185,8 +185,9 @@ impl App {
                 self.note(
                     Level::Info,
                     format!(
-                        "redis ready in {:.1} ms ({} keys restored)",
-                        c.total_ms, c.keys_restored
+                        "redis ready in {:.1} ms ({})",
+                        c.total_ms,
+                        c.keys_origin()
                     ),
                 );
                 self.redis.cold_start = Some(c);

@@ -368,27 +368,28 @@ fn generations_race_moto_one_wins_the_other_takes_the_next() {
     assert_eq!(gens, [2, 3], "past the claimed 1, one each");
     let cat = rt.block_on(catalog::list(&s, &w.name)).unwrap();
     assert_eq!(cat.latest().unwrap().generation, Some(3));
-    // Every number ahead taken: the upload fails and says why; no manifest is written.
+    // A listing sees every claim, so an upload numbers past them (an orphan claim of an
+    // upload killed before its manifest is skipped) ...
     let next = cat.next_generation();
-    for n in next..next + upload::CLAIM_ATTEMPTS {
+    assert_eq!(next, 4);
+    assert!(rt.block_on(upload::claim(&s, next, &id_a)).unwrap());
+    let d = data_with_rdb(10, b'c');
+    let m = rt
+        .block_on(upload::upload(&s, d.path(), &w.name, "rdb", &pre))
+        .unwrap();
+    assert_eq!(m.generation, Some(5));
+    // ... and when other writers take every number it tries between its listing and its
+    // claims, it fails and says why.
+    for n in 6..6 + upload::CLAIM_ATTEMPTS {
         assert!(rt.block_on(upload::claim(&s, n, &id_a)).unwrap());
     }
-    let d = data_with_rdb(10, b'c');
     let e = rt
-        .block_on(upload::upload(
-            &s,
-            d.path(),
-            &w.name,
-            "rdb",
-            &PreStop::default(),
-        ))
+        .block_on(upload::claim_next(&s, &w.name, &id_b, 6))
         .unwrap_err()
         .to_string();
+    assert!(e.contains("generations 6 to 10"), "{e}");
     assert!(e.contains("were all claimed by other uploads"), "{e}");
     assert!(e.contains("another machine is uploading"), "{e}");
-    let cat = rt.block_on(catalog::list(&s, &w.name)).unwrap();
-    assert_eq!(cat.complete.len(), 2);
-    assert_eq!(cat.incomplete.len(), 1);
 }
 
 /// s3rver ignores `If-None-Match: *` on PUT: both claims win there (docs/snapshots.md says

@@ -81,7 +81,11 @@ fn corrupt_manifest(kind: Kind) {
     rt.block_on(s.store.put(&s.manifest(&bad.id), "{ not json".into()))
         .unwrap();
 
-    let (l, _) = timed(&w, &["snapshots", "list", "-p", ps, "--output", "json"], &env);
+    let (l, _) = timed(
+        &w,
+        &["snapshots", "list", "-p", ps, "--output", "json"],
+        &env,
+    );
     let j = json(&ok(l));
     assert_eq!(j["complete"].as_array().unwrap().len(), 1);
     assert_eq!(j["complete"][0]["id"], good.id.as_str());
@@ -97,7 +101,10 @@ fn corrupt_manifest(kind: Kind) {
     let t = text(&show);
     assert_eq!(show.status.code(), Some(1), "{t}");
     assert!(t.contains("is not a valid manifest"), "{t}");
-    assert!(t.contains("snapshots prune"), "names a command that works: {t}");
+    assert!(
+        t.contains("snapshots prune"),
+        "names a command that works: {t}"
+    );
 
     // A new VM restores the newest valid snapshot.
     w.wipe();
@@ -257,8 +264,11 @@ fn never_starts_empty(kind: Kind) {
         .clone();
     let mut v = serde_json::to_value(&m).unwrap();
     v["keys"] = 5.into();
-    rt.block_on(s.store.put(&s.manifest(&m.id), serde_json::to_vec(&v).unwrap().into()))
-        .unwrap();
+    rt.block_on(
+        s.store
+            .put(&s.manifest(&m.id), serde_json::to_vec(&v).unwrap().into()),
+    )
+    .unwrap();
     w.wipe();
     let (up, _) = timed(&w, &["redis", "up", "-p", ps], &env);
     let t = text(&up);
@@ -348,9 +358,8 @@ fn generations_race_moto_one_wins_the_other_takes_the_next() {
     let id_a = redwhisk::snapshots::SnapshotId::new(chrono::Utc::now());
     let id_b = redwhisk::snapshots::SnapshotId::new(chrono::Utc::now());
     // Two writers claim generation 1 at once: moto honours If-None-Match: *.
-    let (a, b) = rt.block_on(async {
-        tokio::join!(upload::claim(&s, 1, &id_a), upload::claim(&s, 1, &id_b))
-    });
+    let (a, b) = rt
+        .block_on(async { tokio::join!(upload::claim(&s, 1, &id_a), upload::claim(&s, 1, &id_b)) });
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a ^ b, "exactly one claim of generation 1 wins: {a} {b}");
     // Whole uploads racing: both commit, with different generations.
@@ -553,13 +562,20 @@ fn region_redirect_is_followed_and_uploads_carry_sha256_checksums_moto() {
     assert_eq!(got.len(), size);
     let seen = seen.lock().unwrap().clone();
     let redirected: Vec<&Seen> = seen.iter().filter(|r| r.redirected).collect();
-    assert_eq!(redirected.len(), 1, "one redirect, then the right region: {seen:?}");
+    assert_eq!(
+        redirected.len(),
+        1,
+        "one redirect, then the right region: {seen:?}"
+    );
     // Every upload of data carries its SHA-256: the parts, the claim, the manifest.
     let puts: Vec<&Seen> = seen
         .iter()
         .filter(|r| r.method == "PUT" && !r.redirected)
         .collect();
-    let parts: Vec<&&Seen> = puts.iter().filter(|r| r.path.contains("partNumber=")).collect();
+    let parts: Vec<&&Seen> = puts
+        .iter()
+        .filter(|r| r.path.contains("partNumber="))
+        .collect();
     assert_eq!(parts.len(), 3, "{puts:?}");
     for r in &puts {
         let sum = r.header("x-amz-checksum-sha256");
@@ -577,8 +593,7 @@ fn region_redirect_is_followed_and_uploads_carry_sha256_checksums_moto() {
         .iter()
         .find(|r| r.path.contains("partNumber=1&") || r.path.ends_with("partNumber=1"))
         .unwrap();
-    let want = base64::engine::general_purpose::STANDARD
-        .encode(Sha256::digest(&bytes[..part_len]));
+    let want = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes[..part_len]));
     assert_eq!(first.header("x-amz-checksum-sha256"), Some(want.as_str()));
     let create = seen
         .iter()

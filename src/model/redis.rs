@@ -53,7 +53,10 @@ impl ColdStart {
     /// was downloaded for this start; `… keys loaded from local data` otherwise.
     pub fn keys_origin(&self) -> String {
         match &self.restore {
-            Some(r) => format!("{} keys restored from snapshot {}", self.keys_restored, r.id),
+            Some(r) => format!(
+                "{} keys restored from snapshot {}",
+                self.keys_restored, r.id
+            ),
             None if self.keys_restored == 0 => "0 keys loaded: none on disk".to_string(),
             None => format!("{} keys loaded from local data", self.keys_restored),
         }

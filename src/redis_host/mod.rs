@@ -300,9 +300,7 @@ impl RedisHost {
                         self.profile.name
                     );
                     let _ = self.down(StopMode::Crash, events).await;
-                    return Err(HostError::Snapshot(snapshots::SnapshotError::Refused(
-                        msg,
-                    )));
+                    return Err(HostError::Snapshot(snapshots::SnapshotError::Refused(msg)));
                 }
                 events.warn(format!(
                     "snapshots: {} held {expected} keys before its stop; Redis loaded {}",

@@ -89,7 +89,8 @@ pub async fn convert(
             ))
         }
         Loads::Rdb if !rdb && aof => {
-            let server = server.ok_or_else(|| ConvertError::NoServer("redis-server on PATH".into()))?;
+            let server =
+                server.ok_or_else(|| ConvertError::NoServer("redis-server on PATH".into()))?;
             aof_to_rdb(staging, server).await?;
             Ok(Some(format!(
                 "converted AOF → RDB (loaded by {} and saved as dump.rdb)",
@@ -148,7 +149,7 @@ async fn aof_to_rdb(staging: &Path, server: &Path) -> Result<(), ConvertError> {
     Ok(())
 }
 
-async fn save_when_loaded(sock: &PathBuf, child: &mut tokio::process::Child) -> Result<(), String> {
+async fn save_when_loaded(sock: &Path, child: &mut tokio::process::Child) -> Result<(), String> {
     let url = format!("unix://{}", sock.display());
     let client = redis::Client::open(url).map_err(|e| e.to_string())?;
     let t0 = Instant::now();

@@ -60,17 +60,10 @@ pub enum SnapshotError {
         detail: String,
         profile: String,
     },
-    /// The snapshot's persistence differs from the profile's and could not be converted.
-    #[error(
-        "snapshots: snapshot {id} was made with persistence {from} and profile `{profile}` uses {to}: {detail}. Nothing was placed and Redis was not started"
-    )]
-    Convert {
-        id: String,
-        from: String,
-        profile: String,
-        to: String,
-        detail: String,
-    },
+    /// The snapshot's persistence differs from the profile's and could not be converted:
+    /// which snapshot, both persistences, and why.
+    #[error("snapshots: {0}. Nothing was placed and Redis was not started")]
+    Convert(String),
     /// Refused to overwrite local data.
     #[error("snapshots: {0}")]
     Refused(String),
@@ -156,9 +149,12 @@ mod tests {
             store: "S3",
             source: "Client error with status 403 Forbidden: <Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>".into(),
         };
-        let text = SnapshotError::store("upload", "s3://b/k".into(), "http://x".into(), &e)
-            .to_string();
-        assert!(text.contains("AccessDenied: Access Denied. Check that"), "{text}");
+        let text =
+            SnapshotError::store("upload", "s3://b/k".into(), "http://x".into(), &e).to_string();
+        assert!(
+            text.contains("AccessDenied: Access Denied. Check that"),
+            "{text}"
+        );
         assert!(!text.contains(".."), "{text}");
     }
 }

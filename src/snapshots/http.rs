@@ -261,7 +261,11 @@ impl ObjectStore for Regional {
         payload: PutPayload,
         opts: PutOptions,
     ) -> object_store::Result<PutResult> {
-        follow!(self, |s| s.put_opts(location, payload.clone(), opts.clone()))
+        follow!(self, |s| s.put_opts(
+            location,
+            payload.clone(),
+            opts.clone()
+        ))
     }
 
     async fn put_multipart_opts(
@@ -272,7 +276,11 @@ impl ObjectStore for Regional {
         follow!(self, |s| s.put_multipart_opts(location, opts.clone()))
     }
 
-    async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
         follow!(self, |s| s.get_opts(location, options.clone()))
     }
 

@@ -121,7 +121,9 @@ mod tests {
         let bad = text.replace("20261203T081500123Z-ab12", "../x");
         assert!(serde_json::from_str::<Manifest>(&bad).is_err());
         // A manifest from before generations (format 1) still reads.
-        let old = text.replace("\"generation\":7,", "").replace("\"format\":2", "\"format\":1");
+        let old = text
+            .replace("\"generation\":7,", "")
+            .replace("\"format\":2", "\"format\":1");
         assert!(!old.contains("generation"), "{old}");
         let back: Manifest = serde_json::from_str(&old).unwrap();
         assert_eq!(back.generation, None);

@@ -200,12 +200,11 @@ pub async fn restore(
         let checked = stage(s, &m, &staging, profile, &corrupt).await?;
         let converted = convert::convert(&staging, target.loads, target.server.as_deref())
             .await
-            .map_err(|e| SnapshotError::Convert {
-                id: m.id.to_string(),
-                from: m.persistence.clone(),
-                profile: profile.to_string(),
-                to: target.persistence.clone(),
-                detail: e.to_string(),
+            .map_err(|e| {
+                SnapshotError::Convert(format!(
+                    "snapshot {} was made with persistence {} and profile `{profile}` uses {}: {e}",
+                    m.id, m.persistence, target.persistence
+                ))
             })?;
         Ok::<_, SnapshotError>((checked, converted))
     }

@@ -212,11 +212,20 @@ mod tests {
     #[test]
     fn virtual_hosted_on_aws_path_style_elsewhere() {
         assert!(!path_style(None, None), "AWS by default: virtual-hosted");
-        assert!(!path_style(None, Some("https://s3.eu-west-1.amazonaws.com")));
-        assert!(!path_style(None, Some("https://s3.cn-north-1.amazonaws.com.cn/")));
+        assert!(!path_style(
+            None,
+            Some("https://s3.eu-west-1.amazonaws.com")
+        ));
+        assert!(!path_style(
+            None,
+            Some("https://s3.cn-north-1.amazonaws.com.cn/")
+        ));
         assert!(path_style(None, Some("http://127.0.0.1:9000")));
         assert!(path_style(None, Some("https://minio.example:9000")));
-        assert!(path_style(Some(true), Some("https://s3.eu-west-1.amazonaws.com")));
+        assert!(path_style(
+            Some(true),
+            Some("https://s3.eu-west-1.amazonaws.com")
+        ));
         assert!(!path_style(Some(false), Some("https://minio.example")));
         assert!(path_style(Some(true), None));
         assert!(!is_aws("https://amazonaws.com.evil.example"));
@@ -247,7 +256,8 @@ mod tests {
     }
 
     fn cfg(endpoint: Option<&str>, path_style: Option<bool>) -> SnapshotConfig {
-        let mut text = "url = \"s3://bkt/x\"\nallow_http = true\nregion = \"eu-west-1\"\n".to_string();
+        let mut text =
+            "url = \"s3://bkt/x\"\nallow_http = true\nregion = \"eu-west-1\"\n".to_string();
         if let Some(e) = endpoint {
             text.push_str(&format!("endpoint = \"{e}\"\n"));
         }
@@ -270,8 +280,12 @@ mod tests {
         assert_eq!(s.region(), "eu-west-1");
         assert_eq!(s.endpoint, "AWS S3 (eu-west-1)");
         assert_eq!(s.claim(3).to_string(), "x/p/gen/000000000003");
-        let s = SnapshotStore::open_with(&cfg(Some("http://127.0.0.1:9"), Some(false)), "p", &settings())
-            .unwrap();
+        let s = SnapshotStore::open_with(
+            &cfg(Some("http://127.0.0.1:9"), Some(false)),
+            "p",
+            &settings(),
+        )
+        .unwrap();
         assert_eq!(s.endpoint, "http://127.0.0.1:9");
         assert!(!format!("{s:?}").contains("secret"));
     }

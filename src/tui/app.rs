@@ -184,11 +184,7 @@ impl App {
             EngineEvent::ColdStart(c) => {
                 self.note(
                     Level::Info,
-                    format!(
-                        "redis ready in {:.1} ms ({})",
-                        c.total_ms,
-                        c.keys_origin()
-                    ),
+                    format!("redis ready in {:.1} ms ({})", c.total_ms, c.keys_origin()),
                 );
                 self.redis.cold_start = Some(c);
             }

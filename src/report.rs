@@ -133,13 +133,13 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
     if let Some(cs) = &run.redis.cold_start {
         let _ = writeln!(
             out,
-            "Redis cold start: {:.1} ms (image {:.1} + create {:.1} + start {:.1} + ready {:.1}), {}; the paper: ~{:.0} ms",
+            "Redis cold start: {:.1} ms (image {:.1} + create {:.1} + start {:.1} + ready {:.1}), {} keys restored; the paper: ~{:.0} ms",
             cs.total_ms,
             cs.image_ms,
             cs.create_ms,
             cs.start_ms,
             cs.ready_ms,
-            cs.keys_origin(),
+            cs.keys_restored,
             run.paper.container_start_ms
         );
         if let Some(cl) = &cs.cluster {

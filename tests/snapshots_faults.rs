@@ -621,3 +621,74 @@ suite! {
     persistence_change_converts_both_ways => persistence_change;
     a_snapshot_that_held_keys_never_starts_empty => never_starts_empty;
 }
+
+/// A loopback HTTP proxy that records the first line of each request (for HTTPS: the
+/// `CONNECT host:443` that names the host) and refuses it: nothing leaves the machine.
+fn recording_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut line = String::new();
+            let _ = BufReader::new(&mut c).read_line(&mut line);
+            log.lock().unwrap().push(line.trim().to_string());
+            let _ = c.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    (port, seen)
+}
+
+/// On AWS (no endpoint) the bucket is addressed virtual-hosted, `path_style = true` puts it
+/// back in the path. Seen through a loopback proxy (HTTPS_PROXY), which refuses everything.
+#[test]
+fn aws_is_addressed_virtual_hosted_unless_path_style() {
+    let (port, seen) = recording_proxy();
+    let w = World::new();
+    let env = vec![
+        ("AWS_ACCESS_KEY_ID".to_string(), "AKIAPROXYTEST".to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), "proxy".to_string()),
+        (
+            "HTTPS_PROXY".to_string(),
+            format!("http://127.0.0.1:{port}"),
+        ),
+        ("NO_PROXY".to_string(), String::new()),
+    ];
+    for (file, extra, host) in [
+        (
+            "vhost",
+            "",
+            format!("CONNECT {BUCKET}.s3.eu-west-1.amazonaws.com:443"),
+        ),
+        (
+            "path",
+            "path_style = true\n",
+            "CONNECT s3.eu-west-1.amazonaws.com:443".to_string(),
+        ),
+    ] {
+        let path = w.dir.path().join(format!("{file}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"{}\"\n[redis]\ndata_dir = \"{}\"\n[snapshots]\nurl = \"s3://{BUCKET}/aws\"\nregion = \"eu-west-1\"\n{extra}",
+                w.name,
+                w.data_dir().display()
+            ),
+        )
+        .unwrap();
+        seen.lock().unwrap().clear();
+        let (l, _) = timed(
+            &w,
+            &["snapshots", "list", "-p", path.to_str().unwrap()],
+            &env,
+        );
+        assert_eq!(l.status.code(), Some(1), "{}", text(&l));
+        let lines = seen.lock().unwrap().clone();
+        assert!(
+            lines.first().is_some_and(|l| l.starts_with(&host)),
+            "{file}: expected {host}, the proxy saw {lines:?}"
+        );
+    }
+}

@@ -172,6 +172,14 @@ async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
             println!("at           {}", s.url_of(&s.dir(&m.id)));
             println!("profile      {}", m.profile);
             println!("created      {}", m.created_at.to_rfc3339());
+            println!(
+                "generation   {}",
+                match m.generation {
+                    Some(g) => g.to_string(),
+                    None => "- (written before generations; `list` derives one from the order)"
+                        .into(),
+                }
+            );
             println!("persistence  {}", m.persistence);
             println!("redis        {}", m.redis_version.as_deref().unwrap_or("-"));
             println!(

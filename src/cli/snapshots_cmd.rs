@@ -176,8 +176,8 @@ async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
                 "generation   {}",
                 match m.generation {
                     Some(g) => g.to_string(),
-                    None => "- (written before generations; `list` derives one from the order)"
-                        .into(),
+                    None =>
+                        "- (written before generations; `list` derives one from the order)".into(),
                 }
             );
             println!("persistence  {}", m.persistence);

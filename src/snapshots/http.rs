@@ -47,7 +47,9 @@ pub fn request_deadline(body: u64) -> Duration {
 /// The region S3 named in its last redirect, shared by the connector and [`Regional`].
 pub type SeenRegion = Arc<Mutex<Option<String>>>;
 
-/// Builds the two reqwest clients (with and without a read deadline) behind one service.
+/// Builds the two reqwest clients (with and without a read deadline) behind one service,
+/// otherwise as object_store builds its own (http/1, the environment's proxy settings,
+/// reqwest's redirect policy).
 #[derive(Debug, Clone)]
 pub struct Connector {
     pub allow_http: bool,
@@ -66,7 +68,6 @@ impl HttpConnector for Connector {
         let base = || {
             reqwest::Client::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
                 .https_only(!self.allow_http)
                 .http1_only()
         };

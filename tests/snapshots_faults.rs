@@ -362,6 +362,23 @@ fn generations_race_moto_one_wins_the_other_takes_the_next() {
         .block_on(async { tokio::join!(upload::claim(&s, 1, &id_a), upload::claim(&s, 1, &id_b)) });
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a ^ b, "exactly one claim of generation 1 wins: {a} {b}");
+    // The same race 30 times more (in another profile's store): one winner every time.
+    let other = SnapshotStore::open_with(
+        Profile::load(&p).unwrap().snapshots.as_ref().unwrap(),
+        &format!("{}-race", w.name),
+        &s3.settings(),
+    )
+    .unwrap();
+    for n in 1..=30 {
+        let (a, b) = rt.block_on(async {
+            tokio::join!(
+                upload::claim(&other, n, &id_a),
+                upload::claim(&other, n, &id_b)
+            )
+        });
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(a ^ b, "generation {n}: {a} {b}");
+    }
     // Whole uploads racing: both commit, with different generations.
     let (da, db) = (data_with_rdb(1000, b'a'), data_with_rdb(2000, b'b'));
     let pre = PreStop::default();

@@ -213,8 +213,9 @@ pub async fn delete(s: &SnapshotStore, id: &SnapshotId) -> Result<(), SnapshotEr
 
 /// What retention removes: complete snapshots beyond the newest `keep` (by generation),
 /// every corrupt one (it can never be restored), and incomplete ones the store last
-/// modified before the newest snapshot's manifest (a later one may be an upload in
-/// progress). The store's own clock decides that, never an uploader's.
+/// modified no later than the newest snapshot's manifest (a later one may be an upload in
+/// progress). The store's own clock decides that, never an uploader's; listings give it in
+/// whole seconds, so debris of the same second as that manifest counts as older.
 pub fn plan_prune(cat: &Catalog, keep: usize) -> Vec<SnapshotId> {
     let mut out: Vec<SnapshotId> = cat
         .complete
@@ -227,7 +228,7 @@ pub fn plan_prune(cat: &Catalog, keep: usize) -> Vec<SnapshotId> {
         out.extend(
             cat.incomplete
                 .iter()
-                .filter(|i| cat.modified.get(*i).is_some_and(|t| t < latest))
+                .filter(|i| cat.modified.get(*i).is_some_and(|t| t <= latest))
                 .cloned(),
         );
     }
@@ -318,10 +319,10 @@ mod tests {
             claims: vec![1, 2, 3],
             modified: BTreeMap::new(),
         };
-        // The store's clock: 0009 was last written before the latest manifest, 0004 after.
+        // The store's clock: 0009 was last written in the latest manifest's second, 0004 after.
         cat.modified.insert(id("20260103T000000000Z-0003"), at(300));
         cat.modified.insert(id("20260104T000000000Z-0004"), at(400));
-        cat.modified.insert(id("20260101T120000000Z-0009"), at(200));
+        cat.modified.insert(id("20260101T120000000Z-0009"), at(300));
         let ids: Vec<String> = plan_prune(&cat, 2).iter().map(|i| i.to_string()).collect();
         assert_eq!(
             ids,

@@ -280,6 +280,87 @@ fn never_starts_empty(kind: Kind) {
     assert_eq!(cat.complete.len(), 1, "no empty snapshot was uploaded");
 }
 
+/// Snapshots written before generations (manifest format 1, no claims) are listed with
+/// generations derived from their order, restored, and numbered past by the next upload.
+fn legacy_snapshots(kind: Kind) {
+    require_redis();
+    let s3 = S3Server::start(kind);
+    let w = World::new();
+    let p = w.profile("p", "rdb", &s3.endpoint(), "");
+    let ps = p.to_str().unwrap();
+    let env = s3.env();
+    for n in [200, 400] {
+        ok(timed(&w, &["redis", "up", "-p", ps], &env).0);
+        write_keys(&mut w.redis(), n, "legacy");
+        ok(timed(&w, &["redis", "down", "-p", ps], &env).0);
+    }
+    let newest = {
+        ok(timed(&w, &["redis", "up", "-p", ps], &env).0);
+        let d = dump(&mut w.redis());
+        ok(timed(&w, &["redis", "down", "-p", ps], &env).0);
+        d
+    };
+    // Rewrite the store as an older redwhisk left it: format 1, no generation, no claims.
+    let s = store_at(&w, &p, &s3);
+    let rt = rt();
+    let cat = rt.block_on(catalog::list(&s, &w.name)).unwrap();
+    assert_eq!(cat.complete.len(), 3);
+    for m in &cat.complete {
+        let mut v = serde_json::to_value(m).unwrap();
+        let o = v.as_object_mut().unwrap();
+        o.remove("generation");
+        o.insert("format".into(), 1.into());
+        rt.block_on(
+            s.store
+                .put(&s.manifest(&m.id), serde_json::to_vec(&v).unwrap().into()),
+        )
+        .unwrap();
+        rt.block_on(s.store.delete(&s.claim(m.generation.unwrap())))
+            .unwrap();
+    }
+    let (l, _) = timed(
+        &w,
+        &["snapshots", "list", "-p", ps, "--output", "json"],
+        &env,
+    );
+    let j = json(&ok(l));
+    let got: Vec<(String, u64, bool)> = j["complete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap().to_string(),
+                m["generation"].as_u64().unwrap(),
+                m["generation_derived"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let ids: Vec<String> = cat.complete.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            (ids[0].clone(), 3, true),
+            (ids[1].clone(), 2, true),
+            (ids[2].clone(), 1, true)
+        ]
+    );
+    let (l, _) = timed(&w, &["snapshots", "list", "-p", ps], &env);
+    assert!(text(&ok(l)).contains("(3)"));
+    w.wipe();
+    let (up, _) = timed(&w, &["redis", "up", "-p", ps, "--output", "json"], &env);
+    let j = json(&ok(up));
+    assert_eq!(j["cold_start"]["restore"]["id"], ids[0].as_str());
+    assert_eq!(lost(&newest, &dump(&mut w.redis())), 0);
+    ok(timed(&w, &["redis", "down", "-p", ps], &env).0);
+    let cat = rt.block_on(catalog::list(&s, &w.name)).unwrap();
+    let latest = cat.latest().unwrap();
+    assert_eq!(
+        (latest.generation, latest.generation_derived),
+        (Some(4), false)
+    );
+}
+
 /// Accepts TCP connections and never answers (nor closes them).
 fn silent_store() -> (String, std::thread::JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -637,6 +718,7 @@ suite! {
     a_clock_ahead_does_not_make_older_data_the_latest => clock_skew;
     persistence_change_converts_both_ways => persistence_change;
     a_snapshot_that_held_keys_never_starts_empty => never_starts_empty;
+    snapshots_without_a_generation_are_listed_restored_and_numbered_past => legacy_snapshots;
 }
 
 /// A loopback HTTP proxy that records the first line of each request (for HTTPS: the

@@ -4,7 +4,8 @@
 //! Per size (keys written with pipelined SETs into a process-backend Redis, persistence rdb),
 //! alternated run by run, baseline first:
 //! - save: `RedisHost::down(Graceful)` (SHUTDOWN SAVE, wait for the exit) — no baseline;
-//! - upload: `snapshots::upload::upload` (streamed, multipart above 8 MiB, then the manifest)
+//! - upload: `snapshots::upload::upload` (streamed, multipart above 8 MiB, a listing and the
+//!   generation claim, then the manifest)
 //!   against `aws s3 cp dump.rdb s3://…` (target ≤ 1.1×);
 //! - download: the download part of the restore (streamed to a staging file with the sha256,
 //!   fsynced) against `aws s3 cp s3://… FILE` (target ≤ 1.1×); the restore's total (download,

@@ -103,7 +103,12 @@ pub async fn convert(
 
 /// Load the AOF in `staging` with a temporary redis-server and SAVE it as `dump.rdb`.
 async fn aof_to_rdb(staging: &Path, server: &Path) -> Result<(), ConvertError> {
-    let sock = staging.join("convert.sock");
+    // A unix socket path is limited to ~100 bytes: a short directory of its own.
+    let sock_dir = tempfile::Builder::new()
+        .prefix("redwhisk-convert-")
+        .tempdir()
+        .map_err(io("a temporary directory for the conversion's socket"))?;
+    let sock = sock_dir.path().join("redis.sock");
     let log = staging.join("convert.log");
     let mut child = tokio::process::Command::new(server)
         .arg("--port")
@@ -138,9 +143,7 @@ async fn aof_to_rdb(staging: &Path, server: &Path) -> Result<(), ConvertError> {
     if let Err(e) = result {
         return Err(ConvertError::Server(format!("{e} (log: {})", log_tail())));
     }
-    for p in [sock, log] {
-        let _ = tokio::fs::remove_file(p).await;
-    }
+    let _ = tokio::fs::remove_file(log).await;
     let _ = tokio::fs::remove_dir_all(staging.join(AOF_DIR)).await;
     let _ = tokio::fs::remove_file(staging.join(LEGACY_AOF)).await;
     if !staging.join(RDB_FILE).is_file() {

@@ -4,7 +4,8 @@
 //! Per size (keys written with pipelined SETs into a process-backend Redis, persistence rdb),
 //! alternated run by run, baseline first:
 //! - save: `RedisHost::down(Graceful)` (SHUTDOWN SAVE, wait for the exit) — no baseline;
-//! - upload: `snapshots::upload::upload` (streamed, multipart above 8 MiB, then the manifest)
+//! - upload: `snapshots::upload::upload` (streamed, multipart above 8 MiB, a listing and the
+//!   generation claim, then the manifest)
 //!   against `aws s3 cp dump.rdb s3://…` (target ≤ 1.1×);
 //! - download: the download part of the restore (streamed to a staging file with the sha256,
 //!   fsynced) against `aws s3 cp s3://… FILE` (target ≤ 1.1×); the restore's total (download,
@@ -234,6 +235,7 @@ fn snapshot_config(t: &Target) -> SnapshotConfig {
         endpoint: Some(t.endpoint.clone()),
         region: None,
         allow_http: t.endpoint.starts_with("http://"),
+        path_style: None,
         keep: 1000,
         on_stop: true,
         restore: RestorePolicy::Latest,
@@ -343,7 +345,7 @@ async fn bench_size(t: &Target, keys: u64, runs: u32) -> Result<SnapshotBenchRow
             .ok_or_else(|| BenchError::msg("bench: the uploaded snapshot is not listed"))?
             .id
             .clone();
-        let r = restore::restore(&store, &id, &data, &name)
+        let r = restore::restore(&store, &id, &data, &restore::Target::of(&profile))
             .await
             .ctx("bench: restore")?;
         let started = host.up(&events).await.ctx("bench: start after restore")?;

@@ -171,8 +171,12 @@ impl Printer {
                 None => eprintln!("[{}]", p.label()),
             },
             EngineEvent::ColdStart(c) if progress => self.line(format!(
-                "redis ready in {:.1} ms (create {:.1}, start {:.1}, ready {:.1}; {} keys restored)",
-                c.total_ms, c.create_ms, c.start_ms, c.ready_ms, c.keys_restored
+                "redis ready in {:.1} ms (create {:.1}, start {:.1}, ready {:.1}; {})",
+                c.total_ms,
+                c.create_ms,
+                c.start_ms,
+                c.ready_ms,
+                c.keys_origin()
             )),
             EngineEvent::Activation(_) => {
                 if let Some(bar) = &self.bar {

@@ -104,13 +104,13 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
                         );
                     }
                     println!(
-                        "cold start: image {:.1} ms, create {:.1} ms, start {:.1} ms, ready {:.1} ms, total {:.1} ms; {} keys restored",
+                        "cold start: image {:.1} ms, create {:.1} ms, start {:.1} ms, ready {:.1} ms, total {:.1} ms; {}",
                         c.image_ms,
                         c.create_ms,
                         c.start_ms,
                         c.ready_ms,
                         c.total_ms,
-                        c.keys_restored
+                        c.keys_origin()
                     );
                     if let Some(cl) = &c.cluster {
                         println!("{}", cl.summary());
@@ -167,11 +167,9 @@ async fn down(a: &RedisArgs, crash: bool, force: bool) -> anyhow::Result<Exit> {
             }
             Ok(Exit::Success)
         }
-        // The stop worked, the upload did not: say so and fail, the data is on local disk.
-        Some(UploadOutcome::Pending { error }) => {
-            eprintln!("error: {error}");
-            Ok(Exit::Error)
-        }
+        // The stop worked, the upload did not: fail; the error line was printed once, as
+        // the event it also is for the console.
+        Some(UploadOutcome::Pending { .. }) => Ok(Exit::Error),
         Some(UploadOutcome::Skipped) | None => Ok(Exit::Success),
     }
 }

@@ -13,7 +13,8 @@ use crate::snapshots::{self, SnapshotConfig, SnapshotId, SnapshotStore, Snapshot
 /// What to do with the snapshots.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum SnapshotsAction {
-    /// Complete snapshots, newest first (and incomplete uploads, which do not count).
+    /// Complete snapshots, newest (highest generation) first; corrupt ones and incomplete
+    /// uploads, which do not count.
     List(SnapArgs),
     /// One snapshot's manifest: files, sizes, sha256, Redis version, keys.
     Show {
@@ -31,7 +32,7 @@ pub enum SnapshotsAction {
         args: SnapArgs,
     },
     /// Keep the newest N complete snapshots (the profile's `keep` by default); delete the
-    /// rest and incomplete uploads older than the newest snapshot.
+    /// rest, corrupt ones, and incomplete uploads older than the newest snapshot.
     Prune {
         #[command(flatten)]
         args: SnapArgs,
@@ -112,14 +113,20 @@ async fn list(a: &SnapArgs) -> anyhow::Result<Exit> {
                 cfg.keep
             );
             println!(
-                "{:<22} {:>12} {:>10} {:>9} {:>11}  {:<13} redis",
-                "id", "bytes", "keys", "age", "upload ms", "persistence"
+                "{:<24} {:>5} {:>12} {:>10} {:>9} {:>11}  {:<13} redis",
+                "id", "gen", "bytes", "keys", "age", "upload ms", "persistence"
             );
             for m in &cat.complete {
                 let sum = SnapshotSummary::from(m);
+                let generation = match (m.generation, m.generation_derived) {
+                    (Some(g), false) => g.to_string(),
+                    (Some(g), true) => format!("({g})"),
+                    (None, _) => "-".into(),
+                };
                 println!(
-                    "{:<22} {:>12} {:>10} {:>9} {:>11.1}  {:<13} {}",
+                    "{:<24} {:>5} {:>12} {:>10} {:>9} {:>11.1}  {:<13} {}",
                     m.id.as_str(),
+                    generation,
                     sum.bytes,
                     m.keys.map(|k| k.to_string()).unwrap_or_else(|| "-".into()),
                     age(&sum),
@@ -128,9 +135,17 @@ async fn list(a: &SnapArgs) -> anyhow::Result<Exit> {
                     m.redis_version.as_deref().unwrap_or("-")
                 );
             }
+            for c in &cat.corrupt {
+                println!(
+                    "{:<24} (corrupt: {} is not a valid manifest: {}; never restored, `snapshots prune` deletes it)",
+                    c.id.as_str(),
+                    c.object,
+                    c.error
+                );
+            }
             for id in &cat.incomplete {
                 println!(
-                    "{:<22} (incomplete: no manifest.json; not a snapshot)",
+                    "{:<24} (incomplete: no manifest.json; not a snapshot)",
                     id.as_str()
                 );
             }
@@ -157,6 +172,14 @@ async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
             println!("at           {}", s.url_of(&s.dir(&m.id)));
             println!("profile      {}", m.profile);
             println!("created      {}", m.created_at.to_rfc3339());
+            println!(
+                "generation   {}",
+                match m.generation {
+                    Some(g) => g.to_string(),
+                    None =>
+                        "- (written before generations; `list` derives one from the order)".into(),
+                }
+            );
             println!("persistence  {}", m.persistence);
             println!("redis        {}", m.redis_version.as_deref().unwrap_or("-"));
             println!(

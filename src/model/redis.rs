@@ -48,6 +48,21 @@ pub struct ColdStart {
     pub cluster: Option<ClusterStart>,
 }
 
+impl ColdStart {
+    /// Where the keys came from: `1000 keys restored from snapshot ID` only when a snapshot
+    /// was downloaded for this start; `… keys loaded from local data` otherwise.
+    pub fn keys_origin(&self) -> String {
+        match &self.restore {
+            Some(r) => format!(
+                "{} keys restored from snapshot {}",
+                self.keys_restored, r.id
+            ),
+            None if self.keys_restored == 0 => "0 keys loaded: none on disk".to_string(),
+            None => format!("{} keys loaded from local data", self.keys_restored),
+        }
+    }
+}
+
 impl ClusterStart {
     /// `cluster: 6 nodes (3 shards x 1 replicas) up in … ms, formed in … ms`.
     pub fn summary(&self) -> String {

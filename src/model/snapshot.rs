@@ -124,4 +124,8 @@ pub struct RestoreReport {
     pub checked_with: Vec<String>,
     /// Where local files that were replaced were moved (`--restore` over existing data).
     pub moved_aside: Option<PathBuf>,
+    /// The snapshot was made under another persistence and converted to this profile's
+    /// (`converted AOF → RDB …`).
+    #[serde(default)]
+    pub converted: Option<String>,
 }

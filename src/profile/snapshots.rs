@@ -18,6 +18,7 @@ pub struct RawSnapshots {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub allow_http: Option<bool>,
+    pub path_style: Option<bool>,
     pub keep: Option<i64>,
     pub on_stop: Option<bool>,
     pub restore: Option<String>,
@@ -173,6 +174,7 @@ pub fn validate(
         endpoint,
         region,
         allow_http,
+        path_style: raw.path_style,
         keep: u32::try_from(keep).unwrap_or(1),
         on_stop: raw.on_stop.unwrap_or(true),
         restore,
@@ -198,6 +200,7 @@ mod tests {
 endpoint = "http://127.0.0.1:9000/"
 allow_http = true
 region = "eu-west-1"
+path_style = false
 keep = 3
 on_stop = false
 restore = "none""#)
@@ -207,6 +210,7 @@ restore = "none""#)
         assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.keep, 3);
+        assert_eq!(c.path_style, Some(false));
         assert!(!c.on_stop);
         assert_eq!(c.restore, RestorePolicy::None);
     }
@@ -219,6 +223,7 @@ restore = "none""#)
         assert!(c.on_stop);
         assert_eq!(c.restore, RestorePolicy::Latest);
         assert!(!c.allow_http);
+        assert_eq!(c.path_style, None, "decided by the endpoint");
     }
 
     #[test]

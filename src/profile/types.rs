@@ -379,6 +379,8 @@ pub struct SnapshotConfig {
     pub region: Option<String>,
     /// Allow `http://` endpoints (local test servers only).
     pub allow_http: bool,
+    /// Path-style addressing; `None`: virtual-hosted on AWS, path style elsewhere.
+    pub path_style: Option<bool>,
     /// How many complete snapshots to retain (the newest).
     pub keep: u32,
     /// Upload a snapshot after every graceful stop.

@@ -303,6 +303,18 @@ impl RedisHost {
             if let Some(expected) = r.keys_expected
                 && expected != cold.keys_restored
             {
+                if expected > 0 && cold.keys_restored == 0 {
+                    // Never an empty Redis in place of a snapshot that held keys: its next
+                    // stop would upload an empty "latest". Stopped without saving.
+                    let msg = format!(
+                        "snapshot {} held {expected} keys but Redis loaded none of them from {}; Redis was stopped without saving, so no empty snapshot replaces it. Check the Redis log there, or restore another snapshot (`redwhisk snapshots list --profile {}`)",
+                        r.id,
+                        dir.display(),
+                        self.profile.name
+                    );
+                    let _ = self.down(StopMode::Crash, events).await;
+                    return Err(HostError::Snapshot(snapshots::SnapshotError::Refused(msg)));
+                }
                 events.warn(format!(
                     "snapshots: {} held {expected} keys before its stop; Redis loaded {}",
                     r.id, cold.keys_restored

@@ -53,13 +53,17 @@ pub enum SnapshotError {
     },
     /// The manifest itself cannot be read.
     #[error(
-        "snapshots: {object} is not a valid manifest ({detail}); the snapshot cannot be used. Pick another with `redwhisk snapshots list --profile {profile}`"
+        "snapshots: {object} is not a valid manifest ({detail}); the snapshot cannot be used. `redwhisk snapshots list --profile {profile}` shows the others (it lists this one as corrupt), `redwhisk snapshots prune --profile {profile}` deletes it"
     )]
     BadManifest {
         object: String,
         detail: String,
         profile: String,
     },
+    /// The snapshot's persistence differs from the profile's and could not be converted:
+    /// which snapshot, both persistences, and why.
+    #[error("snapshots: {0}. Nothing was placed and Redis was not started")]
+    Convert(String),
     /// Refused to overwrite local data.
     #[error("snapshots: {0}")]
     Refused(String),
@@ -117,11 +121,13 @@ impl SnapshotError {
         endpoint: String,
         e: &object_store::Error,
     ) -> Self {
+        // S3's messages end with a period ("Access Denied."); the sentence goes on.
+        let detail = summarize(e);
         SnapshotError::Store {
             action,
             url,
             endpoint,
-            detail: summarize(e),
+            detail: detail.trim_end_matches('.').to_string(),
         }
     }
 
@@ -130,5 +136,25 @@ impl SnapshotError {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_s3_message_ending_in_a_period_does_not_double_it() {
+        let e = object_store::Error::Generic {
+            store: "S3",
+            source: "Client error with status 403 Forbidden: <Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>".into(),
+        };
+        let text =
+            SnapshotError::store("upload", "s3://b/k".into(), "http://x".into(), &e).to_string();
+        assert!(
+            text.contains("AccessDenied: Access Denied. Check that"),
+            "{text}"
+        );
+        assert!(!text.contains(".."), "{text}");
     }
 }

@@ -8,8 +8,15 @@ pub use crate::model::snapshot::{BadSnapshotId, SnapshotId};
 
 /// The manifest's object name inside a snapshot's directory.
 pub const MANIFEST: &str = "manifest.json";
-/// The manifest layout version.
-pub const FORMAT: u32 = 1;
+/// The manifest layout version (2: `generation`).
+pub const FORMAT: u32 = 2;
+/// Where generation claims live, next to the snapshots: `<prefix>/<profile>/gen/<N>`.
+pub const GEN_DIR: &str = "gen";
+
+/// A generation claim's object name: zero-padded, so claims sort by number.
+pub fn claim_name(generation: u64) -> String {
+    format!("{generation:012}")
+}
 
 /// One persistence file, relative to the data directory (`dump.rdb`,
 /// `appendonlydir/appendonly.aof.1.base.rdb`, …).
@@ -28,6 +35,16 @@ pub struct Manifest {
     pub id: SnapshotId,
     pub profile: String,
     pub created_at: DateTime<Utc>,
+    /// The order of snapshots, independent of any clock: the previous valid snapshot's
+    /// generation + 1, claimed with a create-only PUT of `gen/<N>` before the manifest is
+    /// written. `None` in a manifest written before generations existed; the listing then
+    /// derives one from the order of those snapshots (below every numbered one) and sets
+    /// `generation_derived`.
+    #[serde(default)]
+    pub generation: Option<u64>,
+    /// The generation was derived by the listing, not written by the uploader.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generation_derived: bool,
     /// `redis_version` from INFO before the stop, when Redis answered.
     pub redis_version: Option<String>,
     /// The profile's persistence when the snapshot was made: `rdb`, `aof-everysec`, ….
@@ -84,6 +101,8 @@ mod tests {
             id: SnapshotId::parse("20261203T081500123Z-ab12").unwrap(),
             profile: "p".into(),
             created_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            generation: Some(7),
+            generation_derived: false,
             redis_version: Some("7.0.15".into()),
             persistence: "rdb".into(),
             keys: Some(3),
@@ -98,8 +117,16 @@ mod tests {
         let back: Manifest = serde_json::from_str(&text).unwrap();
         assert_eq!(back, m);
         assert_eq!(back.size(), 10);
+        assert!(!text.contains("generation_derived"));
         let bad = text.replace("20261203T081500123Z-ab12", "../x");
         assert!(serde_json::from_str::<Manifest>(&bad).is_err());
+        // A manifest from before generations (format 1) still reads.
+        let old = text
+            .replace("\"generation\":7,", "")
+            .replace("\"format\":2", "\"format\":1");
+        assert!(!old.contains("generation"), "{old}");
+        let back: Manifest = serde_json::from_str(&old).unwrap();
+        assert_eq!(back.generation, None);
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! written last: a snapshot without a manifest does not exist. See docs/snapshots.md.
 
 pub mod catalog;
+pub mod convert;
 pub use crate::profile::snapshots as config;
 pub mod credentials;
 mod error;
+pub mod http;
 pub mod local;
 pub mod manifest;
 pub mod restore;
@@ -105,7 +107,13 @@ async fn restore_now(
 ) -> Result<RestoreReport, SnapshotError> {
     let s = SnapshotStore::open(cfg, &profile.name)?;
     events.info(format!("snapshots: restoring {id} from {}", s.display));
-    let r = restore::restore(&s, id, &profile.redis.data_dir, &profile.name).await?;
+    let r = restore::restore(
+        &s,
+        id,
+        &profile.redis.data_dir,
+        &restore::Target::of(profile),
+    )
+    .await?;
     if let Some(aside) = &r.moved_aside {
         events.warn(format!(
             "snapshots: the local data files were moved to {} (not deleted)",
@@ -113,7 +121,7 @@ async fn restore_now(
         ));
     }
     events.info(format!(
-        "snapshots: restored {} ({} bytes, {} files; download {:.0} ms, verify {:.0} ms{})",
+        "snapshots: restored {} ({} bytes, {} files; download {:.0} ms, verify {:.0} ms{}){}",
         r.id,
         r.bytes,
         r.files,
@@ -123,7 +131,11 @@ async fn restore_now(
             String::new()
         } else {
             format!(" with {}", r.checked_with.join(", "))
-        }
+        },
+        r.converted
+            .as_deref()
+            .map(|c| format!("; {c}"))
+            .unwrap_or_default()
     ));
     send(events, SnapshotEvent::Restored(r.clone()));
     Ok(r)

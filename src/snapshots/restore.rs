@@ -11,11 +11,13 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::catalog;
+use super::convert::{self, Loads};
 use super::error::SnapshotError;
 use super::local::{AOF_DIR, RDB_FILE, STAGING_PREFIX, persistence_files};
 use super::manifest::{Manifest, SnapshotId, safe_relative};
 use super::store::SnapshotStore;
 use crate::model::RestoreReport;
+use crate::profile::{Backend, Persistence, Profile};
 use crate::stats::ms;
 
 fn find_tool(name: &str) -> Option<PathBuf> {
@@ -122,14 +124,45 @@ async fn fetch(
     Ok((size, hex::encode(hasher.finalize())))
 }
 
-/// Download and verify `id` into the data directory. Existing persistence files are moved
-/// to `replaced-<time>/` (never deleted); with `refuse_existing` they make it an error.
+/// The profile a restore places files for: what its Redis loads, and the redis-server a
+/// conversion may use.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub profile: String,
+    /// The profile's persistence label (`rdb`, `aof-everysec`, …), for messages.
+    pub persistence: String,
+    pub loads: Loads,
+    pub server: Option<PathBuf>,
+}
+
+impl Target {
+    pub fn of(p: &Profile) -> Self {
+        let bin = match &p.redis.backend {
+            Backend::Process { server_bin } => Some(server_bin.as_str()),
+            _ => None,
+        };
+        Self {
+            profile: p.name.clone(),
+            persistence: p.redis.persistence.label(),
+            loads: match p.redis.persistence {
+                Persistence::Aof { .. } => Loads::Aof,
+                _ => Loads::Rdb,
+            },
+            server: convert::find_server(bin),
+        }
+    }
+}
+
+/// Download and verify `id` into the data directory, converted to what the profile's Redis
+/// loads when the snapshot's persistence differs. Existing persistence files are moved to
+/// `replaced-<time>/` (never deleted).
 pub async fn restore(
     s: &SnapshotStore,
     id: &SnapshotId,
     data_dir: &Path,
-    profile: &str,
+    target: &Target,
 ) -> Result<RestoreReport, SnapshotError> {
+    let profile = target.profile.as_str();
     let t0 = Instant::now();
     let m = catalog::manifest(s, id, profile)
         .await?
@@ -163,8 +196,20 @@ pub async fn restore(
         .map_err(|e| SnapshotError::io(data_dir, e))?;
     let staging = data_dir.join(format!("{STAGING_PREFIX}{id}"));
     let _ = tokio::fs::remove_dir_all(&staging).await;
-    let result = stage(s, &m, &staging, profile, &corrupt).await;
-    let (download_ms, verify_ms, checked_with) = match result {
+    let result = async {
+        let checked = stage(s, &m, &staging, profile, &corrupt).await?;
+        let converted = convert::convert(&staging, target.loads, target.server.as_deref())
+            .await
+            .map_err(|e| {
+                SnapshotError::Convert(format!(
+                    "snapshot {} was made with persistence {} and profile `{profile}` uses {}: {e}",
+                    m.id, m.persistence, target.persistence
+                ))
+            })?;
+        Ok::<_, SnapshotError>((checked, converted))
+    }
+    .await;
+    let ((download_ms, verify_ms, checked_with), converted) = match result {
         Ok(r) => r,
         Err(e) => {
             let _cleanup = tokio::fs::remove_dir_all(&staging).await;
@@ -193,9 +238,10 @@ pub async fn restore(
         }
         Some(aside)
     };
-    for f in &m.files {
-        let from = staging.join(&f.path);
-        let to = data_dir.join(&f.path);
+    // What the staging directory holds now (converted or as downloaded).
+    for f in persistence_files(&staging).await? {
+        let from = f.path;
+        let to = data_dir.join(&f.rel);
         if let Some(parent) = to.parent() {
             tokio::fs::create_dir_all(parent)
                 .await
@@ -216,6 +262,7 @@ pub async fn restore(
         total_ms: ms(t0.elapsed()),
         checked_with,
         moved_aside,
+        converted,
     })
 }
 

@@ -4,26 +4,64 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, Checksum};
 use object_store::path::Path as ObjPath;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 
 use super::config::SnapshotConfig;
 use super::credentials::{self, AwsSettings};
 use super::error::SnapshotError;
-use super::manifest::{MANIFEST, SnapshotId};
+use super::http::{Build, Connector, Regional, SeenRegion};
+use super::manifest::{GEN_DIR, MANIFEST, SnapshotId, claim_name};
 
 /// The region when none is configured anywhere (what the AWS CLI assumes for S3).
 pub const DEFAULT_REGION: &str = "us-east-1";
-/// Connecting to the store: an unreachable store fails fast.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// One request (one part of a multipart upload at most): a frozen store fails in bounded time.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub use super::http::{CONNECT_TIMEOUT, STALL};
+/// Retries of one request (connection errors, timeouts, 5xx), all within `RETRY_WITHIN`.
+pub const MAX_RETRIES: usize = 3;
+/// No retry starts after this long: with [`STALL`] a store that never answers fails a
+/// command in about 20 s.
+pub const RETRY_WITHIN: Duration = Duration::from_secs(15);
+
+/// An endpoint on AWS itself (`*.amazonaws.com`, `*.amazonaws.com.cn`).
+pub fn is_aws(endpoint: &str) -> bool {
+    let host = endpoint
+        .split("://")
+        .nth(1)
+        .unwrap_or(endpoint)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("");
+    host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn")
+}
+
+/// Path-style addressing (`endpoint/bucket/key`) or virtual-hosted (`bucket.endpoint/key`):
+/// the profile's `path_style` when set; else virtual-hosted on AWS (which has deprecated
+/// path style for new buckets), path style for any other endpoint (most S3-compatible
+/// servers, and every local one, serve the bucket under the path).
+pub fn path_style(explicit: Option<bool>, endpoint: Option<&str>) -> bool {
+    explicit.unwrap_or_else(|| endpoint.is_some_and(|e| !is_aws(e)))
+}
+
+/// The endpoint object_store is given: virtual-hosted addressing with an explicit endpoint
+/// needs the bucket in the host (`https://bucket.s3.eu-west-1.amazonaws.com`).
+pub fn bucket_endpoint(endpoint: &str, bucket: &str, path_style: bool) -> String {
+    let e = endpoint.trim_end_matches('/');
+    if path_style {
+        return e.to_string();
+    }
+    match e.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{bucket}.{rest}"),
+        None => format!("{bucket}.{e}"),
+    }
+}
 
 /// A profile's snapshots in one store: `<prefix>/<profile>/<id>/…`.
 #[derive(Clone)]
 pub struct SnapshotStore {
     pub store: Arc<dyn ObjectStore>,
+    /// The same client, to ask which region it signs for (after a redirect: the bucket's).
+    regional: Regional,
     /// `s3://bucket/prefix/profile`, for messages.
     pub display: String,
     /// Where the endpoint came from, for messages (never a key).
@@ -73,32 +111,38 @@ impl SnapshotStore {
                 max_backoff: Duration::from_secs(2),
                 base: 2.0,
             },
-            max_retries: 3,
-            retry_timeout: Duration::from_secs(20),
+            max_retries: MAX_RETRIES,
+            retry_timeout: RETRY_WITHIN,
         };
-        let client = ClientOptions::new()
-            .with_connect_timeout(CONNECT_TIMEOUT)
-            .with_timeout(REQUEST_TIMEOUT)
-            .with_allow_http(cfg.allow_http);
+        let path_style = path_style(cfg.path_style, endpoint.as_deref());
+        let seen = SeenRegion::default();
+        let connector = Connector {
+            allow_http: cfg.allow_http,
+            seen: seen.clone(),
+        };
         let mut b = AmazonS3Builder::new()
             .with_bucket_name(&cfg.bucket)
-            .with_region(&region)
             .with_access_key_id(aws.access_key_id.expose())
             .with_secret_access_key(aws.secret_access_key.expose())
             .with_allow_http(cfg.allow_http)
             .with_retry(retry)
-            .with_client_options(client);
+            .with_checksum_algorithm(Checksum::SHA256)
+            .with_virtual_hosted_style_request(!path_style)
+            .with_client_options(ClientOptions::new().with_allow_http(cfg.allow_http))
+            .with_http_connector(connector);
         if let Some(t) = &aws.session_token {
             b = b.with_token(t.expose());
         }
         if let Some(e) = &endpoint {
-            // S3-compatible servers are addressed by path (`endpoint/bucket/key`).
-            b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
+            b = b.with_endpoint(bucket_endpoint(e, &cfg.bucket, path_style));
         }
         // The builder's Debug would show the keys: never format `b`, and keep only the
         // message of a build error.
-        let store = b
-            .build()
+        let build: Build = Box::new(move |region: &str| {
+            let store = b.clone().with_region(region).build()?;
+            Ok(Arc::new(store) as Arc<dyn ObjectStore>)
+        });
+        let store = Regional::new(&region, seen, build)
             .map_err(|e| SnapshotError::Config(format!("cannot configure the S3 client: {e}")))?;
         let mut root = cfg.prefix.clone();
         if !root.is_empty() {
@@ -107,11 +151,17 @@ impl SnapshotStore {
         root.push_str(profile);
         let display = format!("s3://{}/{root}", cfg.bucket);
         Ok(Self {
-            store: Arc::new(store),
+            store: Arc::new(store.clone()),
+            regional: store,
             display,
             endpoint: endpoint.unwrap_or_else(|| format!("AWS S3 ({region})")),
             root: ObjPath::from(root),
         })
+    }
+
+    /// The region requests are signed for (the bucket's, once S3 redirected to it).
+    pub fn region(&self) -> String {
+        self.regional.region()
     }
 
     /// `<prefix>/<profile>`.
@@ -133,6 +183,11 @@ impl SnapshotStore {
         p
     }
 
+    /// `<prefix>/<profile>/gen/<n>`: the claim of generation `n`.
+    pub fn claim(&self, n: u64) -> ObjPath {
+        self.root.child(GEN_DIR).child(claim_name(n))
+    }
+
     /// `<prefix>/<profile>/<id>/manifest.json`.
     pub fn manifest(&self, id: &SnapshotId) -> ObjPath {
         self.dir(id).child(MANIFEST)
@@ -147,5 +202,91 @@ impl SnapshotStore {
             .next()
             .unwrap_or("");
         format!("s3://{bucket}/{p}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_hosted_on_aws_path_style_elsewhere() {
+        assert!(!path_style(None, None), "AWS by default: virtual-hosted");
+        assert!(!path_style(
+            None,
+            Some("https://s3.eu-west-1.amazonaws.com")
+        ));
+        assert!(!path_style(
+            None,
+            Some("https://s3.cn-north-1.amazonaws.com.cn/")
+        ));
+        assert!(path_style(None, Some("http://127.0.0.1:9000")));
+        assert!(path_style(None, Some("https://minio.example:9000")));
+        assert!(path_style(
+            Some(true),
+            Some("https://s3.eu-west-1.amazonaws.com")
+        ));
+        assert!(!path_style(Some(false), Some("https://minio.example")));
+        assert!(path_style(Some(true), None));
+        assert!(!is_aws("https://amazonaws.com.evil.example"));
+    }
+
+    #[test]
+    fn the_bucket_goes_into_the_host_for_virtual_hosted_addressing() {
+        assert_eq!(
+            bucket_endpoint("https://s3.eu-west-1.amazonaws.com/", "bkt", false),
+            "https://bkt.s3.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            bucket_endpoint("http://127.0.0.1:9000/", "bkt", true),
+            "http://127.0.0.1:9000"
+        );
+    }
+
+    fn settings() -> AwsSettings {
+        credentials::resolve(
+            &|k| match k {
+                "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".into()),
+                "AWS_SECRET_ACCESS_KEY" => Some("secret".into()),
+                _ => None,
+            },
+            None,
+        )
+        .unwrap()
+    }
+
+    fn cfg(endpoint: Option<&str>, path_style: Option<bool>) -> SnapshotConfig {
+        let mut text =
+            "url = \"s3://bkt/x\"\nallow_http = true\nregion = \"eu-west-1\"\n".to_string();
+        if let Some(e) = endpoint {
+            text.push_str(&format!("endpoint = \"{e}\"\n"));
+        }
+        if let Some(p) = path_style {
+            text.push_str(&format!("path_style = {p}\n"));
+        }
+        let raw: crate::profile::snapshots::RawSnapshots = toml::from_str(&text).unwrap();
+        crate::profile::snapshots::validate(
+            raw,
+            "p.toml",
+            &crate::profile::Persistence::Rdb { save: vec![] },
+            false,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn opens_for_aws_and_custom_endpoints() {
+        let s = SnapshotStore::open_with(&cfg(None, None), "p", &settings()).unwrap();
+        assert_eq!(s.region(), "eu-west-1");
+        assert_eq!(s.endpoint, "AWS S3 (eu-west-1)");
+        assert_eq!(s.claim(3).to_string(), "x/p/gen/000000000003");
+        let s = SnapshotStore::open_with(
+            &cfg(Some("http://127.0.0.1:9"), Some(false)),
+            "p",
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(s.endpoint, "http://127.0.0.1:9");
+        assert!(!format!("{s:?}").contains("secret"));
     }
 }

@@ -184,10 +184,7 @@ impl App {
             EngineEvent::ColdStart(c) => {
                 self.note(
                     Level::Info,
-                    format!(
-                        "redis ready in {:.1} ms ({} keys restored)",
-                        c.total_ms, c.keys_restored
-                    ),
+                    format!("redis ready in {:.1} ms ({})", c.total_ms, c.keys_origin()),
                 );
                 self.redis.cold_start = Some(c);
             }

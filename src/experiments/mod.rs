@@ -9,6 +9,7 @@ pub mod failover;
 pub mod gateway_share;
 pub mod gateway_study;
 mod job;
+pub mod open_loop;
 mod params;
 pub mod run;
 pub mod share;

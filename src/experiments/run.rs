@@ -227,6 +227,20 @@ async fn invoke_all(
 
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let action_host = action_redis_host(profile, endpoint);
+    if let Some(open) = &w.open {
+        let (stats, outcome) = super::open_loop::invoke_open(
+            job,
+            open,
+            platform,
+            host,
+            endpoint,
+            &action_host,
+            &name,
+            &mut writer,
+        )
+        .await?;
+        return Ok((writer, stats, outcome));
+    }
     let mut stats = RunStats::new();
     let mut next = 0u32;
     let mut in_flight = FuturesUnordered::new();
@@ -301,7 +315,7 @@ async fn invoke_all(
 }
 
 /// Log once that Redis is gone and drop the invocations still in flight; returns the message.
-fn redis_lost<T>(
+pub(super) fn redis_lost<T>(
     sink: &EventSink,
     at: u32,
     why: &crate::redis_host::HostError,

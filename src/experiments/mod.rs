@@ -11,6 +11,7 @@ pub mod gateway_study;
 mod job;
 pub mod open_loop;
 mod params;
+pub mod rate_sweep;
 pub mod run;
 pub mod share;
 pub mod sweep;

@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod library;
 pub mod phase;
 pub mod redis;
+pub mod rate_sweep;
 pub mod run;
 pub mod snapshot;
 pub mod sweep;

@@ -27,7 +27,12 @@ pub struct SweepArgs {
     pub records: Option<u32>,
     /// Open-loop rate sweep instead: arrival rates to run, in order, e.g. 5,10,20,40 (one run
     /// per rate); the saturation point is named. Needs --p99-bound-ms.
-    #[arg(long, value_delimiter = ',', value_name = "R,…", requires = "p99_bound_ms")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "R,…",
+        requires = "p99_bound_ms"
+    )]
     pub rates: Vec<f64>,
     /// With --rates: the corrected p99 (ms) a rate must stay under to count as sustained.
     #[arg(long, value_name = "MS", requires = "rates")]

@@ -93,7 +93,11 @@ pub async fn run_rate_sweep(
             step.achieved_rate,
             step.corrected_p99_ms,
             step.late_starts,
-            if step.sustained { "sustained" } else { "not sustained" }
+            if step.sustained {
+                "sustained"
+            } else {
+                "not sustained"
+            }
         ));
         steps.push(step);
     }

@@ -17,8 +17,8 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::time::{Instant, sleep_until};
 
 use super::job::Job;
+use super::job::redis_lost;
 use super::params::bench_params;
-use super::run::redis_lost;
 use super::{Context, EngineResult};
 use crate::event::{EngineEvent, Phase};
 use crate::model::RedisStatus;

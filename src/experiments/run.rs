@@ -8,7 +8,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::EngineError;
-use super::job::{Job, Preflight};
+use super::job::{Job, Preflight, redis_lost};
 use super::params::{action_redis_host, bench_params};
 use super::{Context, EngineResult};
 use crate::event::{EngineEvent, EventSink, Level, Phase};
@@ -312,23 +312,4 @@ async fn invoke_all(
         Phase::Done
     };
     Ok((writer, stats, outcome))
-}
-
-/// Log once that Redis is gone and drop the invocations still in flight; returns the message.
-pub(super) fn redis_lost<T>(
-    sink: &EventSink,
-    at: u32,
-    why: &crate::redis_host::HostError,
-    in_flight: &mut FuturesUnordered<T>,
-) -> String {
-    let message = format!("Redis died at invocation {at} ({why})");
-    sink.log(
-        Level::Error,
-        format!(
-            "{message}; stopping the run ({} in flight dropped)",
-            in_flight.len()
-        ),
-    );
-    in_flight.clear();
-    message
 }

@@ -88,11 +88,11 @@ fn open_summary(o: &OpenStats, target_rate: f64) -> OpenLoopSummary {
         corrected_ms: o.corrected.summary(),
         uncorrected_ms: o.uncorrected.summary(),
         phases_corrected_ms: Phases {
-            connect: o.phase_corrected(PhaseName::Connect),
-            write: o.phase_corrected(PhaseName::Write),
-            read: o.phase_corrected(PhaseName::Read),
-            delete: o.phase_corrected(PhaseName::Delete),
-            total: o.phase_corrected(PhaseName::Total),
+            connect: o.phase_corrected(PhaseName::Connect as usize),
+            write: o.phase_corrected(PhaseName::Write as usize),
+            read: o.phase_corrected(PhaseName::Read as usize),
+            delete: o.phase_corrected(PhaseName::Delete as usize),
+            total: o.phase_corrected(PhaseName::Total as usize),
         },
         throughput_per_s: o.per_second.clone(),
     }

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::series::Series;
 use super::summary::{Metric, Summary};
-use super::{PhaseName, Series};
 
 /// A start later than this after its intended time counts as late (ms). Tokio's timers have
 /// a 1 ms granularity and a wake-up on a busy machine adds a millisecond or two; anything
@@ -148,9 +148,13 @@ impl OpenStats {
         rate(self.n, self.last_started_ms)
     }
 
-    /// A phase's corrected latency (phase time + start delay).
-    pub fn phase_corrected(&self, p: PhaseName) -> Summary {
-        self.phases_corrected[p as usize].summary()
+    /// A phase's corrected latency (phase time + start delay), by the phase's position in
+    /// `PhaseName::ALL` (connect, write, read, delete, total).
+    pub fn phase_corrected(&self, phase: usize) -> Summary {
+        self.phases_corrected
+            .get(phase)
+            .map(Metric::summary)
+            .unwrap_or_default()
     }
 }
 

@@ -89,6 +89,12 @@ pub enum EngineCommand {
     Run {
         profile: String,
     },
+    /// Case study 1 with the console's choice of loop: an open loop at `rate` arrivals per
+    /// second, or a closed loop (`None`) whatever the profile says.
+    RunLoop {
+        profile: String,
+        rate: Option<u32>,
+    },
     Share {
         profile: String,
     },

@@ -92,9 +92,10 @@ struct Busy<'a> {
 
 /// Why a command cannot be carried out now (told to the user as a warning), if it cannot.
 fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
-    use EngineCommand::{GatewayStart, RedisDown, RedisUp, Run, Share, Sweep};
+    use EngineCommand::{GatewayStart, RedisDown, RedisUp, Run, RunLoop, Share, Sweep};
     match cmd {
         Run { profile }
+        | RunLoop { profile, .. }
         | Share { profile }
         | Sweep { profile }
         | RedisUp { profile }
@@ -122,12 +123,20 @@ fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
                 None
             }
         }
-        Run { profile } | Share { profile } | Sweep { profile } if b.running => Some(format!(
-            "a run is already active; not starting another for `{profile}`"
-        )),
-        Run { profile } | Share { profile } | Sweep { profile } if b.redis => Some(format!(
-            "Redis is being started or stopped; not starting a run for `{profile}` yet"
-        )),
+        Run { profile } | RunLoop { profile, .. } | Share { profile } | Sweep { profile }
+            if b.running =>
+        {
+            Some(format!(
+                "a run is already active; not starting another for `{profile}`"
+            ))
+        }
+        Run { profile } | RunLoop { profile, .. } | Share { profile } | Sweep { profile }
+            if b.redis =>
+        {
+            Some(format!(
+                "Redis is being started or stopped; not starting a run for `{profile}` yet"
+            ))
+        }
         RedisUp { .. } | RedisDown { .. } if b.running => {
             Some("a run owns Redis right now; wait for it to finish or cancel it with `x`".into())
         }
@@ -213,6 +222,13 @@ async fn engine_loop(
             },
             EngineCommand::Run { profile } => {
                 let p = load(&profile, Some(&opts.overrides));
+                current = Some(start_job(run_task, p, &opts, &sink, &last_results));
+            }
+            EngineCommand::RunLoop { profile, rate } => {
+                let p = load(&profile, Some(&opts.overrides)).map(|p| match rate {
+                    Some(r) => p.with_rate(f64::from(r)),
+                    None => p.closed_loop(),
+                });
                 current = Some(start_job(run_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Sweep { profile } => {

@@ -184,6 +184,13 @@ impl Profile {
         p
     }
 
+    /// Case study 1 as a closed loop of `concurrency`, whatever the profile's `workload.rate`.
+    pub fn closed_loop(&self) -> Profile {
+        let mut p = self.clone();
+        p.workload.open = None;
+        p
+    }
+
     /// Node `i` of this cluster profile: a single Redis of its own (name, data directory
     /// `node-<i>`, port, container name), in cluster mode with `node_timeout`, no snapshots.
     pub fn cluster_node(&self, i: u16, port: u16, node_timeout: Duration) -> Profile {

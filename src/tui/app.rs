@@ -45,6 +45,8 @@ pub struct App {
     pub results_root: PathBuf,
     /// The console's scale-to-zero gateway, as last reported (`g` starts and stops it).
     pub gateway: Option<crate::gateway::GatewaySnapshot>,
+    /// How `r` runs case study 1 (`o` cycles it).
+    pub loop_choice: super::state::LoopChoice,
 }
 
 impl App {
@@ -75,6 +77,7 @@ impl App {
             quitting: false,
             results_root: crate::results::default_root(),
             gateway: None,
+            loop_choice: super::state::LoopChoice::default(),
         }
     }
 
@@ -158,7 +161,9 @@ impl App {
                     Level::Info,
                     format!("{experiment} started on `{profile}`: {planned} invocations"),
                 );
-                self.run = Some(RunView::new(experiment, profile, planned, self.now));
+                let mut run = RunView::new(experiment, profile, planned, self.now);
+                run.target_rate = self.loop_choice.target();
+                self.run = Some(run);
             }
             EngineEvent::Gateway(crate::gateway::GatewayEvent::State(s)) => {
                 self.note(

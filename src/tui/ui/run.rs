@@ -24,6 +24,7 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
             ),
             None => "no run yet; select a valid profile and press r.".into(),
         };
+        let hint = format!("{hint} Loop: {} (o changes it).", app.loop_choice.label());
         frame.render_widget(
             Paragraph::new(Span::styled(hint, t.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
             inner,
@@ -95,5 +96,19 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
             )),
         ]),
     ];
+    let mut lines = lines;
+    if let Some(o) = &run.stats.open {
+        // Target vs achieved, live: the console's rate, else the schedule's own.
+        let target = run.target_rate.map_or_else(
+            || format!("schedule {:.1}/s", o.scheduled_rate()),
+            |r| format!("target {r}/s"),
+        );
+        let late_style = if o.late > 0 { t.warn() } else { t.ok() };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<9}", "open"), t.label()),
+            Span::raw(format!("{target}  achieved {:.1}/s  ", o.achieved_rate())),
+            Span::styled(format!("late {}", o.late), late_style),
+        ]));
+    }
     frame.render_widget(Paragraph::new(lines), rest);
 }

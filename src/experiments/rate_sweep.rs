@@ -7,9 +7,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::job::{Job, write_json};
 use super::{Context, EngineError, EngineResult, RunOptions, bail, run_experiment};
-use crate::event::{EventSink, Phase};
+use crate::event::{EngineEvent, EventSink, Phase};
 pub use crate::model::rate_sweep::{
-    KEEPS_UP_SHARE, RateStep, RateSweepReport, saturation, sustained,
+    CONSOLE_P99_BOUND_MS, CONSOLE_RATES, KEEPS_UP_SHARE, RateStep, RateSweepReport, saturation,
+    sustained,
 };
 use crate::profile::Profile;
 
@@ -26,6 +27,14 @@ pub async fn run_rate_sweep(
     let dir = job.results_dir(results_root, "rate-sweep")?;
     let mut steps = Vec::new();
     let mut cancelled = false;
+    sink.send(EngineEvent::RateSweepStarted {
+        profile: base.name.clone(),
+        rates: steps_profiles
+            .iter()
+            .filter_map(|p| p.workload.open.map(|o| o.rate))
+            .collect(),
+        p99_bound_ms,
+    });
     for profile in steps_profiles {
         let Some(open) = profile.workload.open else {
             bail!("rate sweep step without a rate (internal error)");
@@ -99,6 +108,7 @@ pub async fn run_rate_sweep(
                 "not sustained"
             }
         ));
+        sink.send(EngineEvent::RateSweepStep(Box::new(step.clone())));
         steps.push(step);
     }
     let open = steps_profiles.first().and_then(|p| p.workload.open);

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 /// at most 1/this: never far above it either).
 pub const KEEPS_UP_SHARE: f64 = 0.95;
 
+/// The rates a rate sweep started from the console runs (`w` with an open loop chosen).
+pub const CONSOLE_RATES: [f64; 5] = [5.0, 10.0, 20.0, 40.0, 80.0];
+/// The corrected p99 bound of a console rate sweep (ms).
+pub const CONSOLE_P99_BOUND_MS: f64 = 250.0;
+
 /// One rate's figures.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RateStep {

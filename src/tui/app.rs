@@ -45,6 +45,8 @@ pub struct App {
     pub results_root: PathBuf,
     /// The console's scale-to-zero gateway, as last reported (`g` starts and stops it).
     pub gateway: Option<crate::gateway::GatewaySnapshot>,
+    /// The last rate sweep (`w` with an open loop chosen); a concurrency sweep clears it.
+    pub rate_sweep: Option<super::views::RateSweepView>,
     /// How `r` runs case study 1 (`o` cycles it).
     pub loop_choice: super::state::LoopChoice,
 }
@@ -77,6 +79,7 @@ impl App {
             quitting: false,
             results_root: crate::results::default_root(),
             gateway: None,
+            rate_sweep: None,
             loop_choice: super::state::LoopChoice::default(),
         }
     }
@@ -242,12 +245,39 @@ impl App {
                 profile,
                 concurrencies,
             } => {
+                self.rate_sweep = None;
                 self.sweep = Some(super::views::SweepView {
                     profile,
                     planned: concurrencies,
                     steps: Vec::new(),
                     live: true,
                 });
+            }
+            EngineEvent::RateSweepStarted {
+                profile,
+                rates,
+                p99_bound_ms,
+            } => {
+                self.sweep = None;
+                self.rate_sweep = Some(super::views::RateSweepView {
+                    profile,
+                    planned: rates,
+                    p99_bound_ms,
+                    steps: Vec::new(),
+                    live: true,
+                });
+            }
+            EngineEvent::RateSweepStep(step) => {
+                self.note(
+                    Level::Info,
+                    format!(
+                        "rate sweep step at {}/s: achieved {:.1}/s, corrected p99 {:.1} ms",
+                        step.rate, step.achieved_rate, step.corrected_p99_ms
+                    ),
+                );
+                if let Some(s) = &mut self.rate_sweep {
+                    s.steps.push(*step);
+                }
             }
             EngineEvent::SweepStep(step) => {
                 self.note(
@@ -295,7 +325,11 @@ impl App {
                 let sweep_ended = self
                     .sweep
                     .as_mut()
-                    .is_some_and(|s| std::mem::take(&mut s.live));
+                    .is_some_and(|s| std::mem::take(&mut s.live))
+                    | self
+                        .rate_sweep
+                        .as_mut()
+                        .is_some_and(|s| std::mem::take(&mut s.live));
                 self.note(
                     level,
                     format!(

@@ -197,7 +197,10 @@ impl App {
         let profile = item.name.clone();
         Some(match action {
             Action::Share => EngineCommand::Share { profile },
-            Action::Sweep => EngineCommand::Sweep { profile },
+            Action::Sweep => match self.loop_choice {
+                LoopChoice::Open(_) => EngineCommand::RateSweep { profile },
+                _ => EngineCommand::Sweep { profile },
+            },
             _ => match self.loop_choice {
                 LoopChoice::Profile => EngineCommand::Run { profile },
                 LoopChoice::Open(r) => EngineCommand::RunLoop {

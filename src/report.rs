@@ -158,12 +158,15 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "workload: {} invocations × {} records, {}, {}-byte values, concurrency {}",
+        "workload: {} invocations × {} records, {}, {}-byte values, {}",
         w.planned,
         w.records,
         w.mode.as_str(),
         w.value_size,
-        w.concurrency
+        match &w.open_loop {
+            Some(o) => format!("open loop at {}/s", o.rate),
+            None => format!("concurrency {}", w.concurrency),
+        }
     );
     if let Some(o) = &w.open_loop {
         let _ = writeln!(

@@ -34,6 +34,9 @@ fn bin_label(i: usize) -> String {
     }
 }
 
+/// One line of a chart: (x, y) points.
+type Points = Vec<(f64, f64)>;
+
 /// Latency per phase over the last invocations, with axes.
 pub fn render_latency_chart(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
@@ -49,12 +52,12 @@ pub fn render_latency_chart(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let points = |s: &crate::stats::Series| -> Vec<(f64, f64)> {
+    let points = |s: &crate::stats::Series| -> Points {
         s.iter().enumerate().map(|(i, v)| (i as f64, v)).collect()
     };
     // An open loop: the invocation's latency from its intended start (corrected) and from its
     // send (uncorrected); a closed loop: the phases.
-    let (names, series): (Vec<&str>, Vec<Vec<(f64, f64)>>) = match &run.stats.open {
+    let (names, series): (Vec<&str>, Vec<Points>) = match &run.stats.open {
         Some(o) => (
             vec!["corrected", "uncorrected"],
             vec![points(&o.recent_corrected), points(&o.recent_uncorrected)],

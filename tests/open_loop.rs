@@ -154,6 +154,10 @@ fn a_frozen_redis_is_charged_to_every_invocation_scheduled_during_the_stall() {
         "{late_outside} late starts away from the stall"
     );
     let late_total = t.iter().filter(|o| o.late).count() as u64;
+    eprintln!(
+        "stall {stall_ms} ms: {} scheduled during it, {late_during} of them late; {late_total} late in all ({late_outside} away from the stall); corrected p99 {corrected_p99:.1} ms, uncorrected p99 {uncorrected_p99:.1} ms",
+        during.len()
+    );
     assert_eq!(open["late_starts"].as_u64(), Some(late_total));
     // The report says it in words.
     assert!(

@@ -303,3 +303,77 @@ fn open_loop_input_errors_are_one_clear_line() {
         "{err}"
     );
 }
+
+/// A rate sweep through the scale-to-zero gateway: the actions' Redis is a `redwhisk gateway`
+/// (an external profile pointing at it), asleep at the start; the first invocation wakes
+/// Redis, every rate keeps its schedule and the saturation point is named.
+#[test]
+fn a_rate_sweep_runs_through_the_gateway() {
+    require_redis_server();
+    let env = Env::with_profile(
+        "[redis]\nbackend = \"process\"\npersistence = \"none\"\n[platform]\nkind = \"local\"\n[gateway]\nlisten = \"127.0.0.1:0\"\nidle_ms = 60000\n",
+    );
+    let mut c = env.redwhisk(&["gateway", "-p"]);
+    c.arg(env.profile());
+    let mut gw = Running::spawn(c);
+    let banner = gw.wait_line("listening on", Duration::from_secs(30));
+    let addr = banner
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .unwrap()
+        .to_string();
+    let password = std::fs::read_to_string(env.data().join("redwhisk.password")).unwrap();
+    let client = env.dir.path().join("via-gateway.toml");
+    std::fs::write(
+        &client,
+        format!(
+            "[redis]\nbackend = \"external\"\nurl = \"redis://:{}@{addr}\"\n[platform]\nkind = \"local\"\n",
+            password.trim()
+        ),
+    )
+    .unwrap();
+    let mut sweep = env.redwhisk(&["sweep", "-p"]);
+    sweep
+        .arg(&client)
+        .args([
+            "--rates",
+            "10,20",
+            "--duration",
+            "2s",
+            "-r",
+            "20",
+            "--p99-bound-ms",
+            "5000",
+            "--results-dir",
+        ])
+        .arg(env.results());
+    let out = wait_output(sweep.spawn_piped(), HANG);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("saturation point: 20/s"), "{stdout}");
+    signal(gw.pid(), 15);
+    let ended = gw.finish(HANG);
+    assert_eq!(ended.code, 0, "{}", ended.stderr);
+    // Asleep before the sweep: the first connection woke Redis (once: it stays awake).
+    assert!(ended.stderr.contains(" 1 wakes"), "{}", ended.stderr);
+    let dir = env
+        .result_dirs()
+        .into_iter()
+        .find(|d| d.join("rate-sweep.json").exists())
+        .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("rate-sweep.json")).unwrap())
+            .unwrap();
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    for s in steps {
+        assert_eq!(s["failed"], 0, "{s}");
+        assert!(s["sustained"].as_bool().unwrap(), "{s}");
+    }
+    env.assert_no_redis();
+}

@@ -26,7 +26,7 @@ pub struct SweepArgs {
     #[arg(long, short)]
     pub records: Option<u32>,
     /// Open-loop rate sweep instead: arrival rates to run, in order, e.g. 5,10,20,40 (one run
-    /// per rate); the saturation point is named. Needs --p99-bound-ms.
+    /// per rate); the saturation point is named. Needs --p99-bound-ms; -c does not apply.
     #[arg(
         long,
         value_delimiter = ',',

@@ -36,6 +36,7 @@ struct Open {
     intended_at: i64,
     corrected: f64,
     uncorrected: f64,
+    start_delay: f64,
     late: bool,
 }
 
@@ -50,6 +51,7 @@ fn timings(doc: &serde_json::Value) -> Vec<Open> {
                 intended_at: o["intended_at"].as_i64().unwrap(),
                 corrected: o["corrected_ms"].as_f64().unwrap(),
                 uncorrected: o["uncorrected_ms"].as_f64().unwrap(),
+                start_delay: o["start_delay_ms"].as_f64().unwrap(),
                 late: o["late"].as_bool().unwrap(),
             }
         })
@@ -71,7 +73,9 @@ fn timings(doc: &serde_json::Value) -> Vec<Open> {
 /// - Late starts: of the arrivals scheduled inside the freeze at most 2 could be sent on time
 ///   (the in-flight slots), so at least (count − 2) are late, and none can be more than the
 ///   count. Outside the freeze plus one second to drain the backlog, late starts are noise of
-///   a shared 2-core machine (a wake-up beyond the 5 ms tolerance): allowed up to 5% of n.
+///   a shared 2-core machine (a wake-up beyond the 5 ms tolerance, a slow invocation holding
+///   both slots): how many depends on the machine's load, so they are not counted, but none
+///   may be late by the stall's order (a third of it).
 #[test]
 fn a_frozen_redis_is_charged_to_every_invocation_scheduled_during_the_stall() {
     require_redis_server();
@@ -145,14 +149,18 @@ fn a_frozen_redis_is_charged_to_every_invocation_scheduled_during_the_stall() {
         during.len()
     );
     let drained = resumed_at + 1000;
-    let late_outside = t
+    let outside: Vec<&Open> = t
         .iter()
         .filter(|o| o.late && !(o.intended_at >= stopped_at && o.intended_at < drained))
-        .count();
-    assert!(
-        late_outside <= 15,
-        "{late_outside} late starts away from the stall"
-    );
+        .collect();
+    let late_outside = outside.len();
+    for o in &outside {
+        assert!(
+            o.start_delay < stall_ms / 3.0,
+            "a start {} ms late away from the stall",
+            o.start_delay
+        );
+    }
     let late_total = t.iter().filter(|o| o.late).count() as u64;
     eprintln!(
         "stall {stall_ms} ms: {} scheduled during it, {late_during} of them late; {late_total} late in all ({late_outside} away from the stall); corrected p99 {corrected_p99:.1} ms, uncorrected p99 {uncorrected_p99:.1} ms",

@@ -41,6 +41,10 @@ pub struct Side {
     hists: [CommandLatency; 3],
     /// Published mean ± std and n instead of samples (the paper).
     published: Option<Published>,
+    /// An open-loop run's target rate (`None`: a closed loop, as the paper's).
+    pub open_rate: Option<f64>,
+    /// Open loop: every invocation's corrected and uncorrected latency (ms).
+    open: [Vec<f64>; 2],
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,13 +86,41 @@ impl Side {
             label: label.into(),
             ..Side::default()
         };
+        side.open_rate = run.summary.workload.open_loop.map(|o| o.rate);
         for a in &run.activations {
+            if let Some(t) = &a.open {
+                side.open[0].push(t.corrected_ms);
+                side.open[1].push(t.uncorrected_ms);
+            }
             let Some(r) = a.bench_result() else {
                 continue;
             };
             side.push(&r);
         }
         side
+    }
+
+    fn loop_label(&self) -> String {
+        match self.open_rate {
+            Some(r) => format!("an open loop at {r}/s"),
+            None => "a closed loop".into(),
+        }
+    }
+
+    fn sample_stat(xs: &[f64]) -> Option<Stat> {
+        if xs.is_empty() {
+            return None;
+        }
+        let mut sorted = xs.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let q = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        Some(Stat {
+            n: xs.len() as u64,
+            mean: xs.iter().sum::<f64>() / xs.len() as f64,
+            std: None,
+            p50: Some(q(0.5)),
+            p99: Some(q(0.99)),
+        })
     }
 
     /// One invocation's bench result.
@@ -138,23 +170,11 @@ impl Side {
                 p99: None,
             });
         }
-        let xs = &self.phases[p as usize];
-        if xs.is_empty() {
-            return None;
-        }
-        let mut sorted = xs.clone();
-        sorted.sort_by(f64::total_cmp);
-        let q = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-        Some(Stat {
-            n: xs.len() as u64,
-            mean,
-            std: None,
-            p50: Some(q(0.5)),
-            p99: Some(q(0.99)),
-        })
+        Self::sample_stat(&self.phases[p as usize])
     }
+}
 
+impl Side {
     fn command_stat(&self, i: usize) -> Option<Stat> {
         if self.published.is_some() || self.commands[i].is_empty() {
             return None;
@@ -167,6 +187,29 @@ impl Side {
             p50: Some(s.p50_us),
             p99: Some(s.p99_us),
         })
+    }
+}
+
+/// An open-loop run measures latency from intended starts; a closed loop cannot (coordinated
+/// omission): their figures are not the same quantity. `Err` says so unless `allow_mixed`;
+/// `Ok(Some(note))` is the warning printed when it is allowed.
+pub fn check_loops(a: &Side, b: &Side, allow_mixed: bool) -> Result<Option<String>, String> {
+    if a.open_rate.is_some() == b.open_rate.is_some() {
+        return Ok(None);
+    }
+    let what = format!(
+        "A is {} and B is {}: an open loop's latency includes queueing a closed loop never sees (coordinated omission), so the phases are not comparable like for like",
+        a.loop_label(),
+        b.loop_label()
+    );
+    if allow_mixed {
+        Ok(Some(format!(
+            "note: {what}; compared anyway (--allow-mixed-loops)"
+        )))
+    } else {
+        Err(format!(
+            "{what}. Compare two runs of the same kind, or pass --allow-mixed-loops to compare them anyway"
+        ))
     }
 }
 
@@ -243,6 +286,9 @@ pub struct Comparison {
     pub method: String,
     pub phases: Vec<Row>,
     pub commands: Vec<Row>,
+    /// Both open loops: the invocation latency corrected and uncorrected (ms).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_loop: Vec<Row>,
 }
 
 /// The delta method's interval for mB/mA from published mean ± std (normal approximation).
@@ -324,6 +370,34 @@ pub fn compare(a: &Side, b: &Side) -> Comparison {
             }
         })
         .collect();
+    let open_loop = if a.open_rate.is_some() && b.open_rate.is_some() {
+        ["corrected", "uncorrected"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let (sa, sb) = (Side::sample_stat(&a.open[i]), Side::sample_stat(&b.open[i]));
+                let ratio = match (sa, sb) {
+                    (Some(x), Some(y)) if x.mean > 0.0 => Some(y.mean / x.mean),
+                    _ => None,
+                };
+                let ratio_ci = match (sa, sb) {
+                    (Some(_), Some(_)) => ci::bootstrap_ratio(&a.open[i], &b.open[i]),
+                    _ => None,
+                };
+                Row {
+                    name: (*name).into(),
+                    unit: "ms".into(),
+                    a: sa,
+                    b: sb,
+                    ratio,
+                    ratio_ci,
+                    change: Change::of(ratio_ci),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let method = if published {
         "phases: delta-method normal interval of the ratio of means from mean ± std (the paper published no samples); commands: not in the paper".to_string()
     } else {
@@ -342,6 +416,7 @@ pub fn compare(a: &Side, b: &Side) -> Comparison {
         method,
         phases,
         commands,
+        open_loop,
     }
 }
 
@@ -396,6 +471,13 @@ impl Comparison {
         section(&mut out, "Per-invocation phase time (ms)", &self.phases);
         if self.commands.iter().any(|r| r.a.is_some() || r.b.is_some()) {
             section(&mut out, "Per-command latency (µs)", &self.commands);
+        }
+        if !self.open_loop.is_empty() {
+            section(
+                &mut out,
+                "Open loop: invocation latency (ms), corrected = from the intended start, uncorrected = from the send",
+                &self.open_loop,
+            );
         }
         out
     }

@@ -44,6 +44,15 @@ pub enum EngineEvent {
     },
     /// One step of a sweep finished (its run's results are in `step.results_dir`).
     SweepStep(Box<crate::model::SweepStep>),
+    /// A rate sweep will run case study 1 as an open loop at each of these rates, in order;
+    /// a rate is sustained when its corrected p99 stays under `p99_bound_ms`.
+    RateSweepStarted {
+        profile: String,
+        rates: Vec<f64>,
+        p99_bound_ms: f64,
+    },
+    /// One rate of a rate sweep finished.
+    RateSweepStep(Box<crate::model::rate_sweep::RateStep>),
     /// The runs found under the results root, newest first.
     ResultsListed(Vec<crate::model::ResultEntry>),
     /// A recorded case study 1 run, read back.
@@ -89,12 +98,23 @@ pub enum EngineCommand {
     Run {
         profile: String,
     },
+    /// Case study 1 with the console's choice of loop: an open loop at `rate` arrivals per
+    /// second, or a closed loop (`None`) whatever the profile says.
+    RunLoop {
+        profile: String,
+        rate: Option<u32>,
+    },
     Share {
         profile: String,
     },
     /// Case study 1 at each of [`crate::engine::sweep::CONSOLE_CONCURRENCIES`]: each step is
     /// a run (seen live), the table fills in step by step.
     Sweep {
+        profile: String,
+    },
+    /// Case study 1 as an open loop at each of [`crate::model::rate_sweep::CONSOLE_RATES`],
+    /// the saturation point under [`crate::model::rate_sweep::CONSOLE_P99_BOUND_MS`].
+    RateSweep {
         profile: String,
     },
     Cancel,

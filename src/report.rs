@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::model::run::OpenLoopSummary;
 use crate::paper::PaperFigure;
 use crate::results::{ClientWaits, PlatformSide, RunSummary};
 use crate::stats::ci::Interval;
@@ -90,6 +91,60 @@ fn client_waits(out: &mut String, c: &ClientWaits) {
     }
 }
 
+/// The open-loop section: rates, late starts, corrected beside uncorrected latency, and the
+/// throughput per second.
+fn open_loop(out: &mut String, o: &OpenLoopSummary, records: u32) {
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Open loop: target {:.2}/s, scheduled {:.2}/s, achieved {:.2}/s ({:.1}% of the schedule); {} of {} starts late (delay: {})",
+        o.target_rate,
+        o.scheduled_rate,
+        o.achieved_rate,
+        o.accuracy() * 100.0,
+        o.late_starts,
+        o.invocations,
+        if o.late_delay_ms.n > 0 {
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                o.late_delay_ms.p50, o.late_delay_ms.p99, o.late_delay_ms.max
+            )
+        } else {
+            "none".into()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "Latency (ms): corrected = from the intended start; uncorrected = from the send (phases: the phase time, + the start delay when corrected)"
+    );
+    let _ = writeln!(
+        out,
+        "{:<20}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}",
+        "", "mean", "std", "min", "p50", "p95", "p99", "max"
+    );
+    let _ = writeln!(out, "{}", row("invocation corr.", &o.corrected_ms));
+    let _ = writeln!(out, "{}", row("invocation uncorr.", &o.uncorrected_ms));
+    for p in PhaseName::ALL {
+        let label = phase_label(p, records);
+        let short: String = label.split(' ').next().unwrap_or_default().into();
+        let _ = writeln!(
+            out,
+            "{}",
+            row(&format!("{short} corr."), o.phases_corrected_ms.get(p))
+        );
+    }
+    let per_s: Vec<String> = o.throughput_per_s.iter().map(u64::to_string).collect();
+    let _ = writeln!(
+        out,
+        "throughput per second (completions): {}",
+        if per_s.is_empty() {
+            "—".to_string()
+        } else {
+            per_s.join(" ")
+        }
+    );
+}
+
 /// Render the report from the run's summary, as printed at the end of `redwhisk run` and
 /// re-rendered from a `run.json` read back.
 pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
@@ -103,13 +158,27 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "workload: {} invocations × {} records, {}, {}-byte values, concurrency {}",
+        "workload: {} invocations × {} records, {}, {}-byte values, {}",
         w.planned,
         w.records,
         w.mode.as_str(),
         w.value_size,
-        w.concurrency
+        match &w.open_loop {
+            Some(o) => format!("open loop at {}/s", o.rate),
+            None => format!("concurrency {}", w.concurrency),
+        }
     );
+    if let Some(o) = &w.open_loop {
+        let _ = writeln!(
+            out,
+            "open loop: {} arrivals at {} per second, at most {} in flight, seed {}; a start more than {} ms after its intended time is late",
+            o.arrivals.as_str(),
+            o.rate,
+            o.max_in_flight,
+            o.seed,
+            o.late_tolerance_ms
+        );
+    }
     let _ = writeln!(
         out,
         "outcome: {}{} — {} completed, {} ok, {} failed, {} value mismatches, {} throttled, {} platform errors; elapsed {:.1} s",
@@ -210,6 +279,9 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
                 c.cv.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
             );
         }
+    }
+    if let Some(o) = &stats.open_loop {
+        open_loop(&mut out, o, w.records);
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "Per-command latency (µs), merged over all invocations");

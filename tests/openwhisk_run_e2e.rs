@@ -374,3 +374,51 @@ async fn native_and_nodejs_actions_run_on_a_three_shard_cluster() {
         assert_eq!(doc["redis"]["cold_start"]["cluster"]["shards"], 3, "{kind}");
     }
 }
+
+/// Issue 26 on OpenWhisk: an open-loop run whose first 3 invokes are throttled (429). A
+/// throttled invocation counts as a late start, with its 429 wait in the start delay and in
+/// the corrected latency, not in the uncorrected one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_loop_throttled_invocations_start_late_with_their_429_wait() {
+    let cfg = ServerConfig {
+        throttle_first: 3,
+        ..ServerConfig::default()
+    };
+    let r = run_full_with("native", cfg, "", 0, |t| {
+        t.replace("concurrency = 2\n", "rate = 20\nmax_in_flight = 8\n")
+    })
+    .await;
+    check(&r.doc);
+    assert_eq!(r.stats.throttled, 3);
+    assert_eq!(r.run["workload"]["open_loop"]["rate"], 20.0);
+    let throttled: Vec<&serde_json::Value> = r.run["activations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["throttled"].as_u64().unwrap_or(0) > 0)
+        .collect();
+    assert!(!throttled.is_empty(), "{}", r.run);
+    for a in &throttled {
+        let wait = a["throttle_wait_ms"].as_f64().unwrap();
+        let o = &a["open"];
+        assert!(wait > 0.0, "{a}");
+        assert_eq!(o["late"], true, "a throttled start is late: {a}");
+        assert!(o["start_delay_ms"].as_f64().unwrap() >= wait, "{a}");
+        let (c, u) = (
+            o["corrected_ms"].as_f64().unwrap(),
+            o["uncorrected_ms"].as_f64().unwrap(),
+        );
+        assert!(
+            c >= u + wait - 1.0,
+            "corrected {c} holds the wait, uncorrected {u} not: {a}"
+        );
+    }
+    let late = r.doc["summary"]["open_loop"]["late_starts"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        late >= throttled.len() as u64,
+        "{}",
+        r.doc["summary"]["open_loop"]
+    );
+}

@@ -79,3 +79,130 @@ pub async fn run_once(
         peak_rss_mib: peak_rss_kib().unwrap_or(0) as f64 / 1024.0,
     })
 }
+
+/// The open-loop scheduler's own cost and accuracy, with nothing behind it: `arrivals`
+/// arrivals at `rate` per second, each "invocation" a future that completes at once, paced
+/// by the run's [`Pacer`] in the run's loop shape (`sleep_until` the next intended start,
+/// take what is due, push into a `FuturesUnordered`). Against a baseline measured in the same
+/// process just before: a bare `tokio::time::interval` at the same rate doing the same no-op.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchedulerBench {
+    pub rate: f64,
+    pub arrivals: u32,
+    /// Process CPU time per arrival (µs): the scheduler, and the bare interval.
+    pub cpu_us_per_arrival: f64,
+    pub baseline_cpu_us_per_tick: f64,
+    /// How late the no-op starts were after their intended time (ms).
+    pub start_delay_p50_ms: f64,
+    pub start_delay_p99_ms: f64,
+    pub start_delay_max_ms: f64,
+    /// Starts over the span from the first intended start to the last actual one, as a share
+    /// of the target rate (1.0 = exact).
+    pub achieved_rate: f64,
+    pub accuracy: f64,
+    pub baseline_accuracy: f64,
+}
+
+fn cpu_time() -> f64 {
+    use nix::time::{ClockId, clock_gettime};
+    clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .map_or(0.0, |t| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
+}
+
+/// Measure the scheduler at `rate` for `arrivals` (constant arrivals).
+pub async fn scheduler(rate: f64, arrivals: u32) -> SchedulerBench {
+    use futures::stream::{FuturesUnordered, StreamExt};
+    use tokio::time::{Instant, MissedTickBehavior, sleep_until};
+
+    use crate::experiments::open_loop::Pacer;
+    use crate::profile::{ArrivalKind, OpenLoop};
+    use crate::stats::Metric;
+
+    // Baseline: a bare interval.
+    let cpu0 = cpu_time();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs_f64(1.0 / rate));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let t0 = Instant::now();
+    let mut last = t0;
+    for _ in 0..arrivals {
+        last = tick.tick().await;
+        std::hint::black_box(last);
+    }
+    let last = Instant::now().max(last);
+    let baseline_cpu = cpu_time() - cpu0;
+    let baseline_rate = f64::from(arrivals - 1) / last.duration_since(t0).as_secs_f64();
+
+    // The scheduler.
+    let o = OpenLoop {
+        rate,
+        arrivals: ArrivalKind::Constant,
+        max_in_flight: 64,
+        seed: 0,
+    };
+    let cpu0 = cpu_time();
+    let mut pacer = Pacer::new(&o, arrivals, Instant::now());
+    let mut in_flight = FuturesUnordered::new();
+    let mut delays = Vec::with_capacity(arrivals as usize);
+    let mut last_start = 0.0_f64;
+    loop {
+        let now = Instant::now();
+        while in_flight.len() < 64 {
+            let Some(a) = pacer.take_due(now) else { break };
+            in_flight.push(async move { (a, Instant::now()) });
+        }
+        if in_flight.is_empty() && pacer.finished() {
+            break;
+        }
+        let wake = pacer.next_due().filter(|_| in_flight.len() < 64);
+        tokio::select! {
+            Some((a, sent)) = in_flight.next() => {
+                let t = pacer.timing(&a, sent, Instant::now(), 0.0);
+                delays.push(t.start_delay_ms);
+                last_start = last_start.max(t.intended_ms + t.start_delay_ms);
+            }
+            () = sleep_until(wake.unwrap_or(now)), if wake.is_some() => {}
+        }
+    }
+    let cpu = cpu_time() - cpu0;
+    let mut m = Metric::new();
+    for &v in &delays {
+        m.record_ms(v);
+    }
+    let d = m.summary();
+    let achieved = f64::from(arrivals - 1) * 1000.0 / last_start.max(f64::MIN_POSITIVE);
+    SchedulerBench {
+        rate,
+        arrivals,
+        cpu_us_per_arrival: cpu * 1e6 / f64::from(arrivals),
+        baseline_cpu_us_per_tick: baseline_cpu * 1e6 / f64::from(arrivals),
+        start_delay_p50_ms: d.p50,
+        start_delay_p99_ms: d.p99,
+        start_delay_max_ms: d.max,
+        achieved_rate: achieved,
+        accuracy: achieved / rate,
+        baseline_accuracy: baseline_rate / rate,
+    }
+}
+
+/// An open-loop run of the profile at `rate` for `invocations`: does the whole path (platform,
+/// Redis, results) keep the schedule when the system keeps up?
+pub async fn open_run(
+    base: &Profile,
+    o: &EngineBenchOptions,
+    rate: f64,
+    invocations: u32,
+) -> Result<Option<crate::model::run::OpenLoopSummary>> {
+    let p = Overrides {
+        invocations: Some(invocations),
+        records: Some(o.records),
+        rate: Some(rate),
+        ..Default::default()
+    }
+    .applied_to(base)?;
+    let opts = RunOptions {
+        results_root: Some(o.results_dir.clone()),
+        ..Default::default()
+    };
+    let out = run_experiment(&p, &opts, &EventSink::discard(), CancellationToken::new()).await?;
+    Ok(out.summary.summary.open_loop)
+}

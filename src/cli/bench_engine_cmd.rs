@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::args::load_profile;
 use super::exit::Exit;
-use crate::bench::engine::{EngineBenchOptions, run_once, sizes};
+use crate::bench::engine::{EngineBenchOptions, open_run, run_once, scheduler, sizes};
 use crate::profile::Overrides;
 
 /// Arguments of `redwhisk bench engine`.
@@ -24,6 +24,18 @@ pub struct EngineBenchArgs {
     /// Root of the results directories (default: results/bench-engine).
     #[arg(long, default_value_os_t = crate::results::default_root().join("bench-engine"))]
     pub results_dir: PathBuf,
+    /// The open-loop scheduler alone (no-op invocations): arrivals per second…
+    #[arg(long, default_value_t = 1000.0)]
+    pub scheduler_rate: f64,
+    /// …and how many arrivals.
+    #[arg(long, default_value_t = 10_000)]
+    pub scheduler_arrivals: u32,
+    /// The open-loop run of the profile (the whole path): arrivals per second…
+    #[arg(long, default_value_t = 50.0)]
+    pub open_rate: f64,
+    /// …and how many invocations (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    pub open_invocations: u32,
 }
 
 pub async fn run(args: EngineBenchArgs) -> anyhow::Result<Exit> {
@@ -64,5 +76,58 @@ pub async fn run(args: EngineBenchArgs) -> anyhow::Result<Exit> {
             b - a
         );
     }
+    open_loop(&args, &base, &opts).await?;
     Ok(Exit::Success)
+}
+
+/// The open-loop scheduler's overhead per arrival against a bare interval, and how closely
+/// it and a real open-loop run keep the target rate.
+async fn open_loop(
+    args: &EngineBenchArgs,
+    base: &crate::profile::Profile,
+    opts: &EngineBenchOptions,
+) -> anyhow::Result<()> {
+    crate::profile::check_rate(args.scheduler_rate)
+        .and_then(|_| crate::profile::check_rate(args.open_rate))
+        .map_err(|m| anyhow::anyhow!("--scheduler-rate/--open-rate: {m}"))?;
+    if args.scheduler_arrivals < 2 {
+        anyhow::bail!("--scheduler-arrivals needs at least 2");
+    }
+    let s = scheduler(args.scheduler_rate, args.scheduler_arrivals).await;
+    println!(
+        "\nopen-loop scheduler, no-op invocations: {} arrivals at {}/s",
+        s.arrivals, s.rate
+    );
+    println!(
+        "  CPU per arrival: {:.2} µs (baseline, a bare tokio interval at the same rate: {:.2} µs per tick; {:.2}×)",
+        s.cpu_us_per_arrival,
+        s.baseline_cpu_us_per_tick,
+        s.cpu_us_per_arrival / s.baseline_cpu_us_per_tick.max(f64::MIN_POSITIVE)
+    );
+    println!(
+        "  start delay after the intended time: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        s.start_delay_p50_ms, s.start_delay_p99_ms, s.start_delay_max_ms
+    );
+    println!(
+        "  achieved {:.2}/s = {:.3}% of the target (baseline interval: {:.3}%)",
+        s.achieved_rate,
+        s.accuracy * 100.0,
+        s.baseline_accuracy * 100.0
+    );
+    if args.open_invocations >= 2 {
+        match open_run(base, opts, args.open_rate, args.open_invocations).await? {
+            Some(o) => println!(
+                "open-loop run of the profile: {} invocations at {}/s: achieved {:.2}/s = {:.3}% of the target, {} late starts, corrected p99 {:.2} ms, uncorrected p99 {:.2} ms",
+                args.open_invocations,
+                args.open_rate,
+                o.achieved_rate,
+                o.accuracy() * 100.0,
+                o.late_starts,
+                o.corrected_ms.p99,
+                o.uncorrected_ms.p99
+            ),
+            None => println!("open-loop run of the profile: no open-loop figures recorded"),
+        }
+    }
+    Ok(())
 }

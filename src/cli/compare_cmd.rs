@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::args::OutputFormat;
 use super::exit::Exit;
-use crate::compare::{PaperTable, Side, compare};
+use crate::compare::{PaperTable, Side, check_loops, compare};
 use crate::results::RunRecord;
 
 /// Arguments of `redwhisk compare`.
@@ -27,6 +27,10 @@ pub struct CompareArgs {
     /// any phase or command (the interval excludes 1 and the ratio exceeds 1 + PCT/100).
     #[arg(long, value_name = "PCT")]
     pub fail_if_slower: Option<f64>,
+    /// Compare an open-loop run with a closed-loop one (or the paper) anyway; refused
+    /// otherwise, since their latencies are not the same quantity.
+    #[arg(long)]
+    pub allow_mixed_loops: bool,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -55,6 +59,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<Exit> {
         (true, _) => anyhow::bail!("with --paper give one run (B); the paper is A"),
         (false, _) => anyhow::bail!("give two runs to compare (A and B), or --paper and one run"),
     };
+    match check_loops(&a, &b, args.allow_mixed_loops) {
+        Ok(Some(note)) => eprintln!("{note}"),
+        Ok(None) => {}
+        Err(refusal) => anyhow::bail!(refusal),
+    }
     let c = compare(&a, &b);
     args.output.print(&c, || c.text())?;
     if let Some(pct) = args.fail_if_slower {

@@ -50,6 +50,10 @@ async fn headless(profile: Option<String>, results: Option<PathBuf>) -> anyhow::
     super::run_cmd::run(super::run_cmd::RunArgs {
         profile,
         invocations: None,
+        rate: None,
+        arrivals: None,
+        duration: None,
+        max_in_flight: None,
         concurrency: None,
         records: None,
         value_size: None,

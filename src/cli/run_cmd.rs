@@ -10,7 +10,7 @@ use super::headless::Headless;
 use super::printer::Show;
 use crate::engine::{EngineError, RunOptions, run_experiment};
 use crate::event::Phase;
-use crate::profile::{Mode, Overrides, Profile};
+use crate::profile::{ArrivalKind, Mode, Overrides, Profile};
 use crate::report::text_report;
 
 /// Arguments of `redwhisk run`.
@@ -20,8 +20,22 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub profile: Option<String>,
     /// Number of invocations (the paper: 100).
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', conflicts_with = "duration")]
     pub invocations: Option<u32>,
+    /// Open loop: invocations arrive at R per second whether or not earlier ones finished;
+    /// latency is reported from the intended start (corrected) and from the send.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// Open loop: arrivals at a constant spacing or as a Poisson process (seeded by
+    /// workload.seed).
+    #[arg(long, value_enum)]
+    pub arrivals: Option<ArrivalsArg>,
+    /// Open loop: run for D (e.g. 30s, 2m) — rate × D invocations — instead of -n.
+    #[arg(long, value_name = "D", value_parser = super::args::up_to_an_hour)]
+    pub duration: Option<std::time::Duration>,
+    /// Open loop: at most M invocations in flight; later arrivals wait (late starts).
+    #[arg(long, value_name = "M")]
+    pub max_in_flight: Option<u32>,
     /// Invocations in flight at once.
     #[arg(long, short)]
     pub concurrency: Option<u32>,
@@ -50,6 +64,21 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ArrivalsArg {
+    Constant,
+    Poisson,
+}
+
+impl ArrivalsArg {
+    pub fn kind(self) -> ArrivalKind {
+        match self {
+            ArrivalsArg::Constant => ArrivalKind::Constant,
+            ArrivalsArg::Poisson => ArrivalKind::Poisson,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ModeArg {
     Sequential,
     Pipelined,
@@ -72,9 +101,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             ModeArg::Sequential => Mode::Sequential,
             ModeArg::Pipelined => Mode::Pipelined,
         }),
+        rate: args.rate,
+        arrivals: args.arrivals.map(ArrivalsArg::kind),
+        max_in_flight: args.max_in_flight,
+        duration: args.duration,
     };
     let profile = load_profile(args.profile.as_deref(), &overrides)?;
     if args.via_gateway {
+        if profile.workload.open.is_some() {
+            anyhow::bail!(
+                "--via-gateway runs a closed loop with --think-time; drop --rate (or workload.rate) to run it"
+            );
+        }
         return via_gateway(&args, &profile).await;
     }
     let job = Headless::job(Show::run(profile.workload.invocations), CANCELLING)

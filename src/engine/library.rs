@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::compare::{Comparison, Side, compare};
+use crate::compare::{Comparison, Side, check_loops, compare};
 use crate::event::{EngineEvent, EventSink};
 use crate::experiments::{Context, EngineError, EngineResult};
 pub use crate::model::library::{Kind, ResultEntry};
@@ -97,7 +97,12 @@ pub async fn compare_task(a: PathBuf, b: PathBuf, sink: EventSink) {
                 .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into());
             Ok::<_, EngineError>(Side::from_run(name, &r))
         };
-        Ok(compare(&side(&a)?, &side(&b)?))
+        let (a, b) = (side(&a)?, side(&b)?);
+        // The console refuses mixed loops as `redwhisk compare` does without its flag.
+        if let Err(refusal) = check_loops(&a, &b, false) {
+            return Err(EngineError::Failed(refusal));
+        }
+        Ok(compare(&a, &b))
     })
     .await;
     match work {

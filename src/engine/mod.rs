@@ -92,11 +92,13 @@ struct Busy<'a> {
 
 /// Why a command cannot be carried out now (told to the user as a warning), if it cannot.
 fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
-    use EngineCommand::{GatewayStart, RedisDown, RedisUp, Run, Share, Sweep};
+    use EngineCommand::{GatewayStart, RateSweep, RedisDown, RedisUp, Run, RunLoop, Share, Sweep};
     match cmd {
         Run { profile }
+        | RunLoop { profile, .. }
         | Share { profile }
         | Sweep { profile }
+        | RateSweep { profile }
         | RedisUp { profile }
         | RedisDown { profile }
             if b.gateway == Some(profile.as_str()) =>
@@ -122,12 +124,28 @@ fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
                 None
             }
         }
-        Run { profile } | Share { profile } | Sweep { profile } if b.running => Some(format!(
-            "a run is already active; not starting another for `{profile}`"
-        )),
-        Run { profile } | Share { profile } | Sweep { profile } if b.redis => Some(format!(
-            "Redis is being started or stopped; not starting a run for `{profile}` yet"
-        )),
+        Run { profile }
+        | RunLoop { profile, .. }
+        | Share { profile }
+        | Sweep { profile }
+        | RateSweep { profile }
+            if b.running =>
+        {
+            Some(format!(
+                "a run is already active; not starting another for `{profile}`"
+            ))
+        }
+        Run { profile }
+        | RunLoop { profile, .. }
+        | Share { profile }
+        | Sweep { profile }
+        | RateSweep { profile }
+            if b.redis =>
+        {
+            Some(format!(
+                "Redis is being started or stopped; not starting a run for `{profile}` yet"
+            ))
+        }
         RedisUp { .. } | RedisDown { .. } if b.running => {
             Some("a run owns Redis right now; wait for it to finish or cancel it with `x`".into())
         }
@@ -215,9 +233,20 @@ async fn engine_loop(
                 let p = load(&profile, Some(&opts.overrides));
                 current = Some(start_job(run_task, p, &opts, &sink, &last_results));
             }
+            EngineCommand::RunLoop { profile, rate } => {
+                let p = load(&profile, Some(&opts.overrides)).map(|p| match rate {
+                    Some(r) => p.with_rate(f64::from(r)),
+                    None => p.closed_loop(),
+                });
+                current = Some(start_job(run_task, p, &opts, &sink, &last_results));
+            }
             EngineCommand::Sweep { profile } => {
                 let p = load(&profile, Some(&opts.overrides));
                 current = Some(start_job(sweep_task, p, &opts, &sink, &last_results));
+            }
+            EngineCommand::RateSweep { profile } => {
+                let p = load(&profile, Some(&opts.overrides));
+                current = Some(start_job(rate_sweep_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Share { profile } => {
                 let p = load(&profile, None);
@@ -463,6 +492,55 @@ async fn sweep_task(
                     .knee
                     .map_or_else(|| "-".to_string(), |k| k.to_string()),
                 report.peak_invocations_per_s,
+                report.results_dir.display()
+            ));
+            let outcome = if report.cancelled {
+                crate::event::Phase::Cancelled
+            } else {
+                crate::event::Phase::Done
+            };
+            finished(&sink, &last, report.results_dir, outcome, clock);
+        }
+        Err(e) => finished_with_error(&sink, &e, &token, clock),
+    }
+}
+
+async fn rate_sweep_task(
+    profile: Result<Profile, ProfileError>,
+    opts: EngineOptions,
+    sink: EventSink,
+    token: CancellationToken,
+    last: LastResults,
+) {
+    use crate::experiments::rate_sweep::{CONSOLE_P99_BOUND_MS, CONSOLE_RATES, run_rate_sweep};
+    let clock = std::time::Instant::now();
+    let root = opts
+        .results_root
+        .clone()
+        .unwrap_or_else(crate::results::default_root);
+    let result = match profile {
+        Ok(p) => {
+            let steps: Vec<Profile> = CONSOLE_RATES.iter().map(|&r| p.with_rate(r)).collect();
+            run_rate_sweep(
+                &p,
+                &steps,
+                CONSOLE_P99_BOUND_MS,
+                &root,
+                &sink,
+                token.clone(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(report) => {
+            sink.info(format!(
+                "rate sweep finished: {} steps, saturation point {}; rate-sweep.csv in {}",
+                report.steps.len(),
+                report
+                    .saturation
+                    .map_or_else(|| "none".to_string(), |r| format!("{r}/s")),
                 report.results_dir.display()
             ));
             let outcome = if report.cancelled {

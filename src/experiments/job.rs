@@ -13,9 +13,10 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, EngineResult};
-use crate::event::{EngineEvent, EventSink, Phase};
+use crate::event::{EngineEvent, EventSink, Level, Phase};
 use crate::platform::{BuiltinAction, Platform};
 use crate::profile::Profile;
+use futures::stream::FuturesUnordered;
 
 /// One experiment in progress.
 #[derive(Debug)]
@@ -145,4 +146,23 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> EngineResult<()> {
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Log once that Redis is gone and drop the invocations still in flight; returns the message.
+pub(super) fn redis_lost<T>(
+    sink: &EventSink,
+    at: u32,
+    why: &crate::redis_host::HostError,
+    in_flight: &mut FuturesUnordered<T>,
+) -> String {
+    let message = format!("Redis died at invocation {at} ({why})");
+    sink.log(
+        Level::Error,
+        format!(
+            "{message}; stopping the run ({} in flight dropped)",
+            in_flight.len()
+        ),
+    );
+    in_flight.clear();
+    message
 }

@@ -8,7 +8,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::EngineError;
-use super::job::{Job, Preflight};
+use super::job::{Job, Preflight, redis_lost};
 use super::params::{action_redis_host, bench_params};
 use super::{Context, EngineResult};
 use crate::event::{EngineEvent, EventSink, Level, Phase};
@@ -304,6 +304,21 @@ async fn invoke_all(
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let action_host = action_redis_host(profile, endpoint);
     let nodes = host.cluster_addrs().await;
+    if let Some(open) = &w.open {
+        let (stats, outcome) = super::open_loop::invoke_open(
+            job,
+            open,
+            platform,
+            host,
+            endpoint,
+            &action_host,
+            &nodes,
+            &name,
+            &mut writer,
+        )
+        .await?;
+        return Ok((writer, stats, outcome));
+    }
     let mut stats = RunStats::new();
     let mut next = 0u32;
     let mut in_flight = FuturesUnordered::new();
@@ -405,23 +420,4 @@ async fn invoke_all(
         Phase::Done
     };
     Ok((writer, stats, outcome))
-}
-
-/// Log once that Redis is gone and drop the invocations still in flight; returns the message.
-fn redis_lost<T>(
-    sink: &EventSink,
-    at: u32,
-    why: &crate::redis_host::HostError,
-    in_flight: &mut FuturesUnordered<T>,
-) -> String {
-    let message = format!("Redis died at invocation {at} ({why})");
-    sink.log(
-        Level::Error,
-        format!(
-            "{message}; stopping the run ({} in flight dropped)",
-            in_flight.len()
-        ),
-    );
-    in_flight.clear();
-    message
 }

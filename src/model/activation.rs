@@ -93,6 +93,10 @@ pub struct Activation {
     /// it succeeded. Not part of `client_latency_ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_fetch_ms: Option<f64>,
+    /// Open loop: the intended start, the send and the end, and the corrected and uncorrected
+    /// latency (absent in a closed-loop run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<crate::stats::Timing>,
 }
 
 // The client-side extras are left out of run.json when there was nothing to report (a local
@@ -154,6 +158,7 @@ impl From<&Activation> for Sample {
             wait_time_ms: a.wait_time_ms.map(|w| w as f64),
             init_time_ms: a.init_time_ms.map(|i| i as f64),
             bench: a.bench_result(),
+            open: a.open,
         }
     }
 }

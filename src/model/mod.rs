@@ -6,6 +6,7 @@ pub mod activation;
 pub mod gateway;
 pub mod library;
 pub mod phase;
+pub mod rate_sweep;
 pub mod redis;
 pub mod run;
 pub mod snapshot;

@@ -35,7 +35,7 @@ use super::phase::Phase;
 use super::redis::{ColdStart, StopReport};
 use super::workload::Mode;
 use crate::paper::PaperFigure;
-use crate::stats::{CommandSummary, MeanCi, PhaseName, Summary};
+use crate::stats::{ArrivalKind, CommandSummary, MeanCi, PhaseName, Summary};
 
 /// The layout of `run.json` this build writes and reads (see `schema/run.schema.json`).
 pub const RUN_SCHEMA: &str = "redwhisk.run/1";
@@ -153,6 +153,58 @@ pub struct WorkloadRecord {
     pub records: u32,
     pub value_size: u32,
     pub mode: Mode,
+    /// Open loop: the schedule (absent for a closed loop of `concurrency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoopRecord>,
+}
+
+/// An open-loop workload as run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OpenLoopRecord {
+    /// Target arrivals per second.
+    pub rate: f64,
+    pub arrivals: ArrivalKind,
+    pub max_in_flight: u32,
+    /// The Poisson schedule's seed (recorded for constant arrivals too).
+    pub seed: u64,
+    /// A start later than this after its intended time counts as late (ms).
+    pub late_tolerance_ms: f64,
+}
+
+/// What an open-loop run measured: rates, late starts, corrected and uncorrected latency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenLoopSummary {
+    pub target_rate: f64,
+    /// The schedule's own rate over its span (differs from the target by chance when Poisson).
+    pub scheduled_rate: f64,
+    /// (n − 1) starts over the span from the first intended start to the last actual start.
+    pub achieved_rate: f64,
+    /// Invocations with a recorded schedule (completed, with or without a bench result).
+    pub invocations: u64,
+    /// Starts more than `late_tolerance_ms` after their intended time, and their delays.
+    pub late_starts: u64,
+    pub late_delay_ms: Summary,
+    /// Every start's delay (sent − intended, plus 429 waits).
+    pub start_delay_ms: Summary,
+    /// The whole invocation: from the intended start (corrected) and from the send.
+    pub corrected_ms: Summary,
+    pub uncorrected_ms: Summary,
+    /// Per phase, the phase time plus the start delay (the uncorrected per-phase figures are
+    /// `phases_ms`).
+    pub phases_corrected_ms: Phases,
+    /// Completions in each second after the first intended start.
+    pub throughput_per_s: Vec<u64>,
+}
+
+impl OpenLoopSummary {
+    /// The achieved rate as a share of the schedule's rate (1.0 = kept up).
+    pub fn accuracy(&self) -> f64 {
+        if self.scheduled_rate > 0.0 {
+            self.achieved_rate / self.scheduled_rate
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The Redis host: which backend, which persistence, how it started and stopped.
@@ -208,6 +260,9 @@ pub struct RunStatsSummary {
     /// the invocations, and the most masters one of them knew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<redwhisk_actions::ClusterCounters>,
+    /// Open-loop runs only: target vs achieved rate, late starts, corrected latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoopSummary>,
 }
 
 /// Time the client spent around the invocations that is not their latency, in milliseconds.

@@ -19,9 +19,11 @@ pub use error::ProfileError;
 pub(crate) use error::millis;
 pub use gateway::GatewayConfig;
 pub use types::{
-    ActionKind, AppendFsync, Backend, ClusterConfig, DockerNetwork, OpenWhiskConfig, Overrides,
-    Persistence, PlatformConfig, Profile, RedisConfig, SavePoint, Workload,
+    ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, OpenLoop,
+    OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig, SavePoint,
+    Workload,
 };
+pub use validate::{DEFAULT_MAX_IN_FLIGHT, check_rate};
 pub use validate::{Limit, VALUE_SIZE, data_home};
 use validate::{check_workload, syntax_error, validate};
 
@@ -55,9 +57,67 @@ impl Overrides {
         if let Some(m) = self.mode {
             w.mode = m;
         }
+        self.apply_open(w)?;
         let file = p.display_source();
         check_workload(&p.workload, &file)?;
         Ok(p)
+    }
+}
+
+impl Overrides {
+    /// `--rate` turns a closed loop open (or changes the rate); `--arrivals` and
+    /// `--max-in-flight` need a rate from either side; `--duration` sets the invocations.
+    fn apply_open(&self, w: &mut Workload) -> Result<(), ProfileError> {
+        use validate::{DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT, check_rate};
+        let flag = |flag: &str, message: String| ProfileError::Flag {
+            flag: flag.into(),
+            message,
+        };
+        if let Some(rate) = self.rate {
+            let rate = check_rate(rate).map_err(|m| flag("--rate", m))?;
+            let o = w.open.get_or_insert(OpenLoop {
+                rate,
+                arrivals: ArrivalKind::Constant,
+                max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+                seed: w.seed.unwrap_or(crate::stats::arrivals::DEFAULT_SEED),
+            });
+            o.rate = rate;
+        }
+        let needs_rate = |name: &str| {
+            flag(
+                name,
+                "applies to an open loop only; give --rate (arrivals per second) or set workload.rate in the profile".into(),
+            )
+        };
+        if let Some(a) = self.arrivals {
+            w.open
+                .as_mut()
+                .ok_or_else(|| needs_rate("--arrivals"))?
+                .arrivals = a;
+        }
+        if let Some(m) = self.max_in_flight {
+            let m = MAX_IN_FLIGHT.check_flag(m)?;
+            w.open
+                .as_mut()
+                .ok_or_else(|| needs_rate("--max-in-flight"))?
+                .max_in_flight = m;
+        }
+        if let Some(d) = self.duration {
+            let o = w.open.as_ref().ok_or_else(|| needs_rate("--duration"))?;
+            let n = (o.rate * d.as_secs_f64()).round();
+            if !(1.0..=10_000_000.0).contains(&n) {
+                return Err(flag(
+                    "--duration",
+                    format!(
+                        "{} s at {} per second is {n} invocations; give a duration that makes 1 to 10000000",
+                        d.as_secs_f64(),
+                        o.rate
+                    ),
+                ));
+            }
+            w.invocations = n as u32;
+        }
+        Ok(())
     }
 }
 
@@ -103,6 +163,31 @@ impl Profile {
         let mut p = self.clone();
         p.workload.concurrency = concurrency;
         p.workload.invocations = p.workload.invocations.max(concurrency);
+        p
+    }
+
+    /// Case study 1 as an open loop at `rate` arrivals per second (the arrivals, in-flight cap
+    /// and seed of the profile's open loop, or the defaults), keeping the invocations.
+    pub fn with_rate(&self, rate: f64) -> Profile {
+        let mut p = self.clone();
+        let seed = p
+            .workload
+            .seed
+            .unwrap_or(crate::stats::arrivals::DEFAULT_SEED);
+        let o = p.workload.open.get_or_insert(OpenLoop {
+            rate,
+            arrivals: ArrivalKind::Constant,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            seed,
+        });
+        o.rate = rate;
+        p
+    }
+
+    /// Case study 1 as a closed loop of `concurrency`, whatever the profile's `workload.rate`.
+    pub fn closed_loop(&self) -> Profile {
+        let mut p = self.clone();
+        p.workload.open = None;
         p
     }
 

@@ -83,4 +83,10 @@ pub struct RawWorkload {
     pub key_prefix: Option<String>,
     pub seed: Option<i64>,
     pub timeout_ms: Option<i64>,
+    /// Open loop: arrivals per second (absent: a closed loop of `concurrency`).
+    pub rate: Option<f64>,
+    /// `constant` or `poisson` (open loop only).
+    pub arrivals: Option<String>,
+    /// Open loop: at most this many invocations in flight; later arrivals wait (late starts).
+    pub max_in_flight: Option<i64>,
 }

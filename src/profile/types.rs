@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::error::millis;
 use crate::model::{Mode, SnapshotId};
 use crate::secret::Secret;
+pub use crate::stats::ArrivalKind;
 
 /// A validated profile.
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +293,19 @@ pub struct Workload {
     /// Per-invocation timeout (also the OpenWhisk action time limit).
     #[serde(with = "millis")]
     pub timeout: Duration,
+    /// Open loop (`workload.rate`): invocations start on a schedule instead of when one ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open: Option<OpenLoop>,
+}
+
+/// An open-loop workload: `invocations` arrivals at `rate` per second.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OpenLoop {
+    pub rate: f64,
+    pub arrivals: ArrivalKind,
+    pub max_in_flight: u32,
+    /// The Poisson schedule's seed (`workload.seed`, or a fixed default).
+    pub seed: u64,
 }
 
 /// Command-line values that win over the profile.
@@ -302,6 +316,12 @@ pub struct Overrides {
     pub records: Option<u32>,
     pub value_size: Option<u32>,
     pub mode: Option<Mode>,
+    /// Open loop: `--rate`, `--arrivals`, `--max-in-flight`, and `--duration` (which sets the
+    /// invocations to rate × duration).
+    pub rate: Option<f64>,
+    pub arrivals: Option<ArrivalKind>,
+    pub max_in_flight: Option<u32>,
+    pub duration: Option<Duration>,
 }
 
 /// The validated section (see docs/gateway.md).

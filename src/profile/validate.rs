@@ -105,6 +105,33 @@ pub const RECORDS: Limit = Limit {
     min: 1,
     max: 10_000_000,
 };
+pub const MAX_IN_FLIGHT: Limit = Limit {
+    field: "workload.max_in_flight",
+    flag: "--max-in-flight",
+    min: 1,
+    max: 1024,
+};
+/// Open-loop in-flight cap when the profile sets none.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 64;
+/// The highest open-loop rate accepted (arrivals per second).
+pub const MAX_RATE: f64 = 100_000.0;
+
+/// Check an open-loop rate; `Err` is the message (the caller names the field or flag).
+pub fn check_rate(rate: f64) -> Result<f64, String> {
+    if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "{rate} is out of range; use arrivals per second above 0 and at most {MAX_RATE}, e.g. 20 or 0.5"
+        ))
+    }
+}
+
+pub const ARRIVALS: [(&str, crate::stats::ArrivalKind); 2] = [
+    ("constant", crate::stats::ArrivalKind::Constant),
+    ("poisson", crate::stats::ArrivalKind::Poisson),
+];
+
 pub const VALUE_SIZE: Limit = Limit {
     field: "workload.value_size",
     flag: "--value-size",
@@ -585,7 +612,40 @@ fn validate_workload(w: RawWorkload, file: &str) -> Result<Workload, ProfileErro
         Some(s) if s < 0 => return Err(invalid(file, "workload.seed", "must be 0 or more")),
         s => s.map(|s| s as u64),
     };
+    let open = match w.rate {
+        None => {
+            for (set, field) in [
+                (w.arrivals.is_some(), "workload.arrivals"),
+                (w.max_in_flight.is_some(), "workload.max_in_flight"),
+            ] {
+                if set {
+                    return Err(invalid(
+                        file,
+                        field,
+                        "applies to an open loop only; set workload.rate (arrivals per second) too, or remove it",
+                    ));
+                }
+            }
+            None
+        }
+        Some(rate) => Some(OpenLoop {
+            rate: check_rate(rate).map_err(|m| invalid(file, "workload.rate", m))?,
+            arrivals: one_of(
+                file,
+                "workload.arrivals",
+                w.arrivals.as_deref().unwrap_or("constant"),
+                &ARRIVALS,
+            )?,
+            max_in_flight: MAX_IN_FLIGHT.check(
+                file,
+                w.max_in_flight,
+                i64::from(DEFAULT_MAX_IN_FLIGHT),
+            )? as u32,
+            seed: seed.unwrap_or(crate::stats::arrivals::DEFAULT_SEED),
+        }),
+    };
     let workload = Workload {
+        open,
         action: w.action.unwrap_or_else(|| "bench".into()),
         invocations: INVOCATIONS.check(file, w.invocations, 100)? as u32,
         concurrency: CONCURRENCY.check(file, w.concurrency, 1)? as u32,

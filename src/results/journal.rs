@@ -151,7 +151,8 @@ pub fn repair(dir: &Path) -> Result<Repaired, RepairError> {
     summary.elapsed_ms = (finished - summary.started_at)
         .to_std()
         .map_or(0.0, crate::stats::ms);
-    summary.summary = super::stats_summary(&stats);
+    let rate = summary.workload.open_loop.map_or(0.0, |o| o.rate);
+    summary.summary = super::stats_summary(&stats, rate);
     assemble(dir, &summary).map_err(io_err(dir))?;
     Ok(Repaired {
         dir: dir.to_path_buf(),

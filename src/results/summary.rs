@@ -5,14 +5,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::model::run::{
-    ClientWaits, Commands, HostInfo, PaperPhases, PaperRecord, PhaseIntervals, Phases,
-    PlatformSide, PlatformTimings, ProfileRecord, RUN_SCHEMA, RedisRecord, RunStatsSummary,
-    RunSummary, WorkloadRecord,
+    ClientWaits, Commands, HostInfo, OpenLoopRecord, OpenLoopSummary, PaperPhases, PaperRecord,
+    PhaseIntervals, Phases, PlatformSide, PlatformTimings, ProfileRecord, RUN_SCHEMA, RedisRecord,
+    RunStatsSummary, RunSummary, WorkloadRecord,
 };
 use crate::model::{ColdStart, Phase, StopReport};
 use crate::paper;
 use crate::profile::Profile;
-use crate::stats::{PhaseName, PlatformStats, RunStats, ci};
+use crate::stats::{OpenStats, PhaseName, PlatformStats, RunStats, ci};
 
 /// Version of the run.json layout (see schema/run.schema.json).
 pub const SCHEMA_ID: &str = RUN_SCHEMA;
@@ -28,7 +28,7 @@ fn platform_side(p: &PlatformStats) -> PlatformSide {
 }
 
 /// The statistics part, also printed by `redwhisk run --output json`.
-pub fn stats_summary(stats: &RunStats) -> RunStatsSummary {
+pub fn stats_summary(stats: &RunStats, target_rate: f64) -> RunStatsSummary {
     let command = |p| stats.command(p).unwrap_or_default();
     RunStatsSummary {
         completed: stats.completed,
@@ -62,6 +62,7 @@ pub fn stats_summary(stats: &RunStats) -> RunStatsSummary {
             whisk_errors: stats.whisk_errors,
         }),
         cluster: stats.cluster,
+        open_loop: stats.open.as_ref().map(|o| open_summary(o, target_rate)),
         phase_ci_ms: Some(PhaseIntervals {
             level: ci::LEVEL,
             resamples: ci::RESAMPLES,
@@ -72,6 +73,28 @@ pub fn stats_summary(stats: &RunStats) -> RunStatsSummary {
             delete: stats.phase_ci(PhaseName::Delete),
             total: stats.phase_ci(PhaseName::Total),
         }),
+    }
+}
+
+fn open_summary(o: &OpenStats, target_rate: f64) -> OpenLoopSummary {
+    OpenLoopSummary {
+        target_rate,
+        scheduled_rate: o.scheduled_rate(),
+        achieved_rate: o.achieved_rate(),
+        invocations: o.count(),
+        late_starts: o.late,
+        late_delay_ms: o.late_delay.summary(),
+        start_delay_ms: o.start_delay.summary(),
+        corrected_ms: o.corrected.summary(),
+        uncorrected_ms: o.uncorrected.summary(),
+        phases_corrected_ms: Phases {
+            connect: o.phase_corrected(PhaseName::Connect as usize),
+            write: o.phase_corrected(PhaseName::Write as usize),
+            read: o.phase_corrected(PhaseName::Read as usize),
+            delete: o.phase_corrected(PhaseName::Delete as usize),
+            total: o.phase_corrected(PhaseName::Total as usize),
+        },
+        throughput_per_s: o.per_second.clone(),
     }
 }
 
@@ -120,6 +143,13 @@ pub fn build_summary(
             records: w.records,
             value_size: w.value_size,
             mode: w.mode,
+            open_loop: w.open.map(|o| OpenLoopRecord {
+                rate: o.rate,
+                arrivals: o.arrivals,
+                max_in_flight: o.max_in_flight,
+                seed: o.seed,
+                late_tolerance_ms: crate::stats::LATE_TOLERANCE_MS,
+            }),
         },
         redis: RedisRecord {
             backend: profile.redis.backend.label().into(),
@@ -131,7 +161,7 @@ pub fn build_summary(
             prefix_keys_deleted: None,
         },
         platform: profile.platform.label().into(),
-        summary: stats_summary(stats),
+        summary: stats_summary(stats, w.open.map_or(0.0, |o| o.rate)),
         paper: paper_record(),
     })
 }

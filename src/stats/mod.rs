@@ -2,11 +2,15 @@
 //! series for sparklines. Fed one [`Sample`] at a time (an activation, as the records layer
 //! converts it); nothing rescans samples. This module imports nothing else of the crate.
 
+pub mod arrivals;
 pub mod ci;
+pub mod open;
 mod series;
 mod summary;
 
+pub use arrivals::{ArrivalKind, Arrivals};
 pub use ci::MeanCi;
+pub use open::{LATE_TOLERANCE_MS, OpenStats, Timing};
 pub use series::Series;
 pub use summary::{CommandLatency, CommandSummary, Metric, Summary};
 
@@ -36,6 +40,8 @@ pub struct Sample {
     pub init_time_ms: Option<f64>,
     /// The bench action's result: `None` when the invocation failed or returned something else.
     pub bench: Option<BenchResult>,
+    /// Open loop: the invocation's intended, sent and done times (`None` in a closed loop).
+    pub open: Option<Timing>,
 }
 
 /// The bench action's phases, plus the platform-side figures.
@@ -120,6 +126,8 @@ pub struct RunStats {
     pub platform_errors: u64,
     /// Redirections and retries the actions met on a cluster, summed (`None`: not a cluster).
     pub cluster: Option<redwhisk_actions::ClusterCounters>,
+    /// Open loop only: latency from the intended start beside the uncorrected one, late starts.
+    pub open: Option<OpenStats>,
     recent: [Series; 5],
     /// Every phase value, in completion order: the bootstrap intervals at the end of a run
     /// need the samples (8 bytes per phase and invocation).
@@ -148,6 +156,7 @@ impl Default for RunStats {
             throttled: 0,
             platform_errors: 0,
             cluster: None,
+            open: None,
             recent: std::array::from_fn(|_| Series::new(RECENT)),
             samples: Default::default(),
         }
@@ -188,6 +197,10 @@ impl RunStats {
         }
         if let Some(i) = a.init_time_ms {
             side.init_time.record_ms(i);
+        }
+        if let Some(t) = &a.open {
+            let phases = a.bench.as_ref().map(|r| PhaseName::ALL.map(|p| p.of(r)));
+            self.open.get_or_insert_default().record(t, phases);
         }
         let Some(r) = a.bench else {
             self.failed += 1;

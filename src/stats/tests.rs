@@ -60,6 +60,7 @@ fn activation(i: u32, result: serde_json::Value, success: bool, init: Option<u64
         polls: 0,
         poll_overhead_ms: 0.0,
         log_fetch_ms: None,
+        open: None,
     }
 }
 

@@ -11,6 +11,9 @@ pub enum Action {
     Share,
     /// Start a sweep (case study 1 at concurrency 1, 2, 4, … 32) on the selected profile.
     Sweep,
+    /// Choose how `r` runs: as the profile says, an open loop at 5, 10, 20, 40 or 80
+    /// arrivals per second, or a closed loop (cycles).
+    CycleLoop,
     /// Cancel the active run (its partial results are kept).
     Cancel,
     /// Start the selected profile's Redis.

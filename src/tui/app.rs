@@ -45,6 +45,10 @@ pub struct App {
     pub results_root: PathBuf,
     /// The console's scale-to-zero gateway, as last reported (`g` starts and stops it).
     pub gateway: Option<crate::gateway::GatewaySnapshot>,
+    /// The last rate sweep (`w` with an open loop chosen); a concurrency sweep clears it.
+    pub rate_sweep: Option<super::views::RateSweepView>,
+    /// How `r` runs case study 1 (`o` cycles it).
+    pub loop_choice: super::state::LoopChoice,
 }
 
 impl App {
@@ -75,6 +79,8 @@ impl App {
             quitting: false,
             results_root: crate::results::default_root(),
             gateway: None,
+            rate_sweep: None,
+            loop_choice: super::state::LoopChoice::default(),
         }
     }
 
@@ -158,7 +164,9 @@ impl App {
                     Level::Info,
                     format!("{experiment} started on `{profile}`: {planned} invocations"),
                 );
-                self.run = Some(RunView::new(experiment, profile, planned, self.now));
+                let mut run = RunView::new(experiment, profile, planned, self.now);
+                run.target_rate = self.loop_choice.target();
+                self.run = Some(run);
             }
             EngineEvent::Gateway(crate::gateway::GatewayEvent::State(s)) => {
                 self.note(
@@ -234,12 +242,39 @@ impl App {
                 profile,
                 concurrencies,
             } => {
+                self.rate_sweep = None;
                 self.sweep = Some(super::views::SweepView {
                     profile,
                     planned: concurrencies,
                     steps: Vec::new(),
                     live: true,
                 });
+            }
+            EngineEvent::RateSweepStarted {
+                profile,
+                rates,
+                p99_bound_ms,
+            } => {
+                self.sweep = None;
+                self.rate_sweep = Some(super::views::RateSweepView {
+                    profile,
+                    planned: rates,
+                    p99_bound_ms,
+                    steps: Vec::new(),
+                    live: true,
+                });
+            }
+            EngineEvent::RateSweepStep(step) => {
+                self.note(
+                    Level::Info,
+                    format!(
+                        "rate sweep step at {}/s: achieved {:.1}/s, corrected p99 {:.1} ms",
+                        step.rate, step.achieved_rate, step.corrected_p99_ms
+                    ),
+                );
+                if let Some(s) = &mut self.rate_sweep {
+                    s.steps.push(*step);
+                }
             }
             EngineEvent::SweepStep(step) => {
                 self.note(
@@ -287,7 +322,11 @@ impl App {
                 let sweep_ended = self
                     .sweep
                     .as_mut()
-                    .is_some_and(|s| std::mem::take(&mut s.live));
+                    .is_some_and(|s| std::mem::take(&mut s.live))
+                    | self
+                        .rate_sweep
+                        .as_mut()
+                        .is_some_and(|s| std::mem::take(&mut s.live));
                 self.note(
                     level,
                     format!(

@@ -130,6 +130,7 @@ pub fn activation(i: u32) -> Activation {
         polls: 0,
         poll_overhead_ms: 0.0,
         log_fetch_ms: None,
+        open: None,
     }
 }
 

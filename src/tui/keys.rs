@@ -110,6 +110,12 @@ pub const KEYS: &[Binding] = &[
     bind(Normal, &[Char('x')], Action::Cancel, "cancel the run"),
     bind(
         Normal,
+        &[Char('o')],
+        Action::CycleLoop,
+        "r: open loop rate/closed",
+    ),
+    bind(
+        Normal,
         &[Char('s')],
         Action::Share,
         "data-sharing experiment",

@@ -4,6 +4,7 @@
 use super::action::Action;
 use super::app::App;
 use super::keys::Mode;
+use super::state::LoopChoice;
 use super::views::View;
 use crate::event::{EngineCommand, Level};
 
@@ -24,6 +25,16 @@ impl App {
                     };
                 }
                 cmd
+            }
+            Action::CycleLoop => {
+                if self.run_active() {
+                    self.note(Level::Warn, "a run is active; change the loop once it ends");
+                    return None;
+                }
+                self.loop_choice = self.loop_choice.next();
+                let msg = format!("r runs case study 1 {}", self.loop_choice.label());
+                self.note(Level::Info, msg);
+                None
             }
             Action::NextView => self.show(self.view.next()),
             Action::PrevView => self.show(self.view.prev()),
@@ -186,8 +197,21 @@ impl App {
         let profile = item.name.clone();
         Some(match action {
             Action::Share => EngineCommand::Share { profile },
-            Action::Sweep => EngineCommand::Sweep { profile },
-            _ => EngineCommand::Run { profile },
+            Action::Sweep => match self.loop_choice {
+                LoopChoice::Open(_) => EngineCommand::RateSweep { profile },
+                _ => EngineCommand::Sweep { profile },
+            },
+            _ => match self.loop_choice {
+                LoopChoice::Profile => EngineCommand::Run { profile },
+                LoopChoice::Open(r) => EngineCommand::RunLoop {
+                    profile,
+                    rate: Some(r),
+                },
+                LoopChoice::Closed => EngineCommand::RunLoop {
+                    profile,
+                    rate: None,
+                },
+            },
         })
     }
 

@@ -120,6 +120,8 @@ pub const SHOWN_PHASES: [PhaseName; 4] = [
 /// The current or last run.
 #[derive(Debug, Clone)]
 pub struct RunView {
+    /// The open-loop rate the console asked for (`None`: closed, or the profile's own).
+    pub target_rate: Option<f64>,
     pub experiment: String,
     pub profile: String,
     pub planned: u32,
@@ -135,6 +137,7 @@ impl RunView {
     /// A run that just started.
     pub fn new(experiment: String, profile: String, planned: u32, at: DateTime<Utc>) -> Self {
         let mut v = Self {
+            target_rate: None,
             experiment,
             profile,
             planned,
@@ -272,5 +275,48 @@ impl LogView {
     pub fn clear(&mut self) {
         self.lines.clear();
         self.scroll = 0;
+    }
+}
+
+/// The rates `o` cycles through (arrivals per second).
+pub const CONSOLE_RATES: [u32; 5] = [5, 10, 20, 40, 80];
+
+/// How `r` runs case study 1: as the selected profile says, an open loop at a rate, or a closed
+/// loop whatever the profile says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoopChoice {
+    #[default]
+    Profile,
+    Open(u32),
+    Closed,
+}
+
+impl LoopChoice {
+    /// The next choice: profile → 5/s → … → 80/s → closed → profile.
+    pub fn next(self) -> Self {
+        match self {
+            LoopChoice::Profile => LoopChoice::Open(CONSOLE_RATES[0]),
+            LoopChoice::Open(r) => CONSOLE_RATES
+                .iter()
+                .find(|&&c| c > r)
+                .map_or(LoopChoice::Closed, |&c| LoopChoice::Open(c)),
+            LoopChoice::Closed => LoopChoice::Profile,
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            LoopChoice::Profile => "as the profile says".into(),
+            LoopChoice::Open(r) => format!("open loop at {r}/s"),
+            LoopChoice::Closed => "closed loop".into(),
+        }
+    }
+
+    /// The open-loop target rate, when the console sets one.
+    pub fn target(self) -> Option<f64> {
+        match self {
+            LoopChoice::Open(r) => Some(f64::from(r)),
+            _ => None,
+        }
     }
 }

@@ -297,3 +297,20 @@ impl SweepView {
         crate::engine::sweep::knee(&self.steps)
     }
 }
+
+/// A rate sweep as the console shows it: the planned rates, the steps so far.
+#[derive(Debug, Clone)]
+pub struct RateSweepView {
+    pub profile: String,
+    pub planned: Vec<f64>,
+    pub p99_bound_ms: f64,
+    pub steps: Vec<crate::model::rate_sweep::RateStep>,
+    pub live: bool,
+}
+
+impl RateSweepView {
+    /// The saturation point of the steps so far.
+    pub fn saturation(&self) -> Option<f64> {
+        crate::model::rate_sweep::saturation(&self.steps)
+    }
+}

@@ -106,6 +106,7 @@ pub fn build(
         polls: 0,
         poll_overhead_ms: 0.0,
         log_fetch_ms: None,
+        open: None,
     }
 }
 

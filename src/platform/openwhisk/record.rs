@@ -79,6 +79,7 @@ pub fn parse_record(
         polls: 0,
         poll_overhead_ms: 0.0,
         log_fetch_ms: None,
+        open: None,
     })
 }
 

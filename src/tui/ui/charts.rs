@@ -34,6 +34,9 @@ fn bin_label(i: usize) -> String {
     }
 }
 
+/// One line of a chart: (x, y) points.
+type Points = Vec<(f64, f64)>;
+
 /// Latency per phase over the last invocations, with axes.
 pub fn render_latency_chart(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
@@ -49,17 +52,24 @@ pub fn render_latency_chart(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let series: Vec<Vec<(f64, f64)>> = SHOWN_PHASES
-        .iter()
-        .map(|p| {
-            run.stats
-                .recent(*p)
+    let points = |s: &crate::stats::Series| -> Points {
+        s.iter().enumerate().map(|(i, v)| (i as f64, v)).collect()
+    };
+    // An open loop: the invocation's latency from its intended start (corrected) and from its
+    // send (uncorrected); a closed loop: the phases.
+    let (names, series): (Vec<&str>, Vec<Points>) = match &run.stats.open {
+        Some(o) => (
+            vec!["corrected", "uncorrected"],
+            vec![points(&o.recent_corrected), points(&o.recent_uncorrected)],
+        ),
+        None => (
+            SHOWN_PHASES.iter().map(|p| p.as_str()).collect(),
+            SHOWN_PHASES
                 .iter()
-                .enumerate()
-                .map(|(i, v)| (i as f64, v))
-                .collect()
-        })
-        .collect();
+                .map(|p| points(run.stats.recent(*p)))
+                .collect(),
+        ),
+    };
     let n = series.iter().map(Vec::len).max().unwrap_or(0);
     let max = series
         .iter()
@@ -67,18 +77,18 @@ pub fn render_latency_chart(app: &App, frame: &mut Frame, area: Rect) {
         .map(|(_, v)| *v)
         .fold(0.0_f64, f64::max)
         .max(0.001);
-    let datasets: Vec<Dataset> = SHOWN_PHASES
+    let datasets: Vec<Dataset> = names
         .iter()
         .zip(&series)
         .enumerate()
-        .map(|(i, (p, data))| {
+        .map(|(i, (name, data))| {
             let style = if t.has_color() {
                 Style::default().fg(PHASE_COLOURS[i % PHASE_COLOURS.len()])
             } else {
                 Style::default()
             };
             Dataset::default()
-                .name(p.as_str())
+                .name(*name)
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
                 .style(style)

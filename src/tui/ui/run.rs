@@ -24,6 +24,12 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
             ),
             None => "no run yet; select a valid profile and press r.".into(),
         };
+        // The default (as the profile says) keeps the hint as it was; a choice is shown.
+        let hint = if app.loop_choice == crate::tui::state::LoopChoice::Profile {
+            hint
+        } else {
+            format!("{hint} Loop: {} (o changes it).", app.loop_choice.label())
+        };
         frame.render_widget(
             Paragraph::new(Span::styled(hint, t.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
             inner,
@@ -95,5 +101,78 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
             )),
         ]),
     ];
+    let mut lines = lines;
+    if let Some(o) = &run.stats.open {
+        // Target vs achieved, live: the console's rate, else the schedule's own.
+        let target = run.target_rate.map_or_else(
+            || format!("schedule {:.1}/s", o.scheduled_rate()),
+            |r| format!("target {r}/s"),
+        );
+        let late_style = if o.late > 0 { t.warn() } else { t.ok() };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<9}", "open"), t.label()),
+            Span::raw(format!("{target}  achieved {:.1}/s  ", o.achieved_rate())),
+            Span::styled(format!("late {}", o.late), late_style),
+        ]));
+    }
     frame.render_widget(Paragraph::new(lines), rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::event::EngineEvent;
+    use crate::stats::Timing;
+    use crate::tui::action::Action;
+    use crate::tui::demo::{activation, idle_app, run_start_events};
+    use crate::tui::theme::Theme;
+
+    fn screen(
+        app: &crate::tui::app::App,
+        draw: fn(&crate::tui::app::App, &mut ratatui::Frame, ratatui::layout::Rect),
+    ) -> String {
+        let mut t = Terminal::new(TestBackend::new(200, 30)).unwrap();
+        t.draw(|f| draw(app, f, f.area())).unwrap();
+        let buf = t.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn an_open_loop_run_shows_target_vs_achieved_and_corrected_vs_uncorrected() {
+        let mut app = idle_app(Theme::new(true));
+        app.perform(Action::CycleLoop);
+        app.perform(Action::CycleLoop); // 10/s
+        assert!(screen(&app, super::render_run).contains("Loop: open loop at 10/s"));
+        for ev in run_start_events(20) {
+            app.apply(ev);
+        }
+        for i in 0..10u32 {
+            let mut a = activation(i);
+            let intended = f64::from(i) * 100.0;
+            // The fifth started 300 ms late.
+            let sent = intended + if i == 5 { 300.0 } else { 1.0 };
+            a.open = Some(Timing::new(0, intended, sent, sent + 20.0, 0.0));
+            app.apply(EngineEvent::Activation(Box::new(a)));
+        }
+        let run = screen(&app, super::render_run);
+        assert!(
+            run.contains("target 10/s") && run.contains("achieved"),
+            "{run}"
+        );
+        assert!(run.contains("late 1"), "{run}");
+        let chart = screen(&app, crate::tui::ui::charts::render_latency_chart);
+        assert!(
+            chart.contains("corrected") && chart.contains("uncorrected"),
+            "{chart}"
+        );
+    }
 }

@@ -15,6 +15,10 @@ const FULL: u16 = 90;
 /// The steps pane.
 pub fn render_sweep(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
+    if let Some(rs) = &app.rate_sweep {
+        render_rate_sweep(app, rs, frame, area);
+        return;
+    }
     let Some(sweep) = &app.sweep else {
         frame.render_widget(
             Paragraph::new(Span::styled(
@@ -118,6 +122,109 @@ pub fn render_sweep(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(knee_line), knee_area);
 }
 
+/// A rate sweep: one row per planned rate, the saturation point marked.
+fn render_rate_sweep(
+    app: &App,
+    rs: &crate::tui::views::RateSweepView,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let t = app.theme;
+    let saturation = rs.saturation();
+    let running = app.run_active();
+    let header = vec![
+        "rate/s",
+        "inv",
+        "failed",
+        "achieved",
+        "late",
+        "corr p99",
+        "uncorr p99",
+        "",
+    ];
+    let rows =
+        rs.planned
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| match rs.steps.iter().find(|s| s.rate == r) {
+                Some(s) => {
+                    let mark = if saturation == Some(r) {
+                        "← saturation"
+                    } else if s.sustained {
+                        ""
+                    } else {
+                        "not sustained"
+                    };
+                    let cells = vec![
+                        Cell::from(r.to_string()),
+                        Cell::from(s.invocations.to_string()),
+                        Cell::from(s.failed.to_string()),
+                        Cell::from(format!("{:.1}", s.achieved_rate)),
+                        Cell::from(s.late_starts.to_string()),
+                        Cell::from(format!("{:.1}", s.corrected_p99_ms)),
+                        Cell::from(format!("{:.1}", s.uncorrected_p99_ms)),
+                        Cell::from(Span::styled(
+                            mark,
+                            if s.sustained { t.ok() } else { t.warn() },
+                        )),
+                    ];
+                    Row::new(cells)
+                }
+                None => {
+                    let state = if running && i == rs.steps.len() {
+                        "running…"
+                    } else {
+                        "pending"
+                    };
+                    let mut cells = vec![Cell::from(r.to_string())];
+                    cells.resize(header.len() - 1, Cell::from(""));
+                    cells.push(Cell::from(state));
+                    Row::new(cells).style(t.dim())
+                }
+            });
+    let widths = [
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(11),
+        Constraint::Fill(1),
+    ];
+    let title = format!(
+        " Rate sweep · {} · {}/{} steps ",
+        rs.profile,
+        rs.steps.len(),
+        rs.planned.len()
+    );
+    let line = Line::from(Span::styled(
+        match saturation {
+            Some(r) => format!(
+                "saturation point: {r}/s, the highest rate kept within 5% with corrected p99 < {} ms",
+                rs.p99_bound_ms
+            ),
+            None => format!(
+                "saturation point: none yet (achieved within 5% and corrected p99 < {} ms)",
+                rs.p99_bound_ms
+            ),
+        },
+        t.dim(),
+    ));
+    let block = pane(t, &title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [table_area, line_area] = inner.layout(&ratatui::layout::Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    frame.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(t.label())),
+        table_area,
+    );
+    frame.render_widget(Paragraph::new(line), line_area);
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -213,5 +320,83 @@ mod tests {
                 .any(|l| l.starts_with("sweep done after 100.0 s")),
             "{logged:?}"
         );
+    }
+
+    #[test]
+    fn o_chooses_an_open_loop_and_w_then_sweeps_rates_naming_the_saturation_point() {
+        use crate::event::EngineCommand;
+        use crate::model::rate_sweep::{RateStep, sustained};
+        use crate::tui::action::Action;
+        let mut app = idle_app(Theme::new(true));
+        let profile = app.selected_name().to_string();
+        // profile → 5/s → … → 80/s → closed → profile.
+        app.perform(Action::CycleLoop);
+        assert_eq!(
+            app.perform(Action::Run),
+            Some(EngineCommand::RunLoop {
+                profile: profile.clone(),
+                rate: Some(5)
+            })
+        );
+        assert_eq!(
+            app.perform(Action::Sweep),
+            Some(EngineCommand::RateSweep {
+                profile: profile.clone()
+            })
+        );
+        for _ in 0..5 {
+            app.perform(Action::CycleLoop);
+        }
+        assert_eq!(
+            app.perform(Action::Run),
+            Some(EngineCommand::RunLoop {
+                profile: profile.clone(),
+                rate: None
+            })
+        );
+        app.perform(Action::CycleLoop);
+        assert_eq!(
+            app.perform(Action::Run),
+            Some(EngineCommand::Run { profile })
+        );
+
+        let step = |rate: f64, achieved: f64, p99: f64| RateStep {
+            rate,
+            invocations: 50,
+            failed: 0,
+            scheduled_rate: rate,
+            achieved_rate: achieved,
+            late_starts: 3,
+            corrected_p50_ms: 10.0,
+            corrected_p99_ms: p99,
+            uncorrected_p50_ms: 9.0,
+            uncorrected_p99_ms: 20.0,
+            sustained: sustained(rate, achieved, p99, 250.0),
+            results_dir: PathBuf::from("/tmp/x"),
+        };
+        app.apply(EngineEvent::RateSweepStarted {
+            profile: "local".into(),
+            rates: vec![5.0, 10.0, 20.0],
+            p99_bound_ms: 250.0,
+        });
+        app.apply(EngineEvent::RateSweepStep(Box::new(step(5.0, 5.0, 30.0))));
+        app.apply(EngineEvent::RateSweepStep(Box::new(step(10.0, 9.0, 900.0))));
+        let out = screen(&app, 100);
+        assert!(
+            out.contains("Rate sweep") && out.contains("2/3 steps"),
+            "{out}"
+        );
+        assert!(
+            out.contains("← saturation") && out.contains("not sustained"),
+            "{out}"
+        );
+        assert!(out.contains("saturation point: 5/s"), "{out}");
+        assert_eq!(out.matches("pending").count(), 1, "{out}");
+        // A concurrency sweep replaces it.
+        app.apply(EngineEvent::SweepStarted {
+            profile: "local".into(),
+            concurrencies: vec![1],
+        });
+        assert!(app.rate_sweep.is_none() && !screen(&app, 100).contains("Rate sweep"));
     }
 }

@@ -96,6 +96,8 @@ pub async fn run_experiment(
     if let Some(c) = &started.cold_start {
         sink.send(EngineEvent::ColdStart(c.clone()));
     }
+    let network = started.network.clone();
+    let functions = started.for_functions().clone();
     let (endpoint, cold_start) = (started.endpoint, started.cold_start);
 
     let root = opts
@@ -109,7 +111,8 @@ pub async fn run_experiment(
             Err(e) => sink.warn(format!("cannot finalise an interrupted run: {e}")),
         }
     }
-    let head = build_summary(
+    let network_record = network.as_ref().map(|n| n.record.clone());
+    let mut head = build_summary(
         profile,
         &RunStats::new(),
         Phase::Invoking,
@@ -119,7 +122,12 @@ pub async fn run_experiment(
         None,
     )
     .context("cannot record the profile in the results")?;
-    let body = invoke_all(&job, &platform, &host, &endpoint, &root, &head).await;
+    head.redis.network_emulation.clone_from(&network_record);
+    let paths = Paths {
+        control: &endpoint,
+        functions: &functions,
+    };
+    let body = invoke_all(&job, &platform, &host, paths, &root, &head).await;
 
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));
     let stop = tokio::select! {
@@ -166,6 +174,7 @@ pub async fn run_experiment(
     )
     .context("cannot record the profile in the results")?;
     summary.redis.stop_error.clone_from(&stop_error);
+    summary.redis.network_emulation = network_record;
     let results_dir = writer
         .finish(&summary)
         .context("cannot write the results")?;
@@ -205,15 +214,24 @@ async fn start_redis(
     }
 }
 
+/// Where redwhisk itself reaches Redis (direct) and where the functions do (through the
+/// shaping proxy under `[redis.network_emulation]`, else the same).
+#[derive(Clone, Copy)]
+struct Paths<'a> {
+    control: &'a crate::redis_host::Endpoint,
+    functions: &'a crate::redis_host::Endpoint,
+}
+
 /// Deploy and invoke; returns the writer, the stats and Done or Cancelled.
 async fn invoke_all(
     job: &Job<'_>,
     platform: &Platform,
     host: &RedisHost,
-    endpoint: &crate::redis_host::Endpoint,
+    paths: Paths<'_>,
     root: &std::path::Path,
     head: &crate::results::RunSummary,
 ) -> EngineResult<(ResultsWriter, RunStats, Phase)> {
+    let (endpoint, functions) = (paths.control, paths.functions);
     let (profile, sink, cancel) = (job.profile, job.sink, &job.cancel);
     let w = &profile.workload;
     let name = action_name(profile);
@@ -226,7 +244,7 @@ async fn invoke_all(
         .context("cannot write the results")?;
 
     sink.send(EngineEvent::Phase(Phase::Invoking));
-    let action_host = action_redis_host(profile, endpoint);
+    let action_host = action_redis_host(profile, functions);
     let mut stats = RunStats::new();
     let mut next = 0u32;
     let mut in_flight = FuturesUnordered::new();
@@ -238,7 +256,8 @@ async fn invoke_all(
             break;
         }
         while !cancelled && next < w.invocations && in_flight.len() < w.concurrency as usize {
-            let params = serde_json::to_value(bench_params(profile, endpoint, &action_host, next))?;
+            let params =
+                serde_json::to_value(bench_params(profile, functions, &action_host, next))?;
             let index = next;
             let name = name.clone();
             in_flight.push(async move { (index, platform.invoke(&name, params).await) });

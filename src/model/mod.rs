@@ -5,6 +5,7 @@
 pub mod activation;
 pub mod gateway;
 pub mod library;
+pub mod network;
 pub mod phase;
 pub mod redis;
 pub mod run;
@@ -15,6 +16,7 @@ pub mod workload;
 pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
 pub use library::{Kind, ResultEntry};
+pub use network::{NetworkRecord, RttSample};
 pub use phase::{Level, Phase};
 pub use redis::{
     ClusterStart, ColdStart, NodeStatus, RedisState, RedisStatus, StopMode, StopReport,

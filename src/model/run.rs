@@ -168,6 +168,10 @@ pub struct RedisRecord {
     /// Why Redis did not stop cleanly (`None` when it did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_error: Option<String>,
+    /// `[redis.network_emulation]`: the path the functions took and the RTT measured through
+    /// it before the run (also when the run adopted a running Redis and its proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_emulation: Option<super::network::NetworkRecord>,
 }
 
 /// The statistics of a run; also what `redwhisk run --output json` prints under `summary`.

@@ -127,6 +127,7 @@ pub fn build_summary(
             cold_start: cold_start.cloned(),
             stop: stop.cloned(),
             stop_error: None,
+            network_emulation: cold_start.and_then(|c| c.network_emulation.clone()),
         },
         platform: profile.platform.label().into(),
         summary: stats_summary(stats),

@@ -44,6 +44,8 @@ pub enum EngineEvent {
     },
     /// One step of a sweep finished (its run's results are in `step.results_dir`).
     SweepStep(Box<crate::model::SweepStep>),
+    /// One step of an RTT sweep (`sweep --rtt`) finished.
+    RttSweepStep(Box<crate::model::rtt_sweep::RttStep>),
     /// The runs found under the results root, newest first.
     ResultsListed(Vec<crate::model::ResultEntry>),
     /// A recorded case study 1 run, read back.

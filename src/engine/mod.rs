@@ -7,7 +7,7 @@ pub mod library;
 
 pub use crate::experiments::{
     BoxError, Context, EngineError, EngineResult, RunOptions, RunOutcome, action_name,
-    action_redis_host, bench_params, chain, failover, run_experiment, sweep,
+    action_redis_host, bench_params, chain, failover, rtt_sweep, run_experiment, sweep,
 };
 pub use crate::results::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 

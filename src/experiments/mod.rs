@@ -10,6 +10,7 @@ pub mod gateway_share;
 pub mod gateway_study;
 mod job;
 mod params;
+pub mod rtt_sweep;
 pub mod run;
 pub mod share;
 pub mod sweep;

@@ -8,6 +8,7 @@ pub mod library;
 pub mod network;
 pub mod phase;
 pub mod redis;
+pub mod rtt_sweep;
 pub mod run;
 pub mod snapshot;
 pub mod sweep;

@@ -256,6 +256,15 @@ impl App {
                     s.steps.push(*step);
                 }
             }
+            EngineEvent::RttSweepStep(step) => {
+                self.note(
+                    Level::Info,
+                    format!(
+                        "rtt sweep step at {} ms: function time {:.1} ms",
+                        step.rtt_ms, step.total_ms
+                    ),
+                );
+            }
             EngineEvent::ShareStarted { cells, runs } => {
                 self.share = Some(ShareView::live(&cells, runs));
             }

@@ -73,6 +73,7 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
     let result = host.up(&job.sink).await;
     job.finish().await;
     let started = result.with_context(|| format!("redis up --profile {}", profile.name))?;
+    let network = started.network.clone();
     let (ep, cold) = (started.endpoint, started.cold_start);
     match a.output {
         OutputFormat::Json => println!(
@@ -82,6 +83,9 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
                 "endpoint": ep.display_url(),
                 "listen": listen_addr(&profile, ep.port),
                 "cold_start": cold,
+                // Where the functions connect under [redis.network_emulation] (the proxy).
+                "functions_endpoint": network.as_ref().map(|n| n.endpoint.display_url()),
+                "network_emulation": network.as_ref().map(|n| &n.record),
             }))?
         ),
         OutputFormat::Text => {
@@ -117,6 +121,13 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
                     }
                 }
                 None => println!("(it was already running)"),
+            }
+            if let Some(n) = &network {
+                println!(
+                    "functions connect through the shaping proxy at {}",
+                    n.endpoint.display_url()
+                );
+                println!("{}", n.record.summary());
             }
         }
     }

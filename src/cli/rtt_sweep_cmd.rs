@@ -1,10 +1,10 @@
 //! `redwhisk sweep --rtt`: case study 1 at each of a list of emulated distances, one table with
 //! each phase's fit against the RTT and the budget crossing.
 
+use super::args::OutputFormat;
 use super::exit::{Ending, Exit};
 use super::headless::Headless;
 use super::printer::Show;
-use super::sweep_cmd::SweepArgs;
 use crate::engine::rtt_sweep::{rtt_sweep_text, run_rtt_sweep};
 use crate::profile::Profile;
 
@@ -27,8 +27,17 @@ pub fn budget_ms(s: &str) -> Result<f64, String> {
     }
 }
 
+/// What `sweep --rtt` needs of the command line.
+#[derive(Debug, Clone)]
+pub struct RttSweepArgs<'a> {
+    pub rtt: &'a [f64],
+    pub budget_ms: Option<f64>,
+    pub results_dir: &'a std::path::Path,
+    pub output: OutputFormat,
+}
+
 /// Exit codes: 0 every step ran; 130/143 cancelled (the finished steps are written); 1 an error.
-pub async fn run(args: &SweepArgs, profile: &Profile) -> anyhow::Result<Exit> {
+pub async fn run(args: RttSweepArgs<'_>, profile: &Profile) -> anyhow::Result<Exit> {
     if profile.redis.is_cluster() {
         anyhow::bail!(
             "--rtt: profile `{}` has [redis.cluster]; network emulation fronts one Redis (use a profile without [redis.cluster])",
@@ -41,9 +50,9 @@ pub async fn run(args: &SweepArgs, profile: &Profile) -> anyhow::Result<Exit> {
     )?;
     let result = run_rtt_sweep(
         profile,
-        &args.rtt,
+        args.rtt,
         args.budget_ms,
-        &args.results_dir,
+        args.results_dir,
         &job.sink,
         job.cancel.clone(),
     )

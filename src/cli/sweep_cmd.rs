@@ -50,7 +50,13 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<Exit> {
     };
     let profile = load_profile(args.profile.as_deref(), &overrides)?;
     if !args.rtt.is_empty() {
-        return super::rtt_sweep_cmd::run(&args, &profile).await;
+        let rtt = super::rtt_sweep_cmd::RttSweepArgs {
+            rtt: &args.rtt,
+            budget_ms: args.budget_ms,
+            results_dir: &args.results_dir,
+            output: args.output,
+        };
+        return super::rtt_sweep_cmd::run(rtt, &profile).await;
     }
     if args.concurrency.is_empty() {
         anyhow::bail!("--concurrency needs at least one value, e.g. --concurrency 1,2,4");

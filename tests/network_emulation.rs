@@ -188,6 +188,17 @@ fn case_study_1_pays_one_round_trip_per_command_sequential_and_about_one_pipelin
         assert_eq!(net["rtt_ms"], rtt, "{run:#}");
         assert!(net["measured"]["median_ms"].as_f64().unwrap() >= rtt);
         assert_eq!(run["redis"]["cold_start"]["network_emulation"], *net);
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../schema/run.schema.json")).unwrap();
+        let errors: Vec<String> = jsonschema::validator_for(&schema)
+            .unwrap()
+            .iter_errors(&run)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "run.json against its schema: {errors:#?}"
+        );
     }
 
     // Pipelined, a write phase is a few milliseconds of work on either side of one round

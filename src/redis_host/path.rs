@@ -16,8 +16,9 @@ use crate::profile::Backend;
 /// PINGs per measurement (after [`WARMUP`] unrecorded ones).
 const PINGS: u32 = 30;
 const WARMUP: u32 = 3;
-/// How long before the earliest possible reply the measuring client starts to spin.
-const SPIN_BEFORE: Duration = Duration::from_micros(300);
+/// How long before the earliest possible reply the measuring client starts to spin: short, as
+/// a spinning thread on a busy machine is preempted for a whole time slice.
+const SPIN_BEFORE: Duration = Duration::from_micros(150);
 
 /// The functions' way to Redis through the proxy.
 #[derive(Debug, Clone)]
@@ -152,6 +153,8 @@ fn ping_series(
         .to_socket_addrs()?
         .next()
         .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{host} has no address")))?;
+    // Precise sleeps on this thread (the timer slack defaults to 50 µs).
+    let _slack = nix::sys::prctl::set_timerslack(1);
     let mut s = std::net::TcpStream::connect_timeout(&addr, limit)?;
     s.set_nodelay(true)?;
     s.set_nonblocking(true)?;

@@ -44,6 +44,12 @@ pub enum EngineEvent {
     },
     /// One step of a sweep finished (its run's results are in `step.results_dir`).
     SweepStep(Box<crate::model::SweepStep>),
+    /// An RTT sweep (`sweep --rtt`, the console's `W`) will run case study 1 at each of these
+    /// emulated round-trip times (ms), in order.
+    RttSweepStarted {
+        profile: String,
+        rtts: Vec<f64>,
+    },
     /// One step of an RTT sweep (`sweep --rtt`) finished.
     RttSweepStep(Box<crate::model::rtt_sweep::RttStep>),
     /// The runs found under the results root, newest first.
@@ -97,6 +103,12 @@ pub enum EngineCommand {
     /// Case study 1 at each of [`crate::engine::sweep::CONSOLE_CONCURRENCIES`]: each step is
     /// a run (seen live), the table fills in step by step.
     Sweep {
+        profile: String,
+    },
+    /// Case study 1 at each of [`crate::engine::rtt_sweep::CONSOLE_RTTS`] ms of emulated
+    /// distance to Redis (`[redis.network_emulation]`): the Sweep view draws function time
+    /// against RTT.
+    RttSweep {
         profile: String,
     },
     Cancel,

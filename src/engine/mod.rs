@@ -92,11 +92,12 @@ struct Busy<'a> {
 
 /// Why a command cannot be carried out now (told to the user as a warning), if it cannot.
 fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
-    use EngineCommand::{GatewayStart, RedisDown, RedisUp, Run, Share, Sweep};
+    use EngineCommand::{GatewayStart, RedisDown, RedisUp, RttSweep, Run, Share, Sweep};
     match cmd {
         Run { profile }
         | Share { profile }
         | Sweep { profile }
+        | RttSweep { profile }
         | RedisUp { profile }
         | RedisDown { profile }
             if b.gateway == Some(profile.as_str()) =>
@@ -122,12 +123,20 @@ fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
                 None
             }
         }
-        Run { profile } | Share { profile } | Sweep { profile } if b.running => Some(format!(
-            "a run is already active; not starting another for `{profile}`"
-        )),
-        Run { profile } | Share { profile } | Sweep { profile } if b.redis => Some(format!(
-            "Redis is being started or stopped; not starting a run for `{profile}` yet"
-        )),
+        Run { profile } | Share { profile } | Sweep { profile } | RttSweep { profile }
+            if b.running =>
+        {
+            Some(format!(
+                "a run is already active; not starting another for `{profile}`"
+            ))
+        }
+        Run { profile } | Share { profile } | Sweep { profile } | RttSweep { profile }
+            if b.redis =>
+        {
+            Some(format!(
+                "Redis is being started or stopped; not starting a run for `{profile}` yet"
+            ))
+        }
         RedisUp { .. } | RedisDown { .. } if b.running => {
             Some("a run owns Redis right now; wait for it to finish or cancel it with `x`".into())
         }
@@ -218,6 +227,10 @@ async fn engine_loop(
             EngineCommand::Sweep { profile } => {
                 let p = load(&profile, Some(&opts.overrides));
                 current = Some(start_job(sweep_task, p, &opts, &sink, &last_results));
+            }
+            EngineCommand::RttSweep { profile } => {
+                let p = load(&profile, Some(&opts.overrides));
+                current = Some(start_job(rtt_sweep_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Share { profile } => {
                 let p = load(&profile, None);
@@ -463,6 +476,58 @@ async fn sweep_task(
                     .knee
                     .map_or_else(|| "-".to_string(), |k| k.to_string()),
                 report.peak_invocations_per_s,
+                report.results_dir.display()
+            ));
+            let outcome = if report.cancelled {
+                crate::event::Phase::Cancelled
+            } else {
+                crate::event::Phase::Done
+            };
+            finished(&sink, &last, report.results_dir, outcome, clock);
+        }
+        Err(e) => finished_with_error(&sink, &e, &token, clock),
+    }
+}
+
+async fn rtt_sweep_task(
+    profile: Result<Profile, ProfileError>,
+    opts: EngineOptions,
+    sink: EventSink,
+    token: CancellationToken,
+    last: LastResults,
+) {
+    let clock = std::time::Instant::now();
+    let root = opts
+        .results_root
+        .clone()
+        .unwrap_or_else(crate::results::default_root);
+    let result = match profile {
+        Ok(p) if p.redis.is_cluster() => Err(crate::experiments::EngineError::Failed(format!(
+            "profile `{}` has [redis.cluster]: network emulation fronts one Redis",
+            p.name
+        ))),
+        Ok(p) => {
+            rtt_sweep::run_rtt_sweep(
+                &p,
+                &rtt_sweep::CONSOLE_RTTS,
+                None,
+                &root,
+                &sink,
+                token.clone(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(report) => {
+            let fit = report.fits.map_or_else(
+                || "no fit".to_string(),
+                |f| format!("{:.0} round trips per invocation", f.total.slope),
+            );
+            sink.info(format!(
+                "rtt sweep finished: {} steps, {fit}; rtt-sweep.csv in {}",
+                report.steps.len(),
                 report.results_dir.display()
             ));
             let outcome = if report.cancelled {

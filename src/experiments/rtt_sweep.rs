@@ -7,7 +7,7 @@ use super::{Context, EngineResult};
 use super::{EngineError, RunOptions, bail, run_experiment};
 use crate::event::{EngineEvent, EventSink, Phase};
 pub use crate::model::rtt_sweep::{
-    Crossing, Fit, PhaseFits, RttStep, RttSweepReport, crossing, fit_phases,
+    CONSOLE_RTTS, Crossing, Fit, PhaseFits, RttStep, RttSweepReport, crossing, fit_phases,
 };
 use crate::profile::Profile;
 use crate::stats::PhaseName;
@@ -29,6 +29,10 @@ pub async fn run_rtt_sweep(
     let dir = job.results_dir(results_root, "rtt-sweep")?;
     let mut steps = Vec::new();
     let mut cancelled = false;
+    sink.send(EngineEvent::RttSweepStarted {
+        profile: base.name.clone(),
+        rtts: rtts.to_vec(),
+    });
     for (i, &rtt) in rtts.iter().enumerate() {
         if cancel.is_cancelled() {
             cancelled = true;

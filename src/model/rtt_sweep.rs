@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::network::RttSample;
 use super::workload::Mode;
 
+/// The RTTs (ms) an RTT sweep started from the console runs (`redwhisk sweep --rtt`'s example).
+pub const CONSOLE_RTTS: [f64; 7] = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0];
+
 /// One distance's figures (phase means in milliseconds).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RttStep {

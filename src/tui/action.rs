@@ -11,6 +11,8 @@ pub enum Action {
     Share,
     /// Start a sweep (case study 1 at concurrency 1, 2, 4, … 32) on the selected profile.
     Sweep,
+    /// Start an RTT sweep (case study 1 at 0 to 5 ms of emulated distance to Redis).
+    RttSweep,
     /// Cancel the active run (its partial results are kept).
     Cancel,
     /// Start the selected profile's Redis.

@@ -14,12 +14,12 @@ impl App {
             return None;
         }
         match action {
-            Action::Run | Action::Share | Action::Sweep => {
+            Action::Run | Action::Share | Action::Sweep | Action::RttSweep => {
                 let cmd = self.start(action);
                 if cmd.is_some() {
                     self.view = match action {
                         Action::Share => View::Share,
-                        Action::Sweep => View::Sweep,
+                        Action::Sweep | Action::RttSweep => View::Sweep,
                         _ => View::Run,
                     };
                 }
@@ -187,6 +187,7 @@ impl App {
         Some(match action {
             Action::Share => EngineCommand::Share { profile },
             Action::Sweep => EngineCommand::Sweep { profile },
+            Action::RttSweep => EngineCommand::RttSweep { profile },
             _ => EngineCommand::Run { profile },
         })
     }

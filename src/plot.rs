@@ -20,7 +20,7 @@ use crate::results::{RunRecord, ShareSummary};
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     #[error(
-        "{0} holds neither run.json, share.json nor rtt-sweep.json: pass a results directory (results/<time>-<profile>[-share|-rtt-sweep]) or one of those files"
+        "{0} holds neither run.json nor share.json (nor rtt-sweep.json): pass a results directory (results/<time>-<profile>[-share|-rtt-sweep]) or one of those files"
     )]
     NotAResult(PathBuf),
     #[error("cannot read {path}: {message}")]

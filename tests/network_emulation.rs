@@ -201,6 +201,19 @@ fn case_study_1_pays_one_round_trip_per_command_sequential_and_about_one_pipelin
         );
     }
 
+    // `plot` draws the function time against the RTT.
+    let sweep_dir = PathBuf::from(seq["results_dir"].as_str().unwrap());
+    let out = Command::new(bin())
+        .arg("plot")
+        .arg(&sweep_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let svg = std::fs::read_to_string(sweep_dir.join("plots/rtt.svg")).unwrap();
+    assert!(svg.contains("Function time against RTT"), "{svg:.300}");
+    assert!(svg.contains("emulated round-trip time (ms)"));
+    assert!(sweep_dir.join("rtt-sweep.csv").is_file());
+
     // Pipelined, a write phase is a few milliseconds of work on either side of one round
     // trip: the medians of 9 invocations per step keep a busy machine's noise below it.
     let pip = sweep(&p, dir.path(), "pipelined", "0,2", 9);
@@ -334,4 +347,33 @@ fn after_kill_9_the_next_start_stops_the_orphaned_proxy() {
     let data = dir.path().join("data-nine");
     // And the next run's own proxy was stopped at its end.
     assert!(!data.join("netem.json").exists());
+}
+
+/// Bad sweep flags are refused with the reason, before anything starts.
+#[test]
+fn bad_rtt_sweep_flags_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile(dir.path(), "flags", "rtt_ms = 0", "invocations = 1");
+    for (args, says) in [
+        (vec!["--rtt", "0,abc"], "is not a number of milliseconds"),
+        (vec!["--rtt=-1"], "out of range"),
+        (vec!["--rtt", "20000"], "out of range"),
+        (vec!["--rtt", "1", "--budget-ms", "0"], "positive number"),
+        (vec!["--budget-ms", "100"], "--rtt"),
+        (vec!["--rtt", "1", "-c", "1,2"], "cannot be used with"),
+    ] {
+        let out = Command::new(bin())
+            .args(["sweep", "--profile"])
+            .arg(&p)
+            .args(&args)
+            .arg("--results-dir")
+            .arg(dir.path().join("results"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(!dir.path().join("results").exists());
+    assert!(!dir.path().join("data-flags").exists());
 }

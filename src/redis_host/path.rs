@@ -42,6 +42,8 @@ pub(crate) async fn up(
         reap(ctx, "the profile asks for none").await?;
         return Ok((None, None));
     };
+    // An external Redis's profile has no data directory of its own until now.
+    super::password::ensure_data_dir(dir).await?;
     let listen = match &ctx.profile.redis.backend {
         // An external Redis may be anywhere; the proxy serves this host.
         Backend::External { .. } => std::net::IpAddr::from([127, 0, 0, 1]),

@@ -377,3 +377,45 @@ fn bad_rtt_sweep_flags_are_refused_before_anything_runs() {
     assert!(!dir.path().join("results").exists());
     assert!(!dir.path().join("data-flags").exists());
 }
+
+/// Jitter varies each round trip but keeps the bytes in order: PINGs spread around the RTT,
+/// and a pipelined run (1000 replies matched to their commands) reads every value back.
+#[test]
+fn jitter_varies_the_delay_and_keeps_the_order() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile(
+        dir.path(),
+        "jitter",
+        "rtt_ms = 2\njitter_ms = 1.5",
+        "invocations = 2\nrecords = 1000\nmode = \"pipelined\"",
+    );
+    let out = Command::new(bin())
+        .args(["run", "--profile"])
+        .arg(&p)
+        .args(["--output", "json", "--results-dir"])
+        .arg(dir.path().join("results"))
+        .output()
+        .unwrap();
+    let v = ok(&out);
+    let s = &v["summary"];
+    assert_eq!(s["succeeded"], 2, "{v:#}");
+    assert_eq!(s["mismatches"], 0, "{v:#}");
+    assert_eq!(s["command_errors"], 0, "{v:#}");
+    let dirs: Vec<_> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(dirs.len(), 1);
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dirs[0].path().join("run.json")).unwrap()).unwrap();
+    let m = &run["redis"]["network_emulation"]["measured"];
+    let (min, max) = (m["min_ms"].as_f64().unwrap(), m["max_ms"].as_f64().unwrap());
+    // Each direction within 1 ± 0.75 ms: round trips from 0.5 to 3.5 ms (plus loopback).
+    assert!(min >= 0.5, "{m}");
+    assert!(
+        max - min > 0.3,
+        "30 round trips with 1.5 ms of jitter all alike: {m}"
+    );
+    assert_eq!(run["redis"]["network_emulation"]["jitter_ms"], 1.5);
+}

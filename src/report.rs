@@ -152,6 +152,18 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
     if let Some(n) = &run.redis.network_emulation {
         let _ = writeln!(out, "functions → Redis: {}", n.summary());
     }
+    if let Some(n) = run.redis.prefix_keys_at_start.filter(|n| *n > 0) {
+        let _ = writeln!(
+            out,
+            "Keys with this run's prefix already in Redis at the start: {n} (left by an earlier run)"
+        );
+    }
+    if let Some(n) = run.redis.prefix_keys_deleted {
+        let _ = writeln!(
+            out,
+            "Cancelled: {n} keys of this run deleted before the final save"
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,

@@ -217,6 +217,11 @@ async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
     {
         eprintln!("{}: {w}", tag(Level::Warn));
     }
+    // A status that reports a problem (a server that does not answer, a cluster node down)
+    // is not a success: scripts checking `redis status` see it in the exit code (2).
+    if s.problem.is_some() || s.state == crate::redis_host::RedisState::Failed {
+        return Ok(Exit::Failures);
+    }
     Ok(Exit::Success)
 }
 

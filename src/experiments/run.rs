@@ -68,7 +68,9 @@ pub async fn run_experiment(
     let started_at = job.started_at;
     // Before Redis starts: a wrong key or Redis address costs a second, not a run.
     let platform = job.platform(Preflight::Check).await?;
-    let mut host = RedisHost::new(profile).context("cannot set up the Redis host")?;
+    let mut host = RedisHost::new(profile)
+        .context("cannot set up the Redis host")?
+        .with_interrupt(cancel.clone());
 
     sink.send(EngineEvent::Phase(Phase::StartingRedis));
     let started = match start_redis(&mut host, sink, &cancel, &opts.force).await {
@@ -99,6 +101,8 @@ pub async fn run_experiment(
     let network = started.network.clone();
     let functions = started.for_functions().clone();
     let (endpoint, cold_start) = (started.endpoint, started.cold_start);
+    let prefix = format!("{}:", profile.workload.key_prefix);
+    let at_start = leftover_keys(&host, &endpoint, &prefix, cold_start.as_ref(), sink).await;
 
     let root = opts
         .results_root
@@ -129,6 +133,17 @@ pub async fn run_experiment(
     };
     let body = invoke_all(&job, &platform, &host, paths, &root, &head).await;
 
+    // A cancelled run's invocations were cut short with their keys written: delete them
+    // before the final save, so the data set is what it was before the run.
+    let deleted = match &body {
+        Ok((_, _, Phase::Cancelled)) if !opts.force.is_cancelled() => {
+            tokio::select! {
+                d = delete_own_keys(&host, &endpoint, &prefix, sink) => d,
+                () = opts.force.cancelled() => None,
+            }
+        }
+        _ => None,
+    };
     sink.send(EngineEvent::Phase(Phase::StoppingRedis));
     let stop = tokio::select! {
         r = host.down(StopMode::Graceful, sink) => r.map_err(|e| e.to_string()),
@@ -175,6 +190,8 @@ pub async fn run_experiment(
     .context("cannot record the profile in the results")?;
     summary.redis.stop_error.clone_from(&stop_error);
     summary.redis.network_emulation = network_record;
+    summary.redis.prefix_keys_at_start = at_start;
+    summary.redis.prefix_keys_deleted = deleted;
     let results_dir = writer
         .finish(&summary)
         .context("cannot write the results")?;
@@ -186,6 +203,65 @@ pub async fn run_experiment(
         summary,
         stop_error,
     })
+}
+
+/// Keys of the run's own prefix already in Redis (only looked for when Redis holds keys): said
+/// in one line, since the run's numbers are then taken on a data set it did not expect.
+async fn leftover_keys(
+    host: &RedisHost,
+    endpoint: &crate::redis_host::Endpoint,
+    prefix: &str,
+    cold_start: Option<&crate::redis_host::ColdStart>,
+    sink: &EventSink,
+) -> Option<u64> {
+    if cold_start.is_some_and(|c| c.keys_restored == 0) {
+        return None;
+    }
+    match host.count_prefix(endpoint, prefix).await {
+        Ok(Some(n)) if n > 0 => {
+            sink.warn(format!(
+                "Redis already holds {n} keys with this run's prefix `{prefix}` (left by an earlier run that was cancelled or killed mid-invocation); a cancelled run deletes its own, these are left as they are"
+            ));
+            Some(n)
+        }
+        Ok(Some(_)) => Some(0),
+        Ok(None) => None,
+        Err(e) => {
+            sink.warn(format!(
+                "could not look for keys with this run's prefix `{prefix}`: {e}"
+            ));
+            None
+        }
+    }
+}
+
+/// Delete a cancelled run's keys (its prefix) before the final save, and say how many.
+async fn delete_own_keys(
+    host: &RedisHost,
+    endpoint: &crate::redis_host::Endpoint,
+    prefix: &str,
+    sink: &EventSink,
+) -> Option<u64> {
+    match host.delete_prefix(endpoint, prefix).await {
+        Ok(Some(n)) => {
+            sink.info(format!(
+                "cancelled: deleted {n} keys of this run (prefix `{prefix}`) before the final save"
+            ));
+            Some(n)
+        }
+        Ok(None) => {
+            sink.warn(format!(
+                "cancelled: the keys of this run (prefix `{prefix}`) were not deleted: a cluster's keys live on several nodes"
+            ));
+            None
+        }
+        Err(e) => {
+            sink.warn(format!(
+                "cancelled: could not delete this run's keys (prefix `{prefix}`): {e}"
+            ));
+            None
+        }
+    }
 }
 
 /// Start Redis; `None` when cancelled. A cancel does not drop the start half-way (a spawned

@@ -172,6 +172,15 @@ pub struct RedisRecord {
     /// it before the run (also when the run adopted a running Redis and its proxy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_emulation: Option<super::network::NetworkRecord>,
+    /// Keys with the run's own prefix (`workload.key_prefix` + `:`) already in Redis when it
+    /// started: left by an earlier run cancelled or killed mid-invocation (counted only when
+    /// Redis held keys; `None` otherwise, and for a cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_keys_at_start: Option<u64>,
+    /// A cancelled run's own keys deleted before the final save (SCAN + UNLINK of its prefix),
+    /// so they are not saved into the data set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_keys_deleted: Option<u64>,
 }
 
 /// The statistics of a run; also what `redwhisk run --output json` prints under `summary`.

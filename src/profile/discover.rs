@@ -38,24 +38,49 @@ fn toml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Every profile found, in search order; a name found twice keeps the first. If no file is
-/// named `local`, the embedded default is listed first.
+/// Every profile file found, in search order, listed by the profile's name (its `name` field,
+/// else its file name). Two files with one name are both listed with the error `--profile`
+/// would give for either (they would share a data directory and a container name). If no
+/// profile is named `local`, the embedded default is listed first.
 pub fn list_profiles() -> Vec<ProfileEntry> {
     let mut out: Vec<ProfileEntry> = Vec::new();
+    let mut seen_paths: Vec<PathBuf> = Vec::new();
     for dir in search_dirs() {
         for path in toml_files(&dir) {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if out.iter().any(|e| e.name == name) {
+            // The same file reached twice (a search directory listed twice) is listed once.
+            let real = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if seen_paths.contains(&real) {
                 continue;
             }
+            seen_paths.push(real);
             let profile = Profile::load(&path);
+            let name = match &profile {
+                Ok(p) => p.name.clone(),
+                Err(_) => path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            };
             out.push(ProfileEntry {
                 name,
                 path: Some(path),
                 profile,
+            });
+        }
+    }
+    let sources: Vec<(String, String)> = out
+        .iter()
+        .filter_map(|e| e.profile.as_ref().ok())
+        .map(|p| (p.name.clone(), p.display_source()))
+        .collect();
+    for e in &mut out {
+        let Ok(p) = &e.profile else { continue };
+        let mine = p.display_source();
+        if let Some((_, other)) = sources.iter().find(|(n, s)| *n == p.name && *s != mine) {
+            e.profile = Err(ProfileError::DuplicateName {
+                name: p.name.clone(),
+                first: mine,
+                second: other.clone(),
             });
         }
     }

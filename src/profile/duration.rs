@@ -39,6 +39,8 @@ pub const GATEWAY_CLIENT_IDLE: DurationRange = DurationRange::millis(10, 86_400_
 pub const GATEWAY_WAKE_TIMEOUT: DurationRange = DurationRange::millis(100, 600_000);
 /// `redis.ready_timeout_ms`.
 pub const READY_TIMEOUT: DurationRange = DurationRange::millis(100, 600_000);
+/// `redis.stop_timeout_ms`: how long a final save may go without progress.
+pub const STOP_TIMEOUT: DurationRange = DurationRange::millis(100, 3_600_000);
 /// `redis.cluster.node_timeout_ms`.
 pub const NODE_TIMEOUT: DurationRange = DurationRange::millis(100, 600_000);
 /// `platform.poll_deadline_ms`.

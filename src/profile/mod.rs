@@ -145,6 +145,18 @@ impl Profile {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "profile".into());
+        // A file with nothing in it is a mistake (an unsaved editor buffer, a truncated copy),
+        // not a request for every default: say so rather than run on defaults.
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            return Err(ProfileError::Syntax {
+                file: path.display().to_string(),
+                line: 1,
+                message: "the profile is empty: write at least its [redis] and [platform] sections (copy profiles/local.toml), or leave --profile out for the embedded default".into(),
+            });
+        }
         Self::parse(
             &text,
             &path.display().to_string(),

@@ -26,6 +26,7 @@ pub struct RawRedis {
     pub appendfsync: Option<String>,
     pub data_dir: Option<String>,
     pub ready_timeout_ms: Option<i64>,
+    pub stop_timeout_ms: Option<i64>,
     // docker
     pub image: Option<String>,
     pub network: Option<String>,

@@ -44,6 +44,11 @@ pub struct RedisConfig {
     pub data_dir: PathBuf,
     #[serde(with = "millis")]
     pub ready_timeout: Duration,
+    /// How long a final save (`SHUTDOWN`) may go without progress (the process stopped, or
+    /// neither its CPU time nor its RDB/AOF files growing) before Redis is named frozen and
+    /// left as it is.
+    #[serde(with = "millis")]
+    pub stop_timeout: Duration,
     /// `[redis.cluster]`: start a Redis Cluster of `shards` masters with `replicas` each.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterConfig>,

@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::duration::{INVOCATION_TIMEOUT, NODE_TIMEOUT, POLL_DEADLINE, READY_TIMEOUT};
+use super::duration::{
+    INVOCATION_TIMEOUT, NODE_TIMEOUT, POLL_DEADLINE, READY_TIMEOUT, STOP_TIMEOUT,
+};
 use super::error::ProfileError;
 use super::raw::{RawPlatform, RawProfile, RawRedis, RawWorkload};
 use super::types::*;
@@ -23,6 +25,18 @@ pub(super) fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> Profi
         .replace('\n', " ")
         .replace("expected i64", "expected an integer")
         .replace("expected u64", "expected an integer");
+    // A number beyond i64: toml reports it as an i128 of the wrong type.
+    if message.starts_with("invalid type: integer") && message.contains("as i128") {
+        let number = message.split('`').nth(1).unwrap_or("it");
+        return ProfileError::Syntax {
+            file: file.to_string(),
+            line,
+            message: format!(
+                "the number {number} is too large for any setting (the largest is {}); use a value in the setting's range (see the profile reference in README.md)",
+                i64::MAX
+            ),
+        };
+    }
     let hint = if message.starts_with("unknown field") {
         " (remove it or fix its spelling; see the profile reference in README.md)"
     } else {
@@ -253,8 +267,18 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
                     ("bridge", DockerNetwork::Bridge),
                 ],
             )?;
+            let image = r.image.unwrap_or_else(|| "redis:7-alpine".into());
+            if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+                return Err(invalid(
+                    file,
+                    "redis.image",
+                    format!(
+                        "\"{image}\" is not an image name; write e.g. \"redis:7-alpine\", or \"redwhisk/redis:local\" after `redwhisk image build-local`"
+                    ),
+                ));
+            }
             Backend::Docker {
-                image: r.image.unwrap_or_else(|| "redis:7-alpine".into()),
+                image,
                 network,
                 keep_container: r.keep_container.unwrap_or(false),
                 container_name: r
@@ -354,6 +378,12 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         r.ready_timeout_ms,
         Duration::from_secs(10),
     )?;
+    let stop_timeout = STOP_TIMEOUT.field(
+        file,
+        "redis.stop_timeout_ms",
+        r.stop_timeout_ms,
+        Duration::from_secs(30),
+    )?;
     let node_timeout = |ms: Option<i64>| {
         NODE_TIMEOUT.field(
             file,
@@ -436,6 +466,7 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         persistence,
         data_dir,
         ready_timeout,
+        stop_timeout,
         cluster,
         cluster_node: None,
         network_emulation,
@@ -456,6 +487,10 @@ fn split_url_password(url: &str) -> Result<(String, Option<Secret>), String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
+    check_host_port(
+        url,
+        authority.rsplit_once('@').map_or(authority, |(_, h)| h),
+    )?;
     let Some((userinfo, hostport)) = authority.rsplit_once('@') else {
         return Ok((url.to_string(), None));
     };
@@ -472,6 +507,33 @@ fn split_url_password(url: &str) -> Result<(String, Option<Secret>), String> {
         format!("{scheme}://{user_part}{hostport}{path}"),
         pass.filter(|p| !p.is_empty()).map(Secret::new),
     ))
+}
+
+/// The `host[:port]` of a Redis URL, checked when the profile is read rather than at start: a
+/// host is given, and a port is a number from 1 to 65535 (`[::1]:6379` for IPv6).
+fn check_host_port(url: &str, hostport: &str) -> Result<(), String> {
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return Err(format!("\"{url}\": an IPv6 address needs a closing ]")),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("\"{url}\" names no host; write redis://host:port"));
+    }
+    if let Some(p) = port
+        && !matches!(p.parse::<u16>(), Ok(1..))
+    {
+        return Err(format!(
+            "\"{url}\": the port `{p}` must be a number from 1 to 65535"
+        ));
+    }
+    Ok(())
 }
 
 fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, ProfileError> {
@@ -550,7 +612,17 @@ fn validate_workload(w: RawWorkload, file: &str) -> Result<Workload, ProfileErro
         records: RECORDS.check(file, w.records, 1000)? as u32,
         value_size: VALUE_SIZE.check(file, w.value_size, 32)? as u32,
         mode,
-        key_prefix: w.key_prefix.unwrap_or_else(|| "rw".into()),
+        key_prefix: match w.key_prefix {
+            None => "rw".into(),
+            Some(p) if p.trim().is_empty() => {
+                return Err(invalid(
+                    file,
+                    "workload.key_prefix",
+                    "must not be empty: the bench keys and a cancelled run's clean-up are found by this prefix; write e.g. \"rw\"",
+                ));
+            }
+            Some(p) => p,
+        },
         seed,
         timeout: INVOCATION_TIMEOUT.field(
             file,

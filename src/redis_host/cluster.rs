@@ -241,6 +241,7 @@ fn node_ctx<'a>(ctx: &Ctx<'a>, node: &'a Profile) -> Ctx<'a> {
         owner: ctx.owner,
         events: ctx.events,
         password: ctx.password.clone(),
+        interrupt: ctx.interrupt.clone(),
     }
 }
 

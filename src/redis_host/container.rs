@@ -130,7 +130,37 @@ pub(crate) async fn remove(docker: &Docker, id: &str) -> Result<(), HostError> {
         | Err(DockerError::DockerResponseServerError {
             status_code: 404, ..
         }) => Ok(()),
+        // Another stop of the same profile (a run and `redis down --force`) is removing it:
+        // the outcome wanted is the same, so wait for that removal to finish.
+        Err(DockerError::DockerResponseServerError {
+            status_code: 409,
+            message,
+        }) if message.contains("already in progress") => removed_elsewhere(docker, id).await,
         Err(e) => Err(HostError::docker(format!("remove container {id}"), e)),
+    }
+}
+
+/// Wait (bounded) until a container another caller is removing is gone.
+async fn removed_elsewhere(docker: &Docker, id: &str) -> Result<(), HostError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match docker.inspect_container(id, None).await {
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(()),
+            Err(e) => return Err(HostError::docker(format!("inspect container {id}"), e)),
+            Ok(_) if std::time::Instant::now() > deadline => {
+                return Err(HostError::Docker {
+                    action: format!("remove container {id}"),
+                    source: DockerError::DockerResponseServerError {
+                        status_code: 409,
+                        message: "another removal of this container did not finish within 60 s"
+                            .into(),
+                    },
+                });
+            }
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
     }
 }
 
@@ -151,6 +181,38 @@ pub(crate) async fn wait_stopped(docker: &Docker, id: &str) -> Result<(), HostEr
         }
     }
     Ok(())
+}
+
+/// How a stopped container ended: its exit code and whether the kernel's OOM killer ended it,
+/// from the inspect result (`None` when Docker no longer knows it).
+pub(crate) async fn exit_of(docker: &Docker, id: &str) -> Option<(i64, bool)> {
+    let state = docker.inspect_container(id, None).await.ok()?.state?;
+    Some((
+        state.exit_code.unwrap_or(-1),
+        state.oom_killed.unwrap_or(false),
+    ))
+}
+
+/// The container's main process as the host sees it (`State.Pid`) and whether it is paused.
+pub(crate) async fn pid_and_paused(docker: &Docker, id: &str) -> Option<(u32, bool)> {
+    let state = docker.inspect_container(id, None).await.ok()?.state?;
+    let pid = u32::try_from(state.pid.unwrap_or(0))
+        .ok()
+        .filter(|p| *p > 1)?;
+    Some((pid, state.paused.unwrap_or(false)))
+}
+
+/// A stop is clean only when Redis exited 0 by itself after `SHUTDOWN`: anything else (137
+/// after `docker kill`, the OOM killer, a crash while saving) means the final save did not
+/// complete. Returns how it ended when it was not clean.
+pub(crate) fn unclean_exit(exit: Option<(i64, bool)>) -> Option<String> {
+    match exit {
+        Some((0, false)) => None,
+        Some((_, true)) => Some("killed by the kernel's OOM killer".into()),
+        Some((137, false)) => Some("exit code 137: killed by SIGKILL, e.g. `docker kill`".into()),
+        Some((code, false)) => Some(format!("exit code {code}")),
+        None => Some("Docker no longer knows the container, so its exit code is unknown".into()),
+    }
 }
 
 /// The last lines of the container's output.

@@ -33,6 +33,9 @@ pub(crate) struct Ctx<'a> {
     /// The resolved password of a server we own (unused by `external`, which takes the
     /// profile's password as is).
     pub password: Secret,
+    /// Cancelled by the first signal of a run: a save whose process is stopped or paused is
+    /// then given up at once instead of after `redis.stop_timeout_ms`.
+    pub interrupt: tokio_util::sync::CancellationToken,
 }
 
 impl Ctx<'_> {

@@ -9,14 +9,14 @@ use bollard::query_parameters::KillContainerOptionsBuilder;
 use chrono::Utc;
 
 use super::container::{
-    LABEL_OWNER, connect, create, endpoint_of, id_of, is_paused, is_running, label, log_tail, ours,
-    remove, settings, short, wait_stopped,
+    LABEL_OWNER, connect, create, endpoint_of, exit_of, id_of, is_paused, is_running, label,
+    log_tail, ours, pid_and_paused, remove, settings, short, unclean_exit, wait_stopped,
 };
 use super::ctx::{Ctx, Up};
 use super::error::HostError;
 use super::state::{self, Found, HostState, Owner};
 use super::types::Endpoint;
-use super::{image, ops, password, ports, ready};
+use super::{image, ops, password, ports, ready, save_watch};
 use crate::model::redis::{ColdStart, RedisStatus, StopMode, StopReport};
 use crate::stats::ms;
 /// Deal with containers a previous run left: adopt, refuse, reap (orphans) or remove (stopped).
@@ -53,13 +53,29 @@ async fn settle_existing(docker: &Docker, ctx: &Ctx<'_>) -> Result<Option<Up>, H
                 });
             }
             Found::Orphan => {
-                ops::shutdown(
-                    &ep,
-                    &ctx.profile.redis.persistence,
-                    ctx.reply_limit(),
-                    ctx.save_limit(),
-                )
-                .await?;
+                match pid_and_paused(docker, &id).await {
+                    // Its starter was killed during the final save: let the save finish.
+                    Some((pid, _))
+                        if save_watch::saving(pid, &ctx.profile.redis.data_dir).await =>
+                    {
+                        ctx.events.info(format!(
+                            "orphan container {} (started by {}, which is gone) is still saving: waiting for it to finish",
+                            short(&id),
+                            owner.label()
+                        ));
+                        wait_own_save(docker, ctx, &id, pid, &ep).await?;
+                    }
+                    // A loading orphan is waited for by the SHUTDOWN, then saved and stopped.
+                    _ => {
+                        ops::shutdown(
+                            &ep,
+                            &ctx.profile.redis.persistence,
+                            ctx.reply_limit(),
+                            ctx.save_limit(),
+                        )
+                        .await?;
+                    }
+                }
                 wait_stopped(docker, &id).await?;
                 remove(docker, &id).await?;
                 ctx.events.warn(format!(
@@ -207,8 +223,39 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
             StopMode::Graceful => {
                 let ep = endpoint_of(c, ctx);
                 let p = &ctx.profile.redis.persistence;
-                match ops::shutdown(&ep, p, ctx.reply_limit(), ctx.save_limit()).await {
+                let cfg = &ctx.profile.redis;
+                let limits = (ctx.reply_limit(), ctx.save_limit());
+                let shut = match pid_and_paused(&docker, &id).await {
+                    // A SHUTDOWN already under way (sent by a redwhisk that was killed, or
+                    // resumed after a freeze): wait for it rather than send another.
+                    Some((pid, _)) if save_watch::saving(pid, &cfg.data_dir).await => {
+                        ctx.events.info(format!(
+                            "container {} is still saving (a SHUTDOWN already under way): waiting for it to finish",
+                            short(&id)
+                        ));
+                        wait_own_save(&docker, ctx, &id, pid, &ep).await
+                    }
+                    Some((pid, _)) => {
+                        let watch = save_watch::frozen(
+                            pid,
+                            cfg.data_dir.clone(),
+                            cfg.stop_timeout,
+                            ctx.interrupt.clone(),
+                            || async {
+                                pid_and_paused(&docker, &id)
+                                    .await
+                                    .is_some_and(|(_, paused)| paused)
+                            },
+                        );
+                        ops::shutdown_watched(&ep, p, limits.0, limits.1, watch).await
+                    }
+                    None => ops::shutdown(&ep, p, limits.0, limits.1).await,
+                };
+                match shut {
                     Ok(()) => {}
+                    // Frozen mid-save: its data is in memory only, so the container is left
+                    // as it is (and still labelled ours, for the next `redis down`).
+                    Err(e @ HostError::FrozenDuringStop { .. }) => return Err(e),
                     // Frozen (e.g. `docker pause`): it cannot save; remove it rather than leave
                     // it holding the port and the data directory.
                     Err(cause @ HostError::NotAnswering { .. }) => {
@@ -251,6 +298,22 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
             StopMode::Crash => kill(&docker, &id).await?,
         }
         wait_stopped(&docker, &id).await?;
+        // The connection closing after SHUTDOWN looks the same whether Redis saved and exited
+        // or was killed mid-save: only the exit code tells them apart.
+        if mode == StopMode::Graceful
+            && let Some(how) = unclean_exit(exit_of(&docker, &id).await)
+        {
+            if !set.keep {
+                for c in &found {
+                    remove(&docker, &id_of(c)).await?;
+                }
+            }
+            state::remove(&ctx.profile.redis.data_dir).await?;
+            return Err(HostError::DiedDuringStop {
+                what: format!("container {}", short(&id)),
+                how,
+            });
+        }
     }
     let shutdown_ms = ms(t0.elapsed());
     let t_remove = Instant::now();
@@ -272,6 +335,42 @@ pub(crate) async fn down(ctx: &Ctx<'_>, mode: StopMode) -> Result<StopReport, Ho
         total_ms: ms(t0.elapsed()),
         snapshot: None,
     })
+}
+
+/// A container already saving on its own (a `SHUTDOWN` under way): wait for it to stop,
+/// watching the save (frozen or paused for `redis.stop_timeout_ms` ends the wait, the
+/// container left as it is), within the save deadline.
+async fn wait_own_save(
+    docker: &Docker,
+    ctx: &Ctx<'_>,
+    id: &str,
+    pid: u32,
+    ep: &Endpoint,
+) -> Result<(), HostError> {
+    let cfg = &ctx.profile.redis;
+    let limit = ctx.save_limit();
+    let watch = save_watch::frozen(
+        pid,
+        cfg.data_dir.clone(),
+        cfg.stop_timeout,
+        ctx.interrupt.clone(),
+        || async {
+            pid_and_paused(docker, id)
+                .await
+                .is_some_and(|(_, paused)| paused)
+        },
+    );
+    tokio::select! {
+        waited = tokio::time::timeout(limit, wait_stopped(docker, id)) => match waited {
+            Ok(w) => w,
+            Err(_) => Err(HostError::StopTimeout {
+                what: format!("container {}", short(id)),
+                command: "its own SHUTDOWN".into(),
+                timeout_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+            }),
+        },
+        why = watch => Err(HostError::FrozenDuringStop { endpoint: ep.display_url(), why }),
+    }
 }
 
 /// Fill the docker fields of a status; the endpoint when a container runs.

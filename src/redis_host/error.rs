@@ -45,13 +45,18 @@ pub enum HostError {
     RedisServerMissing { bin: String },
     /// Redis did not answer PING in time.
     #[error(
-        "Redis did not answer PING within {timeout_ms} ms (raise `redis.ready_timeout_ms` if it is loading a large data set); last attempt: {last_attempt}. Last log lines:\n{log_tail}"
+        "Redis did not answer PING within {timeout_ms} ms{}; last attempt: {last_attempt}. Last log lines:\n{log_tail}",
+        if last_attempt.contains("LOADING") { " (it is still loading its data set: raise `redis.ready_timeout_ms`)" } else { "" }
     )]
     ReadyTimeout {
         timeout_ms: u64,
         last_attempt: String,
         log_tail: String,
     },
+    /// The address cannot be Redis: its name does not resolve, or what answers there does not
+    /// speak the Redis protocol. Waiting longer would not help.
+    #[error("cannot use Redis at {endpoint}: {detail}")]
+    NotRedis { endpoint: String, detail: String },
     /// The server exited while we waited for it.
     #[error(
         "the Redis server exited before it answered PING: {status}. Check `redis.server_bin` and the log. Last log lines:\n{log_tail}"
@@ -98,6 +103,12 @@ pub enum HostError {
         "{what} ended during SHUTDOWN ({how}) before its final save completed: writes since its last save are lost"
     )]
     DiedDuringStop { what: String, how: String },
+    /// The final save stopped making progress for `redis.stop_timeout_ms`: the wait ended and
+    /// the server was left as it is (its data is in memory, nothing was killed).
+    #[error(
+        "Redis at {endpoint} stopped making progress during its final save ({why}); it was left as it is, with its data in memory: resume it (e.g. `kill -CONT <pid>` or `docker unpause`) and stop it again, or raise `redis.stop_timeout_ms` if its disk is just slow"
+    )]
+    FrozenDuringStop { endpoint: String, why: String },
     /// A graceful stop failed and the server still runs.
     #[error(
         "{cause}; {what} is left running with its data unsaved: fix the cause (e.g. free disk space) and run `redwhisk redis down --profile {profile}`, or drop the data with `redwhisk redis down --crash --profile {profile}`"
@@ -128,6 +139,17 @@ pub enum HostError {
     )]
     InUse { profile: String, owner: String },
     /// A container with the profile's name exists but was not made by redwhisk.
+    /// The process a state file names is not this profile's Redis: no signal was sent.
+    #[error(
+        "refusing to signal pid {pid}: {why}, so it is not profile `{profile}`'s Redis (its state file is stale or was copied); nothing was stopped. Delete {} if no redwhisk Redis runs for this profile",
+        state_file.display()
+    )]
+    NotOurs {
+        pid: u32,
+        why: String,
+        profile: String,
+        state_file: PathBuf,
+    },
     #[error(
         "a container named `{name}` exists and was not created by redwhisk: remove it (`docker rm -f {name}`) or set `redis.container_name` in the profile"
     )]

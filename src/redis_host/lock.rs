@@ -32,6 +32,21 @@ impl std::fmt::Debug for ProfileLock {
 static HELD: Mutex<Vec<(PathBuf, Weak<File>)>> = Mutex::new(Vec::new());
 
 /// Take the profile's lock without waiting. `Err(Locked)` names the live owner.
+/// The lock file is the first thing written in the data directory: a failure there is the
+/// directory's (read-only, full, not ours), named as the setting to fix.
+fn not_writable(dir: &Path, lock: &Path, e: std::io::Error) -> HostError {
+    HostError::DataDir {
+        path: dir.to_path_buf(),
+        why: format!(
+            "cannot write in it (creating {} failed: {e})",
+            lock.file_name().map_or_else(
+                || lock.display().to_string(),
+                |n| n.to_string_lossy().into_owned()
+            )
+        ),
+    }
+}
+
 pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostError> {
     let path = dir.join(LOCK_FILE);
     let mut held = HELD
@@ -51,7 +66,7 @@ pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostErro
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|e| HostError::io(&path, e))?;
+        .map_err(|e| not_writable(dir, &path, e))?;
     let mut lock = file;
     match lock.try_lock() {
         Ok(()) => {}
@@ -69,7 +84,7 @@ pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostErro
         .set_len(0)
         .and_then(|()| lock.rewind())
         .and_then(|()| lock.write_all(me.as_bytes()));
-    written.map_err(|e| HostError::io(&path, e))?;
+    written.map_err(|e| not_writable(dir, &path, e))?;
     let l = Arc::new(lock);
     held.push((path, Arc::downgrade(&l)));
     Ok(ProfileLock { _held: l })

@@ -23,6 +23,7 @@ mod ports;
 pub mod process;
 mod ready;
 mod resp;
+mod save_watch;
 pub mod state;
 mod tarball;
 mod tls;
@@ -77,6 +78,8 @@ pub struct RedisHost {
     cluster_unhealthy_since: std::sync::Mutex<Option<std::time::Instant>>,
     /// The shaping proxy this host started (`[redis.network_emulation]`), kept to reap it.
     netem_child: Option<tokio::process::Child>,
+    /// See [`RedisHost::with_interrupt`].
+    interrupt: tokio_util::sync::CancellationToken,
 }
 
 /// What [`RedisHost::up`] produced: where to connect and, when a server was started, its
@@ -116,7 +119,16 @@ impl RedisHost {
             node_children: Vec::new(),
             cluster_unhealthy_since: std::sync::Mutex::new(None),
             netem_child: None,
+            interrupt: tokio_util::sync::CancellationToken::new(),
         })
+    }
+
+    /// A token the first signal cancels: a final save whose process is then stopped (SIGSTOP)
+    /// or paused is given up at once rather than after `redis.stop_timeout_ms`; a save that
+    /// makes progress still finishes.
+    pub fn with_interrupt(mut self, token: tokio_util::sync::CancellationToken) -> Self {
+        self.interrupt = token;
+        self
     }
 
     /// Let [`RedisHost::down`] stop a Redis that another live process owns (`--force`).
@@ -201,6 +213,7 @@ impl RedisHost {
             owner: self.owner,
             events,
             password,
+            interrupt: self.interrupt.clone(),
         })
     }
 
@@ -551,6 +564,38 @@ impl RedisHost {
                 format!(" and no replica took over within {} ms", grace.as_millis())
             }
         )))
+    }
+
+    /// How many keys start with `prefix` (SCAN, never KEYS). `None` for a cluster, whose keys
+    /// live on several nodes (not counted).
+    pub async fn count_prefix(
+        &self,
+        ep: &Endpoint,
+        prefix: &str,
+    ) -> Result<Option<u64>, HostError> {
+        if self.profile.redis.is_cluster() {
+            return Ok(None);
+        }
+        let limit = reply_limit(&self.profile);
+        ops::scan_keys(ep, limit, &ops::prefix_pattern(prefix), false)
+            .await
+            .map(Some)
+    }
+
+    /// Delete every key that starts with `prefix` (SCAN + UNLINK) and say how many. `None` for
+    /// a cluster (not cleaned: its keys live on several nodes).
+    pub async fn delete_prefix(
+        &self,
+        ep: &Endpoint,
+        prefix: &str,
+    ) -> Result<Option<u64>, HostError> {
+        if self.profile.redis.is_cluster() {
+            return Ok(None);
+        }
+        let limit = reply_limit(&self.profile);
+        ops::scan_keys(ep, limit, &ops::prefix_pattern(prefix), true)
+            .await
+            .map(Some)
     }
 
     /// State, endpoint, uptime, keys, memory, persistence, last save.

@@ -63,6 +63,99 @@ pub(crate) async fn ping(ep: &Endpoint, limit: Duration) -> Result<(), HostError
     }
 }
 
+/// The glob pattern matching every key that starts with `prefix` (glob characters escaped).
+pub(crate) fn prefix_pattern(prefix: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('*');
+    p
+}
+
+/// Walk the keyspace with `SCAN … MATCH pattern COUNT 1000` (never `KEYS`, which blocks the
+/// server), counting the keys that match and, with `unlink`, deleting each batch with
+/// `UNLINK` (freed in the background). Every reply within `limit`.
+pub(crate) async fn scan_keys(
+    ep: &Endpoint,
+    limit: Duration,
+    pattern: &str,
+    unlink: bool,
+) -> Result<u64, HostError> {
+    let mut conn = connect_authed(ep, limit).await?;
+    let mut cursor = b"0".to_vec();
+    let mut found = 0u64;
+    loop {
+        let reply = conn
+            .call(&[
+                b"SCAN",
+                &cursor,
+                b"MATCH",
+                pattern.as_bytes(),
+                b"COUNT",
+                b"1000",
+            ])
+            .await
+            .map_err(|source| net_error(ep, "SCAN", source))?;
+        let (next, keys) = match reply {
+            Reply::Array(Some(mut parts)) if parts.len() == 2 => {
+                let keys = parts.pop();
+                let next = parts.pop();
+                match (next, keys) {
+                    (Some(Reply::Bulk(Some(c))), Some(Reply::Array(Some(k)))) => (c, k),
+                    _ => return Err(scan_error(ep, "an unexpected reply shape")),
+                }
+            }
+            Reply::Error(reply) => {
+                return Err(HostError::Command {
+                    endpoint: ep.display_url(),
+                    command: "SCAN".into(),
+                    reply,
+                });
+            }
+            _ => return Err(scan_error(ep, "an unexpected reply")),
+        };
+        found += keys.len() as u64;
+        if unlink && !keys.is_empty() {
+            let names: Vec<Vec<u8>> = keys
+                .into_iter()
+                .filter_map(|k| match k {
+                    Reply::Bulk(Some(b)) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            let mut args: Vec<&[u8]> = vec![b"UNLINK"];
+            args.extend(names.iter().map(Vec::as_slice));
+            if let Reply::Error(reply) = conn
+                .call(&args)
+                .await
+                .map_err(|source| net_error(ep, "UNLINK", source))?
+            {
+                return Err(HostError::Command {
+                    endpoint: ep.display_url(),
+                    command: "UNLINK".into(),
+                    reply,
+                });
+            }
+        }
+        if next == b"0" {
+            return Ok(found);
+        }
+        cursor = next;
+    }
+}
+
+fn scan_error(ep: &Endpoint, what: &str) -> HostError {
+    HostError::Command {
+        endpoint: ep.display_url(),
+        command: "SCAN".into(),
+        reply: format!("{what} (expected [cursor, [keys…]])"),
+    }
+}
+
 /// What `INFO` tells the status view.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ServerInfo {
@@ -162,6 +255,19 @@ pub(crate) async fn shutdown(
     limit: Duration,
     save_limit: Duration,
 ) -> Result<(), HostError> {
+    shutdown_watched(ep, p, limit, save_limit, std::future::pending()).await
+}
+
+/// [`shutdown`], with `frozen` watching the save: when it resolves (with what it saw, e.g.
+/// "the process is stopped (SIGSTOP)") before the server has closed the connection, the wait
+/// ends with [`HostError::FrozenDuringStop`] and the server is left as it is.
+pub(crate) async fn shutdown_watched(
+    ep: &Endpoint,
+    p: &Persistence,
+    limit: Duration,
+    save_limit: Duration,
+    frozen: impl std::future::Future<Output = String>,
+) -> Result<(), HostError> {
     let args = shutdown_args(p);
     let command = args
         .iter()
@@ -169,11 +275,24 @@ pub(crate) async fn shutdown(
         .collect::<Vec<_>>()
         .join(" ");
     let mut conn = connect_authed(ep, limit).await?;
-    match conn
-        .call(&[b"PING"])
-        .await
-        .map_err(|source| net_error(ep, "PING", source))?
-    {
+    // A server still loading its data answers -LOADING: wait for it (within the save
+    // deadline), so the SHUTDOWN saves the whole data set rather than failing.
+    let loading_since = std::time::Instant::now();
+    let pong = loop {
+        match conn
+            .call(&[b"PING"])
+            .await
+            .map_err(|source| net_error(ep, "PING", source))?
+        {
+            Reply::Error(reply)
+                if reply.starts_with("LOADING") && loading_since.elapsed() < save_limit =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => break other,
+        }
+    };
+    match pong {
         Reply::Error(reply) => {
             return Err(HostError::Command {
                 endpoint: ep.display_url(),
@@ -183,7 +302,17 @@ pub(crate) async fn shutdown(
         }
         _ => conn.set_reply_timeout(save_limit),
     }
-    match conn.call(args).await {
+    let call = conn.call(args);
+    let reply = tokio::select! {
+        r = call => r,
+        why = frozen => {
+            return Err(HostError::FrozenDuringStop {
+                endpoint: ep.display_url(),
+                why,
+            });
+        }
+    };
+    match reply {
         // The server closes the connection once it has saved and is exiting.
         Err(e)
             if matches!(

@@ -11,7 +11,7 @@ use super::ctx::{Ctx, StepClock, Up};
 use super::error::HostError;
 use super::state::{self, Found, HostState};
 use super::types::Endpoint;
-use super::{ops, password, ports, ready};
+use super::{ops, password, ports, ready, save_watch};
 use crate::model::redis::{ColdStart, StopMode, StopReport};
 use crate::stats::ms;
 
@@ -100,14 +100,40 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
             }
             Found::Orphan => {
                 let pid = st.pid.unwrap_or(0);
-                ops::shutdown(&ep, &cfg.persistence, ctx.reply_limit(), ctx.save_limit()).await?;
-                wait_exit(pid, ctx.save_limit(), "SHUTDOWN").await?;
-                state::remove(&cfg.data_dir).await?;
-                ctx.events.warn(format!(
-                    "reaped an orphan redis-server (pid {pid}, started by {} which is gone): {}, process stopped",
-                    st.owner.label(),
-                    ops::reaped_data(&cfg.persistence)
-                ));
+                // A saving server cannot answer (its one thread is writing the RDB): its
+                // working directory is checked before the wait, its password before a SHUTDOWN.
+                check_cwd(ctx, pid).await?;
+                if save_watch::saving(pid, &cfg.data_dir).await {
+                    // Its starter was killed during the final save: let the save finish.
+                    ctx.events.info(format!(
+                        "an orphan redis-server (pid {pid}, started by {} which is gone) is still saving: waiting for it to finish",
+                        st.owner.label()
+                    ));
+                    let saved = wait_own_save(ctx, &st, pid).await;
+                    if let Err(e @ HostError::FrozenDuringStop { .. }) = saved {
+                        return Err(e);
+                    }
+                    state::remove(&cfg.data_dir).await?;
+                    match saved {
+                        Ok(()) => ctx.events.warn(format!(
+                            "reaped an orphan redis-server (pid {pid}): it finished its final save and exited"
+                        )),
+                        Err(e) => ctx.events.warn(format!("reaped an orphan redis-server: {e}")),
+                    }
+                } else {
+                    // A loading orphan (its starter was killed during the start) is waited
+                    // for by the SHUTDOWN, then saved and stopped.
+                    check_ours(ctx, &st, pid).await?;
+                    ops::shutdown(&ep, &cfg.persistence, ctx.reply_limit(), ctx.save_limit())
+                        .await?;
+                    wait_exit(pid, ctx.save_limit(), "SHUTDOWN").await?;
+                    state::remove(&cfg.data_dir).await?;
+                    ctx.events.warn(format!(
+                        "reaped an orphan redis-server (pid {pid}, started by {} which is gone): {}, process stopped",
+                        st.owner.label(),
+                        ops::reaped_data(&cfg.persistence)
+                    ));
+                }
             }
         }
     }
@@ -278,13 +304,40 @@ pub(crate) async fn down(
     };
     let pid = st.pid.unwrap_or(0);
     let command = match mode {
+        // A SHUTDOWN already under way (sent by a redwhisk that was killed, or resumed after a
+        // freeze): a second one would only be refused; wait for this one.
+        StopMode::Graceful if save_watch::saving(pid, &cfg.data_dir).await => {
+            ctx.events.info(format!(
+                "redis-server pid {pid} is still saving (a SHUTDOWN already under way): waiting for it to finish"
+            ));
+            match wait_own_save(ctx, &st, pid).await {
+                Ok(()) => "its own SHUTDOWN",
+                Err(e @ HostError::DiedDuringStop { .. }) => {
+                    state::remove(&cfg.data_dir).await?;
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
         StopMode::Graceful => {
             let ep = endpoint_of(&st, ctx);
-            match ops::shutdown(&ep, &cfg.persistence, ctx.reply_limit(), ctx.save_limit()).await {
+            let watch = save_watch::frozen(
+                pid,
+                cfg.data_dir.clone(),
+                cfg.stop_timeout,
+                ctx.interrupt.clone(),
+                || async { false },
+            );
+            let limits = (ctx.reply_limit(), ctx.save_limit());
+            match ops::shutdown_watched(&ep, &cfg.persistence, limits.0, limits.1, watch).await {
                 Ok(()) => "SHUTDOWN",
+                // Frozen mid-save: its data is in memory only, so it is left as it is (and
+                // still recorded, for the next `redis down`).
+                Err(e @ HostError::FrozenDuringStop { .. }) => return Err(e),
                 // A frozen server cannot save; it is ours (the pid and its start time match),
                 // so kill it rather than leave it holding the port and the data directory.
                 Err(cause @ HostError::NotAnswering { .. }) => {
+                    check_ours(ctx, &st, pid).await?;
                     kill9(pid).map_err(|e| HostError::io(format!("<kill -9 {pid}>"), e))?;
                     wait_exit(pid, ctx.save_limit(), "SIGKILL").await?;
                     if let Some(mut c) = child {
@@ -306,6 +359,7 @@ pub(crate) async fn down(
             }
         }
         StopMode::Crash => {
+            check_ours(ctx, &st, pid).await?;
             kill9(pid).map_err(|e| HostError::io(format!("<kill -9 {pid}>"), e))?;
             "SIGKILL"
         }
@@ -343,6 +397,83 @@ pub(crate) async fn down(
         total_ms: shutdown_ms,
         snapshot: None,
     })
+}
+
+/// The first half of [`check_ours`]: the process works in the profile's data directory.
+async fn check_cwd(ctx: &Ctx<'_>, pid: u32) -> Result<(), HostError> {
+    let dir = &ctx.profile.redis.data_dir;
+    let not_ours = |why: String| HostError::NotOurs {
+        pid,
+        why,
+        profile: ctx.profile.name.clone(),
+        state_file: dir.join(state::STATE_FILE),
+    };
+    let want = tokio::fs::canonicalize(dir)
+        .await
+        .map_err(|e| HostError::io(dir, e))?;
+    match tokio::fs::read_link(format!("/proc/{pid}/cwd")).await {
+        Ok(cwd) if cwd == want => Ok(()),
+        Ok(cwd) => Err(not_ours(format!(
+            "it works in {}, not in redis.data_dir {}",
+            cwd.display(),
+            want.display()
+        ))),
+        Err(e) => Err(not_ours(format!(
+            "its working directory cannot be read ({e})"
+        ))),
+    }
+}
+
+/// Before any signal to the server a state file names: it is ours only if it works in the
+/// profile's data directory (`redis-server --dir` changes into it) and, when it answers,
+/// accepts the profile's password. A frozen server cannot answer; its working directory is
+/// then the proof. A live pid with the right start time is not enough: a state file can be
+/// stale or copied from another machine's data directory.
+async fn check_ours(ctx: &Ctx<'_>, st: &HostState, pid: u32) -> Result<(), HostError> {
+    check_cwd(ctx, pid).await?;
+    let not_ours = |why: String| HostError::NotOurs {
+        pid,
+        why,
+        profile: ctx.profile.name.clone(),
+        state_file: ctx.profile.redis.data_dir.join(state::STATE_FILE),
+    };
+    match ops::ping(&endpoint_of(st, ctx), ctx.reply_limit()).await {
+        Err(HostError::WrongPassword { reply, .. }) => Err(not_ours(format!(
+            "it refuses the profile's password ({reply})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A server already saving on its own (a `SHUTDOWN` under way): wait for it to exit, watching
+/// the save (frozen for `redis.stop_timeout_ms` ends the wait, the server left as it is), and
+/// check the save completed: Redis renames its temporary RDB into place when it does.
+async fn wait_own_save(ctx: &Ctx<'_>, st: &HostState, pid: u32) -> Result<(), HostError> {
+    let cfg = &ctx.profile.redis;
+    let temp = save_watch::temp_rdb(pid, &cfg.data_dir).await;
+    let watch = save_watch::frozen(
+        pid,
+        cfg.data_dir.clone(),
+        cfg.stop_timeout,
+        ctx.interrupt.clone(),
+        || async { false },
+    );
+    tokio::select! {
+        exited = wait_exit(pid, ctx.save_limit(), "its own SHUTDOWN") => exited?,
+        why = watch => {
+            return Err(HostError::FrozenDuringStop {
+                endpoint: endpoint_of(st, ctx).display_url(),
+                why,
+            });
+        }
+    }
+    if tokio::fs::try_exists(&temp).await.unwrap_or(false) {
+        return Err(HostError::DiedDuringStop {
+            what: format!("redis-server pid {pid}"),
+            how: format!("it exited leaving its unfinished {} behind", temp.display()),
+        });
+    }
+    Ok(())
 }
 
 async fn wait_exit(pid: u32, timeout: Duration, command: &str) -> Result<(), HostError> {

@@ -20,6 +20,8 @@ pub(crate) enum Probe {
     NotYet(String),
     /// The server answered and refused our password: waiting will not help.
     WrongPassword(String),
+    /// The name does not resolve, or the server does not speak RESP: waiting will not help.
+    NotRedis(String),
 }
 
 /// Connect, AUTH (pipelined with PING), and classify the replies; every step within `limit`.
@@ -28,7 +30,11 @@ pub(crate) enum Probe {
 async fn probe(ep: &Endpoint, limit: Duration) -> Result<RespConn, Probe> {
     let mut conn = RespConn::connect_within(ep, limit)
         .await
-        .map_err(|e| Probe::NotYet(e.to_string()))?;
+        .map_err(|e| match e.kind() {
+            // The resolver answered that the name does not exist.
+            std::io::ErrorKind::NotFound => Probe::NotRedis(e.to_string()),
+            _ => Probe::NotYet(e.to_string()),
+        })?;
     match classify(&mut conn, ep).await {
         Probe::Ready => Ok(conn),
         other => Err(other),
@@ -50,14 +56,23 @@ async fn classify(conn: &mut RespConn, ep: &Endpoint) -> Probe {
             Ok(Reply::Simple(_)) => {}
             Ok(Reply::Error(e)) if is_auth_error(&e) => return Probe::WrongPassword(e),
             Ok(other) => return Probe::NotYet(describe(&other)),
-            Err(e) => return Probe::NotYet(e.to_string()),
+            Err(e) => return not_yet_or_not_redis(e),
         }
     }
     match conn.read().await {
         Ok(Reply::Simple(s)) if s == "PONG" => Probe::Ready,
         Ok(Reply::Error(e)) if e.starts_with("NOAUTH") => Probe::WrongPassword(e),
         Ok(other) => Probe::NotYet(describe(&other)),
-        Err(e) => Probe::NotYet(e.to_string()),
+        Err(e) => not_yet_or_not_redis(e),
+    }
+}
+
+/// A read error: garbage where a RESP reply should be (an HTTP server, say) is final; anything
+/// else (a reset while the server starts) is worth another try.
+fn not_yet_or_not_redis(e: std::io::Error) -> Probe {
+    match e.kind() {
+        std::io::ErrorKind::InvalidData => Probe::NotRedis(e.to_string()),
+        _ => Probe::NotYet(e.to_string()),
     }
 }
 
@@ -129,6 +144,12 @@ where
                 return Err(HostError::WrongPassword {
                     endpoint: ep.display_url(),
                     reply,
+                });
+            }
+            Err(Probe::NotRedis(detail)) => {
+                return Err(HostError::NotRedis {
+                    endpoint: ep.display_url(),
+                    detail,
                 });
             }
             Err(Probe::NotYet(why)) => last_attempt = why,

@@ -17,7 +17,8 @@ use super::types::Endpoint;
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// One RESP reply. Arrays hold flat replies only: none of our commands return nested ones.
+/// One RESP reply. Arrays nest one level at most (SCAN's `[cursor, [keys…]]`): none of our
+/// commands return deeper ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Reply {
     Simple(String),
@@ -167,12 +168,29 @@ impl RespConn {
                 let mut items = Vec::new();
                 for _ in 0..n {
                     let inner = self.line().await?;
-                    items.push(self.scalar(&inner).await?);
+                    items.push(match inner.split_first() {
+                        Some((b'*', rest)) => self.flat_array(rest).await?,
+                        _ => self.scalar(&inner).await?,
+                    });
                 }
                 Ok(Reply::Array(Some(items)))
             }
             _ => self.scalar(&line).await,
         }
+    }
+
+    /// An array of scalars, inside an outer array; `count` is the text after its `*`.
+    async fn flat_array(&mut self, count: &[u8]) -> io::Result<Reply> {
+        let n = parse_int(count)?;
+        if n < 0 {
+            return Ok(Reply::Array(None));
+        }
+        let mut items = Vec::new();
+        for _ in 0..n {
+            let inner = self.line().await?;
+            items.push(self.scalar(&inner).await?);
+        }
+        Ok(Reply::Array(Some(items)))
     }
 
     async fn scalar(&mut self, line: &[u8]) -> io::Result<Reply> {

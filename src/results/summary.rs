@@ -128,6 +128,8 @@ pub fn build_summary(
             stop: stop.cloned(),
             stop_error: None,
             network_emulation: cold_start.and_then(|c| c.network_emulation.clone()),
+            prefix_keys_at_start: None,
+            prefix_keys_deleted: None,
         },
         platform: profile.platform.label().into(),
         summary: stats_summary(stats),

@@ -69,6 +69,21 @@ impl Env {
         Self { dir, profile, name }
     }
 
+    /// Add `line` (e.g. `stop_timeout_ms = 1500`) to the profile's `[redis]` section.
+    /// A key the profile already sets is replaced.
+    pub fn set_redis(&self, line: &str) {
+        let text = std::fs::read_to_string(&self.profile).unwrap();
+        assert!(text.contains("[redis]\n"), "{text}");
+        let key = format!("{} =", line.split('=').next().unwrap().trim());
+        let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(&key)).collect();
+        let text = kept.join("\n") + "\n";
+        std::fs::write(
+            &self.profile,
+            text.replacen("[redis]\n", &format!("[redis]\n{line}\n"), 1),
+        )
+        .unwrap();
+    }
+
     pub fn profile(&self) -> &Path {
         &self.profile
     }

@@ -47,6 +47,19 @@ fn profile(dir: &Path, name: &str, netem: &str, workload: &str) -> PathBuf {
     p
 }
 
+/// `redis down` for the profile when a test ends, also when it failed half-way: nothing it
+/// started (Redis, the proxy) is left running.
+struct Down(PathBuf);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = Command::new(bin())
+            .args(["redis", "down", "--force", "--profile"])
+            .arg(&self.0)
+            .output();
+    }
+}
+
 fn redwhisk(args: &[&str], profile: &Path) -> Output {
     Command::new(bin())
         .args(args)
@@ -114,6 +127,7 @@ fn the_measured_rtt_is_the_requested_one_and_redis_down_stops_the_proxy() {
     for rtt in [1.0_f64, 5.0] {
         let name = format!("rtt{}", rtt as u32);
         let p = profile(dir.path(), &name, &format!("rtt_ms = {rtt}"), "");
+        let _down = Down(p.clone());
         let data = dir.path().join(format!("data-{name}"));
         let up = ok(&redwhisk(&["redis", "up", "--output", "json"], &p));
         let net = &up["network_emulation"];
@@ -171,13 +185,14 @@ fn case_study_1_pays_one_round_trip_per_command_sequential_and_about_one_pipelin
     assert_eq!(steps.len(), 2, "{seq:#}");
     let grown = steps[1]["write_ms"].as_f64().unwrap() - steps[0]["write_ms"].as_f64().unwrap();
     // 1000 round trips of 2 ms each: never less (the proxy holds every byte back that long);
-    // a little more for the wake-ups of a busy machine.
+    // more for the wake-ups of a busy machine (the action and Redis block between commands),
+    // but nowhere near 2000 round trips.
     assert!(
-        (1900.0..=3000.0).contains(&grown),
+        (1900.0..=3500.0).contains(&grown),
         "sequential write grew by {grown} ms: {seq:#}"
     );
     let slope = seq["fits"]["write"]["slope"].as_f64().unwrap();
-    assert!((950.0..=1500.0).contains(&slope), "{seq:#}");
+    assert!((950.0..=1750.0).contains(&slope), "{seq:#}");
     // Every step's run.json records the emulation and what was measured.
     for (step, rtt) in steps.iter().zip([0.0, 2.0]) {
         let run_dir = PathBuf::from(step["results_dir"].as_str().unwrap());
@@ -305,7 +320,8 @@ fn wait_exit(child: &mut std::process::Child, within: Duration) -> std::process:
 fn sigterm_mid_run_stops_the_proxy_with_redis() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, proxy, _) = long_run(dir.path(), "term");
+    let (mut child, proxy, p) = long_run(dir.path(), "term");
+    let _down = Down(p);
     signal(child.id(), nix::sys::signal::Signal::SIGTERM);
     let st = wait_exit(&mut child, Duration::from_secs(60));
     assert_eq!(st.code(), Some(143), "{st:?}");
@@ -323,6 +339,7 @@ fn after_kill_9_the_next_start_stops_the_orphaned_proxy() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let (mut child, proxy, p) = long_run(dir.path(), "nine");
+    let _down = Down(p.clone());
     signal(child.id(), nix::sys::signal::Signal::SIGKILL);
     wait_exit(&mut child, Duration::from_secs(10));
     // Killed -9, redwhisk stopped nothing: the proxy (like Redis) is an orphan now.

@@ -145,6 +145,9 @@ fn the_measured_rtt_is_the_requested_one_and_redis_down_stops_the_proxy() {
         assert_ne!(up["functions_endpoint"], up["endpoint"], "{up:#}");
         assert_eq!(up["cold_start"]["network_emulation"], *net);
         let pid = proxy_pid(&data, Duration::from_secs(5));
+        let status = ok(&redwhisk(&["redis", "status", "--output", "json"], &p));
+        assert_eq!(status["shaping_proxy"]["pid"], pid, "{status:#}");
+        assert_eq!(status["shaping_proxy"]["emulation"]["rtt_ms"], rtt);
         let down = redwhisk(&["redis", "down"], &p);
         assert!(down.status.success(), "{down:?}");
         assert!(

@@ -196,11 +196,23 @@ async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
     // Where Redis really listens: the endpoint is where this host connects (loopback for
     // a bind of 0.0.0.0).
     let listen = s.port.and_then(|port| listen_addr(&profile, port));
+    // `[redis.network_emulation]`: the shaping proxy the functions connect through, if it runs.
+    let proxy = crate::netem::process::running(&profile.redis.data_dir);
     match a.output {
         OutputFormat::Json => {
             let mut v = serde_json::to_value(&s)?;
             if let Some(obj) = v.as_object_mut() {
                 obj.insert("listen".into(), serde_json::json!(listen));
+                if let Some(p) = &proxy {
+                    obj.insert(
+                        "shaping_proxy".into(),
+                        serde_json::json!({
+                            "pid": p.pid,
+                            "listen": format!("{}:{}", p.host, p.port),
+                            "emulation": p.spec.emulation,
+                        }),
+                    );
+                }
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
@@ -208,6 +220,21 @@ async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
             print!("{}", status_text(&s));
             if let Some(l) = &listen {
                 println!("{:<12} {l}", "listen");
+            }
+            if let Some(p) = &proxy {
+                let e = &p.spec.emulation;
+                println!(
+                    "{:<12} {}:{} (shaping proxy pid {}, {}: rtt {} ms ± {} ms{})",
+                    "functions",
+                    p.host,
+                    p.port,
+                    p.pid,
+                    e.method.label(),
+                    e.rtt_ms,
+                    e.jitter_ms,
+                    e.rate_mbit
+                        .map_or_else(String::new, |r| format!(", {r} Mbit/s"))
+                );
             }
         }
     }

@@ -163,7 +163,9 @@ async function connect(p) {
   let client;
   if (p.cluster) {
     client = createCluster({
-      rootNodes: [{ url: `redis://${p.host}:${p.port}` }],
+      // Every node given: node-redis tries them in turn, so a first node that is down (a
+      // killed master) does not make the cluster unreachable.
+      rootNodes: [`${p.host}:${p.port}`, ...(p.nodes || [])].map((a) => ({ url: `redis://${a}` })),
       defaults: { password: p.password, socket: socketOptions() },
     });
   } else {

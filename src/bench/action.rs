@@ -130,6 +130,7 @@ async fn action_write_ms(o: &ActionBenchOptions, port: u16, mode: Mode) -> Resul
         port,
         password: None,
         cluster: false,
+        nodes: Vec::new(),
         records: o.records,
         value_size: o.value_size,
         mode,

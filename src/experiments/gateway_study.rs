@@ -199,7 +199,8 @@ async fn invoke(
                 () = cancel.cancelled() => return Ok((rows, true)),
             }
         }
-        let params = serde_json::to_value(super::bench_params(profile, endpoint, &host, index))?;
+        let params =
+            serde_json::to_value(super::bench_params(profile, endpoint, &host, index, &[]))?;
         let before = probe.wakes();
         let result = tokio::select! {
             r = platform.invoke(&name, params) => r,

@@ -19,13 +19,32 @@ pub fn action_redis_host(profile: &Profile, endpoint: &Endpoint) -> String {
 
 /// Invocation `index`'s parameters. Each invocation gets its own key prefix so concurrent
 /// invocations never touch each other's keys.
-pub fn bench_params(profile: &Profile, endpoint: &Endpoint, host: &str, index: u32) -> BenchParams {
+///
+/// `nodes`: a cluster's nodes (`host:port`, from [`RedisHost::cluster_addrs`]), which the
+/// action tries in turn when the endpoint's node does not answer; a node on the endpoint's
+/// host is addressed as the actions address the endpoint.
+///
+/// [`RedisHost::cluster_addrs`]: crate::redis_host::RedisHost::cluster_addrs
+pub fn bench_params(
+    profile: &Profile,
+    endpoint: &Endpoint,
+    host: &str,
+    index: u32,
+    nodes: &[String],
+) -> BenchParams {
     let w = &profile.workload;
     BenchParams {
         host: host.to_string(),
         port: endpoint.port,
         password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
         cluster: profile.redis.is_cluster(),
+        nodes: nodes
+            .iter()
+            .map(|n| match n.rsplit_once(':') {
+                Some((h, p)) if h == endpoint.host => format!("{host}:{p}"),
+                _ => n.clone(),
+            })
+            .collect(),
         records: w.records,
         value_size: w.value_size,
         mode: match w.mode {

@@ -321,6 +321,7 @@ async fn invoke_all(
 
     sink.send(EngineEvent::Phase(Phase::Invoking));
     let action_host = action_redis_host(profile, functions);
+    let nodes = host.cluster_addrs().await;
     let mut stats = RunStats::new();
     let mut next = 0u32;
     let mut in_flight = FuturesUnordered::new();
@@ -333,7 +334,7 @@ async fn invoke_all(
         }
         while !cancelled && next < w.invocations && in_flight.len() < w.concurrency as usize {
             let params =
-                serde_json::to_value(bench_params(profile, functions, &action_host, next))?;
+                serde_json::to_value(bench_params(profile, functions, &action_host, next, &nodes))?;
             let index = next;
             let name = name.clone();
             in_flight.push(async move { (index, platform.invoke(&name, params).await) });

@@ -566,6 +566,35 @@ impl RedisHost {
         )))
     }
 
+    /// Every node of the profile's cluster as `host:port`, for the actions to fall back on when
+    /// the first does not answer: a cluster redwhisk started, from its recorded nodes; an
+    /// external one, its url and `seeds`. Empty for a single server.
+    pub async fn cluster_addrs(&self) -> Vec<String> {
+        if !self.profile.redis.is_cluster() {
+            return Vec::new();
+        }
+        match &self.profile.redis.backend {
+            Backend::External { url, seeds } => std::iter::once(url)
+                .chain(seeds)
+                .filter_map(|u| external::parse_url(u).ok())
+                .map(|(h, p, ..)| {
+                    if h.contains(':') {
+                        format!("[{h}]:{p}")
+                    } else {
+                        format!("{h}:{p}")
+                    }
+                })
+                .collect(),
+            _ => self
+                .status()
+                .await
+                .ok()
+                .and_then(|s| s.nodes)
+                .map(|nodes| nodes.into_iter().map(|n| n.addr).collect())
+                .unwrap_or_default(),
+        }
+    }
+
     /// How many keys start with `prefix` (SCAN, never KEYS). `None` for a cluster, whose keys
     /// live on several nodes (not counted).
     pub async fn count_prefix(

@@ -120,10 +120,11 @@ pub fn run_with_log(
     let (mut single, mut cluster) = (None, None);
     let connect_round_trips;
     let con: &mut dyn phase::Exec = if p.cluster {
-        let c = cluster.insert(ClusterConn::connect(
+        let c = cluster.insert(ClusterConn::connect_any(
             &p.host,
             p.port,
             p.password.as_deref(),
+            &p.nodes,
         )?);
         connect_round_trips = c.connect_round_trips;
         c

@@ -45,6 +45,11 @@ pub fn slot(key: &[u8]) -> u16 {
 
 /// How long a command may keep being retried while its shard fails over.
 const RETRY_WINDOW: Duration = Duration::from_secs(10);
+/// How long one command on a cluster node may wait for its reply: a frozen master (SIGSTOP)
+/// is then treated like a lost one — the slot table asked again of another node, the command
+/// retried within the outage window — instead of holding the invocation for the 30 s I/O
+/// deadline of a single server.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_REDIRECTS: u32 = 16;
 
 /// A connection to every master of a cluster.
@@ -62,6 +67,9 @@ pub struct ClusterConn {
     down_since: Option<Instant>,
     /// Round trips spent connecting (seed + CLUSTER SLOTS + each master's connect).
     pub connect_round_trips: u64,
+    /// Every node known from the parameters (`host:port`), asked for the slot table when the
+    /// masters in use fail.
+    seeds: Vec<String>,
 }
 
 fn addr_of(host: &str, port: u16) -> String {
@@ -151,7 +159,9 @@ impl ClusterConn {
             retry_window: RETRY_WINDOW,
             down_since: None,
             connect_round_trips: seed.round_trips + 1,
+            seeds: vec![addr_of(host, port)],
         };
+        let _ = seed.con.set_read_timeout(Some(REPLY_TIMEOUT));
         me.conns.insert(addr_of(host, port), seed.con);
         let masters: Vec<String> = me.slots.iter().map(|s| s.2.clone()).collect();
         for m in masters {
@@ -163,6 +173,43 @@ impl ClusterConn {
         }
         me.counters.nodes = me.conns.len() as u64;
         Ok(me)
+    }
+
+    /// [`ClusterConn::connect`] through `host:port`, else through each of `nodes` in turn
+    /// (the first node may be the one that is down): the first that answers is the seed. A
+    /// refused password or a node that is not in cluster mode ends the search at once.
+    pub fn connect_any(
+        host: &str,
+        port: u16,
+        password: Option<&str>,
+        nodes: &[String],
+    ) -> Result<Self, ActionError> {
+        let mut seeds = vec![addr_of(host, port)];
+        for n in nodes {
+            if !seeds.contains(n) {
+                seeds.push(n.clone());
+            }
+        }
+        let mut last = None;
+        for (i, addr) in seeds.iter().enumerate() {
+            let (h, p) = split_addr(addr)
+                .ok_or_else(|| ActionError::BadParams(format!("bad node address {addr}")))?;
+            match Self::connect(&h, p, password) {
+                Ok(mut c) => {
+                    if i > 0 {
+                        eprintln!(
+                            "cluster: {} did not answer; connected through {addr}",
+                            seeds[0]
+                        );
+                    }
+                    c.seeds.clone_from(&seeds);
+                    return Ok(c);
+                }
+                Err(e) if e.is_unreachable() => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| ActionError::BadParams("no cluster node given".into())))
     }
 
     /// Change how long a command is retried through a failover (zero: report every failure,
@@ -206,6 +253,7 @@ impl ClusterConn {
             let (h, p) = split_addr(addr)
                 .ok_or_else(|| ActionError::BadParams(format!("bad node address {addr}")))?;
             let c = conn::connect(&h, p, self.password.as_deref())?;
+            let _ = c.con.set_read_timeout(Some(REPLY_TIMEOUT));
             self.connect_round_trips += c.round_trips;
             self.conns.insert(addr.to_string(), c.con);
         }
@@ -230,6 +278,23 @@ impl ClusterConn {
             .map(|s| s.2.as_str())
             .collect::<std::collections::HashSet<_>>()
             .len() as u64;
+    }
+
+    /// Refresh the slot table through the first node other than `bad` that answers.
+    fn refresh_elsewhere(&mut self, bad: &str) {
+        let mut candidates: Vec<String> =
+            self.conns.keys().filter(|a| *a != bad).cloned().collect();
+        for s in &self.seeds {
+            if s != bad && !candidates.contains(s) {
+                candidates.push(s.clone());
+            }
+        }
+        for c in candidates {
+            self.refresh(&c);
+            if self.conns.contains_key(&c) {
+                return;
+            }
+        }
     }
 
     /// The master for `key` now.
@@ -282,13 +347,12 @@ impl ClusterConn {
                 continue;
             }
             let lost = e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal();
+            let lost = lost || e.is_timeout();
             if lost {
                 self.conns.remove(&addr);
-                // Ask another master who serves the slot now (a replica may have taken over).
-                let other = self.conns.keys().find(|a| **a != addr).cloned();
-                if let Some(o) = other {
-                    self.refresh(&o);
-                }
+                // Ask another node who serves the slot now (a replica may have taken over):
+                // a master in use, else any node the parameters named.
+                self.refresh_elsewhere(&addr);
             }
             if is_retryable(&e) {
                 let since = *self.down_since.get_or_insert_with(Instant::now);

@@ -65,3 +65,14 @@ pub enum ActionError {
     #[error("{0}")]
     Redacted(String),
 }
+
+impl ActionError {
+    /// The node could not be reached (name, connection, or no answer in time): another node
+    /// of a cluster may do. A refused password or a bad parameter would fail on every node.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ActionError::Resolve { .. } | ActionError::Connect { .. }
+        )
+    }
+}

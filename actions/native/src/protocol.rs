@@ -23,6 +23,10 @@ pub struct BenchParams {
     /// `host:port` is a node of a Redis Cluster: route every key to its master.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cluster: bool,
+    /// The cluster's other nodes (`host:port`): tried in turn when `host:port` does not
+    /// answer, and asked for the slot table when the nodes in use fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
     #[serde(default = "default_records")]
     pub records: u32,
     #[serde(default = "default_value_size")]
@@ -121,6 +125,10 @@ pub struct WriterParams {
     /// `host:port` is a node of a Redis Cluster: route every key to its master.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cluster: bool,
+    /// The cluster's other nodes (`host:port`): tried in turn when `host:port` does not
+    /// answer, and asked for the slot table when the nodes in use fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
     /// How many keys: `<key_prefix>:0` .. `<key_prefix>:<keys-1>`.
     #[serde(default = "default_keys")]
     pub keys: u32,
@@ -166,6 +174,10 @@ pub struct ReaderParams {
     /// `host:port` is a node of a Redis Cluster: route every key to its master.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cluster: bool,
+    /// The cluster's other nodes (`host:port`): tried in turn when `host:port` does not
+    /// answer, and asked for the slot table when the nodes in use fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
     #[serde(default = "default_keys")]
     pub keys: u32,
     #[serde(default = "default_value_size")]

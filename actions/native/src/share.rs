@@ -32,9 +32,12 @@ fn open(
     port: u16,
     password: Option<&str>,
     cluster: bool,
+    nodes: &[String],
 ) -> Result<Box<dyn phase::Exec>, ActionError> {
     Ok(if cluster {
-        Box::new(crate::cluster::ClusterConn::connect(host, port, password)?)
+        Box::new(crate::cluster::ClusterConn::connect_any(
+            host, port, password, nodes,
+        )?)
     } else {
         Box::new(conn::connect(host, port, password)?.con)
     })
@@ -49,7 +52,7 @@ pub fn write(p: &WriterParams) -> Result<WriterResult, ActionError> {
     let vals = Values::generate(seed, n, p.value_size as usize);
     eprintln!("writer: {n} keys {}:0..{}", p.key_prefix, n - 1);
     let start = Instant::now();
-    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster)?;
+    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster, &p.nodes)?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
     let w = phase::pipelined(c.as_mut(), "write", n, SHARE_BATCH, |i| {
         Command::set(keys[i].as_bytes(), vals.get(i))
@@ -83,7 +86,7 @@ pub fn read(p: &ReaderParams) -> Result<ReaderResult, ActionError> {
         .map(|seed| Values::generate(seed, n, p.value_size as usize));
     eprintln!("reader: {n} keys {}:0..{}", p.key_prefix, n - 1);
     let start = Instant::now();
-    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster)?;
+    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster, &p.nodes)?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
     let r = phase::pipelined(c.as_mut(), "read", n, SHARE_BATCH, |i| {
         Command::get(keys[i].as_bytes())

@@ -53,6 +53,14 @@ pub enum EngineEvent {
     },
     /// One rate of a rate sweep finished.
     RateSweepStep(Box<crate::model::rate_sweep::RateStep>),
+    /// An RTT sweep (`sweep --rtt`, the console's `W`) will run case study 1 at each of these
+    /// emulated round-trip times (ms), in order.
+    RttSweepStarted {
+        profile: String,
+        rtts: Vec<f64>,
+    },
+    /// One step of an RTT sweep (`sweep --rtt`) finished.
+    RttSweepStep(Box<crate::model::rtt_sweep::RttStep>),
     /// The runs found under the results root, newest first.
     ResultsListed(Vec<crate::model::ResultEntry>),
     /// A recorded case study 1 run, read back.
@@ -115,6 +123,12 @@ pub enum EngineCommand {
     /// Case study 1 as an open loop at each of [`crate::model::rate_sweep::CONSOLE_RATES`],
     /// the saturation point under [`crate::model::rate_sweep::CONSOLE_P99_BOUND_MS`].
     RateSweep {
+        profile: String,
+    },
+    /// Case study 1 at each of [`crate::engine::rtt_sweep::CONSOLE_RTTS`] ms of emulated
+    /// distance to Redis (`[redis.network_emulation]`): the Sweep view draws function time
+    /// against RTT.
+    RttSweep {
         profile: String,
     },
     Cancel,

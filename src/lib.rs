@@ -11,6 +11,7 @@ pub mod event;
 pub mod experiments;
 pub mod gateway;
 pub mod model;
+pub mod netem;
 pub mod paper;
 pub mod platform;
 pub mod plot;

@@ -3,6 +3,8 @@
 //! - `phases.svg`: per-invocation phase times (connect, write, read, delete, total), the shape
 //!   of the study's figures (x: invocation, y: ms).
 //! - `cdf.svg`: per-command latency CDF (SET, GET, DEL) from the merged HDR buckets, log x (µs).
+//! - `rtt.svg` (RTT sweeps, `sweep --rtt`): function time and each phase against the emulated
+//!   RTT, the function time's least-squares line, the budget and the paper's Lambda mean.
 //! - `matrix.svg` (share runs): the persistence × stop matrix as a heatmap of the share of
 //!   cycles that read every key back, each cell labelled with its counts and verdict.
 
@@ -18,7 +20,7 @@ use crate::results::{RunRecord, ShareSummary};
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     #[error(
-        "{0} holds neither run.json nor share.json: pass a results directory (results/<time>-<profile>[-share]) or one of those files"
+        "{0} holds neither run.json nor share.json (nor rtt-sweep.json): pass a results directory (results/<time>-<profile>[-share|-rtt-sweep]) or one of those files"
     )]
     NotAResult(PathBuf),
     #[error("cannot read {path}: {message}")]
@@ -100,13 +102,17 @@ pub fn plot(input: &Path, out: &Path, format: Format) -> Result<Vec<PathBuf>, Pl
         }
     };
     let (run, share) = (is("run.json"), is("share.json"));
-    if !run && !share {
+    let rtt = is(RTT_SWEEP_JSON);
+    if !run && !share && !rtt {
         return Err(PlotError::NotAResult(input.to_path_buf()));
     }
     std::fs::create_dir_all(out).map_err(|e| PlotError::Write {
         path: out.to_path_buf(),
         message: e.to_string(),
     })?;
+    if rtt && !run && !share {
+        return plot_rtt_sweep(&dir.join(RTT_SWEEP_JSON), out, format);
+    }
     if run {
         let path = dir.join("run.json");
         let run = RunRecord::read(&path).map_err(|e| PlotError::Read {
@@ -442,5 +448,135 @@ where
             ("sans-serif", 12).into_font().color(&WHITE),
         ))?;
     }
+    Ok(())
+}
+
+/// The file `sweep --rtt` writes (see `experiments::rtt_sweep`).
+const RTT_SWEEP_JSON: &str = "rtt-sweep.json";
+
+/// `rtt.svg`: an RTT sweep's function time (and phases) against the RTT.
+fn plot_rtt_sweep(path: &Path, out: &Path, format: Format) -> Result<Vec<PathBuf>, PlotError> {
+    let read_err = |message: String| PlotError::Read {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| read_err(e.to_string()))?;
+    let sweep: crate::model::rtt_sweep::RttSweepReport =
+        serde_json::from_str(&text).map_err(|e| read_err(e.to_string()))?;
+    if sweep.steps.is_empty() {
+        return Err(PlotError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let file = out.join(format!("rtt.{}", format.ext()));
+    render(
+        &file,
+        SIZE,
+        format,
+        |root| draw_rtt(&sweep, root),
+        |root| draw_rtt(&sweep, root),
+    )
+    .map_err(|e| write_err(&file, e))?;
+    Ok(vec![file])
+}
+
+fn draw_rtt<DB: DrawingBackend>(
+    r: &crate::model::rtt_sweep::RttSweepReport,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let max_x = r.steps.iter().map(|s| s.rtt_ms).fold(0.0_f64, f64::max);
+    let max_x = if max_x > 0.0 { max_x * 1.05 } else { 1.0 };
+    let mut max_y = r.steps.iter().map(|s| s.total_ms).fold(0.0_f64, f64::max);
+    if let Some(b) = &r.budget {
+        max_y = max_y.max(b.time_ms);
+    }
+    let max_y = (max_y * 1.1).max(1.0);
+    let title = format!(
+        "Function time against RTT — {} ({} records, {}, {} platform)",
+        r.profile,
+        r.records,
+        r.mode.as_str(),
+        r.platform
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..max_x, 0.0..max_y)?;
+    chart
+        .configure_mesh()
+        .x_desc("emulated round-trip time (ms)")
+        .y_desc("mean time per invocation (ms)")
+        .draw()?;
+    type Pick = fn(&crate::model::rtt_sweep::RttStep) -> f64;
+    let series: [(&str, Pick); 5] = [
+        ("function", |s| s.total_ms),
+        ("connect", |s| s.connect_ms),
+        ("write", |s| s.write_ms),
+        ("read", |s| s.read_ms),
+        ("delete", |s| s.delete_ms),
+    ];
+    for (i, (name, pick)) in series.iter().enumerate() {
+        let c = colour(i);
+        let width = if i == 0 { 3 } else { 1 };
+        let points: Vec<(f64, f64)> = r.steps.iter().map(|s| (s.rtt_ms, pick(s))).collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(width)))?
+            .label(*name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(width))
+            });
+        chart.draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 3 + width, c.filled())),
+        )?;
+    }
+    if let Some(f) = r.fits.as_ref().map(|f| f.total) {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [
+                    (0.0, f.intercept_ms),
+                    (max_x, f.intercept_ms + f.slope * max_x),
+                ],
+                6,
+                4,
+                BLACK.stroke_width(1),
+            ))?
+            .label(format!(
+                "fit: {:.0} round trips, {:.1} ms at 0",
+                f.slope, f.intercept_ms
+            ))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
+    }
+    for (crossing, what, c) in [
+        (r.budget, "budget", RED),
+        (r.paper_lambda, "paper Lambda+EC mean", MAGENTA),
+    ] {
+        let Some(cr) = crossing.filter(|cr| cr.time_ms <= max_y) else {
+            continue;
+        };
+        let at = cr
+            .rtt_ms
+            .map_or_else(String::new, |x| format!(", reached at {x:.2} ms"));
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, cr.time_ms), (max_x, cr.time_ms)],
+                c.stroke_width(1),
+            ))?
+            .label(format!("{what} {:.0} ms{at}", cr.time_ms))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
     Ok(())
 }

@@ -218,6 +218,9 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
     if let Some(stop) = &run.redis.stop {
         let _ = writeln!(out, "Redis stop: {:.1} ms", stop.total_ms);
     }
+    if let Some(n) = &run.redis.network_emulation {
+        let _ = writeln!(out, "functions → Redis: {}", n.summary());
+    }
     if let Some(n) = run.redis.prefix_keys_at_start.filter(|n| *n > 0) {
         let _ = writeln!(
             out,

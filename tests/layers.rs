@@ -23,7 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "adapters",
-        &["snapshots", "redis_host", "platform", "gateway"],
+        &["snapshots", "redis_host", "netem", "platform", "gateway"],
     ),
     ("experiments", &["experiments", "engine", "bench"]),
     ("faces", &["cli", "tui"]),

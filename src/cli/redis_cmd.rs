@@ -73,6 +73,7 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
     let result = host.up(&job.sink).await;
     job.finish().await;
     let started = result.with_context(|| format!("redis up --profile {}", profile.name))?;
+    let network = started.network.clone();
     let (ep, cold) = (started.endpoint, started.cold_start);
     match a.output {
         OutputFormat::Json => println!(
@@ -82,6 +83,9 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
                 "endpoint": ep.display_url(),
                 "listen": listen_addr(&profile, ep.port),
                 "cold_start": cold,
+                // Where the functions connect under [redis.network_emulation] (the proxy).
+                "functions_endpoint": network.as_ref().map(|n| n.endpoint.display_url()),
+                "network_emulation": network.as_ref().map(|n| &n.record),
             }))?
         ),
         OutputFormat::Text => {
@@ -117,6 +121,13 @@ async fn up(a: &RedisArgs, restore: Option<&str>) -> anyhow::Result<Exit> {
                     }
                 }
                 None => println!("(it was already running)"),
+            }
+            if let Some(n) = &network {
+                println!(
+                    "functions connect through the shaping proxy at {}",
+                    n.endpoint.display_url()
+                );
+                println!("{}", n.record.summary());
             }
         }
     }
@@ -183,11 +194,23 @@ async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
     // Where Redis really listens: the endpoint is where this host connects (loopback for
     // a bind of 0.0.0.0).
     let listen = s.port.and_then(|port| listen_addr(&profile, port));
+    // `[redis.network_emulation]`: the shaping proxy the functions connect through, if it runs.
+    let proxy = crate::netem::process::running(&profile.redis.data_dir);
     match a.output {
         OutputFormat::Json => {
             let mut v = serde_json::to_value(&s)?;
             if let Some(obj) = v.as_object_mut() {
                 obj.insert("listen".into(), serde_json::json!(listen));
+                if let Some(p) = &proxy {
+                    obj.insert(
+                        "shaping_proxy".into(),
+                        serde_json::json!({
+                            "pid": p.pid,
+                            "listen": format!("{}:{}", p.host, p.port),
+                            "emulation": p.spec.emulation,
+                        }),
+                    );
+                }
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
@@ -195,6 +218,21 @@ async fn status(a: &RedisArgs) -> anyhow::Result<Exit> {
             print!("{}", status_text(&s));
             if let Some(l) = &listen {
                 println!("{:<12} {l}", "listen");
+            }
+            if let Some(p) = &proxy {
+                let e = &p.spec.emulation;
+                println!(
+                    "{:<12} {}:{} (shaping proxy pid {}, {}: rtt {} ms ± {} ms{})",
+                    "functions",
+                    p.host,
+                    p.port,
+                    p.pid,
+                    e.method.label(),
+                    e.rtt_ms,
+                    e.jitter_ms,
+                    e.rate_mbit
+                        .map_or_else(String::new, |r| format!(", {r} Mbit/s"))
+                );
             }
         }
     }

@@ -84,6 +84,15 @@ pub enum ModeArg {
     Pipelined,
 }
 
+impl ModeArg {
+    pub fn mode(self) -> Mode {
+        match self {
+            ModeArg::Sequential => Mode::Sequential,
+            ModeArg::Pipelined => Mode::Pipelined,
+        }
+    }
+}
+
 /// What a signal prints while a run is cancelled.
 const CANCELLING: &str = "cancelling: stopping invocations, saving and stopping Redis…";
 
@@ -97,10 +106,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         concurrency: args.concurrency,
         records: args.records,
         value_size: args.value_size,
-        mode: args.mode.map(|m| match m {
-            ModeArg::Sequential => Mode::Sequential,
-            ModeArg::Pipelined => Mode::Pipelined,
-        }),
+        mode: args.mode.map(ModeArg::mode),
         rate: args.rate,
         arrivals: args.arrivals.map(ArrivalsArg::kind),
         max_in_flight: args.max_in_flight,

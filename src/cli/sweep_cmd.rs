@@ -46,6 +46,16 @@ pub struct SweepArgs {
     /// With --rates: each step runs for D (rate × D invocations) instead of -n.
     #[arg(long, value_name = "D", value_parser = super::args::up_to_an_hour, requires = "rates", conflicts_with = "invocations")]
     pub duration: Option<std::time::Duration>,
+    /// Emulated round-trip times between the functions and Redis, in ms, one run each, e.g.
+    /// 0,0.1,0.25,0.5,1,2,5 (at the profile's concurrency; see docs/network-emulation.md).
+    #[arg(long, value_delimiter = ',', conflicts_with = "concurrency", value_parser = super::rtt_sweep_cmd::rtt_ms)]
+    pub rtt: Vec<f64>,
+    /// With --rtt: name the RTT at which the function time crosses this many ms.
+    #[arg(long, requires = "rtt", value_parser = super::rtt_sweep_cmd::budget_ms)]
+    pub budget_ms: Option<f64>,
+    /// sequential (one round trip per command, as the paper) or pipelined (default: the profile's).
+    #[arg(long, value_enum)]
+    pub mode: Option<super::run_cmd::ModeArg>,
     #[arg(long, default_value = "results")]
     pub results_dir: PathBuf,
     #[arg(long, value_enum, default_value_t)]
@@ -57,11 +67,24 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<Exit> {
     let overrides = Overrides {
         invocations: args.invocations,
         records: args.records,
+        mode: args.mode.map(super::run_cmd::ModeArg::mode),
         ..Default::default()
     };
     let profile = load_profile(args.profile.as_deref(), &overrides)?;
     if !args.rates.is_empty() {
+        if !args.rtt.is_empty() {
+            anyhow::bail!("--rates and --rtt each run a sweep of their own: give one of them");
+        }
         return rate_sweep(&args, &profile).await;
+    }
+    if !args.rtt.is_empty() {
+        let rtt = super::rtt_sweep_cmd::RttSweepArgs {
+            rtt: &args.rtt,
+            budget_ms: args.budget_ms,
+            results_dir: &args.results_dir,
+            output: args.output,
+        };
+        return super::rtt_sweep_cmd::run(rtt, &profile).await;
     }
     if args.concurrency.is_empty() {
         anyhow::bail!("--concurrency needs at least one value, e.g. --concurrency 1,2,4");

@@ -7,7 +7,7 @@ pub mod library;
 
 pub use crate::experiments::{
     BoxError, Context, EngineError, EngineResult, RunOptions, RunOutcome, action_name,
-    action_redis_host, bench_params, chain, failover, run_experiment, sweep,
+    action_redis_host, bench_params, chain, failover, rtt_sweep, run_experiment, sweep,
 };
 pub use crate::results::{SCHEMA_ID, build_summary, profile_record, stats_summary};
 
@@ -92,13 +92,16 @@ struct Busy<'a> {
 
 /// Why a command cannot be carried out now (told to the user as a warning), if it cannot.
 fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
-    use EngineCommand::{GatewayStart, RateSweep, RedisDown, RedisUp, Run, RunLoop, Share, Sweep};
+    use EngineCommand::{
+        GatewayStart, RateSweep, RedisDown, RedisUp, RttSweep, Run, RunLoop, Share, Sweep,
+    };
     match cmd {
         Run { profile }
         | RunLoop { profile, .. }
         | Share { profile }
         | Sweep { profile }
         | RateSweep { profile }
+        | RttSweep { profile }
         | RedisUp { profile }
         | RedisDown { profile }
             if b.gateway == Some(profile.as_str()) =>
@@ -129,6 +132,7 @@ fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
         | Share { profile }
         | Sweep { profile }
         | RateSweep { profile }
+        | RttSweep { profile }
             if b.running =>
         {
             Some(format!(
@@ -140,6 +144,7 @@ fn refusal(cmd: &EngineCommand, b: &Busy<'_>) -> Option<String> {
         | Share { profile }
         | Sweep { profile }
         | RateSweep { profile }
+        | RttSweep { profile }
             if b.redis =>
         {
             Some(format!(
@@ -243,6 +248,10 @@ async fn engine_loop(
             EngineCommand::Sweep { profile } => {
                 let p = load(&profile, Some(&opts.overrides));
                 current = Some(start_job(sweep_task, p, &opts, &sink, &last_results));
+            }
+            EngineCommand::RttSweep { profile } => {
+                let p = load(&profile, Some(&opts.overrides));
+                current = Some(start_job(rtt_sweep_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::RateSweep { profile } => {
                 let p = load(&profile, Some(&opts.overrides));
@@ -492,6 +501,58 @@ async fn sweep_task(
                     .knee
                     .map_or_else(|| "-".to_string(), |k| k.to_string()),
                 report.peak_invocations_per_s,
+                report.results_dir.display()
+            ));
+            let outcome = if report.cancelled {
+                crate::event::Phase::Cancelled
+            } else {
+                crate::event::Phase::Done
+            };
+            finished(&sink, &last, report.results_dir, outcome, clock);
+        }
+        Err(e) => finished_with_error(&sink, &e, &token, clock),
+    }
+}
+
+async fn rtt_sweep_task(
+    profile: Result<Profile, ProfileError>,
+    opts: EngineOptions,
+    sink: EventSink,
+    token: CancellationToken,
+    last: LastResults,
+) {
+    let clock = std::time::Instant::now();
+    let root = opts
+        .results_root
+        .clone()
+        .unwrap_or_else(crate::results::default_root);
+    let result = match profile {
+        Ok(p) if p.redis.is_cluster() => Err(crate::experiments::EngineError::Failed(format!(
+            "profile `{}` has [redis.cluster]: network emulation fronts one Redis",
+            p.name
+        ))),
+        Ok(p) => {
+            rtt_sweep::run_rtt_sweep(
+                &p,
+                &rtt_sweep::CONSOLE_RTTS,
+                None,
+                &root,
+                &sink,
+                token.clone(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(report) => {
+            let fit = report.fits.map_or_else(
+                || "no fit".to_string(),
+                |f| format!("{:.0} round trips per invocation", f.total.slope),
+            );
+            sink.info(format!(
+                "rtt sweep finished: {} steps, {fit}; rtt-sweep.csv in {}",
+                report.steps.len(),
                 report.results_dir.display()
             ));
             let outcome = if report.cancelled {

@@ -12,6 +12,7 @@ mod job;
 pub mod open_loop;
 mod params;
 pub mod rate_sweep;
+pub mod rtt_sweep;
 pub mod run;
 pub mod share;
 pub mod sweep;

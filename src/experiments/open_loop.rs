@@ -133,6 +133,7 @@ pub(super) async fn invoke_open(
     platform: &Platform,
     host: &RedisHost,
     endpoint: &Endpoint,
+    functions: &Endpoint,
     action_host: &str,
     nodes: &[String],
     name: &str,
@@ -167,7 +168,7 @@ pub(super) async fn invoke_open(
             };
             let params = serde_json::to_value(bench_params(
                 profile,
-                endpoint,
+                functions,
                 action_host,
                 arrival.index,
                 nodes,

@@ -98,6 +98,8 @@ pub async fn run_experiment(
     if let Some(c) = &started.cold_start {
         sink.send(EngineEvent::ColdStart(c.clone()));
     }
+    let network = started.network.clone();
+    let functions = started.for_functions().clone();
     let (endpoint, cold_start) = (started.endpoint, started.cold_start);
     let prefix = format!("{}:", profile.workload.key_prefix);
     let at_start = leftover_keys(&host, &endpoint, &prefix, cold_start.as_ref(), sink).await;
@@ -113,7 +115,8 @@ pub async fn run_experiment(
             Err(e) => sink.warn(format!("cannot finalise an interrupted run: {e}")),
         }
     }
-    let head = build_summary(
+    let network_record = network.as_ref().map(|n| n.record.clone());
+    let mut head = build_summary(
         profile,
         &RunStats::new(),
         Phase::Invoking,
@@ -123,7 +126,12 @@ pub async fn run_experiment(
         None,
     )
     .context("cannot record the profile in the results")?;
-    let body = invoke_all(&job, &platform, &host, &endpoint, &root, &head).await;
+    head.redis.network_emulation.clone_from(&network_record);
+    let paths = Paths {
+        control: &endpoint,
+        functions: &functions,
+    };
+    let body = invoke_all(&job, &platform, &host, paths, &root, &head).await;
 
     // A cancelled run's invocations were cut short with their keys written: delete them
     // before the final save, so the data set is what it was before the run.
@@ -181,6 +189,7 @@ pub async fn run_experiment(
     )
     .context("cannot record the profile in the results")?;
     summary.redis.stop_error.clone_from(&stop_error);
+    summary.redis.network_emulation = network_record;
     summary.redis.prefix_keys_at_start = at_start;
     summary.redis.prefix_keys_deleted = deleted;
     let results_dir = writer
@@ -281,15 +290,24 @@ async fn start_redis(
     }
 }
 
+/// Where redwhisk itself reaches Redis (direct) and where the functions do (through the
+/// shaping proxy under `[redis.network_emulation]`, else the same).
+#[derive(Clone, Copy)]
+struct Paths<'a> {
+    control: &'a crate::redis_host::Endpoint,
+    functions: &'a crate::redis_host::Endpoint,
+}
+
 /// Deploy and invoke; returns the writer, the stats and Done or Cancelled.
 async fn invoke_all(
     job: &Job<'_>,
     platform: &Platform,
     host: &RedisHost,
-    endpoint: &crate::redis_host::Endpoint,
+    paths: Paths<'_>,
     root: &std::path::Path,
     head: &crate::results::RunSummary,
 ) -> EngineResult<(ResultsWriter, RunStats, Phase)> {
+    let (endpoint, functions) = (paths.control, paths.functions);
     let (profile, sink, cancel) = (job.profile, job.sink, &job.cancel);
     let w = &profile.workload;
     let name = action_name(profile);
@@ -302,7 +320,7 @@ async fn invoke_all(
         .context("cannot write the results")?;
 
     sink.send(EngineEvent::Phase(Phase::Invoking));
-    let action_host = action_redis_host(profile, endpoint);
+    let action_host = action_redis_host(profile, functions);
     let nodes = host.cluster_addrs().await;
     if let Some(open) = &w.open {
         let (stats, outcome) = super::open_loop::invoke_open(
@@ -311,6 +329,7 @@ async fn invoke_all(
             platform,
             host,
             endpoint,
+            functions,
             &action_host,
             &nodes,
             &name,
@@ -355,7 +374,7 @@ async fn invoke_all(
         }
         while !cancelled && next < w.invocations && in_flight.len() < w.concurrency as usize {
             let params =
-                serde_json::to_value(bench_params(profile, endpoint, &action_host, next, &nodes))?;
+                serde_json::to_value(bench_params(profile, functions, &action_host, next, &nodes))?;
             let index = next;
             let name = name.clone();
             in_flight.push(async move { (index, platform.invoke(&name, params).await) });

@@ -404,10 +404,11 @@ async fn run_cycle(
 /// Start (or adopt) Redis and report its cold start to the consumers.
 async fn up(host: &mut RedisHost, sink: &EventSink) -> EngineResult<Endpoint, HostError> {
     let started = host.up(sink).await?;
-    if let Some(c) = started.cold_start {
+    if let Some(c) = started.cold_start.clone() {
         sink.send(EngineEvent::ColdStart(c));
     }
-    Ok(started.endpoint)
+    // The writer and reader actions take the emulated path, if any.
+    Ok(started.for_functions().clone())
 }
 
 /// What a new VM does not have: the persistence files and the pending-upload marker.

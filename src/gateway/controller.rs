@@ -195,7 +195,8 @@ impl Controller {
             };
             let done = match kind {
                 Op::Wake => match tokio::time::timeout(timeout, host.up(&events)).await {
-                    Ok(Ok(started)) => Done::Woke(Ok(started.endpoint)),
+                    // The gateway's clients are the functions: they take the emulated path.
+                    Ok(Ok(started)) => Done::Woke(Ok(started.for_functions().clone())),
                     Ok(Err(e)) => Done::Woke(Err(e.into())),
                     Err(_) => Done::Woke(Err(OpError::WakeTimeout(timeout))),
                 },

@@ -5,9 +5,11 @@
 pub mod activation;
 pub mod gateway;
 pub mod library;
+pub mod network;
 pub mod phase;
 pub mod rate_sweep;
 pub mod redis;
+pub mod rtt_sweep;
 pub mod run;
 pub mod snapshot;
 pub mod sweep;
@@ -16,6 +18,7 @@ pub mod workload;
 pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
 pub use library::{Kind, ResultEntry};
+pub use network::{NetworkRecord, RttSample};
 pub use phase::{Level, Phase};
 pub use redis::{
     ClusterStart, ColdStart, NodeStatus, RedisState, RedisStatus, StopMode, StopReport,

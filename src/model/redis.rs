@@ -46,6 +46,9 @@ pub struct ColdStart {
     /// A cluster's start: the node steps above are the slowest node's; forming comes after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterStart>,
+    /// `[redis.network_emulation]`: the path the functions took and the RTT measured through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_emulation: Option<super::network::NetworkRecord>,
 }
 
 impl ColdStart {

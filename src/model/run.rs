@@ -220,6 +220,10 @@ pub struct RedisRecord {
     /// Why Redis did not stop cleanly (`None` when it did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_error: Option<String>,
+    /// `[redis.network_emulation]`: the path the functions took and the RTT measured through
+    /// it before the run (also when the run adopted a running Redis and its proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_emulation: Option<super::network::NetworkRecord>,
     /// Keys with the run's own prefix (`workload.key_prefix` + `:`) already in Redis when it
     /// started: left by an earlier run cancelled or killed mid-invocation (counted only when
     /// Redis held keys; `None` otherwise, and for a cluster).

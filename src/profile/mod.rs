@@ -7,6 +7,7 @@ mod discover;
 pub mod duration;
 mod error;
 mod gateway;
+pub mod netem;
 pub mod raw;
 pub mod snapshots;
 mod types;
@@ -18,6 +19,7 @@ pub use duration::{DurationError, DurationRange};
 pub use error::ProfileError;
 pub(crate) use error::millis;
 pub use gateway::GatewayConfig;
+pub use netem::{NetemMethod, NetworkEmulation};
 pub use types::{
     ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, OpenLoop,
     OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig, SavePoint,
@@ -188,6 +190,17 @@ impl Profile {
     pub fn closed_loop(&self) -> Profile {
         let mut p = self.clone();
         p.workload.open = None;
+        p
+    }
+
+    /// Case study 1 with the functions `rtt_ms` away from Redis: the profile's
+    /// `[redis.network_emulation]` at that RTT (its jitter and rate kept), or an RTT-only one.
+    pub fn with_rtt(&self, rtt_ms: f64) -> Profile {
+        let mut p = self.clone();
+        p.redis.network_emulation = Some(match p.redis.network_emulation {
+            Some(n) => n.with_rtt(rtt_ms),
+            None => NetworkEmulation::rtt_only(rtt_ms),
+        });
         p
     }
 

@@ -39,6 +39,8 @@ pub struct RawRedis {
     pub url: Option<String>,
     /// `[redis.cluster]`: a Redis Cluster instead of one server (process and docker).
     pub cluster: Option<RawCluster>,
+    /// `[redis.network_emulation]`: the functions reach Redis through a shaping proxy.
+    pub network_emulation: Option<super::netem::RawNetworkEmulation>,
 }
 
 #[derive(Debug, Default, Deserialize)]

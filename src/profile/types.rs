@@ -57,6 +57,10 @@ pub struct RedisConfig {
     /// server runs with `cluster-enabled yes`.
     #[serde(skip)]
     pub cluster_node: Option<Duration>,
+    /// `[redis.network_emulation]`: the functions reach Redis through a path with this RTT,
+    /// jitter and rate (redwhisk's own control connections go direct).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_emulation: Option<super::netem::NetworkEmulation>,
 }
 
 /// `[redis.cluster]`.

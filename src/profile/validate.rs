@@ -466,6 +466,25 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
             })
         }
     };
+    let network_emulation = match r.network_emulation {
+        None => None,
+        Some(_) if cluster.is_some() => {
+            return Err(invalid(
+                file,
+                "redis.network_emulation",
+                "[redis.network_emulation] does not work with [redis.cluster] yet (the proxy fronts one Redis); remove one of the two sections",
+            ));
+        }
+        Some(_) if matches!(&backend, Backend::External { url, .. } if url.starts_with("rediss://")) =>
+        {
+            return Err(invalid(
+                file,
+                "redis.network_emulation",
+                "an external rediss:// (TLS) Redis cannot be reached through the shaping proxy (the certificate names the server, not the proxy); remove the section or use redis://",
+            ));
+        }
+        Some(n) => Some(super::netem::validate(n, file)?),
+    };
     Ok(RedisConfig {
         backend,
         bind,
@@ -477,6 +496,7 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         stop_timeout,
         cluster,
         cluster_node: None,
+        network_emulation,
     })
 }
 

@@ -213,6 +213,7 @@ pub(crate) async fn up(
             form_ms,
             created,
         }),
+        network_emulation: None,
     });
     Ok((
         Up {

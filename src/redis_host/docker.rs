@@ -190,6 +190,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
             keys_restored: keys,
             restore: None,
             cluster: None,
+            network_emulation: None,
         }),
         child: None,
     })

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 /// Why the Redis host could not be started, stopped or inspected.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
+    /// The shaping proxy of `[redis.network_emulation]` could not start or stop.
+    #[error("network emulation: {0}")]
+    Netem(#[from] crate::netem::NetemError),
     /// The Docker daemon did not answer.
     #[error(
         "cannot reach the Docker daemon at {socket} (DOCKER_HOST={docker_host}): {detail}. Start dockerd, fix DOCKER_HOST, or use `backend = \"process\"` in the profile"

@@ -18,6 +18,7 @@ pub mod image;
 mod lock;
 mod ops;
 pub mod password;
+mod path;
 mod ports;
 pub mod process;
 mod ready;
@@ -37,6 +38,7 @@ pub use ctx::StartStep;
 pub(crate) use ctx::{Ctx, STOP_TIMEOUT_MIN, Up, reply_limit};
 pub use error::HostError;
 pub use lock::LOCK_FILE;
+pub use path::NetworkPath;
 pub use state::Owner;
 pub use types::Endpoint;
 
@@ -74,6 +76,8 @@ pub struct RedisHost {
     node_children: Vec<Option<tokio::process::Child>>,
     /// Since when [`RedisHost::check_alive`] has found the cluster not serving every slot.
     cluster_unhealthy_since: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The shaping proxy this host started (`[redis.network_emulation]`), kept to reap it.
+    netem_child: Option<tokio::process::Child>,
     /// See [`RedisHost::with_interrupt`].
     interrupt: tokio_util::sync::CancellationToken,
 }
@@ -88,6 +92,18 @@ pub struct Started {
     pub cold_start: Option<ColdStart>,
     /// Where the start's time went, step by step (process backend; empty for the others).
     pub steps: Vec<StartStep>,
+    /// `[redis.network_emulation]`: the path the functions take (through the shaping proxy)
+    /// and what was measured through it. `endpoint` stays direct, for redwhisk's own control.
+    pub network: Option<NetworkPath>,
+}
+
+impl Started {
+    /// Where the functions connect: the shaping proxy under network emulation, else Redis.
+    pub fn for_functions(&self) -> &Endpoint {
+        self.network
+            .as_ref()
+            .map_or(&self.endpoint, |n| &n.endpoint)
+    }
 }
 
 impl RedisHost {
@@ -102,6 +118,7 @@ impl RedisHost {
             force: false,
             node_children: Vec::new(),
             cluster_unhealthy_since: std::sync::Mutex::new(None),
+            netem_child: None,
             interrupt: tokio_util::sync::CancellationToken::new(),
         })
     }
@@ -216,9 +233,19 @@ impl RedisHost {
             self.restore = None;
         }
         match result {
-            Ok(up) => {
+            Ok(mut up) => {
                 if up.child.is_some() {
-                    self.child = up.child;
+                    self.child = up.child.take();
+                }
+                let network = match self.network_up(&up, events).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        events.send(EngineEvent::RedisState(RedisState::Failed));
+                        return Err(e);
+                    }
+                };
+                if let (Some(n), Some(cold)) = (&network, up.cold.as_mut()) {
+                    cold.network_emulation = Some(n.record.clone());
                 }
                 events.send(EngineEvent::RedisState(RedisState::Running));
                 if let Some(w) = exposure_warning(&self.profile, up.endpoint.port) {
@@ -228,10 +255,44 @@ impl RedisHost {
                     endpoint: up.endpoint,
                     cold_start: up.cold,
                     steps: up.steps,
+                    network,
                 })
             }
             Err(e) => {
                 events.send(EngineEvent::RedisState(RedisState::Failed));
+                Err(e)
+            }
+        }
+    }
+
+    /// After Redis is up: the shaping proxy (or the reaping of a stale one). A proxy that
+    /// cannot start stops the Redis this start cold-started, so nothing is left half-made.
+    async fn network_up(
+        &mut self,
+        up: &Up,
+        events: &EventSink,
+    ) -> Result<Option<NetworkPath>, HostError> {
+        if self.profile.redis.owned_cluster().is_some() {
+            return Ok(None);
+        }
+        let ctx = self.ctx(events, false).await?;
+        let result = path::up(&ctx, &up.endpoint, up.cold.is_none()).await;
+        drop(ctx);
+        match result {
+            Ok((network, child)) => {
+                if child.is_some() {
+                    self.netem_child = child;
+                }
+                Ok(network)
+            }
+            Err(e) => {
+                if up.cold.is_some()
+                    && let Err(stop) = self.down(StopMode::Graceful, events).await
+                {
+                    events.warn(format!(
+                        "the shaping proxy failed and Redis did not stop cleanly either: {stop}"
+                    ));
+                }
                 Err(e)
             }
         }
@@ -368,7 +429,16 @@ impl RedisHost {
             }));
             return result;
         }
+        let netem_child = self.netem_child.take();
         let ctx = self.ctx(events, false).await?;
+        // The functions' path goes first: nothing reaches Redis through it while it saves.
+        let proxy = path::down(&ctx).await;
+        if let Some(mut c) = netem_child {
+            let _status = c.wait().await;
+        }
+        if let Err(e) = &proxy {
+            events.warn(format!("the shaping proxy did not stop cleanly: {e}"));
+        }
         let snap = self
             .snapshot_config()
             .filter(|_| mode == StopMode::Graceful)

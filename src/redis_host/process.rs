@@ -256,6 +256,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         keys_restored: keys,
         restore: None,
         cluster: None,
+        network_emulation: None,
     };
     Ok(Up {
         endpoint: ep,

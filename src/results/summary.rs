@@ -157,6 +157,7 @@ pub fn build_summary(
             cold_start: cold_start.cloned(),
             stop: stop.cloned(),
             stop_error: None,
+            network_emulation: cold_start.and_then(|c| c.network_emulation.clone()),
             prefix_keys_at_start: None,
             prefix_keys_deleted: None,
         },

@@ -14,6 +14,8 @@ pub enum Action {
     /// Choose how `r` runs: as the profile says, an open loop at 5, 10, 20, 40 or 80
     /// arrivals per second, or a closed loop (cycles).
     CycleLoop,
+    /// Start an RTT sweep (case study 1 at 0 to 5 ms of emulated distance to Redis).
+    RttSweep,
     /// Cancel the active run (its partial results are kept).
     Cancel,
     /// Start the selected profile's Redis.

@@ -28,6 +28,8 @@ pub struct App {
     /// The data-sharing matrix, live or opened from results.
     pub share: Option<ShareView>,
     pub sweep: Option<super::views::SweepView>,
+    /// The latest RTT sweep (`W`); the Sweep view draws it while no concurrency sweep is newer.
+    pub rtt_sweep: Option<super::views::RttSweepView>,
     /// The runs under the results root.
     pub results: ResultsView,
     /// The last comparison of two runs.
@@ -70,6 +72,7 @@ impl App {
             view: View::Run,
             share: None,
             sweep: None,
+            rtt_sweep: None,
             results: ResultsView::default(),
             compare: None,
             last_results: None,
@@ -243,6 +246,7 @@ impl App {
                 concurrencies,
             } => {
                 self.rate_sweep = None;
+                self.rtt_sweep = None;
                 self.sweep = Some(super::views::SweepView {
                     profile,
                     planned: concurrencies,
@@ -285,6 +289,26 @@ impl App {
                     ),
                 );
                 if let Some(s) = &mut self.sweep {
+                    s.steps.push(*step);
+                }
+            }
+            EngineEvent::RttSweepStarted { profile, rtts } => {
+                self.sweep = None;
+                self.rtt_sweep = Some(super::views::RttSweepView {
+                    profile,
+                    planned: rtts,
+                    steps: Vec::new(),
+                });
+            }
+            EngineEvent::RttSweepStep(step) => {
+                self.note(
+                    Level::Info,
+                    format!(
+                        "rtt sweep step at {} ms: function time {:.1} ms",
+                        step.rtt_ms, step.total_ms
+                    ),
+                );
+                if let Some(s) = &mut self.rtt_sweep {
                     s.steps.push(*step);
                 }
             }

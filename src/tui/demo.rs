@@ -163,6 +163,7 @@ pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
             keys_restored: 0,
             restore: None,
             cluster: None,
+            network_emulation: None,
         }),
         EngineEvent::RedisState(RedisState::Running),
         EngineEvent::RedisStatus(status(RedisState::Running, 0)),

@@ -126,6 +126,7 @@ pub const KEYS: &[Binding] = &[
         Action::Sweep,
         "sweep concurrency 1-32",
     ),
+    bind(Normal, &[Char('W')], Action::RttSweep, "sweep RTT 0-5 ms"),
     bind(
         Normal,
         &[Char('u')],

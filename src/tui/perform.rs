@@ -15,12 +15,12 @@ impl App {
             return None;
         }
         match action {
-            Action::Run | Action::Share | Action::Sweep => {
+            Action::Run | Action::Share | Action::Sweep | Action::RttSweep => {
                 let cmd = self.start(action);
                 if cmd.is_some() {
                     self.view = match action {
                         Action::Share => View::Share,
-                        Action::Sweep => View::Sweep,
+                        Action::Sweep | Action::RttSweep => View::Sweep,
                         _ => View::Run,
                     };
                 }
@@ -201,6 +201,7 @@ impl App {
                 LoopChoice::Open(_) => EngineCommand::RateSweep { profile },
                 _ => EngineCommand::Sweep { profile },
             },
+            Action::RttSweep => EngineCommand::RttSweep { profile },
             _ => match self.loop_choice {
                 LoopChoice::Profile => EngineCommand::Run { profile },
                 LoopChoice::Open(r) => EngineCommand::RunLoop {

@@ -280,6 +280,21 @@ mod tests {
     }
 }
 
+/// An RTT sweep started from this console: the RTTs planned and each finished step.
+#[derive(Debug, Clone, Default)]
+pub struct RttSweepView {
+    pub profile: String,
+    pub planned: Vec<f64>,
+    pub steps: Vec<crate::model::rtt_sweep::RttStep>,
+}
+
+impl RttSweepView {
+    /// The function time's fit against the RTT so far (two steps or more).
+    pub fn fit(&self) -> Option<crate::model::rtt_sweep::Fit> {
+        crate::model::rtt_sweep::fit_phases(&self.steps).map(|f| f.total)
+    }
+}
+
 /// A sweep started from this console: the steps planned, and each one's figures once its run
 /// finished.
 #[derive(Debug, Clone, Default)]

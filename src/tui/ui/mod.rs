@@ -10,10 +10,11 @@ mod log;
 mod profiles;
 mod redis;
 mod results;
+mod rtt_sweep;
 mod run;
 mod share;
 mod stats;
-mod sweep;
+pub(crate) mod sweep;
 
 pub use charts::{render_command_histogram, render_latency_chart};
 pub use gateway::render_gateway;

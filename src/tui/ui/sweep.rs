@@ -19,10 +19,14 @@ pub fn render_sweep(app: &App, frame: &mut Frame, area: Rect) {
         render_rate_sweep(app, rs, frame, area);
         return;
     }
+    if let Some(r) = &app.rtt_sweep {
+        super::rtt_sweep::render_rtt_sweep(app, r, frame, area);
+        return;
+    }
     let Some(sweep) = &app.sweep else {
         frame.render_widget(
             Paragraph::new(Span::styled(
-                "no sweep yet: press w to run case study 1 at concurrency 1, 2, 4, 8, 16 and 32 on the selected profile (redwhisk sweep does the same headless)",
+                "no sweep yet: press w to run case study 1 at concurrency 1, 2, 4, 8, 16 and 32 on the selected profile, W at 0 to 5 ms of emulated RTT to Redis (redwhisk sweep [--rtt] does the same headless)",
                 t.dim(),
             ))
             .wrap(ratatui::widgets::Wrap { trim: true })

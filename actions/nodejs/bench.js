@@ -6,7 +6,8 @@
 //
 // Params (as BenchParams): host, port, password?, records=1000, value_size=32,
 //   mode="sequential"|"pipelined", key_prefix="rw", seed? (integers up to 2^53-1 in JS),
-//   cluster=false (true: a Redis Cluster seeded from host:port, through createCluster).
+//   cluster=false (true: a Redis Cluster seeded from host:port, through createCluster),
+//   nodes=[] (the cluster's other nodes as "host:port": seeds too, so a dead first node is not fatal).
 // Keys: <key_prefix>:<activation id or random>:<i>. Values: value_size alphanumeric bytes,
 //   a pure function of (seed, i) -- the same generator as the native actions -- generated
 //   before any timer starts.
@@ -80,6 +81,10 @@ function checkParams(p, known) {
   if (p.cluster !== undefined && p.cluster !== null && typeof p.cluster !== 'boolean') {
     throw new Error('bad parameters: `cluster` must be true (a Redis Cluster seeded from `host`:`port`) or false');
   }
+  const nodesOk = (n) => Array.isArray(n) && n.every((a) => typeof a === 'string' && a !== '');
+  if (p.nodes !== undefined && p.nodes !== null && !nodesOk(p.nodes)) {
+    throw new Error('bad parameters: `nodes` must be a list of "host:port" strings (the cluster\'s other nodes)');
+  }
   const keyPrefix = p.key_prefix === undefined ? undefined : String(p.key_prefix);
   if (keyPrefix === '') throw new Error('bad parameters: `key_prefix` is empty; use e.g. "rw"');
   return {
@@ -89,6 +94,7 @@ function checkParams(p, known) {
     valueSize: int('value_size', 32, 1, 1 << 30),
     keyPrefix,
     cluster: p.cluster === true,
+    nodes: nodesOk(p.nodes) ? p.nodes : [],
     seed: p.seed === undefined || p.seed === null ? undefined : int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
     int,
   };
@@ -309,7 +315,7 @@ async function phase(mode, n, op) {
 async function main(params) {
   let p;
   try {
-    p = checkParams(params || {}, ['host', 'port', 'password', 'records', 'value_size', 'mode', 'key_prefix', 'seed', 'cluster']);
+    p = checkParams(params || {}, ['host', 'port', 'password', 'records', 'value_size', 'mode', 'key_prefix', 'seed', 'cluster', 'nodes']);
     p.records = p.int('records', 1000, 1, 10000000);
     p.mode = params.mode === undefined ? 'sequential' : params.mode;
     if (p.mode !== 'sequential' && p.mode !== 'pipelined') {

@@ -5,7 +5,7 @@
 //
 // Params (as ReaderParams): host, port, password?, keys=1000, value_size=32,
 //   key_prefix="rw-share", seed?, expected_digest? (at least one of the last two),
-//   cluster=false (true: a Redis Cluster seeded from host:port).
+//   cluster=false (true: a Redis Cluster seeded from host:port), nodes=[] (its other nodes, seeds too).
 // Reads go in pipelines of 1000 (round_trips = ceil(keys / 1000)); values are read as bytes.
 // Result (as ReaderResult): action, keys, found, missing, mismatches (null without seed),
 //   digest (of what was found), expected_digest, matches, connect_ms, read_ms, round_trips, errors,
@@ -70,6 +70,10 @@ function checkParams(p, known) {
   if (p.cluster !== undefined && p.cluster !== null && typeof p.cluster !== 'boolean') {
     throw new Error('bad parameters: `cluster` must be true (a Redis Cluster seeded from `host`:`port`) or false');
   }
+  const nodesOk = (n) => Array.isArray(n) && n.every((a) => typeof a === 'string' && a !== '');
+  if (p.nodes !== undefined && p.nodes !== null && !nodesOk(p.nodes)) {
+    throw new Error('bad parameters: `nodes` must be a list of "host:port" strings (the cluster\'s other nodes)');
+  }
   const keyPrefix = p.key_prefix === undefined ? undefined : String(p.key_prefix);
   if (keyPrefix === '') throw new Error('bad parameters: `key_prefix` is empty; use e.g. "rw"');
   return {
@@ -79,6 +83,7 @@ function checkParams(p, known) {
     valueSize: int('value_size', 32, 1, 1 << 30),
     keyPrefix,
     cluster: p.cluster === true,
+    nodes: nodesOk(p.nodes) ? p.nodes : [],
     seed: p.seed === undefined || p.seed === null ? undefined : int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
     int,
   };
@@ -256,7 +261,7 @@ async function batches(n, op) {
 async function main(params) {
   let p;
   try {
-    p = checkParams(params || {}, ['host', 'port', 'password', 'keys', 'value_size', 'key_prefix', 'seed', 'expected_digest', 'cluster']);
+    p = checkParams(params || {}, ['host', 'port', 'password', 'keys', 'value_size', 'key_prefix', 'seed', 'expected_digest', 'cluster', 'nodes']);
     p.keys = p.int('keys', 1000, 1, 10000000);
     if (p.seed === undefined && (params.expected_digest === undefined || params.expected_digest === null)) {
       throw new Error('bad parameters: give `seed` (to regenerate the expected values) or `expected_digest` (the writer\'s digest), or both');

@@ -5,7 +5,7 @@
 //
 // Params (as WriterParams): host, port, password?, keys=1000, value_size=32,
 //   key_prefix="rw-share", seed? (fresh when absent; integers up to 2^53-1 in JS),
-//   cluster=false (true: a Redis Cluster seeded from host:port).
+//   cluster=false (true: a Redis Cluster seeded from host:port), nodes=[] (its other nodes, seeds too).
 // Keys <key_prefix>:<i>; value i is a pure function of (seed, i), the native generator.
 // Writes go in pipelines of 1000 (round_trips = ceil(keys / 1000)).
 // Result (as WriterResult): action, keys_written, value_size, key_prefix, seed, digest,
@@ -71,6 +71,10 @@ function checkParams(p, known) {
   if (p.cluster !== undefined && p.cluster !== null && typeof p.cluster !== 'boolean') {
     throw new Error('bad parameters: `cluster` must be true (a Redis Cluster seeded from `host`:`port`) or false');
   }
+  const nodesOk = (n) => Array.isArray(n) && n.every((a) => typeof a === 'string' && a !== '');
+  if (p.nodes !== undefined && p.nodes !== null && !nodesOk(p.nodes)) {
+    throw new Error('bad parameters: `nodes` must be a list of "host:port" strings (the cluster\'s other nodes)');
+  }
   const keyPrefix = p.key_prefix === undefined ? undefined : String(p.key_prefix);
   if (keyPrefix === '') throw new Error('bad parameters: `key_prefix` is empty; use e.g. "rw"');
   return {
@@ -80,6 +84,7 @@ function checkParams(p, known) {
     valueSize: int('value_size', 32, 1, 1 << 30),
     keyPrefix,
     cluster: p.cluster === true,
+    nodes: nodesOk(p.nodes) ? p.nodes : [],
     seed: p.seed === undefined || p.seed === null ? undefined : int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
     int,
   };
@@ -257,7 +262,7 @@ async function batches(n, op) {
 async function main(params) {
   let p;
   try {
-    p = checkParams(params || {}, ['host', 'port', 'password', 'keys', 'value_size', 'key_prefix', 'seed', 'cluster']);
+    p = checkParams(params || {}, ['host', 'port', 'password', 'keys', 'value_size', 'key_prefix', 'seed', 'cluster', 'nodes']);
     p.keys = p.int('keys', 1000, 1, 10000000);
   } catch (e) {
     return { error: e.message };

@@ -685,54 +685,6 @@ fn crash_stop_checks_the_server_is_ours_before_killing_it() {
     );
 }
 
-/// A dump.rdb of `keys` keys in `dir`, made by a throwaway redis-server with `DEBUG POPULATE`,
-/// so a server started on it spends seconds loading (LOADING) and saving.
-fn big_dump(dir: &std::path::Path, keys: u32) {
-    let tmp = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut server = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args(["--enable-debug-command", "yes"])
-        .arg("--dir")
-        .arg(tmp.path())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
-    let t0 = std::time::Instant::now();
-    let mut con = loop {
-        match client.get_connection() {
-            Ok(c) => break c,
-            Err(e) => {
-                assert!(t0.elapsed() < Duration::from_secs(20), "{e}");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    };
-    redis::cmd("DEBUG")
-        .arg("POPULATE")
-        .arg(keys)
-        .arg("orphan")
-        .arg(64)
-        .query::<()>(&mut con)
-        .unwrap();
-    redis::cmd("SAVE").query::<()>(&mut con).unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::copy(tmp.path().join("dump.rdb"), dir.join("dump.rdb")).unwrap();
-}
-
 /// redwhisk killed -9 while its Redis loads a large data set: the orphan is still loading when
 /// the next run starts. That run waits for the load (LOADING), saves and stops the orphan, starts
 /// its own server and runs: exit 0, every key kept, the reap said in one line.

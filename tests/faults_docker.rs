@@ -253,3 +253,57 @@ fn a_forced_down_during_a_docker_run_does_not_race_it() {
         assert!(doc["outcome"].is_string(), "{doc:#}");
     }
 }
+
+/// redwhisk killed -9 while its container loads a large data set (1,000,000 keys): the next run
+/// finds the orphan container still loading, waits for it (LOADING), saves and stops it, removes
+/// it and runs on every key (exit 0), the reap said in one line.
+#[test]
+fn an_orphan_container_still_loading_is_waited_for_then_saved_and_stopped() {
+    let env = docker_env_rdb();
+    env.set_redis("ready_timeout_ms = 60000");
+    big_dump(&env.data(), 1_000_000);
+    let mut run = env.run(&["-n", "2", "-r", "10"]);
+    run.reach(Point::Start);
+    // Once the container exists (it is loading), kill redwhisk.
+    let t0 = std::time::Instant::now();
+    while containers_left(&env).is_empty() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(60),
+            "no container"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    signal(run.pid(), 9);
+    assert_eq!(run.finish(HANG).code, 137);
+    let orphan = containers_left(&env);
+    let out = env.run(&["-n", "2", "-r", "10"]).finish(HANG);
+    let ctx = out.stderr.clone();
+    let left = containers_left(&env);
+    if !left.is_empty() {
+        let _ = Command::new("docker").args(["rm", "-f", &left]).status();
+    }
+    assert_eq!(out.code, 0, "{ctx}");
+    assert!(
+        ctx.contains(&format!(
+            "reaped orphan container {}",
+            &orphan[..12.min(orphan.len())]
+        )),
+        "{ctx}"
+    );
+    let doc = env
+        .result_dirs()
+        .into_iter()
+        .find(|d| d.join("run.json").exists())
+        .map(|d| {
+            serde_json::from_str::<serde_json::Value>(
+                &std::fs::read_to_string(d.join("run.json")).unwrap(),
+            )
+            .unwrap()
+        })
+        .unwrap();
+    assert_eq!(
+        doc["redis"]["cold_start"]["keys_restored"], 1_000_000,
+        "{doc:#}"
+    );
+    assert!(left.is_empty(), "container {left} left behind");
+}

@@ -399,6 +399,9 @@ pub(crate) async fn down(
     })
 }
 
+/// How long a process named by the state file may take to change into the data directory.
+const CWD_GRACE: Duration = Duration::from_secs(2);
+
 /// The first half of [`check_ours`]: the process works in the profile's data directory.
 async fn check_cwd(ctx: &Ctx<'_>, pid: u32) -> Result<(), HostError> {
     let dir = &ctx.profile.redis.data_dir;
@@ -411,7 +414,15 @@ async fn check_cwd(ctx: &Ctx<'_>, pid: u32) -> Result<(), HostError> {
     let want = tokio::fs::canonicalize(dir)
         .await
         .map_err(|e| HostError::io(dir, e))?;
-    match tokio::fs::read_link(format!("/proc/{pid}/cwd")).await {
+    // A server spawned a moment ago (its starter killed right after) may not have read its
+    // `--dir` yet: give it a moment to change into it before calling it a stranger.
+    let deadline = std::time::Instant::now() + CWD_GRACE;
+    let mut cwd = tokio::fs::read_link(format!("/proc/{pid}/cwd")).await;
+    while cwd.as_ref().is_ok_and(|c| *c != want) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        cwd = tokio::fs::read_link(format!("/proc/{pid}/cwd")).await;
+    }
+    match cwd {
         Ok(cwd) if cwd == want => Ok(()),
         Ok(cwd) => Err(not_ours(format!(
             "it works in {}, not in redis.data_dir {}",

@@ -315,8 +315,13 @@ fn share_fills_the_matrix_then_results_and_compare() {
         s.contains("no sweep yet")
     });
     t.keys("v");
+    // The listing itself, not words the log pane and the footer also hold ("run", "share"):
+    // under load the listing can take longer than one look at the screen.
     let listing = t.wait_for("the results listing", START_LIMIT, |s| {
-        s.contains("Space marks two") && s.matches(" run ").count() >= 2 && s.contains("share")
+        s.contains("Space marks two")
+            && !s.contains("reading the results directory")
+            && s.contains(" cyc")
+            && s.matches(" inv").count() >= 2
     });
     assert!(listing.contains("160 cyc"), "{listing}");
     // Mark the two runs: Compare opens with B against A.

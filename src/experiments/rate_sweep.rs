@@ -6,8 +6,8 @@
 use tokio_util::sync::CancellationToken;
 
 use super::job::{Job, write_json};
-use super::{Context, EngineError, EngineResult, RunOptions, bail, run_experiment};
-use crate::event::{EngineEvent, EventSink, Phase};
+use super::{Context, EngineResult, RunOptions, bail, run_experiment};
+use crate::event::{EngineEvent, EventSink};
 pub use crate::model::rate_sweep::{
     CONSOLE_P99_BOUND_MS, CONSOLE_RATES, KEEPS_UP_SHARE, RateStep, RateSweepReport, saturation,
     sustained,
@@ -55,22 +55,8 @@ pub async fn run_rate_sweep(
         let outcome = run_experiment(profile, &opts, sink, cancel.clone())
             .await
             .with_context(|| format!("rate sweep step at {rate}/s"))?;
-        if outcome.outcome == Phase::RedisLost {
-            return Err(EngineError::RedisLost(format!(
-                "rate sweep step at {rate}/s ended {}: see {}",
-                outcome.outcome.label(),
-                outcome.results_dir.display()
-            )));
-        }
-        if outcome.outcome != Phase::Done {
-            cancelled = outcome.outcome == Phase::Cancelled;
-            if !cancelled {
-                bail!(
-                    "rate sweep step at {rate}/s ended {}: see {}",
-                    outcome.outcome.label(),
-                    outcome.results_dir.display()
-                );
-            }
+        if !super::sweep::step_done(&outcome, &format!("rate sweep step at {rate}/s"))? {
+            cancelled = true;
             break;
         }
         let s = &outcome.summary.summary;

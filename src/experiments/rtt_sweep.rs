@@ -4,8 +4,8 @@
 
 use super::job::{Job, write_json};
 use super::{Context, EngineResult};
-use super::{EngineError, RunOptions, bail, run_experiment};
-use crate::event::{EngineEvent, EventSink, Phase};
+use super::{RunOptions, run_experiment};
+use crate::event::{EngineEvent, EventSink};
 pub use crate::model::rtt_sweep::{
     CONSOLE_RTTS, Crossing, Fit, PhaseFits, RttStep, RttSweepReport, crossing, fit_phases,
 };
@@ -52,22 +52,8 @@ pub async fn run_rtt_sweep(
         let outcome = run_experiment(&profile, &opts, sink, cancel.clone())
             .await
             .with_context(|| format!("sweep step at rtt {rtt} ms"))?;
-        if outcome.outcome == Phase::RedisLost {
-            return Err(EngineError::RedisLost(format!(
-                "sweep step at rtt {rtt} ms ended {}: see {}",
-                outcome.outcome.label(),
-                outcome.results_dir.display()
-            )));
-        }
-        if outcome.outcome != Phase::Done {
-            cancelled = outcome.outcome == Phase::Cancelled;
-            if !cancelled {
-                bail!(
-                    "sweep step at rtt {rtt} ms ended {}: see {}",
-                    outcome.outcome.label(),
-                    outcome.results_dir.display()
-                );
-            }
+        if !super::sweep::step_done(&outcome, &format!("sweep step at rtt {rtt} ms"))? {
+            cancelled = true;
             break;
         }
         let s = &outcome.summary.summary;

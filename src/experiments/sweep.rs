@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use super::{Context, EngineResult, bail};
+use super::{Context, EngineResult};
 use tokio_util::sync::CancellationToken;
 
 use super::job::{Job, write_json};
@@ -15,6 +15,25 @@ use super::{EngineError, RunOptions, run_experiment};
 use crate::event::{EngineEvent, EventSink, Phase};
 pub use crate::model::sweep::{CONSOLE_CONCURRENCIES, KNEE_SHARE, SweepReport, SweepStep, knee};
 use crate::profile::Profile;
+
+/// Whether a sweep step's run finished (`Ok(true)`) or was cancelled (`Ok(false)`: the sweep
+/// stops and keeps the steps before it); any other ending is an error naming the step (`what`)
+/// and its results. One rule for the concurrency, rate and RTT sweeps.
+pub(super) fn step_done(outcome: &super::RunOutcome, what: &str) -> EngineResult<bool> {
+    let ended = || {
+        format!(
+            "{what} ended {}: see {}",
+            outcome.outcome.label(),
+            outcome.results_dir.display()
+        )
+    };
+    match outcome.outcome {
+        Phase::Done => Ok(true),
+        Phase::Cancelled => Ok(false),
+        Phase::RedisLost => Err(EngineError::RedisLost(ended())),
+        _ => Err(EngineError::Failed(ended())),
+    }
+}
 
 /// Run the steps in order. `invocations` per step (at least the step's concurrency).
 pub async fn run_sweep(
@@ -68,22 +87,8 @@ pub async fn run_sweep(
         drop(step_sink);
         let window = watcher.await.context("the sweep's event watcher failed")?;
         let outcome = outcome.with_context(|| format!("sweep step at concurrency {c}"))?;
-        if outcome.outcome == Phase::RedisLost {
-            return Err(EngineError::RedisLost(format!(
-                "sweep step at concurrency {c} ended {}: see {}",
-                outcome.outcome.label(),
-                outcome.results_dir.display()
-            )));
-        }
-        if outcome.outcome != Phase::Done {
-            cancelled = outcome.outcome == Phase::Cancelled;
-            if !cancelled {
-                bail!(
-                    "sweep step at concurrency {c} ended {}: see {}",
-                    outcome.outcome.label(),
-                    outcome.results_dir.display()
-                );
-            }
+        if !step_done(&outcome, &format!("sweep step at concurrency {c}"))? {
+            cancelled = true;
             break;
         }
         let s = &outcome.summary.summary;

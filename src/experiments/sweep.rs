@@ -127,7 +127,7 @@ pub async fn run_sweep(
         profile: base.name.clone(),
         backend: base.redis.backend.label().into(),
         platform: match base.platform {
-            crate::profile::PlatformConfig::Local => "local".into(),
+            crate::profile::PlatformConfig::Local(_) => "local".into(),
             crate::profile::PlatformConfig::OpenWhisk(_) => "openwhisk".into(),
         },
         records: base.workload.records,

@@ -21,9 +21,9 @@ pub(crate) use error::millis;
 pub use gateway::GatewayConfig;
 pub use netem::{NetemMethod, NetworkEmulation};
 pub use types::{
-    ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, OpenLoop,
-    OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig, SavePoint,
-    Workload,
+    ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, LocalConfig,
+    OpenLoop, OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig,
+    SavePoint, Workload,
 };
 pub use validate::{DEFAULT_MAX_IN_FLIGHT, check_rate};
 pub use validate::{Limit, VALUE_SIZE, data_home};

@@ -79,11 +79,20 @@ pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostErro
         }
         Err(TryLockError::Error(e)) => return Err(HostError::io(&path, e)),
     }
-    let me = describe_self();
+    // The line is padded to a fixed width and written over the old one: shrinking a file
+    // (set_len(0)) frees its blocks through the filesystem's journal, which on a machine busy
+    // writing to disk can take tens of ms on the path to every start. It only shrinks when an
+    // older, longer line is there.
+    let me = padded(&describe_self());
     let written = lock
-        .set_len(0)
-        .and_then(|()| lock.rewind())
-        .and_then(|()| lock.write_all(me.as_bytes()));
+        .rewind()
+        .and_then(|()| lock.write_all(me.as_bytes()))
+        .and_then(|()| {
+            if lock.metadata()?.len() > me.len() as u64 {
+                lock.set_len(me.len() as u64)?;
+            }
+            Ok(())
+        });
     written.map_err(|e| not_writable(dir, &path, e))?;
     let l = Arc::new(lock);
     held.push((path, Arc::downgrade(&l)));
@@ -114,6 +123,15 @@ fn named_pid_alive(line: &str) -> bool {
 }
 
 /// `pid 123 (redwhisk run -p local), started 2026-…` for the owner line of the lock file.
+/// The owner line, spaces before its newline up to [`LINE_WIDTH`] bytes.
+const LINE_WIDTH: usize = 320;
+
+fn padded(line: &str) -> String {
+    let body = line.trim_end_matches('\n');
+    let pad = LINE_WIDTH.saturating_sub(body.len() + 1);
+    format!("{body}{}\n", " ".repeat(pad))
+}
+
 fn describe_self() -> String {
     let args: Vec<String> = std::env::args().collect();
     let mut cmd = args

@@ -54,12 +54,6 @@ pub async fn wait_for_pong(ep: &Endpoint, timeout: Duration) -> Result<(), HostE
     ready::wait_ready(ep, timeout, || async { None }, || async { String::new() }).await
 }
 
-/// One connect + PING (+ AUTH when the endpoint has a password): whether Redis answered PONG.
-/// No retry and no pause: for callers with their own polling loop (baselines).
-pub async fn ping_once(ep: &Endpoint) -> bool {
-    ready::probe_once(ep).await
-}
-
 /// Send the SHUTDOWN that fits `persistence` to any Redis (for baselines and tests).
 pub async fn shutdown(ep: &Endpoint, persistence: &Persistence) -> Result<(), HostError> {
     ops::shutdown(ep, persistence, resp::REPLY_TIMEOUT, STOP_TIMEOUT_MIN).await
@@ -284,6 +278,13 @@ impl RedisHost {
         events: &EventSink,
     ) -> Result<Option<NetworkPath>, HostError> {
         if self.profile.redis.owned_cluster().is_some() {
+            return Ok(None);
+        }
+        // Nothing asked for and no proxy left from an earlier start: nothing to do (and no
+        // password file to read on the path to every start).
+        if self.profile.redis.network_emulation.is_none()
+            && crate::netem::process::read(&self.profile.redis.data_dir).is_none()
+        {
             return Ok(None);
         }
         let ctx = self.ctx(events, false).await?;

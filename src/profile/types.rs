@@ -242,6 +242,8 @@ pub enum PlatformConfig {
     /// The embedded platform: native actions run as local processes.
     Local,
     OpenWhisk(OpenWhiskConfig),
+    /// AWS Lambda, or the local Lambda emulator (boxed: it is the largest).
+    Lambda(Box<super::lambda::LambdaConfig>),
 }
 
 impl PlatformConfig {
@@ -249,6 +251,7 @@ impl PlatformConfig {
         match self {
             PlatformConfig::Local => "local",
             PlatformConfig::OpenWhisk(_) => "openwhisk",
+            PlatformConfig::Lambda(_) => "lambda",
         }
     }
 }

@@ -49,7 +49,7 @@ pub(super) fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> Profi
     }
 }
 
-fn invalid(file: &str, field: &str, message: impl Into<String>) -> ProfileError {
+pub(super) fn invalid(file: &str, field: &str, message: impl Into<String>) -> ProfileError {
     ProfileError::Invalid {
         file: file.to_string(),
         field: field.to_string(),
@@ -569,8 +569,18 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
         file,
         "platform.kind",
         kind,
-        &[("local", false), ("openwhisk", true)],
+        &[("local", false), ("openwhisk", true), ("lambda", true)],
     )?;
+    if kind == "lambda" {
+        return super::lambda::validate(p, file).map(|c| PlatformConfig::Lambda(Box::new(c)));
+    }
+    if let Some(field) = super::lambda::stray_field(&p) {
+        return Err(invalid(
+            file,
+            &format!("platform.{field}"),
+            "only applies to kind = \"lambda\"; remove it or set the kind",
+        ));
+    }
     if !is_ow {
         let stray = [
             ("apihost", p.apihost.is_some()),

@@ -25,7 +25,7 @@ mod ready;
 mod resp;
 mod save_watch;
 pub mod state;
-mod tarball;
+pub(crate) mod tarball;
 mod tls;
 mod types;
 

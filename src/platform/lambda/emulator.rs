@@ -36,6 +36,8 @@ pub const LABEL_PID: &str = "redwhisk.lambda.pid";
 const READY_DEADLINE: Duration = Duration::from_secs(20);
 /// How long after the answer the REPORT line may take to appear in the container's output.
 const REPORT_DEADLINE: Duration = Duration::from_secs(10);
+/// The name the emulator answers to, whatever the function is called.
+const EMULATOR_FUNCTION: &str = "function";
 /// At most this many log lines are kept per invocation.
 const MAX_LOG_LINES: usize = 100;
 
@@ -178,7 +180,8 @@ impl Emulator {
         let deadline = self.settings.timeout + self.settings.slack;
         let answer = tokio::time::timeout(
             deadline,
-            sdk::invoke_once(&slot.client, function, &slot.url, payload),
+            // The emulator serves one function, always at `functions/function/invocations`.
+            sdk::invoke_once(&slot.client, EMULATOR_FUNCTION, &slot.url, payload),
         )
         .await;
         let failure = match answer {

@@ -202,6 +202,11 @@ impl Emulator {
                     waited,
                 },
             },
+            Ok(Err(LambdaError::Invoke { endpoint, detail, .. })) => LambdaError::Invoke {
+                function: function.to_string(),
+                endpoint,
+                detail,
+            },
             Ok(Err(e)) => e,
             Err(_) => LambdaError::NoAnswer {
                 function: function.to_string(),
@@ -212,8 +217,21 @@ impl Emulator {
         };
         // The container is in an unknown state: replace it, so the next invocation finds a
         // fresh one (a cold start, as Lambda gives after a crash).
-        let gone = !self.is_running(&slot.id).await;
+        // A killed container closes its connections a moment before Docker calls it exited.
+        let mut gone = false;
+        for _ in 0..40 {
+            if !self.is_running(&slot.id).await {
+                gone = true;
+                break;
+            }
+            if !matches!(failure, LambdaError::Invoke { .. }) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let index = pool.started.lock().await.len();
+        let name = slot.name.clone();
+        pool.started.lock().await.retain(|id| id != &slot.id);
         self.remove_slot(slot).await;
         let replaced = self.start_container(&pool, index).await;
         if let Ok(s) = replaced {
@@ -221,7 +239,7 @@ impl Emulator {
         }
         Err(match failure {
             LambdaError::Invoke { detail, .. } if gone => LambdaError::ContainerGone {
-                container: format!("for `{function}`"),
+                container: format!("{name} of `{function}`"),
                 detail,
             },
             other => other,

@@ -73,6 +73,30 @@ for bin in moto_server s3rver aws; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ci-setup: $bin is still missing after the install" >&2; exit 1; }
 done
 
+# The AWS Lambda Runtime Interface Emulator for the local Lambda (platform kind "lambda",
+# emulator = "local"): a static Go binary that AWS ships inside the aws-sam-cli wheel on PyPI
+# (samcli/local/rapid/aws-lambda-rie-x86_64). Only the wheel is downloaded (no dependencies, no
+# install); the binary is copied to /usr/local/bin/aws-lambda-rie. Only when missing.
+if ! command -v aws-lambda-rie >/dev/null 2>&1; then
+  rie_apt=()
+  command -v unzip >/dev/null 2>&1 || rie_apt+=(unzip)
+  command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || rie_apt+=(python3-pip)
+  if [ "${#rie_apt[@]}" -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${rie_apt[@]}"
+  fi
+  PIP=$(command -v pip3 || command -v pip)
+  rie_tmp=$(mktemp -d)
+  echo "ci-setup: fetching aws-lambda-rie from the aws-sam-cli wheel (pip download --no-deps)"
+  "$PIP" download -q --no-deps --only-binary=:all: -d "$rie_tmp" aws-sam-cli
+  unzip -q -o "$rie_tmp"/aws_sam_cli-*.whl 'samcli/local/rapid/aws-lambda-rie-x86_64' -d "$rie_tmp"
+  install -m 0755 "$rie_tmp/samcli/local/rapid/aws-lambda-rie-x86_64" /usr/local/bin/aws-lambda-rie
+  rm -rf "$rie_tmp"
+else
+  echo "ci-setup: aws-lambda-rie already installed"
+fi
+
 # The package starts a system haproxy with its default configuration where an init system runs;
 # the bench starts its own with its own configuration, so the service is not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet haproxy 2>/dev/null; then

@@ -27,7 +27,7 @@ pub const READY_DEADLINE: Duration = Duration::from_secs(300);
 /// the Node.js bench it loads) for `nodejs20.x`.
 pub fn package(
     runtime: LambdaRuntime,
-    _action: BuiltinAction,
+    action: BuiltinAction,
     bin_dir: Option<&Path>,
 ) -> Result<Vec<u8>, LambdaError> {
     let mut files: Vec<(String, u32, Vec<u8>)> = Vec::new();
@@ -37,7 +37,7 @@ pub fn package(
             files.push(("bootstrap".into(), 0o755, super::image::read(&path)?));
         }
         LambdaRuntime::Nodejs20 => {
-            for (name, data) in super::node::task_files()? {
+            for (name, data) in super::node::task_files(action)? {
                 files.push((name, 0o644, data));
             }
         }

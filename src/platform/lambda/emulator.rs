@@ -123,7 +123,11 @@ impl Emulator {
         events: &EventSink,
     ) -> Result<(), LambdaError> {
         self.reap_orphans(events).await;
-        let layer = image::layer(self.settings.runtime, self.settings.bin_dir.as_deref())?;
+        let layer = image::layer(
+            self.settings.runtime,
+            action,
+            self.settings.bin_dir.as_deref(),
+        )?;
         let tag = image::ensure(&self.docker, self.settings.runtime, &layer, events).await?;
         if let Some(old) = self.pools.lock().await.remove(function) {
             self.remove_pool(&old).await;
@@ -435,7 +439,7 @@ impl Emulator {
 pub fn handler(runtime: LambdaRuntime, action: BuiltinAction) -> String {
     match runtime {
         LambdaRuntime::ProvidedAl2023 => action.as_str().to_string(),
-        LambdaRuntime::Nodejs20 => format!("index.{}", action.as_str()),
+        LambdaRuntime::Nodejs20 => super::node::HANDLER.to_string(),
     }
 }
 

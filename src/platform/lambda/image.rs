@@ -117,7 +117,11 @@ impl Layer {
 }
 
 /// The files of the image for `runtime` (the emulator plus the runtime and the function).
-pub fn layer(runtime: LambdaRuntime, bin_dir: Option<&Path>) -> Result<Layer, LambdaError> {
+pub fn layer(
+    runtime: LambdaRuntime,
+    action: crate::platform::BuiltinAction,
+    bin_dir: Option<&Path>,
+) -> Result<Layer, LambdaError> {
     let mut layer = Layer::new();
     let rie = find_rie()?;
     layer.add(RIE_PATH, 0o755, read(&rie)?);
@@ -126,7 +130,7 @@ pub fn layer(runtime: LambdaRuntime, bin_dir: Option<&Path>) -> Result<Layer, La
             let path = crate::platform::openwhisk::package::locate_named("bootstrap", bin_dir)?;
             layer.add(BOOTSTRAP_PATH, 0o755, read(&path)?);
         }
-        LambdaRuntime::Nodejs20 => super::node::add_node_runtime(&mut layer)?,
+        LambdaRuntime::Nodejs20 => super::node::add_node_runtime(&mut layer, action)?,
     }
     Ok(layer)
 }

@@ -18,6 +18,10 @@ use redwhisk::profile::Profile;
 use serde_json::{Value, json};
 
 fn profile(timeout_s: u32, concurrency: u32) -> Profile {
+    profile_of("provided.al2023", timeout_s, concurrency)
+}
+
+fn profile_of(runtime: &str, timeout_s: u32, concurrency: u32) -> Profile {
     let text = format!(
         r#"
 [redis]
@@ -25,7 +29,7 @@ backend = "process"
 [platform]
 kind = "lambda"
 emulator = "local"
-runtime = "provided.al2023"
+runtime = "{runtime}"
 memory_mb = 256
 timeout = {timeout_s}
 [workload]
@@ -213,4 +217,55 @@ async fn a_container_killed_mid_invocation_is_an_error_and_is_replaced() {
     assert!(next.success() && next.is_cold(), "{next:?}");
     p.close().await;
     assert!(docker_containers("lt-kill").is_empty());
+}
+
+async fn deployed_node(timeout_s: u32, name: &str) -> LambdaPlatform {
+    let p = LambdaPlatform::new(&profile_of("nodejs20.x", timeout_s, 1)).unwrap();
+    p.deploy(BuiltinAction::Bench, name, &EventSink::discard())
+        .await
+        .unwrap_or_else(|e| panic!("deploy of nodejs20.x on the local emulator failed: {e}"));
+    p
+}
+
+#[tokio::test]
+async fn nodejs_cold_then_warm_then_errors_and_timeout() {
+    let redis = TestRedis::start(None);
+    let p = deployed_node(2, "lt-node").await;
+    let first = p.invoke("lt-node", params(redis.port, 30)).await.unwrap();
+    let second = p.invoke("lt-node", params(redis.port, 30)).await.unwrap();
+    for a in [&first, &second] {
+        assert!(a.success(), "{a:?}");
+        assert_eq!(a.bench_result().unwrap().records, 30);
+        assert_eq!(a.kind.as_deref(), Some("nodejs20.x"));
+    }
+    assert!(first.is_cold() && !second.is_cold());
+    assert!(
+        first.logs.iter().any(|l| l.contains("bench: 30 records")),
+        "the function's own log lines are kept: {:?}",
+        first.logs
+    );
+
+    // `{error}` from the bench is thrown by index.handler: an Unhandled function error.
+    let bad = p.invoke("lt-node", json!({"port": redis.port})).await.unwrap();
+    assert_eq!(bad.response.status, ActivationStatus::ApplicationError);
+    assert_eq!(bad.response.result["functionError"], "Unhandled");
+    assert_eq!(bad.response.result["errorType"], "ActionError");
+    assert!(bad.error_text().unwrap().contains("host"), "{:?}", bad.response.result);
+
+    // node-redis waits on a silent server longer than the 2 s limit.
+    let (_hold, port) = silent_listener();
+    let started = Instant::now();
+    let t = p.invoke("lt-node", params(port, 10)).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(t.response.result["timeout"], true, "{t:?}");
+    assert!(t.error_text().unwrap().starts_with("Task timed out after 2.00 seconds"));
+
+    // Redis unreachable from the function: an error, in bounded time.
+    let closed = silent_listener().1;
+    let started = Instant::now();
+    let u = p.invoke("lt-node", params(closed, 10)).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(u.response.status, ActivationStatus::ApplicationError, "{u:?}");
+    p.close().await;
+    assert!(docker_containers("lt-node").is_empty());
 }

@@ -100,7 +100,12 @@ pub fn add_node_runtime(layer: &mut Layer, action: BuiltinAction) -> Result<(), 
     let mut libs = ldd(&node)?;
     layer.add(NODE_PATH, 0o755, read(&node)?);
     let ric = ric_dir()?;
+    // Only what runs: the entry script, the bundled client and its addon (its sources and the
+    // curl it was built with stay out of the image).
     for (rel, data) in walk(&ric)? {
+        if !(rel.starts_with("bin/") || rel.starts_with("dist/") || rel == "package.json") {
+            continue;
+        }
         if rel.ends_with(".node") {
             for l in ldd(&ric.join(&rel))? {
                 if !libs.contains(&l) {

@@ -36,6 +36,10 @@ pub enum LambdaAction {
         /// The parameters, a JSON object.
         #[arg(long, default_value = "{}")]
         params: String,
+        /// Invoke the function as it is deployed (AWS only; the local emulator has nothing
+        /// running before a deploy).
+        #[arg(long)]
+        no_deploy: bool,
     },
 }
 
@@ -85,13 +89,18 @@ pub async fn run(action: LambdaAction) -> anyhow::Result<Exit> {
             profile,
             action,
             params,
+            no_deploy,
         } => {
             let which = action_of(&action)?;
             let params: serde_json::Value = serde_json::from_str(&params)
                 .context("--params is not JSON; write e.g. '{\"host\":\"127.0.0.1\",\"port\":6379}'")?;
             let (platform, name) = lambda_platform(profile.as_deref())?;
             let job = Headless::new(Show::host());
-            let deployed = platform.deploy(which, &name, &job.sink).await;
+            let deployed = if no_deploy {
+                Ok(())
+            } else {
+                platform.deploy(which, &name, &job.sink).await
+            };
             job.finish().await;
             let result = match deployed {
                 Ok(()) => platform.invoke(&name, params).await,

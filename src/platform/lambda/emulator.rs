@@ -435,6 +435,46 @@ impl Emulator {
     }
 }
 
+/// Containers still there when the emulator goes (an experiment that ended on an error before
+/// `close`, a cancelled one) are removed here, on a thread of their own so no runtime is
+/// blocked on. A kill -9 leaves them to the next emulator's orphan reaper.
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let mut ids = Vec::new();
+        for pool in self.pools.get_mut().values() {
+            if let Ok(mut started) = pool.started.try_lock() {
+                ids.append(&mut started);
+            }
+        }
+        if ids.is_empty() {
+            return;
+        }
+        let cleanup = std::thread::spawn(move || {
+            // A client of its own: the emulator's belongs to a runtime that may be ending.
+            let Ok(docker) = Docker::connect_with_defaults() else {
+                return;
+            };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                for id in ids {
+                    let opts = RemoveContainerOptionsBuilder::default().force(true).build();
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(20),
+                        docker.remove_container(&id, Some(opts)),
+                    )
+                    .await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
 /// The handler the runtime is told (`_HANDLER`).
 pub fn handler(runtime: LambdaRuntime, action: BuiltinAction) -> String {
     match runtime {

@@ -29,6 +29,8 @@ use crate::profile::{Emulator as EmulatorKind, LambdaConfig, PlatformConfig, Pro
 
 /// Added to the function's timeout to bound one Invoke (network, queueing, the emulator).
 pub const INVOKE_SLACK: Duration = Duration::from_secs(10);
+/// One control-plane request (the SDK retries it up to 3 times).
+pub const CONTROL_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long 429 answers are retried before the invocation is given up.
 pub const THROTTLE_DEADLINE: Duration = Duration::from_secs(300);
 
@@ -135,7 +137,7 @@ impl LambdaPlatform {
                                 &shared,
                                 endpoint.as_deref(),
                                 true,
-                                Some(Duration::from_secs(60)),
+                                Some(CONTROL_ATTEMPT_TIMEOUT),
                             ),
                             endpoint: shown,
                         })

@@ -49,7 +49,14 @@ impl Moto {
     fn aws(&self, args: &[&str]) -> Output {
         let home = tempfile::tempdir().unwrap();
         let out = Command::new("aws")
-            .args(["--endpoint-url", &self.url, "--region", "us-east-1", "--output", "json"])
+            .args([
+                "--endpoint-url",
+                &self.url,
+                "--region",
+                "us-east-1",
+                "--output",
+                "json",
+            ])
             .args(args)
             .env("HOME", home.path())
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -81,7 +88,12 @@ impl Moto {
     }
 
     fn function(&self, name: &str) -> serde_json::Value {
-        let out = self.aws(&["lambda", "get-function-configuration", "--function-name", name]);
+        let out = self.aws(&[
+            "lambda",
+            "get-function-configuration",
+            "--function-name",
+            name,
+        ]);
         serde_json::from_slice(&out.stdout).unwrap()
     }
 }
@@ -185,7 +197,10 @@ fn create_then_update_with_credentials_from_the_environment() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(t.contains("created Lambda function `rw-create`"), "{t}");
-    assert!(!t.contains("redwhisk-test-secret-not-printed"), "secret printed: {t}");
+    assert!(
+        !t.contains("redwhisk-test-secret-not-printed"),
+        "secret printed: {t}"
+    );
     let f = moto.function("rw-create");
     assert_eq!(f["Runtime"], "provided.al2023");
     assert_eq!(f["Handler"], "bench");
@@ -267,7 +282,11 @@ fn credentials_from_aws_profile_and_none_at_all() {
         "[redwhisk-test]\naws_access_key_id = AKIAPROFILETEST\naws_secret_access_key = profile-secret-not-printed\n",
     )
     .unwrap();
-    std::fs::write(aws.join("config"), "[profile redwhisk-test]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile redwhisk-test]\nregion = us-east-1\n",
+    )
+    .unwrap();
     let out = env.deploy(
         &p,
         &[
@@ -278,7 +297,10 @@ fn credentials_from_aws_profile_and_none_at_all() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(t.contains("created Lambda function `rw-prof`"), "{t}");
-    assert!(t.contains(&moto.url), "the endpoint from AWS_ENDPOINT_URL_LAMBDA: {t}");
+    assert!(
+        t.contains(&moto.url),
+        "the endpoint from AWS_ENDPOINT_URL_LAMBDA: {t}"
+    );
     assert!(!t.contains("profile-secret-not-printed"), "{t}");
     assert_eq!(moto.function("rw-prof")["Handler"], "bench");
 }

@@ -86,7 +86,11 @@ async fn cold_then_warm_with_report_figures_and_containers_removed() {
     assert_eq!(docker_containers("lt-coldwarm").len(), 1);
     let mut records = Vec::new();
     for _ in 0..3 {
-        records.push(p.invoke("lt-coldwarm", params(redis.port, 50)).await.unwrap());
+        records.push(
+            p.invoke("lt-coldwarm", params(redis.port, 50))
+                .await
+                .unwrap(),
+        );
     }
     for a in &records {
         assert_eq!(a.response.status, ActivationStatus::Success, "{a:?}");
@@ -97,14 +101,20 @@ async fn cold_then_warm_with_report_figures_and_containers_removed() {
         assert_eq!(a.kind.as_deref(), Some("provided.al2023"));
         assert_eq!(a.activation_id.len(), 36, "the REPORT line's RequestId");
     }
-    assert!(records[0].is_cold(), "the container's first invocation is cold");
+    assert!(
+        records[0].is_cold(),
+        "the container's first invocation is cold"
+    );
     assert!(!records[1].is_cold() && !records[2].is_cold(), "then warm");
     let cost = p.cost(Duration::from_secs(1));
     assert_eq!(cost.bill.requests, 3);
     assert!(cost.bill.gb_seconds > 0.0 && cost.lambda_usd > 0.0);
     assert_eq!(redis.dbsize(), 0, "the bench deletes its keys");
     p.close().await;
-    assert!(docker_containers("lt-coldwarm").is_empty(), "close removes the containers");
+    assert!(
+        docker_containers("lt-coldwarm").is_empty(),
+        "close removes the containers"
+    );
 }
 
 #[tokio::test]
@@ -127,10 +137,7 @@ async fn concurrency_two_is_two_containers_each_cold_once() {
 #[tokio::test]
 async fn an_action_error_is_an_unhandled_function_error_with_its_payload() {
     let p = deployed(30, 1, "lt-error").await;
-    let a = p
-        .invoke("lt-error", json!({"records": 5}))
-        .await
-        .unwrap();
+    let a = p.invoke("lt-error", json!({"records": 5})).await.unwrap();
     assert_eq!(a.response.status, ActivationStatus::ApplicationError);
     assert!(!a.success());
     assert_eq!(a.response.result["functionError"], "Unhandled");
@@ -140,7 +147,10 @@ async fn an_action_error_is_an_unhandled_function_error_with_its_payload() {
         "{:?}",
         a.response.result
     );
-    assert!(a.annotation("billedDuration").is_some(), "errors are billed too");
+    assert!(
+        a.annotation("billedDuration").is_some(),
+        "errors are billed too"
+    );
     p.close().await;
 }
 
@@ -170,12 +180,17 @@ async fn a_function_that_outlives_its_timeout_is_a_timeout_and_the_next_one_work
     assert_eq!(a.response.result["timeout"], true);
     assert_eq!(a.annotation("timeout"), Some(&json!(true)));
     assert!(
-        a.error_text().unwrap().starts_with("Task timed out after 1.00 seconds"),
+        a.error_text()
+            .unwrap()
+            .starts_with("Task timed out after 1.00 seconds"),
         "{:?}",
         a.error_text()
     );
     assert!(a.duration >= 1000, "billed to the limit: {}", a.duration);
-    let next = p.invoke("lt-timeout", params(redis.port, 10)).await.unwrap();
+    let next = p
+        .invoke("lt-timeout", params(redis.port, 10))
+        .await
+        .unwrap();
     assert!(next.success(), "{next:?}");
     p.close().await;
 }
@@ -246,11 +261,18 @@ async fn nodejs_cold_then_warm_then_errors_and_timeout() {
     );
 
     // `{error}` from the bench is thrown by index.handler: an Unhandled function error.
-    let bad = p.invoke("lt-node", json!({"port": redis.port})).await.unwrap();
+    let bad = p
+        .invoke("lt-node", json!({"port": redis.port}))
+        .await
+        .unwrap();
     assert_eq!(bad.response.status, ActivationStatus::ApplicationError);
     assert_eq!(bad.response.result["functionError"], "Unhandled");
     assert_eq!(bad.response.result["errorType"], "ActionError");
-    assert!(bad.error_text().unwrap().contains("host"), "{:?}", bad.response.result);
+    assert!(
+        bad.error_text().unwrap().contains("host"),
+        "{:?}",
+        bad.response.result
+    );
 
     // node-redis waits on a silent server longer than the 2 s limit.
     let (_hold, port) = silent_listener();
@@ -258,14 +280,22 @@ async fn nodejs_cold_then_warm_then_errors_and_timeout() {
     let t = p.invoke("lt-node", params(port, 10)).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(t.response.result["timeout"], true, "{t:?}");
-    assert!(t.error_text().unwrap().starts_with("Task timed out after 2.00 seconds"));
+    assert!(
+        t.error_text()
+            .unwrap()
+            .starts_with("Task timed out after 2.00 seconds")
+    );
 
     // Redis unreachable from the function: an error, in bounded time.
     let closed = silent_listener().1;
     let started = Instant::now();
     let u = p.invoke("lt-node", params(closed, 10)).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert_eq!(u.response.status, ActivationStatus::ApplicationError, "{u:?}");
+    assert_eq!(
+        u.response.status,
+        ActivationStatus::ApplicationError,
+        "{u:?}"
+    );
     p.close().await;
     assert!(docker_containers("lt-node").is_empty());
 }

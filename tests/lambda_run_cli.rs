@@ -151,7 +151,10 @@ fn case_study_1_on_the_local_lambda_reports_cost_and_compares_with_the_paper() {
     assert!((gb_s - billed as f64 / 1000.0 * 0.5).abs() < 1e-9, "{gb_s}");
     let wall = doc["cost"]["wall_s"].as_f64().unwrap();
     assert!((doc["cost"]["vm_usd"].as_f64().unwrap() - wall / 3600.0 * 0.35).abs() < 1e-12);
-    assert!(containers_of_pid(pid).is_empty(), "the run removed its containers");
+    assert!(
+        containers_of_pid(pid).is_empty(),
+        "the run removed its containers"
+    );
 
     let cmp = redwhisk()
         .args(["compare", "--paper", "--paper-table", "lambda"])
@@ -159,8 +162,15 @@ fn case_study_1_on_the_local_lambda_reports_cost_and_compares_with_the_paper() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&cmp.stdout);
-    assert!(cmp.status.success(), "{text}{}", String::from_utf8_lossy(&cmp.stderr));
-    assert!(text.contains("paper Table 3 (Lambda + ElastiCache)"), "{text}");
+    assert!(
+        cmp.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&cmp.stderr)
+    );
+    assert!(
+        text.contains("paper Table 3 (Lambda + ElastiCache)"),
+        "{text}"
+    );
     assert!(text.contains("total"), "{text}");
 }
 
@@ -194,7 +204,11 @@ fn sigterm_mid_run_keeps_partial_results_and_removes_the_containers() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(containers_of_pid(pid).len(), 2, "two containers while it runs");
+    assert_eq!(
+        containers_of_pid(pid).len(),
+        2,
+        "two containers while it runs"
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::SIGTERM,
@@ -205,7 +219,10 @@ fn sigterm_mid_run_keeps_partial_results_and_removes_the_containers() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "redwhisk did not exit within 90 s of SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "redwhisk did not exit within 90 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     let mut stderr = String::new();

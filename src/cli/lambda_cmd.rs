@@ -48,7 +48,9 @@ fn action_of(name: &str) -> anyhow::Result<BuiltinAction> {
         "bench" => Ok(BuiltinAction::Bench),
         "writer" => Ok(BuiltinAction::Writer),
         "reader" => Ok(BuiltinAction::Reader),
-        other => anyhow::bail!("--action: \"{other}\" is not a built-in action; use bench, writer or reader"),
+        other => anyhow::bail!(
+            "--action: \"{other}\" is not a built-in action; use bench, writer or reader"
+        ),
     }
 }
 
@@ -81,7 +83,8 @@ pub async fn run(action: LambdaAction) -> anyhow::Result<Exit> {
             let result = platform.deploy(which, &name, &job.sink).await;
             job.finish().await;
             platform.close().await;
-            result.with_context(|| format!("cannot deploy {action} as Lambda function `{name}`"))?;
+            result
+                .with_context(|| format!("cannot deploy {action} as Lambda function `{name}`"))?;
             println!("deployed {action} as `{name}`");
             Ok(Exit::Success)
         }
@@ -92,8 +95,9 @@ pub async fn run(action: LambdaAction) -> anyhow::Result<Exit> {
             no_deploy,
         } => {
             let which = action_of(&action)?;
-            let params: serde_json::Value = serde_json::from_str(&params)
-                .context("--params is not JSON; write e.g. '{\"host\":\"127.0.0.1\",\"port\":6379}'")?;
+            let params: serde_json::Value = serde_json::from_str(&params).context(
+                "--params is not JSON; write e.g. '{\"host\":\"127.0.0.1\",\"port\":6379}'",
+            )?;
             let (platform, name) = lambda_platform(profile.as_deref())?;
             let job = Headless::new(Show::host());
             let deployed = if no_deploy {
@@ -107,7 +111,8 @@ pub async fn run(action: LambdaAction) -> anyhow::Result<Exit> {
                 Err(e) => Err(e),
             };
             platform.close().await;
-            let record = result.with_context(|| format!("cannot invoke Lambda function `{name}`"))?;
+            let record =
+                result.with_context(|| format!("cannot invoke Lambda function `{name}`"))?;
             println!("{}", serde_json::to_string_pretty(&record)?);
             Ok(if record.success() {
                 Exit::Success

@@ -201,7 +201,9 @@ pub(super) fn validate(p: RawPlatform, file: &str) -> Result<LambdaConfig, Profi
         return Err(invalid(
             file,
             "platform.role_arn",
-            format!("\"{arn}\" is not an IAM role ARN; write e.g. \"arn:aws:iam::123456789012:role/redwhisk-lambda\""),
+            format!(
+                "\"{arn}\" is not an IAM role ARN; write e.g. \"arn:aws:iam::123456789012:role/redwhisk-lambda\""
+            ),
         ));
     }
     let subnets = p.vpc_subnet_ids.unwrap_or_default();
@@ -237,7 +239,9 @@ pub(super) fn validate(p: RawPlatform, file: &str) -> Result<LambdaConfig, Profi
         return Err(invalid(
             file,
             "platform.endpoint",
-            format!("\"{url}\" is not a URL; write e.g. \"http://127.0.0.1:5000\" or \"https://lambda.us-east-1.amazonaws.com\""),
+            format!(
+                "\"{url}\" is not a URL; write e.g. \"http://127.0.0.1:5000\" or \"https://lambda.us-east-1.amazonaws.com\""
+            ),
         ));
     }
     let emulator = match p.emulator.as_deref().unwrap_or("none") {
@@ -247,7 +251,9 @@ pub(super) fn validate(p: RawPlatform, file: &str) -> Result<LambdaConfig, Profi
             return Err(invalid(
                 file,
                 "platform.emulator",
-                format!("\"{other}\" is not valid; use \"local\" (containers on this host) or \"none\" (the Lambda API)"),
+                format!(
+                    "\"{other}\" is not valid; use \"local\" (containers on this host) or \"none\" (the Lambda API)"
+                ),
             ));
         }
     };
@@ -319,12 +325,21 @@ mod tests {
             ("memory_mb = 64", "platform.memory_mb"),
             ("timeout = 0", "platform.timeout"),
             ("role_arn = \"redwhisk\"", "platform.role_arn"),
-            ("vpc_subnet_ids = [\"abc\"]\nvpc_security_group_ids = [\"sg-1\"]", "platform.vpc_subnet_ids"),
-            ("vpc_subnet_ids = [\"subnet-1\"]", "platform.vpc_security_group_ids"),
+            (
+                "vpc_subnet_ids = [\"abc\"]\nvpc_security_group_ids = [\"sg-1\"]",
+                "platform.vpc_subnet_ids",
+            ),
+            (
+                "vpc_subnet_ids = [\"subnet-1\"]",
+                "platform.vpc_security_group_ids",
+            ),
             ("endpoint = \"localhost:5000\"", "platform.endpoint"),
             ("emulator = \"sam\"", "platform.emulator"),
             ("apihost = \"http://x\"", "platform.apihost"),
-            ("[platform.price]\ngb_second_usd = -1.0", "platform.price.gb_second_usd"),
+            (
+                "[platform.price]\ngb_second_usd = -1.0",
+                "platform.price.gb_second_usd",
+            ),
         ] {
             let e = parse(&format!("[platform]\nkind = \"lambda\"\n{text}\n")).unwrap_err();
             assert!(e.contains(field), "{text}: {e}");

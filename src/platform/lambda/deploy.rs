@@ -185,8 +185,7 @@ pub async fn wait_ready(
             })?;
         let state = c.state().cloned();
         let update = c.last_update_status().cloned();
-        if matches!(state, Some(State::Failed))
-            || matches!(update, Some(LastUpdateStatus::Failed))
+        if matches!(state, Some(State::Failed)) || matches!(update, Some(LastUpdateStatus::Failed))
         {
             return Err(LambdaError::DeployFailed {
                 function: name.to_string(),

@@ -206,7 +206,9 @@ impl Emulator {
                     waited,
                 },
             },
-            Ok(Err(LambdaError::Invoke { endpoint, detail, .. })) => LambdaError::Invoke {
+            Ok(Err(LambdaError::Invoke {
+                endpoint, detail, ..
+            })) => LambdaError::Invoke {
                 function: function.to_string(),
                 endpoint,
                 detail,
@@ -575,7 +577,9 @@ mod tests {
     #[test]
     fn reads_the_emulators_init_report() {
         assert_eq!(
-            init_report_ms("07 Dec 2026 12:24:05,025 [INFO] (rapid) INIT REPORT(durationMs: 17.788000)"),
+            init_report_ms(
+                "07 Dec 2026 12:24:05,025 [INFO] (rapid) INIT REPORT(durationMs: 17.788000)"
+            ),
             Some(17.788)
         );
         assert_eq!(init_report_ms("INIT RTDONE(status: success)"), None);

@@ -18,7 +18,9 @@ pub enum LambdaError {
         #[source]
         source: bollard::errors::Error,
     },
-    #[error("lambda: the emulator container {container} did not listen on {addr} within {waited:?}; its last output: {tail}")]
+    #[error(
+        "lambda: the emulator container {container} did not listen on {addr} within {waited:?}; its last output: {tail}"
+    )]
     NotReady {
         container: String,
         addr: String,
@@ -32,7 +34,9 @@ pub enum LambdaError {
         endpoint: String,
         detail: String,
     },
-    #[error("lambda: function `{function}` is not ready after {waited:?} (State {state}, LastUpdateStatus {update}{reason})")]
+    #[error(
+        "lambda: function `{function}` is not ready after {waited:?} (State {state}, LastUpdateStatus {update}{reason})"
+    )]
     DeployDeadline {
         function: String,
         waited: Duration,
@@ -48,22 +52,30 @@ pub enum LambdaError {
         endpoint: String,
         detail: String,
     },
-    #[error("lambda: no answer from {endpoint} for `{function}` within {waited:?} (the function's timeout plus {slack:?})")]
+    #[error(
+        "lambda: no answer from {endpoint} for `{function}` within {waited:?} (the function's timeout plus {slack:?})"
+    )]
     NoAnswer {
         function: String,
         endpoint: String,
         waited: Duration,
         slack: Duration,
     },
-    #[error("lambda: `{function}` was still throttled (429 TooManyRequestsException) after {retries} retries over {waited:?}")]
+    #[error(
+        "lambda: `{function}` was still throttled (429 TooManyRequestsException) after {retries} retries over {waited:?}"
+    )]
     Throttled {
         function: String,
         retries: u32,
         waited: Duration,
     },
-    #[error("lambda: the emulator container {container} wrote no REPORT line within {waited:?} after the invocation")]
+    #[error(
+        "lambda: the emulator container {container} wrote no REPORT line within {waited:?} after the invocation"
+    )]
     NoReport { container: String, waited: Duration },
-    #[error("lambda: the emulator container {container} ended during the invocation ({detail}); a new container replaces it")]
+    #[error(
+        "lambda: the emulator container {container} ended during the invocation ({detail}); a new container replaces it"
+    )]
     ContainerGone { container: String, detail: String },
     #[error("lambda: no function named `{0}` is deployed on the local emulator; deploy it first")]
     UnknownFunction(String),

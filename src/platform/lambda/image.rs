@@ -33,7 +33,10 @@ pub fn find_rie() -> Result<PathBuf, LambdaError> {
             Ok(p)
         } else {
             Err(LambdaError::Missing {
-                what: format!("the Runtime Interface Emulator at {} ({RIE_ENV})", p.display()),
+                what: format!(
+                    "the Runtime Interface Emulator at {} ({RIE_ENV})",
+                    p.display()
+                ),
                 hint: "the file does not exist; fix the path or unset the variable".into(),
             })
         };
@@ -94,7 +97,16 @@ impl Layer {
             Ok(())
         };
         dir(&mut tar, "tmp", 0o1777)?;
-        for d in ["var", "var/task", "var/runtime", "opt", "etc", "usr", "usr/local", "usr/local/bin"] {
+        for d in [
+            "var",
+            "var/task",
+            "var/runtime",
+            "opt",
+            "etc",
+            "usr",
+            "usr/local",
+            "usr/local/bin",
+        ] {
             dir(&mut tar, d, 0o755)?;
         }
         for (path, _, _) in &self.files {

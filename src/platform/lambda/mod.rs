@@ -37,7 +37,7 @@ pub const THROTTLE_DEADLINE: Duration = Duration::from_secs(300);
 /// Where invocations go.
 #[derive(Debug)]
 enum Backend {
-    Emulator(emulator::Emulator),
+    Emulator(Box<emulator::Emulator>),
     Aws {
         client: aws_sdk_lambda::Client,
         control: aws_sdk_lambda::Client,
@@ -112,15 +112,14 @@ impl LambdaPlatform {
                             bin_dir: self.bin_dir.clone(),
                             slack: INVOKE_SLACK,
                         };
-                        Ok(Backend::Emulator(
+                        Ok(Backend::Emulator(Box::new(
                             emulator::Emulator::connect(settings).await?,
-                        ))
+                        )))
                     }
                     EmulatorKind::None => {
-                        let endpoint =
-                            sdk::endpoint_from(self.cfg.endpoint.as_deref(), |k| {
-                                std::env::var(k).ok()
-                            });
+                        let endpoint = sdk::endpoint_from(self.cfg.endpoint.as_deref(), |k| {
+                            std::env::var(k).ok()
+                        });
                         let shared = sdk::load_aws(&self.cfg.region).await;
                         let shown = endpoint.clone().unwrap_or_else(|| {
                             format!("https://lambda.{}.amazonaws.com", self.cfg.region)
@@ -361,17 +360,21 @@ struct Record<'a> {
 /// `X-Amz-Function-Error`, so the body's shape is what tells).
 fn is_error_body(v: &serde_json::Value) -> bool {
     v.as_object().is_some_and(|o| {
-        o.contains_key("errorMessage") && o.keys().all(|k| {
-            matches!(k.as_str(), "errorMessage" | "errorType" | "stackTrace" | "requestId" | "trace")
-        })
+        o.contains_key("errorMessage")
+            && o.keys().all(|k| {
+                matches!(
+                    k.as_str(),
+                    "errorMessage" | "errorType" | "stackTrace" | "requestId" | "trace"
+                )
+            })
     })
 }
 
 fn record(r: Record<'_>) -> Activation {
     let text = String::from_utf8_lossy(r.payload).into_owned();
     let parsed: Option<serde_json::Value> = serde_json::from_slice(r.payload).ok();
-    let timed_out = report::is_timeout_message(&text)
-        || r.logs.iter().any(|l| report::is_timeout_message(l));
+    let timed_out =
+        report::is_timeout_message(&text) || r.logs.iter().any(|l| report::is_timeout_message(l));
     let function_error = r.function_error.or_else(|| {
         parsed
             .as_ref()
@@ -395,7 +398,9 @@ fn record(r: Record<'_>) -> Activation {
             serde_json::json!({ "error": message, "timeout": true }),
         )
     } else if let Some(kind) = &function_error {
-        let v = parsed.clone().unwrap_or(serde_json::Value::String(text.clone()));
+        let v = parsed
+            .clone()
+            .unwrap_or(serde_json::Value::String(text.clone()));
         let message = v
             .get("errorMessage")
             .and_then(|m| m.as_str())
@@ -462,11 +467,7 @@ fn record(r: Record<'_>) -> Activation {
                 });
                 best.round() as u64
             });
-            (
-                rep.duration_ms.round() as u64,
-                init,
-                rep.request_id.clone(),
-            )
+            (rep.duration_ms.round() as u64, init, rep.request_id.clone())
         }
         None => (
             latency_ms.round() as u64,
@@ -533,7 +534,9 @@ mod tests {
         let a = rec(
             r#"{"ok":1}"#,
             None,
-            Some("REPORT RequestId: r1\tInit Duration: 0.12 ms\tDuration: 23.95 ms\tBilled Duration: 24 ms\tMemory Size: 256 MB\tMax Memory Used: 20 MB"),
+            Some(
+                "REPORT RequestId: r1\tInit Duration: 0.12 ms\tDuration: 23.95 ms\tBilled Duration: 24 ms\tMemory Size: 256 MB\tMax Memory Used: 20 MB",
+            ),
         );
         assert!(a.success());
         assert_eq!(a.init_time_ms, Some(18));
@@ -544,7 +547,11 @@ mod tests {
 
     #[test]
     fn error_body_without_header_is_unhandled_and_timeouts_are_named() {
-        let a = rec(r#"{"errorType":"ActionError","errorMessage":"boom"}"#, None, None);
+        let a = rec(
+            r#"{"errorType":"ActionError","errorMessage":"boom"}"#,
+            None,
+            None,
+        );
         assert_eq!(a.response.status, ActivationStatus::ApplicationError);
         assert_eq!(a.error_text().as_deref(), Some("boom"));
         assert_eq!(a.response.result["functionError"], "Unhandled");

@@ -57,13 +57,17 @@ fn node_modules_dir() -> Result<PathBuf, LambdaError> {
     let dir = std::env::var_os(MODULES_ENV)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("actions/nodejs/node_modules"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("actions/nodejs/node_modules")
+        });
     if dir.join("redis").is_dir() {
         Ok(dir)
     } else {
         Err(LambdaError::Missing {
             what: format!("the `redis` npm package in {}", dir.display()),
-            hint: format!("run `npm ci --prefix actions/nodejs` in the source tree, or set {MODULES_ENV} to a node_modules holding redis 4.x"),
+            hint: format!(
+                "run `npm ci --prefix actions/nodejs` in the source tree, or set {MODULES_ENV} to a node_modules holding redis 4.x"
+            ),
         })
     }
 }
@@ -84,8 +88,13 @@ fn ric_dir() -> Result<PathBuf, LambdaError> {
         Ok(dir)
     } else {
         Err(LambdaError::Missing {
-            what: format!("the aws-lambda-ric npm package (looked in {})", dir.display()),
-            hint: format!("install it with scripts/ci-setup.sh (`npm install -g aws-lambda-ric@3`; its native addon needs cmake, autoconf, automake, libtool, g++), or set {RIC_ENV}"),
+            what: format!(
+                "the aws-lambda-ric npm package (looked in {})",
+                dir.display()
+            ),
+            hint: format!(
+                "install it with scripts/ci-setup.sh (`npm install -g aws-lambda-ric@3`; its native addon needs cmake, autoconf, automake, libtool, g++), or set {RIC_ENV}"
+            ),
         })
     }
 }

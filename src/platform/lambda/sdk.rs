@@ -78,7 +78,13 @@ pub fn emulator_config() -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(
-            Credentials::new("redwhisk", "redwhisk-local-emulator", None, None, "emulator"),
+            Credentials::new(
+                "redwhisk",
+                "redwhisk-local-emulator",
+                None,
+                None,
+                "emulator",
+            ),
         ))
         .http_client(http_client())
         .build()
@@ -129,7 +135,10 @@ pub async fn invoke_once(
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
             });
             Ok(Answer::Ok {
-                payload: out.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default(),
+                payload: out
+                    .payload()
+                    .map(|b| b.as_ref().to_vec())
+                    .unwrap_or_default(),
                 function_error: out.function_error().map(str::to_string),
                 log_tail,
                 latency,

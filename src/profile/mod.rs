@@ -8,6 +8,7 @@ pub mod duration;
 mod error;
 mod gateway;
 pub mod lambda;
+mod lambda_check;
 pub mod netem;
 pub mod raw;
 pub mod snapshots;

@@ -83,7 +83,7 @@ pub struct RawPlatform {
     pub endpoint: Option<String>,
     pub emulator: Option<String>,
     /// `[platform.price]`: what a run costs on Lambda and on the VM.
-    pub price: Option<super::lambda::RawPrice>,
+    pub price: Option<RawPrice>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,4 +104,14 @@ pub struct RawWorkload {
     pub arrivals: Option<String>,
     /// Open loop: at most this many invocations in flight; later arrivals wait (late starts).
     pub max_in_flight: Option<i64>,
+}
+
+/// `[platform.price]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub gb_second_usd: Option<f64>,
+    pub requests_per_million_usd: Option<f64>,
+    pub vm_hour_usd: Option<f64>,
+    pub redis_hour_usd: Option<f64>,
 }

@@ -49,7 +49,7 @@ pub(super) fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> Profi
     }
 }
 
-pub(super) fn invalid(file: &str, field: &str, message: impl Into<String>) -> ProfileError {
+fn invalid(file: &str, field: &str, message: impl Into<String>) -> ProfileError {
     ProfileError::Invalid {
         file: file.to_string(),
         field: field.to_string(),
@@ -572,9 +572,9 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
         &[("local", false), ("openwhisk", true), ("lambda", true)],
     )?;
     if kind == "lambda" {
-        return super::lambda::validate(p, file).map(|c| PlatformConfig::Lambda(Box::new(c)));
+        return super::lambda_check::validate(p, file).map(|c| PlatformConfig::Lambda(Box::new(c)));
     }
-    if let Some(field) = super::lambda::stray_field(&p) {
+    if let Some(field) = super::lambda_check::stray_field(&p) {
         return Err(invalid(
             file,
             &format!("platform.{field}"),

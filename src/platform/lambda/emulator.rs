@@ -23,6 +23,7 @@ use tokio::sync::{Mutex, Semaphore, mpsc};
 
 use super::error::LambdaError;
 use super::image::{self, BOOTSTRAP_PATH};
+use super::node;
 use super::report::{Report, parse_report};
 use super::sdk;
 use crate::event::EventSink;
@@ -123,7 +124,7 @@ impl Emulator {
         events: &EventSink,
     ) -> Result<(), LambdaError> {
         self.reap_orphans(events).await;
-        let layer = image::layer(
+        let layer = layer(
             self.settings.runtime,
             action,
             self.settings.bin_dir.as_deref(),
@@ -477,11 +478,30 @@ impl Drop for Emulator {
     }
 }
 
+/// The files of the image for `runtime` (the emulator plus the runtime and the function).
+fn layer(
+    runtime: LambdaRuntime,
+    action: crate::platform::BuiltinAction,
+    bin_dir: Option<&std::path::Path>,
+) -> Result<image::Layer, LambdaError> {
+    let mut layer = image::Layer::new();
+    let rie = image::find_rie()?;
+    layer.add(image::RIE_PATH, 0o755, image::read(&rie)?);
+    match runtime {
+        LambdaRuntime::ProvidedAl2023 => {
+            let path = crate::platform::openwhisk::package::locate_named("bootstrap", bin_dir)?;
+            layer.add(BOOTSTRAP_PATH, 0o755, image::read(&path)?);
+        }
+        LambdaRuntime::Nodejs20 => node::add_node_runtime(&mut layer, action)?,
+    }
+    Ok(layer)
+}
+
 /// The handler the runtime is told (`_HANDLER`).
 pub fn handler(runtime: LambdaRuntime, action: BuiltinAction) -> String {
     match runtime {
         LambdaRuntime::ProvidedAl2023 => action.as_str().to_string(),
-        LambdaRuntime::Nodejs20 => super::node::HANDLER.to_string(),
+        LambdaRuntime::Nodejs20 => node::HANDLER.to_string(),
     }
 }
 
@@ -489,7 +509,7 @@ pub fn handler(runtime: LambdaRuntime, action: BuiltinAction) -> String {
 fn entry_command(runtime: LambdaRuntime) -> Vec<String> {
     match runtime {
         LambdaRuntime::ProvidedAl2023 => vec![BOOTSTRAP_PATH.to_string()],
-        LambdaRuntime::Nodejs20 => super::node::entry_command(),
+        LambdaRuntime::Nodejs20 => node::entry_command(),
     }
 }
 

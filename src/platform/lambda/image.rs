@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::error::LambdaError;
 use crate::event::EventSink;
 use crate::profile::LambdaRuntime;
-use crate::redis_host::tarball::Tar;
+use crate::rootfs::Tar;
 
 /// Where the emulator binary lives inside the image.
 pub const RIE_PATH: &str = "/usr/local/bin/aws-lambda-rie";
@@ -60,7 +60,7 @@ pub struct Layer {
 }
 
 impl Layer {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self { files: Vec::new() }
     }
 
@@ -126,25 +126,6 @@ impl Layer {
         }
         Ok(tar.finish())
     }
-}
-
-/// The files of the image for `runtime` (the emulator plus the runtime and the function).
-pub fn layer(
-    runtime: LambdaRuntime,
-    action: crate::platform::BuiltinAction,
-    bin_dir: Option<&Path>,
-) -> Result<Layer, LambdaError> {
-    let mut layer = Layer::new();
-    let rie = find_rie()?;
-    layer.add(RIE_PATH, 0o755, read(&rie)?);
-    match runtime {
-        LambdaRuntime::ProvidedAl2023 => {
-            let path = crate::platform::openwhisk::package::locate_named("bootstrap", bin_dir)?;
-            layer.add(BOOTSTRAP_PATH, 0o755, read(&path)?);
-        }
-        LambdaRuntime::Nodejs20 => super::node::add_node_runtime(&mut layer, action)?,
-    }
-    Ok(layer)
 }
 
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, LambdaError> {

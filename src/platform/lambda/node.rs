@@ -150,7 +150,7 @@ fn ldd(path: &Path) -> Result<Vec<String>, LambdaError> {
             hint: format!("ldd says: {}", l.trim()),
         });
     }
-    Ok(crate::redis_host::image::parse_ldd(&text))
+    Ok(crate::rootfs::parse_ldd(&text))
 }
 
 /// Every regular file under `root` (symbolic links and other files skipped), as

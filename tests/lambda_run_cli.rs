@@ -241,3 +241,32 @@ fn sigterm_mid_run_keeps_partial_results_and_removes_the_containers() {
         "the emulator containers are removed after SIGTERM"
     );
 }
+
+#[test]
+fn docker_down_is_a_clear_error_and_redis_is_stopped_again() {
+    let env = Env::new("lt-cli-nodocker");
+    let missing = env.dir.path().join("no-docker.sock");
+    let out = env
+        .run(&["-n", "3"])
+        .env("DOCKER_HOST", format!("unix://{}", missing.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot deploy the bench action"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("reach the Docker daemon (is dockerd running?)"),
+        "{stderr}"
+    );
+    let status = redwhisk()
+        .args(["redis", "status", "--profile"])
+        .arg(env.profile())
+        .env("REDWHISK_DATA_DIR", env.dir.path().join("data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(!text.contains("running"), "Redis left running: {text}");
+}

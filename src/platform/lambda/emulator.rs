@@ -484,7 +484,7 @@ fn layer(
     action: crate::platform::BuiltinAction,
     bin_dir: Option<&std::path::Path>,
 ) -> Result<image::Layer, LambdaError> {
-    let mut layer = image::Layer::new();
+    let mut layer = image::Layer::default();
     let rie = image::find_rie()?;
     layer.add(image::RIE_PATH, 0o755, image::read(&rie)?);
     match runtime {

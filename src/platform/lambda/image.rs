@@ -55,15 +55,12 @@ pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// Files to put into the image: (path inside, mode, bytes).
+#[derive(Default)]
 pub struct Layer {
     pub files: Vec<(String, u32, Vec<u8>)>,
 }
 
 impl Layer {
-    pub fn new() -> Self {
-        Self { files: Vec::new() }
-    }
-
     pub fn add(&mut self, path: impl Into<String>, mode: u32, data: Vec<u8>) {
         self.files.push((path.into(), mode, data));
     }

@@ -258,7 +258,7 @@ fn docker_down_is_a_clear_error_and_redis_is_stopped_again() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("reach the Docker daemon (is dockerd running?)"),
+        stderr.contains("cannot reach the Docker daemon (DOCKER_HOST, else /var/run/docker.sock); is dockerd running?"),
         "{stderr}"
     );
     let status = redwhisk()
@@ -268,5 +268,8 @@ fn docker_down_is_a_clear_error_and_redis_is_stopped_again() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&status.stdout);
-    assert!(!text.contains("running"), "Redis left running: {text}");
+    assert!(
+        text.contains("stopped") && !text.contains("running"),
+        "Redis left running: {text}"
+    );
 }

@@ -100,11 +100,11 @@ pub struct Outcome {
 impl Emulator {
     pub async fn connect(settings: Settings) -> Result<Self, LambdaError> {
         let docker = Docker::connect_with_defaults().map_err(|source| LambdaError::Docker {
-            what: "connect to the Docker daemon (DOCKER_HOST or /var/run/docker.sock)".into(),
+            what: "cannot reach the Docker daemon (DOCKER_HOST, else /var/run/docker.sock); is dockerd running?".into(),
             source,
         })?;
         docker.ping().await.map_err(|source| LambdaError::Docker {
-            what: "reach the Docker daemon (is dockerd running?)".into(),
+            what: "cannot reach the Docker daemon (DOCKER_HOST, else /var/run/docker.sock); is dockerd running?".into(),
             source,
         })?;
         Ok(Self {

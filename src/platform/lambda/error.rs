@@ -8,11 +8,11 @@ use std::time::Duration;
 pub enum LambdaError {
     #[error("lambda: {0}")]
     Config(String),
-    #[error("lambda: cannot build the function package: {0}")]
+    #[error(transparent)]
     Package(#[from] crate::platform::openwhisk::PackageError),
     #[error("lambda: the local emulator needs {what}: {hint}")]
     Missing { what: String, hint: String },
-    #[error("lambda: Docker: {what}: {source}")]
+    #[error("lambda: Docker: {what}")]
     Docker {
         what: String,
         #[source]

@@ -64,3 +64,36 @@ fn an_endpoint_that_accepts_and_never_answers_is_bounded_by_the_deadline() {
     );
     assert!(!stderr.contains("test-secret"), "{stderr}");
 }
+
+#[test]
+fn a_deploy_to_an_endpoint_that_never_answers_ends_within_its_deadline() {
+    let port = silent_server();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let profile = dir.path().join("hang-deploy.toml");
+    std::fs::write(
+        &profile,
+        format!("[platform]\nkind = \"lambda\"\nfunction_name = \"rw-hang\"\nendpoint = \"{url}\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\n"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_redwhisk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lambda", "deploy", "--profile"])
+        .arg(&profile)
+        .env("HOME", dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIAREDWHISKTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_LAMBDA")
+        .output()
+        .unwrap();
+    let waited = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(waited < Duration::from_secs(90), "took {waited:?}");
+    assert!(stderr.contains("GetFunctionConfiguration"), "{stderr}");
+    assert!(stderr.contains(&url), "{stderr}");
+}

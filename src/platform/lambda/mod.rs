@@ -29,7 +29,7 @@ use crate::profile::{Emulator as EmulatorKind, LambdaConfig, PlatformConfig, Pro
 
 /// Added to the function's timeout to bound one Invoke (network, queueing, the emulator).
 pub const INVOKE_SLACK: Duration = Duration::from_secs(10);
-/// One control-plane request (the SDK retries it up to 3 times).
+/// One control-plane request attempt (the SDK retries it, all attempts within twice this).
 pub const CONTROL_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long 429 answers are retried before the invocation is given up.
 pub const THROTTLE_DEADLINE: Duration = Duration::from_secs(300);

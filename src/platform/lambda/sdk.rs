@@ -66,6 +66,10 @@ pub fn lambda_client(
         .connect_timeout(Duration::from_secs(10));
     if let Some(d) = attempt_timeout {
         t = t.operation_attempt_timeout(d);
+        if retries {
+            // Retried attempts of one request stay within two attempts' time in all.
+            t = t.operation_timeout(d * 2);
+        }
     }
     b = b.timeout_config(t.build());
     aws_sdk_lambda::Client::from_conf(b.build())

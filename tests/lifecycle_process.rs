@@ -96,6 +96,7 @@ async fn a_cold_start_reports_its_steps_and_the_keys_it_loaded() {
             "spawn",
             "first PONG (state file written meanwhile)",
             "INFO keyspace (same connection)",
+            "shaping proxy (start, or check none is left)",
         ]
     );
     assert!(started.steps.iter().all(|s| s.ms >= 0.0));
@@ -652,4 +653,69 @@ fn external_rediss_is_verified_against_the_given_ca() {
         "{err}"
     );
     assert!(!err.contains("tls-test-pw"), "{err}");
+}
+
+/// What a start writes on the way to the PONG: the config file only when it changed (a
+/// truncate-and-write waits for the filesystem's journal), and the log appended to, so a start
+/// never truncates it; the newest start's lines are the last ones.
+#[tokio::test]
+async fn a_restart_appends_to_the_log_and_leaves_an_unchanged_config_alone() {
+    require_redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = process_profile(dir.path(), Persistence::None);
+    let _cleanup = Cleanup {
+        profile: profile.clone(),
+    };
+    let events = EventSink::discard();
+    let data = profile.redis.data_dir.clone();
+    let conf_mtime = || {
+        std::fs::metadata(data.join("redwhisk.conf"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let mut host = RedisHost::new(&profile).unwrap();
+    host.up(&events).await.unwrap();
+    host.down(StopMode::Graceful, &events).await.unwrap();
+    let first_conf = conf_mtime();
+    let first_log = std::fs::read_to_string(data.join("redis.log")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut host = RedisHost::new(&profile).unwrap();
+    host.up(&events).await.unwrap();
+    host.down(StopMode::Graceful, &events).await.unwrap();
+    assert_eq!(
+        conf_mtime(),
+        first_conf,
+        "an unchanged config is not rewritten"
+    );
+    let log = std::fs::read_to_string(data.join("redis.log")).unwrap();
+    assert!(
+        log.starts_with(&first_log),
+        "the first start's lines are kept"
+    );
+    assert_eq!(
+        log.matches("Ready to accept connections").count(),
+        2,
+        "{log}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("redwhisk.conf"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // A config whose mode was widened is written again with 0600.
+    std::fs::set_permissions(
+        data.join("redwhisk.conf"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let mut host = RedisHost::new(&profile).unwrap();
+    host.up(&events).await.unwrap();
+    host.down(StopMode::Graceful, &events).await.unwrap();
+    let mode = std::fs::metadata(data.join("redwhisk.conf"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }

@@ -7,7 +7,9 @@
 //!   as the breakdown (`StartStep`s: lock, data directory and password, state file check,
 //!   untracked-server scan, port check, config file, log file, spawn, first PONG, INFO).
 //! - ours, stop: `RedisHost::down(Graceful)` (SHUTDOWN NOSAVE, wait for exit, remove).
-//! - process baseline: spawn `redis-server --port P` → first PONG; stop: SHUTDOWN NOSAVE → exit.
+//! - process baseline: spawn `redis-server --port P` → first PONG (polled the way redwhisk
+//!   polls: 100 µs apart for the first 100 ms); stop: SHUTDOWN NOSAVE → exit. A second
+//!   baseline polls every 1 ms on tokio's timer, as a script's loop would.
 //! - docker baseline: `docker run -d --network host IMAGE --bind 127.0.0.1 --port P` (the CLI)
 //!   → first PONG; stop: `docker stop` + `docker rm` (the CLI).
 
@@ -48,6 +50,10 @@ pub struct LifecycleRow {
     pub target_met: bool,
     /// Where our start's time went (process backend; empty for docker).
     pub breakdown: Vec<StepMedian>,
+    /// Process backend: the bare `redis-server` again, its PONG polled every 1 ms with tokio's
+    /// timer, as a script's `until redis-cli ping; do sleep 0.001; done` loop would (the
+    /// `baseline_start_ms` one is polled the way redwhisk polls, so only the server differs).
+    pub script_poll_start_ms: Option<f64>,
 }
 
 impl LifecycleRow {
@@ -107,7 +113,11 @@ pub async fn bench_backend(runs: u32, docker: bool) -> Result<LifecycleRow> {
     }
     let (mut ours_up, mut ours_down, mut base_up, mut base_down) = (vec![], vec![], vec![], vec![]);
     let mut steps = Vec::new();
+    let mut script_up = Vec::new();
     for _ in 0..runs {
+        if !docker {
+            script_up.push(script_poll_baseline(dir.path()).await?);
+        }
         let (u, d) = if docker {
             docker_baseline().await?
         } else {
@@ -159,7 +169,41 @@ pub async fn bench_backend(runs: u32, docker: bool) -> Result<LifecycleRow> {
         target,
         target_met,
         breakdown: step_medians(&steps),
+        script_poll_start_ms: (!docker).then(|| median(&script_up)),
     })
+}
+
+/// `redis-server --port P` → first PONG, polled every 1 ms on tokio's timer (whose 1 ms sleeps
+/// often last 2): the loop a script would write. Stopped at once (start ms only).
+pub async fn script_poll_baseline(dir: &std::path::Path) -> Result<f64> {
+    let port = free_port()?;
+    let ep = plain_endpoint(port);
+    let t = Instant::now();
+    let mut child = tokio::process::Command::new("redis-server")
+        .args(["--port", &port.to_string()])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .ctx("baseline: cannot run redis-server (apt-get install redis-server)")?;
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if crate::redis_host::ping_once(&ep).await {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(super::BenchError::msg(format!(
+                "baseline: redis-server on port {port} never answered PING"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let up = ms(t.elapsed());
+    shutdown(&ep, &Persistence::None).await?;
+    child.wait().await?;
+    Ok(up)
 }
 
 /// `redis-server --port P` → first PONG, then SHUTDOWN NOSAVE → exit; (start ms, stop ms).

@@ -62,6 +62,13 @@ fn table(rows: &[LifecycleRow]) -> String {
     }
     for r in rows {
         out.push_str(&format!("baseline {}: {}\n", r.backend, r.baseline));
+        if let Some(script) = r.script_poll_start_ms {
+            out.push_str(&format!(
+                "baseline {}, polled every 1 ms on tokio's timer as a script's loop would: {script:.1} ms → PONG (ours {:.2}x of it)\n",
+                r.backend,
+                r.start_ms / script.max(f64::MIN_POSITIVE)
+            ));
+        }
     }
     for r in rows {
         out.push_str(&r.breakdown_text());

@@ -46,7 +46,7 @@ pub struct RunOutcome {
 pub fn action_name(profile: &Profile) -> String {
     match &profile.platform {
         PlatformConfig::OpenWhisk(ow) => ow.action_name.clone(),
-        PlatformConfig::Local => "redwhisk-bench".into(),
+        PlatformConfig::Local(_) => "redwhisk-bench".into(),
         PlatformConfig::Lambda(l) => l.function_name.clone(),
     }
 }

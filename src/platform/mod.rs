@@ -34,7 +34,7 @@ impl Platform {
     /// The platform the profile names.
     pub fn new(profile: &Profile) -> Result<Self, PlatformError> {
         match &profile.platform {
-            PlatformConfig::Local => Ok(Platform::Local(LocalPlatform::from_profile(profile)?)),
+            PlatformConfig::Local(_) => Ok(Platform::Local(LocalPlatform::from_profile(profile)?)),
             PlatformConfig::OpenWhisk(_) => Ok(Platform::OpenWhisk(Box::new(
                 OpenWhiskPlatform::new(profile)?,
             ))),

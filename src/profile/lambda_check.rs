@@ -52,6 +52,13 @@ pub(super) fn validate(p: RawPlatform, file: &str) -> Result<LambdaConfig, Profi
             "only applies to kind = \"openwhisk\"; remove it (kind = \"lambda\" uses runtime, function_name, memory_mb, timeout)",
         ));
     }
+    if p.keep_warm.is_some() {
+        return Err(invalid(
+            file,
+            "platform.keep_warm",
+            "only applies to kind = \"local\" (on Lambda a container stays warm between invocations by itself); remove it",
+        ));
+    }
     let region = p.region.unwrap_or_else(|| "us-east-1".into());
     if region.is_empty()
         || !region
@@ -247,6 +254,7 @@ mod tests {
             ),
             ("endpoint = \"localhost:5000\"", "platform.endpoint"),
             ("emulator = \"sam\"", "platform.emulator"),
+            ("keep_warm = true", "platform.keep_warm"),
             ("apihost = \"http://x\"", "platform.apihost"),
             (
                 "[platform.price]\ngb_second_usd = -1.0",

@@ -24,9 +24,9 @@ pub use gateway::GatewayConfig;
 pub use lambda::{Emulator, LambdaConfig, LambdaRuntime, Price};
 pub use netem::{NetemMethod, NetworkEmulation};
 pub use types::{
-    ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, OpenLoop,
-    OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig, SavePoint,
-    Workload,
+    ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, LocalConfig,
+    OpenLoop, OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig,
+    SavePoint, Workload,
 };
 pub use validate::{DEFAULT_MAX_IN_FLIGHT, check_rate};
 pub use validate::{Limit, VALUE_SIZE, data_home};

@@ -57,6 +57,9 @@ pub struct RawCluster {
 #[serde(deny_unknown_fields)]
 pub struct RawPlatform {
     pub kind: Option<String>,
+    // local
+    /// Keep action processes warm between activations (ActionLoop), as OpenWhisk keeps containers.
+    pub keep_warm: Option<bool>,
     // openwhisk
     pub apihost: Option<String>,
     pub auth: Option<String>,

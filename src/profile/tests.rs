@@ -9,7 +9,7 @@ fn embedded_default_is_valid() {
     let p = Profile::embedded_default().unwrap();
     assert_eq!(p.name, "local");
     assert!(matches!(p.redis.backend, Backend::Process { .. }));
-    assert!(matches!(p.platform, PlatformConfig::Local));
+    assert!(matches!(p.platform, PlatformConfig::Local(_)));
     assert_eq!(p.workload.invocations, 100);
     assert_eq!(p.workload.records, 1000);
 }

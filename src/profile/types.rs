@@ -240,16 +240,25 @@ impl AppendFsync {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum PlatformConfig {
     /// The embedded platform: native actions run as local processes.
-    Local,
+    Local(LocalConfig),
     OpenWhisk(OpenWhiskConfig),
     /// AWS Lambda, or the local Lambda emulator (boxed: it is the largest).
     Lambda(Box<super::lambda::LambdaConfig>),
 }
 
+/// `[platform] kind = "local"`.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LocalConfig {
+    /// Keep each action's process between activations (OpenWhisk's ActionLoop protocol), the
+    /// way OpenWhisk keeps an action's container warm: the first activation on a process is a
+    /// cold start (`initTime`), the next ones are warm. `false`: a new process per activation.
+    pub keep_warm: bool,
+}
+
 impl PlatformConfig {
     pub fn label(&self) -> &'static str {
         match self {
-            PlatformConfig::Local => "local",
+            PlatformConfig::Local(_) => "local",
             PlatformConfig::OpenWhisk(_) => "openwhisk",
             PlatformConfig::Lambda(_) => "lambda",
         }

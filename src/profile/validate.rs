@@ -563,6 +563,9 @@ fn check_host_port(url: &str, hostport: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `platform.keep_warm` when the profile does not say.
+pub const DEFAULT_KEEP_WARM: bool = false;
+
 fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, ProfileError> {
     let kind = p.kind.as_deref().unwrap_or("local");
     let is_ow = one_of(
@@ -595,7 +598,16 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
                 "only applies to kind = \"openwhisk\"; remove it or set the kind",
             ));
         }
-        return Ok(PlatformConfig::Local);
+        return Ok(PlatformConfig::Local(LocalConfig {
+            keep_warm: p.keep_warm.unwrap_or(DEFAULT_KEEP_WARM),
+        }));
+    }
+    if p.keep_warm.is_some() {
+        return Err(invalid(
+            file,
+            "platform.keep_warm",
+            "only applies to kind = \"local\" (OpenWhisk decides itself how long it keeps containers warm); remove it",
+        ));
     }
     let action_kind = one_of(
         file,

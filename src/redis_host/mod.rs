@@ -53,6 +53,12 @@ pub async fn wait_for_pong(ep: &Endpoint, timeout: Duration) -> Result<(), HostE
     ready::wait_ready(ep, timeout, || async { None }, || async { String::new() }).await
 }
 
+/// One connect + PING (+ AUTH when the endpoint has a password): whether Redis answered PONG.
+/// No retry and no pause: for callers with their own polling loop (baselines).
+pub async fn ping_once(ep: &Endpoint) -> bool {
+    ready::probe_once(ep).await
+}
+
 /// Send the SHUTDOWN that fits `persistence` to any Redis (for baselines and tests).
 pub async fn shutdown(ep: &Endpoint, persistence: &Persistence) -> Result<(), HostError> {
     ops::shutdown(ep, persistence, resp::REPLY_TIMEOUT, STOP_TIMEOUT_MIN).await
@@ -236,6 +242,7 @@ impl RedisHost {
                 if up.child.is_some() {
                     self.child = up.child.take();
                 }
+                let t_network = std::time::Instant::now();
                 let network = match self.network_up(&up, events).await {
                     Ok(n) => n,
                     Err(e) => {
@@ -243,6 +250,10 @@ impl RedisHost {
                         return Err(e);
                     }
                 };
+                up.steps.push(StartStep {
+                    step: "shaping proxy (start, or check none is left)",
+                    ms: t_network.elapsed().as_secs_f64() * 1e3,
+                });
                 if let (Some(n), Some(cold)) = (&network, up.cold.as_mut()) {
                     cold.network_emulation = Some(n.record.clone());
                 }

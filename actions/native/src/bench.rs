@@ -69,10 +69,25 @@ pub(crate) fn check_common(
     Ok(())
 }
 
+/// The activation id of the activation this process runs now, when an action loop (which
+/// serves many activations, each with its own id) set it; it wins over `__OW_ACTIVATION_ID`.
+static LOOP_ACTIVATION_ID: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Set (or clear) the current activation's id for an action loop ([`crate::contract::run_loop`]).
+pub(crate) fn set_loop_activation_id(id: Option<String>) {
+    *LOOP_ACTIVATION_ID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = id;
+}
+
 /// This invocation's unique key component: the activation id, else random.
 fn invocation_id() -> String {
-    std::env::var("__OW_ACTIVATION_ID")
-        .ok()
+    let from_loop = LOOP_ACTIVATION_ID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    from_loop
+        .or_else(|| std::env::var("__OW_ACTIVATION_ID").ok())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| format!("{:016x}", values::fresh_seed()))
 }

@@ -18,6 +18,9 @@ pub const ACTIONS: [&str; 3] = ["bench", "writer", "reader"];
 /// stdout line. Exit code 0 for a result (including `{"error": ...}` application errors), 1 when
 /// the action name is unknown or the result cannot be written.
 pub fn run_action(name: &str) -> ExitCode {
+    if std::env::var_os(LOOP_ENV).is_some_and(|v| v == "1") {
+        return run_loop(name);
+    }
     let params = read_params();
     let (result, code) = match params.and_then(|p| execute(name, p)) {
         Ok(v) => (v, ExitCode::SUCCESS),
@@ -39,6 +42,78 @@ pub fn run_action(name: &str) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Set to `1` by a runtime that keeps the process warm: [`run_action`] then serves
+/// activations in a loop ([`run_loop`]) instead of running one and exiting.
+pub const LOOP_ENV: &str = "REDWHISK_ACTION_LOOP";
+/// Written on stdout and on stderr after each activation's logs in the loop, so the runtime
+/// knows where one activation's logs end (OpenWhisk's ActionLoop proxy writes the same guard
+/// into its log files after each activation).
+pub const OUTPUT_GUARD: &str = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
+
+/// OpenWhisk's ActionLoop protocol (docs/actions-actionloop.md; openwhisk-runtime-go's
+/// executor): acknowledge with `{"ok":true}` on fd 3, then for each line on stdin — a JSON
+/// object `{"value": <params>, "activation_id": ..., ...}` — run action `name` on `value`, end
+/// its logs with [`OUTPUT_GUARD`] on stdout and stderr, and write the result as one JSON line
+/// on fd 3. Ends with exit code 0 when stdin closes; 1 when fd 3 is missing or unwritable, or
+/// the action name is unknown (after answering that activation).
+pub fn run_loop(name: &str) -> ExitCode {
+    // Opening /proc/self/fd/3 reaches the same pipe as fd 3 itself, without unsafe code.
+    let mut results = match std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/fd/3")
+    {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{name}: {LOOP_ENV}=1 needs the result pipe on file descriptor 3 ({e})");
+            return ExitCode::FAILURE;
+        }
+    };
+    if writeln!(results, "{{\"ok\":true}}").is_err() {
+        return ExitCode::FAILURE;
+    }
+    for line in std::io::stdin().lines() {
+        let Ok(line) = line else {
+            return ExitCode::FAILURE;
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (result, fatal) = match serde_json::from_str::<Value>(&line) {
+            Ok(message) => {
+                let id = message
+                    .get("activation_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                crate::bench::set_loop_activation_id(id);
+                let params = message.get("value").cloned().unwrap_or_else(|| json!({}));
+                match execute(name, params) {
+                    Ok(v) => (v, false),
+                    Err(e) => {
+                        let fatal = matches!(e, ActionError::UnknownAction(_));
+                        (json!({ "error": e.to_string() }), fatal)
+                    }
+                }
+            }
+            Err(e) => (
+                json!({ "error": format!("the activation message is not a JSON object ({e})") }),
+                false,
+            ),
+        };
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{OUTPUT_GUARD}").and_then(|()| out.flush());
+        }
+        eprintln!("{OUTPUT_GUARD}");
+        if writeln!(results, "{result}").is_err() {
+            return ExitCode::FAILURE;
+        }
+        if fatal {
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// argv[1] when present (the runtime passes it when it fits), else all of stdin.

@@ -9,6 +9,7 @@ mod process;
 pub use process::spawn_retrying_busy;
 mod record;
 mod shared;
+mod warm;
 pub use shared::LOCAL_NAMESPACE;
 use shared::lock;
 
@@ -22,7 +23,7 @@ use super::builtin::BuiltinAction;
 use super::error::PlatformError;
 use crate::event::EventSink;
 use crate::model::Activation;
-use crate::profile::Profile;
+use crate::profile::{PlatformConfig, Profile};
 
 /// OpenWhisk's default log limit per activation (10 MB).
 pub const LOG_LIMIT_BYTES: usize = 10 * 1024 * 1024;
@@ -34,6 +35,8 @@ const KEPT_ACTIVATIONS: usize = 256;
 struct Exec {
     program: PathBuf,
     env: Vec<(String, String)>,
+    /// A built-in action, which speaks the ActionLoop protocol and so can be kept warm.
+    loops: bool,
 }
 
 #[derive(Debug)]
@@ -42,6 +45,8 @@ struct Inner {
     timeout: Duration,
     log_limit: usize,
     actions: Mutex<HashMap<String, Exec>>,
+    /// Warm processes, when actions are kept warm (`platform.keep_warm`).
+    warm: Option<Arc<warm::Pool>>,
     activations: Mutex<VecDeque<Activation>>,
     next_index: AtomicU32,
 }
@@ -58,9 +63,38 @@ impl LocalPlatform {
         Ok(Self::build(default_runner()?, timeout, LOG_LIMIT_BYTES))
     }
 
-    /// The platform for a profile: its `workload.timeout` is the action time limit.
+    /// The platform for a profile: its `workload.timeout` is the action time limit, and
+    /// `platform.keep_warm` says whether action processes are kept between activations.
     pub fn from_profile(profile: &Profile) -> Result<Self, PlatformError> {
-        Self::new(profile.workload.timeout)
+        let keep_warm = match &profile.platform {
+            PlatformConfig::Local(c) => c.keep_warm,
+            _ => false,
+        };
+        Ok(Self::new(profile.workload.timeout)?.with_keep_warm(keep_warm))
+    }
+
+    /// Keep built-in actions' processes warm between activations (or stop doing so).
+    /// Forgets earlier deployments.
+    pub fn with_keep_warm(self, keep_warm: bool) -> Self {
+        let mut p = Self::build(
+            self.inner.runner.clone(),
+            self.inner.timeout,
+            self.inner.log_limit,
+        );
+        if keep_warm && let Some(inner) = Arc::get_mut(&mut p.inner) {
+            inner.warm = Some(Arc::new(warm::Pool::default()));
+        }
+        p
+    }
+
+    /// Whether built-in actions are kept warm.
+    pub fn keeps_warm(&self) -> bool {
+        self.inner.warm.is_some()
+    }
+
+    /// How many warm processes of `name` are idle now (0 when nothing is kept warm).
+    pub fn idle_warm(&self, name: &str) -> usize {
+        self.inner.warm.as_ref().map_or(0, |w| w.idle(name))
     }
 
     fn build(runner: PathBuf, timeout: Duration, log_limit: usize) -> Self {
@@ -69,6 +103,7 @@ impl LocalPlatform {
                 runner,
                 timeout,
                 log_limit,
+                warm: None,
                 actions: Mutex::new(HashMap::new()),
                 activations: Mutex::new(VecDeque::new()),
                 next_index: AtomicU32::new(0),
@@ -79,17 +114,20 @@ impl LocalPlatform {
     /// Run built-in actions with `runner` (a redwhisk binary) instead of the current executable;
     /// tests pass `env!("CARGO_BIN_EXE_redwhisk")`. Forgets earlier deployments.
     pub fn with_runner(self, runner: impl Into<PathBuf>) -> Self {
-        Self::build(runner.into(), self.inner.timeout, self.inner.log_limit)
+        let warm = self.keeps_warm();
+        Self::build(runner.into(), self.inner.timeout, self.inner.log_limit).with_keep_warm(warm)
     }
 
     /// Change the action time limit. Forgets earlier deployments.
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        Self::build(self.inner.runner.clone(), timeout, self.inner.log_limit)
+        let warm = self.keeps_warm();
+        Self::build(self.inner.runner.clone(), timeout, self.inner.log_limit).with_keep_warm(warm)
     }
 
     /// Change the per-activation log limit (bytes). Forgets earlier deployments.
     pub fn with_log_limit(self, bytes: usize) -> Self {
-        Self::build(self.inner.runner.clone(), self.inner.timeout, bytes)
+        let warm = self.keeps_warm();
+        Self::build(self.inner.runner.clone(), self.inner.timeout, bytes).with_keep_warm(warm)
     }
 
     /// The action time limit.
@@ -111,6 +149,7 @@ impl LocalPlatform {
             Exec {
                 program: program.clone(),
                 env: vec![("REDWHISK_ACTION".into(), action.as_str().into())],
+                loops: true,
             },
         );
         events.info(format!(
@@ -129,6 +168,7 @@ impl LocalPlatform {
             Exec {
                 program: path.to_path_buf(),
                 env: Vec::new(),
+                loops: false,
             },
         );
         Ok(())
@@ -136,6 +176,10 @@ impl LocalPlatform {
 
     fn register(&self, name: &str, exec: Exec) {
         lock(&self.inner.actions).insert(name.to_string(), exec);
+        // Processes of an earlier deployment under this name must not serve the new one.
+        if let Some(w) = &self.inner.warm {
+            w.clear(name);
+        }
     }
 
     /// Invoke `name` with `params` and wait for its record. A failed action is an `Ok` record.
@@ -157,7 +201,10 @@ impl LocalPlatform {
             timeout: self.inner.timeout,
             log_limit: self.inner.log_limit,
         };
-        let ran = process::run(&spec, &params, requested).await?;
+        let ran = match &self.inner.warm {
+            Some(pool) if exec.loops => warm::run(pool, &spec, &params, requested).await?,
+            _ => process::run(&spec, &params, requested).await?,
+        };
         let activation = record::build(
             index,
             name,

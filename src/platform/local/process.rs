@@ -35,6 +35,9 @@ pub enum Outcome {
         code: Option<i32>,
         last_line: Option<String>,
     },
+    /// A warm process that could not start, or ended or broke the protocol mid-activation:
+    /// a developer error with this message.
+    Broken(String),
 }
 
 /// One finished activation, before it becomes a record.
@@ -46,11 +49,14 @@ pub struct Ran {
     pub wait_time_ms: u64,
     pub outcome: Outcome,
     pub logs: Vec<String>,
+    /// A warm process's start (spawn to its ready answer) when this activation started it:
+    /// OpenWhisk's `initTime` of a cold start. `None`: warm, or a process per activation.
+    pub init_ms: Option<u64>,
 }
 
 #[derive(Default)]
-struct Collected {
-    logs: Vec<String>,
+pub(super) struct Collected {
+    pub(super) logs: Vec<String>,
     bytes: usize,
     truncated: bool,
     /// The newest stdout line (raw): the result if nothing follows it on stdout.
@@ -61,7 +67,7 @@ struct Collected {
 
 impl Collected {
     /// Append a log line; returns its index, or `None` once past the log limit.
-    fn push_log(&mut self, line: String, limit: usize) -> Option<usize> {
+    pub(super) fn push_log(&mut self, line: String, limit: usize) -> Option<usize> {
         if self.truncated {
             return None;
         }
@@ -79,15 +85,15 @@ impl Collected {
     }
 }
 
-fn now_iso() -> String {
+pub(super) fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
-fn new_activation_id() -> String {
+pub(super) fn new_activation_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-fn epoch_ms() -> i64 {
+pub(super) fn epoch_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
@@ -121,7 +127,7 @@ async fn capture<R: AsyncRead + Unpin>(
 
 /// Kill the whole process group: a shell action's children must not outlive the time limit
 /// (they would also keep our pipes open).
-fn kill_group(pid: Option<u32>) {
+pub(super) fn kill_group(pid: Option<u32>) {
     if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
         use nix::sys::signal::{Signal, killpg};
         use nix::unistd::Pid;
@@ -253,5 +259,6 @@ pub async fn run(
         wait_time_ms,
         outcome,
         logs,
+        init_ms: None,
     })
 }

@@ -23,6 +23,7 @@ fn annotation(key: &str, value: Value) -> Annotation {
 pub fn classify(outcome: &Outcome, timeout: &Duration) -> (ActivationStatus, Value) {
     let developer = ActivationStatus::DeveloperError;
     match outcome {
+        Outcome::Broken(why) => (developer, json!({ "error": why })),
         Outcome::TimedOut => (
             developer,
             json!({ "error": format!(
@@ -72,13 +73,18 @@ pub fn build(
         "logs": log_limit / (1024 * 1024),
         "concurrency": 1,
     });
-    let annotations = vec![
+    let mut annotations = vec![
         annotation("path", json!(format!("{LOCAL_NAMESPACE}/{name}"))),
         annotation("waitTime", json!(ran.wait_time_ms)),
         annotation("kind", json!("blackbox")),
         annotation("timeout", json!(timed_out)),
         annotation("limits", limits),
     ];
+    // A cold start of a warm process: OpenWhisk annotates `initTime` and moves `start` back by
+    // it (here `start_ms` already is the spawn), so `duration` includes the init.
+    if let Some(init) = ran.init_ms {
+        annotations.push(annotation("initTime", json!(init)));
+    }
     let duration = u64::try_from((ran.end_ms - ran.start_ms).max(0)).unwrap_or(0);
     Activation {
         index,
@@ -99,7 +105,7 @@ pub fn build(
         annotations,
         client_latency_ms: crate::stats::ms(requested.elapsed()),
         wait_time_ms: Some(ran.wait_time_ms),
-        init_time_ms: None,
+        init_time_ms: ran.init_ms,
         kind: Some("blackbox".into()),
         throttled: 0,
         throttle_wait_ms: 0.0,

@@ -85,6 +85,11 @@ impl TestRedis {
             .expect("connect to the test redis-server")
     }
 
+    /// The redis-server's process id (to freeze it with SIGSTOP, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn dbsize(&self) -> u64 {
         redis::cmd("DBSIZE")
             .query(&mut self.connection())

@@ -73,6 +73,57 @@ for bin in moto_server s3rver aws; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ci-setup: $bin is still missing after the install" >&2; exit 1; }
 done
 
+# The AWS Lambda Runtime Interface Emulator for the local Lambda (platform kind "lambda",
+# emulator = "local"): a static Go binary that AWS ships inside the aws-sam-cli wheel on PyPI
+# (samcli/local/rapid/aws-lambda-rie-x86_64). Only the wheel is downloaded (no dependencies, no
+# install); the binary is copied to /usr/local/bin/aws-lambda-rie. Only when missing.
+if ! command -v aws-lambda-rie >/dev/null 2>&1; then
+  rie_apt=()
+  command -v unzip >/dev/null 2>&1 || rie_apt+=(unzip)
+  command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || rie_apt+=(python3-pip)
+  if [ "${#rie_apt[@]}" -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${rie_apt[@]}"
+  fi
+  PIP=$(command -v pip3 || command -v pip)
+  rie_tmp=$(mktemp -d)
+  echo "ci-setup: fetching aws-lambda-rie from the aws-sam-cli wheel (pip download --no-deps)"
+  "$PIP" download -q --no-deps --only-binary=:all: -d "$rie_tmp" aws-sam-cli
+  unzip -q -o "$rie_tmp"/aws_sam_cli-*.whl 'samcli/local/rapid/aws-lambda-rie-x86_64' -d "$rie_tmp"
+  install -m 0755 "$rie_tmp/samcli/local/rapid/aws-lambda-rie-x86_64" /usr/local/bin/aws-lambda-rie
+  rm -rf "$rie_tmp"
+else
+  echo "ci-setup: aws-lambda-rie already installed"
+fi
+
+# The Node.js runtime of the local Lambda (runtime = "nodejs20.x"): the aws-lambda-ric npm
+# package, 3.x (its 4.x line wants Node.js 22), the Runtime Interface Client of AWS's own
+# Node.js images. Its install builds a native addon (and the curl it links) with cmake and the
+# autotools, so those are installed first. Only when missing.
+if ! [ -f "$(npm root -g 2>/dev/null)/aws-lambda-ric/bin/index.mjs" ]; then
+  ric_apt=()
+  for tool in cmake autoconf automake libtoolize g++ make python3; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      case "$tool" in
+        libtoolize) ric_apt+=(libtool) ;;
+        python3) ric_apt+=(python3) ;;
+        *) ric_apt+=("$tool") ;;
+      esac
+    fi
+  done
+  if [ "${#ric_apt[@]}" -gt 0 ]; then
+    echo "ci-setup: installing ${ric_apt[*]} (to build aws-lambda-ric's addon)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${ric_apt[@]}"
+  fi
+  echo "ci-setup: installing aws-lambda-ric@3 (npm, builds a native addon; a few minutes)"
+  npm install -g --silent aws-lambda-ric@3.2.1
+else
+  echo "ci-setup: aws-lambda-ric already installed"
+fi
+
 # The package starts a system haproxy with its default configuration where an init system runs;
 # the bench starts its own with its own configuration, so the service is not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet haproxy 2>/dev/null; then

@@ -13,7 +13,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --workspace --quiet
 # The native actions as static executables, as OpenWhisk's dockerskeleton runs them
-# (the OpenWhisk tests deploy these zipped).
+# (the OpenWhisk tests deploy these zipped; the Lambda tests put `bootstrap` in the emulator image).
 RUSTFLAGS="-C target-feature=+crt-static" \
   cargo build --quiet --profile dist -p redwhisk-actions --target x86_64-unknown-linux-gnu
 ./target/debug/redwhisk image build-local

@@ -19,6 +19,7 @@ pub mod profile;
 pub mod redis_host;
 pub mod report;
 pub mod results;
+pub mod rootfs;
 pub mod secret;
 pub mod share;
 pub mod snapshots;

@@ -192,6 +192,9 @@ pub fn text_report(run: &RunSummary, results_dir: &str) -> String {
         stats.platform_errors,
         run.elapsed_ms / 1000.0
     );
+    if let Some(c) = &run.cost {
+        let _ = writeln!(out, "{}", c.line());
+    }
     if let Some(c) = stats.client.filter(|c| c.whisk_errors > 0) {
         let _ = writeln!(
             out,

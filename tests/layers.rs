@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first. A module may import its own layer and those above it in this list.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("primitives", &["secret", "stats"]),
+    ("primitives", &["secret", "stats", "rootfs"]),
     ("records", &["paper", "model"]),
     ("configuration", &["profile"]),
     (

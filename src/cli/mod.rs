@@ -18,6 +18,7 @@ pub mod failover_cmd;
 pub mod gateway_cmd;
 mod headless;
 mod image_cmd;
+mod lambda_cmd;
 pub mod plot_cmd;
 pub mod printer;
 mod profiles_cmd;
@@ -83,6 +84,11 @@ pub enum Command {
     Image {
         #[command(subcommand)]
         action: image_cmd::ImageAction,
+    },
+    /// Deploy a built-in action to the profile's Lambda (AWS or the local emulator), or invoke it once.
+    Lambda {
+        #[command(subcommand)]
+        action: lambda_cmd::LambdaAction,
     },
     /// Package the built-in actions for deploying them to OpenWhisk by hand.
     Action {
@@ -152,6 +158,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Gateway(args)) => gateway_cmd::run(args).await,
         Some(Command::Redis { action }) => redis_cmd::run(action).await,
         Some(Command::Image { action }) => image_cmd::run(action).await,
+        Some(Command::Lambda { action }) => lambda_cmd::run(action).await,
         Some(Command::Snapshots { action }) => snapshots_cmd::run(action).await,
         Some(Command::Results { action }) => results_cmd::run(action),
         Some(Command::Action { command }) => action_cmd::run(command),

@@ -13,6 +13,10 @@ pub fn action_redis_host(profile: &Profile, endpoint: &Endpoint) -> String {
             .redis_host_for_actions
             .clone()
             .unwrap_or_else(|| endpoint.host.clone()),
+        PlatformConfig::Lambda(l) => l
+            .redis_host_for_actions
+            .clone()
+            .unwrap_or_else(|| endpoint.host.clone()),
         PlatformConfig::Local(_) => endpoint.host.clone(),
     }
 }

@@ -47,6 +47,7 @@ pub fn action_name(profile: &Profile) -> String {
     match &profile.platform {
         PlatformConfig::OpenWhisk(ow) => ow.action_name.clone(),
         PlatformConfig::Local(_) => "redwhisk-bench".into(),
+        PlatformConfig::Lambda(l) => l.function_name.clone(),
     }
 }
 
@@ -132,6 +133,8 @@ pub async fn run_experiment(
         functions: &functions,
     };
     let body = invoke_all(&job, &platform, &host, paths, &root, &head).await;
+    // The local Lambda's containers go now, also after a cancel (SIGTERM) or a failure.
+    platform.close().await;
 
     // A cancelled run's invocations were cut short with their keys written: delete them
     // before the final save, so the data set is what it was before the run.
@@ -189,6 +192,7 @@ pub async fn run_experiment(
     )
     .context("cannot record the profile in the results")?;
     summary.redis.stop_error.clone_from(&stop_error);
+    summary.cost = platform.cost(job.elapsed());
     summary.redis.network_emulation = network_record;
     summary.redis.prefix_keys_at_start = at_start;
     summary.redis.prefix_keys_deleted = deleted;

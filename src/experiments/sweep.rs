@@ -126,10 +126,7 @@ pub async fn run_sweep(
     let report = SweepReport {
         profile: base.name.clone(),
         backend: base.redis.backend.label().into(),
-        platform: match base.platform {
-            crate::profile::PlatformConfig::Local(_) => "local".into(),
-            crate::profile::PlatformConfig::OpenWhisk(_) => "openwhisk".into(),
-        },
+        platform: base.platform.label().into(),
         records: base.workload.records,
         cpus: crate::results::HostInfo::current().cpus,
         steps,

@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md ("Layers").
 
 pub mod activation;
+pub mod cost;
 pub mod gateway;
 pub mod library;
 pub mod network;
@@ -16,6 +17,7 @@ pub mod sweep;
 pub mod workload;
 
 pub use activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
+pub use cost::{Bill, CostRecord, Prices};
 pub use gateway::{GatewayEvent, GatewaySnapshot, GatewayState};
 pub use library::{Kind, ResultEntry};
 pub use network::{NetworkRecord, RttSample};

@@ -99,6 +99,9 @@ pub struct RunSummary {
     pub platform: String,
     pub summary: RunStatsSummary,
     pub paper: PaperRecord,
+    /// Lambda runs: the bill priced from the profile, beside the VM's cost for the same time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::CostRecord>,
 }
 
 /// The machine the run happened on.

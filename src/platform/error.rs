@@ -35,6 +35,9 @@ pub enum PlatformError {
     /// Any failure talking to OpenWhisk (configuration, HTTP status, polling, packaging).
     #[error(transparent)]
     OpenWhisk(#[from] super::openwhisk::OpenWhiskError),
+    /// Any failure deploying to or invoking Lambda or the local emulator.
+    #[error(transparent)]
+    Lambda(#[from] super::lambda::LambdaError),
 }
 
 impl PlatformError {
@@ -42,11 +45,14 @@ impl PlatformError {
     /// never appeared, a 5xx) rather than the set-up: the run counts it and goes on.
     pub fn is_per_invocation(&self) -> bool {
         use super::openwhisk::OpenWhiskError as E;
-        matches!(
-            self,
-            PlatformError::OpenWhisk(
-                E::Throttled { .. } | E::PollDeadline { .. } | E::Server { .. }
-            )
-        )
+        match self {
+            PlatformError::Lambda(e) => e.is_per_invocation(),
+            _ => matches!(
+                self,
+                PlatformError::OpenWhisk(
+                    E::Throttled { .. } | E::PollDeadline { .. } | E::Server { .. }
+                )
+            ),
+        }
     }
 }

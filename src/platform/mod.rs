@@ -5,12 +5,14 @@
 pub use crate::model::activation;
 pub(crate) mod builtin;
 mod error;
+pub mod lambda;
 pub mod local;
 pub mod openwhisk;
 
 pub use crate::model::activation::{Activation, ActivationResponse, ActivationStatus, Annotation};
 pub use builtin::BuiltinAction;
 pub use error::PlatformError;
+pub use lambda::LambdaPlatform;
 pub use local::LocalPlatform;
 pub use openwhisk::OpenWhiskPlatform;
 
@@ -24,6 +26,8 @@ pub enum Platform {
     Local(LocalPlatform),
     /// Apache OpenWhisk over its REST API (boxed: it holds a URL and settings).
     OpenWhisk(Box<OpenWhiskPlatform>),
+    /// AWS Lambda through its API, or the local Lambda emulator in containers.
+    Lambda(LambdaPlatform),
 }
 
 impl Platform {
@@ -34,6 +38,7 @@ impl Platform {
             PlatformConfig::OpenWhisk(_) => Ok(Platform::OpenWhisk(Box::new(
                 OpenWhiskPlatform::new(profile)?,
             ))),
+            PlatformConfig::Lambda(_) => Ok(Platform::Lambda(LambdaPlatform::new(profile)?)),
         }
     }
 
@@ -41,6 +46,7 @@ impl Platform {
         match self {
             Platform::Local(_) => "local",
             Platform::OpenWhisk(p) => p.label(),
+            Platform::Lambda(p) => p.label(),
         }
     }
 
@@ -54,6 +60,7 @@ impl Platform {
         match self {
             Platform::Local(p) => p.deploy(action, name, events),
             Platform::OpenWhisk(p) => p.deploy(action, name, events).await,
+            Platform::Lambda(p) => p.deploy(action, name, events).await,
         }
     }
 
@@ -66,6 +73,7 @@ impl Platform {
         match self {
             Platform::Local(p) => p.invoke(name, params).await,
             Platform::OpenWhisk(p) => p.invoke(name, params).await,
+            Platform::Lambda(p) => p.invoke(name, params).await,
         }
     }
 
@@ -74,6 +82,24 @@ impl Platform {
         match self {
             Platform::Local(p) => Ok(p.activation(id)),
             Platform::OpenWhisk(p) => p.activation(id).await,
+            // Lambda keeps no record to fetch: the answer and its REPORT line are all there is.
+            Platform::Lambda(_) => Ok(None),
+        }
+    }
+
+    /// What the run cost on a platform that bills (Lambda), beside the VM for `wall`.
+    pub fn cost(&self, wall: std::time::Duration) -> Option<crate::model::CostRecord> {
+        match self {
+            Platform::Lambda(p) => Some(p.cost(wall)),
+            _ => None,
+        }
+    }
+
+    /// Remove what the platform started for the run (the local Lambda's containers). Safe to
+    /// call more than once; nothing to do for the other platforms.
+    pub async fn close(&self) {
+        if let Platform::Lambda(p) = self {
+            p.close().await;
         }
     }
 }

@@ -7,6 +7,8 @@ mod discover;
 pub mod duration;
 mod error;
 mod gateway;
+pub mod lambda;
+mod lambda_check;
 pub mod netem;
 pub mod raw;
 pub mod snapshots;
@@ -19,6 +21,7 @@ pub use duration::{DurationError, DurationRange};
 pub use error::ProfileError;
 pub(crate) use error::millis;
 pub use gateway::GatewayConfig;
+pub use lambda::{Emulator, LambdaConfig, LambdaRuntime, Price};
 pub use netem::{NetemMethod, NetworkEmulation};
 pub use types::{
     ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, LocalConfig,

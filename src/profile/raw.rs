@@ -74,6 +74,19 @@ pub struct RawPlatform {
     pub poll_deadline_ms: Option<i64>,
     /// Fetch each activation's logs with an extra `GET …/activations/{id}/logs`.
     pub fetch_logs: Option<bool>,
+    // lambda (see super::lambda)
+    pub region: Option<String>,
+    pub function_name: Option<String>,
+    pub runtime: Option<String>,
+    /// The function's time limit in seconds (Lambda's `Timeout`).
+    pub timeout: Option<i64>,
+    pub role_arn: Option<String>,
+    pub vpc_subnet_ids: Option<Vec<String>>,
+    pub vpc_security_group_ids: Option<Vec<String>>,
+    pub endpoint: Option<String>,
+    pub emulator: Option<String>,
+    /// `[platform.price]`: what a run costs on Lambda and on the VM.
+    pub price: Option<RawPrice>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,4 +107,14 @@ pub struct RawWorkload {
     pub arrivals: Option<String>,
     /// Open loop: at most this many invocations in flight; later arrivals wait (late starts).
     pub max_in_flight: Option<i64>,
+}
+
+/// `[platform.price]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub gb_second_usd: Option<f64>,
+    pub requests_per_million_usd: Option<f64>,
+    pub vm_hour_usd: Option<f64>,
+    pub redis_hour_usd: Option<f64>,
 }

@@ -242,6 +242,8 @@ pub enum PlatformConfig {
     /// The embedded platform: native actions run as local processes.
     Local(LocalConfig),
     OpenWhisk(OpenWhiskConfig),
+    /// AWS Lambda, or the local Lambda emulator (boxed: it is the largest).
+    Lambda(Box<super::lambda::LambdaConfig>),
 }
 
 /// `[platform] kind = "local"`.
@@ -258,6 +260,7 @@ impl PlatformConfig {
         match self {
             PlatformConfig::Local(_) => "local",
             PlatformConfig::OpenWhisk(_) => "openwhisk",
+            PlatformConfig::Lambda(_) => "lambda",
         }
     }
 }

@@ -572,8 +572,18 @@ fn validate_platform(p: RawPlatform, file: &str) -> Result<PlatformConfig, Profi
         file,
         "platform.kind",
         kind,
-        &[("local", false), ("openwhisk", true)],
+        &[("local", false), ("openwhisk", true), ("lambda", true)],
     )?;
+    if kind == "lambda" {
+        return super::lambda_check::validate(p, file).map(|c| PlatformConfig::Lambda(Box::new(c)));
+    }
+    if let Some(field) = super::lambda_check::stray_field(&p) {
+        return Err(invalid(
+            file,
+            &format!("platform.{field}"),
+            "only applies to kind = \"lambda\"; remove it or set the kind",
+        ));
+    }
     if !is_ow {
         let stray = [
             ("apihost", p.apihost.is_some()),

@@ -182,7 +182,7 @@ pub enum HostError {
     BuildLocal(String),
     /// An entry of the local image's root file system did not fit in a tar header.
     #[error("image build-local: {0}")]
-    BuildLocalTar(#[from] super::tarball::TarError),
+    BuildLocalTar(#[from] crate::rootfs::TarError),
     /// A snapshot could not be restored before the start.
     #[error(transparent)]
     Snapshot(#[from] crate::snapshots::SnapshotError),

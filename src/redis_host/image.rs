@@ -7,8 +7,10 @@ use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::StreamExt;
 
 use super::error::HostError;
-use super::{container, process, tarball::Tar};
+use super::{container, process};
 use crate::event::{EngineEvent, EventSink};
+use crate::rootfs::Tar;
+pub(crate) use crate::rootfs::parse_ldd;
 
 /// The tag `redwhisk image build-local` builds by default; when a profile names it and it is
 /// missing, `up` builds it instead of pulling (there is no registry to pull it from).
@@ -88,21 +90,6 @@ pub(crate) fn split_tag(image: &str) -> (&str, &str) {
 pub async fn build_local(tag: &str, events: &EventSink) -> Result<String, HostError> {
     let docker = container::connect().await?;
     build_local_with(&docker, tag, events).await
-}
-
-/// The shared libraries (and the dynamic loader) a binary needs, from `ldd`'s output.
-pub(crate) fn parse_ldd(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            let path = match l.split_once("=>") {
-                Some((_, rest)) => rest.trim(),
-                None => l,
-            };
-            let path = path.split(" (").next().unwrap_or("").trim();
-            path.starts_with('/').then(|| path.to_string())
-        })
-        .collect()
 }
 
 pub(crate) async fn build_local_with(

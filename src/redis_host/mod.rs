@@ -25,7 +25,6 @@ mod ready;
 mod resp;
 mod save_watch;
 pub mod state;
-mod tarball;
 mod tls;
 mod types;
 

@@ -164,5 +164,6 @@ pub fn build_summary(
         platform: profile.platform.label().into(),
         summary: stats_summary(stats, w.open.map_or(0.0, |o| o.rate)),
         paper: paper_record(),
+        cost: None,
     })
 }

@@ -189,9 +189,14 @@ pub fn locate_binary(
     action: BuiltinAction,
     bin_dir: Option<&Path>,
 ) -> Result<PathBuf, PackageError> {
+    locate_named(action.as_str(), bin_dir)
+}
+
+/// Find the static binary called `binary` (e.g. the Lambda `bootstrap`; see [`search_dirs`]).
+pub fn locate_named(binary: &str, bin_dir: Option<&Path>) -> Result<PathBuf, PackageError> {
     let mut searched = Vec::new();
     for dir in search_dirs(bin_dir) {
-        let path = dir.join(action.as_str());
+        let path = dir.join(binary);
         match std::fs::read(&path) {
             Ok(bytes) => match check_static_elf(&bytes) {
                 Ok(()) => return Ok(path),
@@ -208,7 +213,7 @@ pub fn locate_binary(
         }
     }
     Err(PackageError::BinaryNotFound {
-        binary: action.as_str().to_string(),
+        binary: binary.to_string(),
         searched: searched.join(", "),
     })
 }

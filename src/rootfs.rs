@@ -1,9 +1,26 @@
-//! A minimal ustar writer: enough for a root file system of regular files and directories.
-//! (The `tar` crate would do, but this is 80 lines and adds no dependency.)
+//! A root file system for an image built `FROM scratch` with no registry (the local Redis image,
+//! the local Lambda's): a minimal ustar writer, enough for regular files and directories (the
+//! `tar` crate would do, but this is 80 lines and adds no dependency), and the libraries a
+//! binary needs, from `ldd`'s output.
+
+/// The shared libraries (and the dynamic loader) a binary needs, from `ldd`'s output.
+pub fn parse_ldd(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let path = match l.split_once("=>") {
+                Some((_, rest)) => rest.trim(),
+                None => l,
+            };
+            let path = path.split(" (").next().unwrap_or("").trim();
+            path.starts_with('/').then(|| path.to_string())
+        })
+        .collect()
+}
 
 /// An in-memory tar archive under construction.
 #[derive(Default)]
-pub(crate) struct Tar {
+pub struct Tar {
     buf: Vec<u8>,
 }
 
@@ -19,13 +36,13 @@ pub enum TarError {
 
 impl Tar {
     /// Add a directory (`path` without a leading slash).
-    pub(crate) fn dir(&mut self, path: &str, mode: u32) -> Result<(), TarError> {
+    pub fn dir(&mut self, path: &str, mode: u32) -> Result<(), TarError> {
         let name = format!("{}/", path.trim_matches('/'));
         self.header(&name, mode, 0, b'5')
     }
 
     /// Add a regular file.
-    pub(crate) fn file(&mut self, path: &str, mode: u32, data: &[u8]) -> Result<(), TarError> {
+    pub fn file(&mut self, path: &str, mode: u32, data: &[u8]) -> Result<(), TarError> {
         self.header(path.trim_start_matches('/'), mode, data.len() as u64, b'0')?;
         self.buf.extend_from_slice(data);
         let pad = (BLOCK - data.len() % BLOCK) % BLOCK;
@@ -34,7 +51,7 @@ impl Tar {
     }
 
     /// End the archive (two zero blocks) and return its bytes.
-    pub(crate) fn finish(mut self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
         self.buf.extend(std::iter::repeat_n(0u8, 2 * BLOCK));
         self.buf
     }

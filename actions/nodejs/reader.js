@@ -211,7 +211,7 @@ async function connect(p) {
       throw new Error(`Redis at ${p.host}:${p.port} rejected the password: check the \`password\` parameter (redwhisk: redis.password or the password in redis.url) (${msg})`);
     }
     if (p.tls && /certificate|self[- ]signed|CERT_|unable to (get|verify)/i.test(msg)) {
-      throw new Error(`cannot speak TLS with Redis at ${p.host}:${p.port}: the server's certificate is not trusted (${msg}): give the CA's PEM text in \`tls_ca\` (redwhisk: set redis.tls_ca_file or REDWHISK_REDIS_CA_FILE)`);
+      throw new Error(`cannot connect to Redis at ${p.host}:${p.port} over TLS: the server's certificate is not trusted (${msg}): give the CA's PEM text in \`tls_ca\` (redwhisk: set redis.tls_ca_file or REDWHISK_REDIS_CA_FILE)`);
     }
     if (p.tls && /timeout|no answer/i.test(msg)) {
       msg += '; no TLS answer: if that is a plain Redis port, set `tls` false (redwhisk: use redis://)';

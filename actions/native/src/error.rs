@@ -24,7 +24,7 @@ pub enum ActionError {
         #[source]
         source: redis::RedisError,
     },
-    #[error("cannot speak TLS with Redis at {addr}: {why} ({source})")]
+    #[error("cannot connect to Redis at {addr} over TLS: {why} ({source})")]
     Tls {
         addr: String,
         why: &'static str,
@@ -32,8 +32,8 @@ pub enum ActionError {
         source: redis::RedisError,
     },
     #[error(
-        "Redis at {addr} dropped the connection before answering ({source}): if that port \
-         speaks TLS, set `tls` true (redwhisk: use rediss://)"
+        "cannot connect to Redis at {addr}: it dropped the connection before answering \
+         ({source}); if that port speaks TLS, set `tls` true (redwhisk: use rediss://)"
     )]
     MaybeTls {
         addr: String,

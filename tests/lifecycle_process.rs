@@ -649,9 +649,10 @@ fn external_rediss_is_verified_against_the_given_ca() {
     let err = String::from_utf8_lossy(&untrusted.stderr);
     assert!(!untrusted.status.success());
     assert!(
-        err.contains("last attempt: invalid peer certificate: UnknownIssuer"),
+        err.contains("invalid peer certificate: UnknownIssuer"),
         "{err}"
     );
+    assert!(err.contains("redis.tls_ca_file"), "{err}");
     assert!(!err.contains("tls-test-pw"), "{err}");
 }
 

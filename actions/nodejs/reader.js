@@ -6,6 +6,7 @@
 // Params (as ReaderParams): host, port, password?, keys=1000, value_size=32,
 //   key_prefix="rw-share", seed?, expected_digest? (at least one of the last two),
 //   cluster=false (true: a Redis Cluster seeded from host:port), nodes=[] (its other nodes, seeds too).
+//   tls=false (true: TLS, as for rediss://), tls_ca? (PEM text of the CA to trust instead of Node.s roots).
 // Reads go in pipelines of 1000 (round_trips = ceil(keys / 1000)); values are read as bytes.
 // Result (as ReaderResult): action, keys, found, missing, mismatches (null without seed),
 //   digest (of what was found), expected_digest, matches, connect_ms, read_ms, round_trips, errors,
@@ -70,6 +71,12 @@ function checkParams(p, known) {
   if (p.cluster !== undefined && p.cluster !== null && typeof p.cluster !== 'boolean') {
     throw new Error('bad parameters: `cluster` must be true (a Redis Cluster seeded from `host`:`port`) or false');
   }
+  if (p.tls !== undefined && p.tls !== null && typeof p.tls !== 'boolean') {
+    throw new Error('bad parameters: `tls` must be true (speak TLS, as for rediss://) or false');
+  }
+  if (p.tls_ca !== undefined && p.tls_ca !== null && (typeof p.tls_ca !== 'string' || !p.tls_ca.includes('-----BEGIN CERTIFICATE-----'))) {
+    throw new Error('bad parameters: `tls_ca` must be the PEM text of CA certificates (-----BEGIN CERTIFICATE-----)');
+  }
   const nodesOk = (n) => Array.isArray(n) && n.every((a) => typeof a === 'string' && a !== '');
   if (p.nodes !== undefined && p.nodes !== null && !nodesOk(p.nodes)) {
     throw new Error('bad parameters: `nodes` must be a list of "host:port" strings (the cluster\'s other nodes)');
@@ -84,6 +91,8 @@ function checkParams(p, known) {
     keyPrefix,
     cluster: p.cluster === true,
     nodes: nodesOk(p.nodes) ? p.nodes : [],
+    tls: p.tls === true,
+    tlsCa: p.tls === true && typeof p.tls_ca === 'string' ? p.tls_ca : undefined,
     seed: p.seed === undefined || p.seed === null ? undefined : int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
     int,
   };
@@ -100,8 +109,13 @@ const CONNECT_TIMEOUT_MS = 1000;
 const CONNECT_ATTEMPTS = 3;
 const CONNECT_DEADLINE_MS = 2500;
 
-function socketOptions() {
+// With `tls`: Node's TLS socket, which checks the certificate against the host it connects to
+// (a name or an IP) and the Mozilla roots Node ships, or `tls_ca` alone when given. The connect
+// timeout covers the handshake ('secureConnect'), so a plain port that never answers the
+// ClientHello fails within the same deadline.
+function socketOptions(p) {
   return {
+    ...(p.tls ? { tls: true, ...(p.tlsCa ? { ca: p.tlsCa } : {}) } : {}),
     noDelay: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
     reconnectStrategy: (retries) => (retries + 1 >= CONNECT_ATTEMPTS
@@ -161,11 +175,11 @@ async function connect(p) {
       // Every node given: node-redis tries them in turn, so a first node that is down (a
       // killed master) does not make the cluster unreachable.
       rootNodes: [`${p.host}:${p.port}`, ...(p.nodes || [])].map((a) => ({ url: `redis://${a}` })),
-      defaults: { password: p.password, socket: socketOptions() },
+      defaults: { password: p.password, socket: socketOptions(p) },
     });
   } else {
     const auth = p.password ? `:${encodeURIComponent(p.password)}@` : '';
-    client = createClient({ url: `redis://${auth}${p.host}:${p.port}`, socket: socketOptions() });
+    client = createClient({ url: `redis://${auth}${p.host}:${p.port}`, socket: socketOptions(p) });
   }
   client.on('error', (e) => { cause = e; });
   let timer;
@@ -194,7 +208,16 @@ async function connect(p) {
     if (socketError && socketError !== e) msg = `${socketError.message || socketError} (${msg})`;
     if (p.password) msg = msg.split(p.password).join('<redacted>');
     if (/WRONGPASS|invalid password/i.test(msg)) {
-      throw new Error(`Redis at ${p.host}:${p.port} rejected the password: check the \`password\` parameter (${msg})`);
+      throw new Error(`Redis at ${p.host}:${p.port} rejected the password: check the \`password\` parameter (redwhisk: redis.password or the password in redis.url) (${msg})`);
+    }
+    if (p.tls && /certificate|self[- ]signed|CERT_|unable to (get|verify)/i.test(msg)) {
+      throw new Error(`cannot connect to Redis at ${p.host}:${p.port} over TLS: the server's certificate is not trusted (${msg}): give the CA's PEM text in \`tls_ca\` (redwhisk: set redis.tls_ca_file or REDWHISK_REDIS_CA_FILE)`);
+    }
+    if (p.tls && /timeout|no answer/i.test(msg)) {
+      msg += '; no TLS answer: if that is a plain Redis port, set `tls` false (redwhisk: use redis://)';
+    }
+    if (!p.tls && /ECONNRESET|closed unexpectedly|socket hang up/i.test(msg)) {
+      msg += '; the server dropped the connection: if that port speaks TLS, set `tls` true (redwhisk: use rediss://)';
     }
     if (p.cluster && /cluster support disabled/i.test(msg)) {
       throw new Error(`Redis at ${p.host}:${p.port} is not a cluster node (${msg}): set \`cluster\` to false, or give the address of a node of the Redis Cluster`);
@@ -205,11 +228,12 @@ async function connect(p) {
     clearTimeout(timer);
   }
   const auth = p.password ? 1 : 0;
+  const tls = p.tls ? 1 : 0; // the TLS handshake (1 round trip with TLS 1.3)
   return {
     client,
     clusterCounters,
-    // Seed: TCP + AUTH + CLUSTER NODES; masters in parallel: TCP + AUTH; PING (in parallel).
-    roundTrips: p.cluster ? (1 + auth + 1) + (1 + auth) + 1 : 1 + auth + 1,
+    // Seed: TCP (+ TLS) + AUTH + CLUSTER NODES; masters in parallel: TCP (+ TLS) + AUTH; PING (in parallel).
+    roundTrips: p.cluster ? (1 + tls + auth + 1) + (1 + tls + auth) + 1 : 1 + tls + auth + 1,
   };
 }
 
@@ -261,7 +285,7 @@ async function batches(n, op) {
 async function main(params) {
   let p;
   try {
-    p = checkParams(params || {}, ['host', 'port', 'password', 'keys', 'value_size', 'key_prefix', 'seed', 'expected_digest', 'cluster', 'nodes']);
+    p = checkParams(params || {}, ['host', 'port', 'password', 'keys', 'value_size', 'key_prefix', 'seed', 'expected_digest', 'cluster', 'nodes', 'tls', 'tls_ca']);
     p.keys = p.int('keys', 1000, 1, 10000000);
     if (p.seed === undefined && (params.expected_digest === undefined || params.expected_digest === null)) {
       throw new Error('bad parameters: give `seed` (to regenerate the expected values) or `expected_digest` (the writer\'s digest), or both');

@@ -129,6 +129,8 @@ async fn action_write_ms(o: &ActionBenchOptions, port: u16, mode: Mode) -> Resul
         host: "127.0.0.1".into(),
         port,
         password: None,
+        tls: false,
+        tls_ca: None,
         cluster: false,
         nodes: Vec::new(),
         records: o.records,

@@ -149,11 +149,9 @@ async fn start_moto() -> Result<Target> {
         ("AWS_ACCESS_KEY_ID".to_string(), "AKIABENCH".to_string()),
         ("AWS_SECRET_ACCESS_KEY".to_string(), random_token(32)),
     ];
-    let settings = credentials::resolve(
-        &|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
-        None,
-    )
-    .map_err(BenchError::msg)?;
+    let settings =
+        credentials::static_keys(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+            .map_err(BenchError::msg)?;
     let t = Target {
         aws_env: aws_env(env),
         endpoint,
@@ -180,8 +178,10 @@ fn aws_env(mut env: Vec<(String, String)>) -> Vec<(String, String)> {
     env
 }
 
-fn existing(endpoint: String, bucket: String) -> Result<Target> {
-    let settings = credentials::from_process().map_err(BenchError::msg)?;
+async fn existing(endpoint: String, bucket: String) -> Result<Target> {
+    let settings = credentials::from_chain(Some(&endpoint))
+        .await
+        .map_err(BenchError::msg)?;
     Ok(Target {
         endpoint,
         bucket,
@@ -405,7 +405,7 @@ pub async fn run(o: &SnapshotBenchOptions) -> Result<SnapshotBench> {
         ));
     }
     let t = match &o.store {
-        Some((e, b)) => existing(e.clone(), b.clone())?,
+        Some((e, b)) => existing(e.clone(), b.clone()).await?,
         None => start_moto().await?,
     };
     let mut rows = Vec::new();

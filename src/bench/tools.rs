@@ -25,6 +25,7 @@ pub fn plain_endpoint(port: u16) -> Endpoint {
         port,
         password: None,
         tls: false,
+        tls_ca: None,
         db: 0,
     }
 }

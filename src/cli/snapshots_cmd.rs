@@ -99,7 +99,7 @@ fn age(s: &SnapshotSummary) -> String {
 
 async fn list(a: &SnapArgs) -> anyhow::Result<Exit> {
     let (p, cfg) = load(a)?;
-    let s = SnapshotStore::open(&cfg, &p.name)?;
+    let s = SnapshotStore::open(&cfg, &p.name).await?;
     let cat = catalog::list(&s, &p.name)
         .await
         .with_context(|| format!("snapshots list --profile {}", p.name))?;
@@ -156,7 +156,7 @@ async fn list(a: &SnapArgs) -> anyhow::Result<Exit> {
 
 async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
     let (p, cfg) = load(a)?;
-    let s = SnapshotStore::open(&cfg, &p.name)?;
+    let s = SnapshotStore::open(&cfg, &p.name).await?;
     let id = resolve_id(&s, &p.name, id).await?;
     let m = catalog::manifest(&s, &id, &p.name).await?.ok_or_else(|| {
         snapshots::SnapshotError::NotFound {
@@ -200,7 +200,7 @@ async fn show(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
 
 async fn restore(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
     let (p, cfg) = load(a)?;
-    let s = SnapshotStore::open(&cfg, &p.name)?;
+    let s = SnapshotStore::open(&cfg, &p.name).await?;
     let id = resolve_id(&s, &p.name, id).await?;
     let host = crate::redis_host::RedisHost::new(&p)?;
     let running = host
@@ -234,7 +234,7 @@ async fn restore(a: &SnapArgs, id: &str) -> anyhow::Result<Exit> {
 
 async fn prune(a: &SnapArgs, keep: Option<u32>) -> anyhow::Result<Exit> {
     let (p, cfg) = load(a)?;
-    let s = SnapshotStore::open(&cfg, &p.name)?;
+    let s = SnapshotStore::open(&cfg, &p.name).await?;
     let keep = keep.unwrap_or(cfg.keep);
     let gone = catalog::prune(&s, &p.name, keep as usize)
         .await

@@ -164,7 +164,7 @@ async fn experiment(
             let mut c = redwhisk_actions::cluster::ClusterConn::connect(
                 &seed_host,
                 seed_port,
-                password.as_deref(),
+                &redwhisk_actions::Access::new(password.as_deref(), false, None),
             )?;
             c.set_retry_window(Duration::ZERO);
             let mut writes = Vec::new();
@@ -292,7 +292,7 @@ async fn experiment(
             let mut c = redwhisk_actions::cluster::ClusterConn::connect(
                 &read_seed.0,
                 read_seed.1,
-                password.as_deref(),
+                &redwhisk_actions::Access::new(password.as_deref(), false, None),
             )?;
             let mut lost = Vec::new();
             for chunk in keys.chunks(1000) {

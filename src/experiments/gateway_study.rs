@@ -143,6 +143,7 @@ impl StudyGateway {
             port: addr.port(),
             password: Some(secret),
             tls: false,
+            tls_ca: None,
             db: 0,
         };
         Ok(Self {

@@ -41,6 +41,8 @@ pub fn bench_params(
         host: host.to_string(),
         port: endpoint.port,
         password: endpoint.password.as_ref().map(|p| p.expose().to_string()),
+        tls: endpoint.tls,
+        tls_ca: endpoint.tls_ca.as_ref().map(|c| c.pem.clone()),
         cluster: profile.redis.is_cluster(),
         nodes: nodes
             .iter()

@@ -26,7 +26,7 @@ pub use netem::{NetemMethod, NetworkEmulation};
 pub use types::{
     ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, LocalConfig,
     OpenLoop, OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig,
-    SavePoint, Workload,
+    SavePoint, TLS_CA_FILE_ENV, Workload,
 };
 pub use validate::{DEFAULT_MAX_IN_FLIGHT, check_rate};
 pub use validate::{Limit, VALUE_SIZE, data_home};

@@ -37,6 +37,8 @@ pub struct RawRedis {
     pub server_bin: Option<String>,
     // external
     pub url: Option<String>,
+    /// external `rediss://`: a PEM file of CA certificates to trust (a private CA).
+    pub tls_ca_file: Option<String>,
     /// `[redis.cluster]`: a Redis Cluster instead of one server (process and docker).
     pub cluster: Option<RawCluster>,
     /// `[redis.network_emulation]`: the functions reach Redis through a shaping proxy.

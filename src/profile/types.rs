@@ -61,7 +61,15 @@ pub struct RedisConfig {
     /// jitter and rate (redwhisk's own control connections go direct).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_emulation: Option<super::netem::NetworkEmulation>,
+    /// An external `rediss://` Redis: the PEM file of CA certificates its certificate is
+    /// verified against besides the Mozilla roots (`redis.tls_ca_file`, else the
+    /// [`TLS_CA_FILE_ENV`] variable). Given to the actions as PEM text in their parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_ca_file: Option<PathBuf>,
 }
+
+/// The environment variable naming a CA file when the profile sets no `redis.tls_ca_file`.
+pub const TLS_CA_FILE_ENV: &str = "REDWHISK_REDIS_CA_FILE";
 
 /// `[redis.cluster]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

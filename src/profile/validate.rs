@@ -485,6 +485,28 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         }
         Some(n) => Some(super::netem::validate(n, file)?),
     };
+    let tls = matches!(&backend, Backend::External { url, .. } if url.starts_with("rediss://"));
+    let tls_ca_file = match r.tls_ca_file {
+        Some(_) if !tls => {
+            return Err(invalid(
+                file,
+                "redis.tls_ca_file",
+                "only an external Redis reached by rediss:// (TLS) is verified against a CA file; remove the setting or use backend = \"external\" with url = \"rediss://host:port\"",
+            ));
+        }
+        Some(f) if f.trim().is_empty() => {
+            return Err(invalid(
+                file,
+                "redis.tls_ca_file",
+                "is empty; name a PEM file of CA certificates, or remove the setting",
+            ));
+        }
+        Some(f) => Some(expand_home(&f)),
+        None if tls => std::env::var_os(super::types::TLS_CA_FILE_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        None => None,
+    };
     Ok(RedisConfig {
         backend,
         bind,
@@ -497,6 +519,7 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
         cluster,
         cluster_node: None,
         network_emulation,
+        tls_ca_file,
     })
 }
 

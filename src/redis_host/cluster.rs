@@ -387,6 +387,7 @@ fn node_endpoint(ctx: &Ctx<'_>, port: u16) -> Endpoint {
         port,
         password: Some(ctx.password.clone()),
         tls: false,
+        tls_ca: None,
         db: 0,
     }
 }

@@ -119,6 +119,7 @@ pub(crate) fn endpoint_of(c: &ContainerSummary, ctx: &Ctx<'_>) -> Endpoint {
             .unwrap_or(0),
         password: Some(ctx.password.clone()),
         tls: false,
+        tls_ca: None,
         db: 0,
     }
 }

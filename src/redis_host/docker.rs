@@ -150,6 +150,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>) -> Result<Up, HostError> {
         port,
         password: Some(ctx.password.clone()),
         tls: false,
+        tls_ca: None,
         db: 0,
     };
     let d = &docker;

@@ -4,7 +4,7 @@
 use super::ctx::{Ctx, Up};
 use super::error::HostError;
 use super::ready;
-use super::types::Endpoint;
+use super::types::{Endpoint, TlsCa};
 
 /// Split `redis[s]://[user@]host[:port][/db]` (the password was already removed by the profile).
 pub(crate) fn parse_url(url: &str) -> Result<(String, u16, bool, i64), HostError> {
@@ -50,12 +50,35 @@ pub(crate) fn parse_url(url: &str) -> Result<(String, u16, bool, i64), HostError
 
 pub(crate) fn endpoint(ctx: &Ctx<'_>, url: &str) -> Result<Endpoint, HostError> {
     let (host, port, tls, db) = parse_url(url)?;
+    let tls_ca = match &ctx.profile.redis.tls_ca_file {
+        Some(path) if tls => Some(read_ca(path)?),
+        _ => None,
+    };
     Ok(Endpoint {
         host,
         port,
         password: ctx.profile.redis.password.clone(),
         tls,
+        tls_ca,
         db,
+    })
+}
+
+/// Read `redis.tls_ca_file` and check it holds at least one PEM certificate, so a wrong path
+/// is named before anything connects (here and in every action).
+pub(crate) fn read_ca(path: &std::path::Path) -> Result<TlsCa, HostError> {
+    let bad = |m: String| {
+        HostError::BadUrl(format!(
+            "redis.tls_ca_file (or {}) = {}: {m}",
+            crate::profile::TLS_CA_FILE_ENV,
+            path.display()
+        ))
+    };
+    let pem = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    super::tls::check_pem(&pem).map_err(bad)?;
+    Ok(TlsCa {
+        path: path.to_path_buf(),
+        pem,
     })
 }
 

@@ -41,6 +41,7 @@ pub(crate) fn endpoint_of(st: &HostState, ctx: &Ctx<'_>) -> Endpoint {
         port: st.port,
         password: Some(ctx.password.clone()),
         tls: false,
+        tls_ca: None,
         db: 0,
     }
 }
@@ -185,6 +186,7 @@ pub(crate) async fn up(ctx: &Ctx<'_>, bin: &str) -> Result<Up, HostError> {
         port,
         password: Some(ctx.password.clone()),
         tls: false,
+        tls_ca: None,
         db: 0,
     };
     let record = async {

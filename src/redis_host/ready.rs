@@ -31,8 +31,11 @@ async fn probe(ep: &Endpoint, limit: Duration) -> Result<RespConn, Probe> {
     let mut conn = RespConn::connect_within(ep, limit)
         .await
         .map_err(|e| match e.kind() {
-            // The resolver answered that the name does not exist.
-            std::io::ErrorKind::NotFound => Probe::NotRedis(e.to_string()),
+            // The resolver answered that the name does not exist; or a TLS certificate was
+            // refused (`tls.rs` says which setting to fix): waiting would not help either.
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData => {
+                Probe::NotRedis(e.to_string())
+            }
             _ => Probe::NotYet(e.to_string()),
         })?;
     match classify(&mut conn, ep).await {
@@ -46,25 +49,38 @@ async fn classify(conn: &mut RespConn, ep: &Endpoint) -> Probe {
     if let Some(p) = &ep.password
         && let Err(e) = conn.send(&[b"AUTH", p.expose().as_bytes()]).await
     {
-        return Probe::NotYet(e.to_string());
+        return Probe::NotYet(hint_tls(e, ep).to_string());
     }
     if let Err(e) = conn.send(&[b"PING"]).await {
-        return Probe::NotYet(e.to_string());
+        return Probe::NotYet(hint_tls(e, ep).to_string());
     }
     if authed {
         match conn.read().await {
             Ok(Reply::Simple(_)) => {}
             Ok(Reply::Error(e)) if is_auth_error(&e) => return Probe::WrongPassword(e),
             Ok(other) => return Probe::NotYet(describe(&other)),
-            Err(e) => return not_yet_or_not_redis(e),
+            Err(e) => return not_yet_or_not_redis(hint_tls(e, ep)),
         }
     }
     match conn.read().await {
         Ok(Reply::Simple(s)) if s == "PONG" => Probe::Ready,
         Ok(Reply::Error(e)) if e.starts_with("NOAUTH") => Probe::WrongPassword(e),
         Ok(other) => Probe::NotYet(describe(&other)),
-        Err(e) => not_yet_or_not_redis(e),
+        Err(e) => not_yet_or_not_redis(hint_tls(e, ep)),
     }
+}
+
+/// A TLS port drops a plain client's first command at once (reset, or closed unanswered):
+/// say so, since "connection reset" alone does not tell what to change.
+fn hint_tls(e: std::io::Error, ep: &Endpoint) -> std::io::Error {
+    use std::io::ErrorKind::{ConnectionReset, UnexpectedEof};
+    if ep.tls || !matches!(e.kind(), ConnectionReset | UnexpectedEof) {
+        return e;
+    }
+    std::io::Error::new(
+        e.kind(),
+        format!("{e} before answering: if that port speaks TLS, use rediss:// in redis.url"),
+    )
 }
 
 /// A read error: garbage where a RESP reply should be (an HTTP server, say) is final; anything
@@ -210,6 +226,7 @@ mod tests {
             port,
             password: None,
             tls: false,
+            tls_ca: None,
             db: 0,
         };
         let err = wait_ready(

@@ -102,9 +102,18 @@ impl RespConn {
             })??;
         tcp.set_nodelay(true)?;
         let stream: Box<dyn Io> = if ep.tls {
-            let tls = tokio::time::timeout(limit, tls::connect(&ep.host, tcp))
+            let tls = tokio::time::timeout(limit, tls::connect(&ep.host, ep.tls_ca.as_ref(), tcp))
                 .await
-                .map_err(|_| no_reply(&addr, limit))??;
+                .map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "no answer to the TLS handshake from {addr} in {} ms: if that is a \
+                             plain (non-TLS) Redis port, use redis://",
+                            limit.as_millis()
+                        ),
+                    )
+                })??;
             Box::new(tls)
         } else {
             Box::new(tcp)
@@ -320,6 +329,7 @@ mod tests {
             port,
             password: None,
             tls: false,
+            tls_ca: None,
             db: 0,
         };
         let mut c = RespConn::connect(&ep).await.unwrap();

@@ -12,7 +12,20 @@ pub struct Endpoint {
     pub port: u16,
     pub password: Option<Secret>,
     pub tls: bool,
+    /// With `tls`: the CA to trust instead of the Mozilla roots (`redis.tls_ca_file`), read
+    /// once when the endpoint is made; `None` trusts the Mozilla roots.
+    #[serde(skip)]
+    pub tls_ca: Option<TlsCa>,
     pub db: i64,
+}
+
+/// A CA certificate file (PEM) and its text. Public material: it is handed to the actions in
+/// their parameters, since they run in other processes and containers where the path means
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsCa {
+    pub path: std::path::PathBuf,
+    pub pem: String,
 }
 
 impl Endpoint {
@@ -27,16 +40,17 @@ impl Endpoint {
         format!("{scheme}://{host}:{}/{}", self.port, self.db)
     }
 
-    /// Connection info for the redis crate (carries the password), plain TCP only: the redis
-    /// crate is built without TLS, and `rediss://` servers (external ones only) are reached
-    /// through redwhisk's own client (`tls.rs`, tested against `redis-server --tls-port`).
-    /// A TLS endpoint is refused here rather than failing later inside the crate.
+    /// Connection info for the redis crate (carries the password), plain TCP only: the
+    /// commands that use the redis crate (the share experiment, the snapshot bench) run on
+    /// the process and docker backends, and `rediss://` servers (external ones only) are
+    /// reached through redwhisk's own client (`tls.rs`) and the actions. A TLS endpoint is
+    /// refused here rather than failing later inside the crate.
     pub fn connection_info(&self) -> Result<redis::ConnectionInfo, HostError> {
         if self.tls {
             return Err(HostError::BadUrl(format!(
-                "{}: this command reaches Redis through the redis crate, which redwhisk builds \
-                 without TLS; use a process or docker profile (TLS is supported for \
-                 `redis up`/`status`/`down` of an external Redis)",
+                "{}: this command reaches Redis through the redis crate without TLS; use a \
+                 process or docker profile (TLS is supported for an external Redis by \
+                 `redis up`/`status`/`down`, `run` and `sweep`)",
                 self.display_url()
             )));
         }
@@ -63,6 +77,7 @@ mod connection_info_tests {
             port: 6390,
             password: Some(Secret::new("pw-not-shown".to_string())),
             tls,
+            tls_ca: None,
             db: 2,
         }
     }

@@ -1,356 +1,441 @@
-//! S3 credentials, region and endpoint the way the AWS CLI and SDKs find them:
-//! `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN` first, else the profile
-//! named by `AWS_PROFILE` (or `default`) in `~/.aws/credentials` and `~/.aws/config`
-//! (`AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE` move them).
+//! S3 credentials, region and endpoint from the standard AWS chain (`aws-config`), the way the
+//! AWS CLI and SDKs find them:
 //!
-//! object_store's `AmazonS3Builder::from_env` reads only the environment, so the two INI
-//! files are parsed here. Secrets are [`Secret`]s: never in Debug, Display or Serialize.
+//! - credentials: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, else the
+//!   profile named by `AWS_PROFILE` (or `default`) in `~/.aws/credentials` and `~/.aws/config`
+//!   (static keys, `role_arn` + `source_profile`, `credential_process`, SSO), else web identity
+//!   (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), else the ECS container role, else the EC2
+//!   instance role (IMDS) — the IMDS step is left out when the S3 endpoint is on loopback (a
+//!   local test server: no instance role applies, and a missing key must fail at once);
+//! - region: `AWS_REGION` / `AWS_DEFAULT_REGION`, else the profile's `region`;
+//! - endpoint: `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else the profile's `endpoint_url`.
+//!
+//! object_store takes the chain as a [`CredentialProvider`] ([`ChainCredentials`]), which
+//! caches what the chain returned and asks again before it expires. Secrets never reach Debug,
+//! Display or an error: the chain's credentials redact themselves, and the cached
+//! [`AwsCredential`] is never formatted.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use crate::secret::Secret;
+use aws_config::BehaviorVersion;
+use aws_config::meta::credentials::CredentialsProviderChain;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::provider_config::ProviderConfig;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use object_store::CredentialProvider;
+use object_store::aws::{AwsCredential, AwsCredentialProvider};
 
-/// Where the keys came from, for messages (never the keys themselves).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    Environment,
-    File { path: PathBuf, profile: String },
-}
+/// How long the chain may take to find credentials (the IMDS and ECS steps wait on HTTP).
+pub const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Temporary credentials are renewed this long before they expire (or at half their life,
+/// when they were issued for less than twice this).
+pub const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 
-impl std::fmt::Display for KeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeySource::Environment => f.write_str("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"),
-            KeySource::File { path, profile } => {
-                write!(f, "profile [{profile}] in {}", path.display())
-            }
-        }
-    }
-}
-
-/// What was found. The access key id is kept secret too: it names the account.
-#[derive(Debug, Clone)]
+/// The AWS settings: where to sign requests from, and for which region and endpoint.
+#[derive(Clone)]
 pub struct AwsSettings {
-    pub access_key_id: Secret,
-    pub secret_access_key: Secret,
-    pub session_token: Option<Secret>,
-    pub source: KeySource,
+    pub credentials: AwsCredentialProvider,
+    /// Where the credentials came from, for messages (never the keys).
+    pub source: String,
     pub region: Option<String>,
     pub endpoint: Option<String>,
+}
+
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSettings")
+            .field("source", &self.source)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why the AWS settings could not be resolved. No variant carries a key.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {
-    /// A credentials or config file exists but cannot be read.
-    #[error("{}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// `AWS_PROFILE` names a section neither file has.
+    /// `AWS_PROFILE` names a profile neither file has.
     #[error(
-        "AWS_PROFILE={profile}: no [{profile}] section in {looked} (and no [{config_section}] in the config file); add it or unset AWS_PROFILE"
+        "AWS_PROFILE={profile}: no [{profile}] section in the AWS credentials file and no [profile {profile}] in the config file (~/.aws/credentials, ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE); add it or unset AWS_PROFILE ({detail})"
     )]
-    UnknownProfile {
-        profile: String,
-        /// The files looked in, joined with " or ".
-        looked: String,
-        config_section: String,
-    },
+    UnknownProfile { profile: String, detail: String },
     /// Only one half of the key pair is in the environment.
     #[error(
         "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set: set both, or neither to use ~/.aws/credentials"
     )]
     HalfPair,
-    /// No keys anywhere.
+    /// No step of the chain had credentials.
     #[error(
-        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or put aws_access_key_id and aws_secret_access_key in the [{profile}] section of {credentials_file} (AWS_PROFILE picks the section)"
+        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or put aws_access_key_id and aws_secret_access_key (or role_arn, credential_process, sso_session) in the [{profile}] profile of ~/.aws/credentials or ~/.aws/config (AWS_PROFILE picks the profile), or run where a role is given (web identity, ECS, EC2 instance role){imds}"
     )]
-    Missing {
-        profile: String,
-        credentials_file: String,
-    },
+    Missing { profile: String, imds: String },
+    /// A step of the chain was configured and failed (an expired SSO session, a
+    /// `credential_process` that exits non-zero, a web identity token STS refused, …).
+    #[error("the AWS credentials could not be loaded: {0}")]
+    Provider(String),
 }
 
-/// An INI file: section name → key → value.
-pub type Ini = HashMap<String, HashMap<String, String>>;
-
-/// Sections of an AWS INI file: `name → key → value`. Indented lines (nested service
-/// settings such as `s3 =\n  max_concurrent_requests = 20`) are skipped.
-pub fn parse_ini(text: &str) -> Ini {
-    let mut out: Ini = HashMap::new();
-    let mut current: Option<String> = None;
-    for line in text.lines() {
-        if line.starts_with([' ', '\t']) {
-            continue;
-        }
-        let l = line.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
-            continue;
-        }
-        if let Some(name) = l.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            let name = name.trim().to_string();
-            out.entry(name.clone()).or_default();
-            current = Some(name);
-            continue;
-        }
-        if let (Some(sec), Some((k, v))) = (&current, l.split_once('=')) {
-            out.entry(sec.clone())
-                .or_default()
-                .insert(k.trim().to_lowercase(), v.trim().to_string());
-        }
-    }
-    out
+/// The host of `endpoint` is a loopback address (or `localhost`).
+pub fn is_loopback(endpoint: &str) -> bool {
+    let rest = endpoint.split("://").nth(1).unwrap_or(endpoint);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn read_ini(path: &Path) -> Result<Option<Ini>, CredentialsError> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok(Some(parse_ini(&t))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(CredentialsError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Resolve from `env` (a lookup such as `std::env::var`) and `home` (for `~/.aws`).
-pub fn resolve(
-    env: &dyn Fn(&str) -> Option<String>,
-    home: Option<&Path>,
-) -> Result<AwsSettings, CredentialsError> {
-    let var = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-    let aws_dir = home.map(|h| h.join(".aws"));
-    let cred_path = var("AWS_SHARED_CREDENTIALS_FILE")
-        .map(PathBuf::from)
-        .or_else(|| aws_dir.as_ref().map(|d| d.join("credentials")));
-    let conf_path = var("AWS_CONFIG_FILE")
-        .map(PathBuf::from)
-        .or_else(|| aws_dir.as_ref().map(|d| d.join("config")));
-    let explicit_profile = var("AWS_PROFILE");
-    let profile = explicit_profile.clone().unwrap_or_else(|| "default".into());
-    let creds = match &cred_path {
-        Some(p) => read_ini(p)?,
-        None => None,
-    };
-    let conf = match &conf_path {
-        Some(p) => read_ini(p)?,
-        None => None,
-    };
-    let cred_sec = creds.as_ref().and_then(|c| c.get(&profile));
-    let conf_name = if profile == "default" {
-        "default".to_string()
-    } else {
-        format!("profile {profile}")
-    };
-    let conf_sec = conf.as_ref().and_then(|c| c.get(&conf_name));
-    if explicit_profile.is_some() && cred_sec.is_none() && conf_sec.is_none() {
-        let looked: Vec<String> = [&cred_path, &conf_path]
-            .into_iter()
-            .flatten()
-            .map(|p| p.display().to_string())
-            .collect();
-        return Err(CredentialsError::UnknownProfile {
-            profile,
-            looked: looked.join(" or "),
-            config_section: conf_name,
-        });
+/// Resolve region and endpoint, then build the credential chain and ask it once (so a missing
+/// or broken configuration is named before any request). `profile_endpoint` is the
+/// `[snapshots] endpoint` of the redwhisk profile, which wins over the AWS settings.
+pub async fn from_chain(profile_endpoint: Option<&str>) -> Result<AwsSettings, CredentialsError> {
+    let half = env("AWS_ACCESS_KEY_ID").is_some() != env("AWS_SECRET_ACCESS_KEY").is_some();
+    if half {
+        return Err(CredentialsError::HalfPair);
     }
-    let from_files = |k: &str| {
-        cred_sec
-            .and_then(|s| s.get(k))
-            .or_else(|| conf_sec.and_then(|s| s.get(k)))
-            .filter(|v| !v.is_empty())
-            .cloned()
-    };
-    let region = var("AWS_REGION")
-        .or_else(|| var("AWS_DEFAULT_REGION"))
-        .or_else(|| conf_sec.and_then(|s| s.get("region")).cloned());
-    let endpoint = var("AWS_ENDPOINT_URL_S3")
-        .or_else(|| var("AWS_ENDPOINT_URL"))
-        .or_else(|| conf_sec.and_then(|s| s.get("endpoint_url")).cloned());
-    let (id, key, token, source) = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(id), Some(key)) => (id, key, var("AWS_SESSION_TOKEN"), KeySource::Environment),
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(CredentialsError::HalfPair);
-        }
-        (None, None) => match (
-            from_files("aws_access_key_id"),
-            from_files("aws_secret_access_key"),
-        ) {
-            (Some(id), Some(key)) => {
-                let path = if cred_sec.is_some_and(|s| s.contains_key("aws_access_key_id")) {
-                    cred_path.clone()
-                } else {
-                    conf_path.clone()
-                };
-                (
-                    id,
-                    key,
-                    from_files("aws_session_token"),
-                    KeySource::File {
-                        path: path.unwrap_or_default(),
-                        profile: profile.clone(),
-                    },
-                )
-            }
-            _ => {
-                return Err(CredentialsError::Missing {
-                    profile,
-                    credentials_file: cred_path
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| "~/.aws/credentials".into()),
+    // The HTTP client of the chain's HTTP steps (STS, SSO, ECS, IMDS): rustls on ring.
+    // An AWS_PROFILE that names no profile is a mistake to name, not a reason to go on down
+    // the chain (to the instance metadata service): the AWS CLI refuses it too.
+    if let Some(name) = env("AWS_PROFILE") {
+        use aws_types::os_shim_internal::{Env, Fs};
+        #[allow(deprecated)]
+        let files = aws_config::profile::profile_file::ProfileFiles::default();
+        match aws_config::profile::load(&Fs::real(), &Env::real(), &files, None).await {
+            Ok(set) if set.get_profile(&name).is_none() => {
+                return Err(CredentialsError::UnknownProfile {
+                    detail: format!("profiles there: {}", {
+                        let mut names: Vec<&str> = set.profiles().collect();
+                        names.sort_unstable();
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    }),
+                    profile: name,
                 });
             }
-        },
-    };
+            Ok(_) => {}
+            Err(e) => return Err(CredentialsError::Provider(describe(&e))),
+        }
+    }
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let conf = ProviderConfig::without_region().with_http_client(client.clone());
+    let region_chain = RegionProviderChain::first_try(
+        aws_config::environment::region::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(
+        aws_config::profile::region::ProfileFileRegionProvider::builder()
+            .configure(&conf)
+            .build(),
+    );
+    // Credentials are asked for below, from a chain built here; the loader only reads the
+    // region and endpoint settings (no network).
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(client)
+        .region(region_chain)
+        .no_credentials()
+        .load()
+        .await;
+    let region = sdk.region().map(|r| r.to_string());
+    let endpoint = env("AWS_ENDPOINT_URL_S3").or_else(|| sdk.endpoint_url().map(str::to_string));
+    let used = profile_endpoint.or(endpoint.as_deref());
+    let imds = !used.is_some_and(is_loopback);
+    let conf = conf.with_region(sdk.region().cloned());
+    let mut chain = CredentialsProviderChain::first_try(
+        "Environment",
+        aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else(
+        "Profile",
+        aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .configure(&conf)
+            .build(),
+    )
+    .or_else(
+        "WebIdentityToken",
+        aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+            .configure(&conf)
+            .build(),
+    )
+    .or_else(
+        "EcsContainer",
+        aws_config::ecs::EcsCredentialsProvider::builder()
+            .configure(&conf)
+            .build(),
+    );
+    if imds {
+        chain = chain.or_else(
+            "Ec2InstanceMetadata",
+            aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                .configure(&conf)
+                .build(),
+        );
+    }
+    let provider = ChainCredentials::new(SharedCredentialsProvider::new(chain));
+    let source = provider.first_load(imds).await?;
     Ok(AwsSettings {
-        access_key_id: Secret::new(id),
-        secret_access_key: Secret::new(key),
-        session_token: token.map(Secret::new),
+        credentials: Arc::new(provider),
         source,
         region,
         endpoint,
     })
 }
 
-/// [`resolve`] from the process environment and the user's home.
-pub fn from_process() -> Result<AwsSettings, CredentialsError> {
-    let home = dirs::home_dir();
-    resolve(&|k| std::env::var(k).ok(), home.as_deref())
+/// Fixed keys (tests and the snapshot bench, which make their own): read through `env`
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`,
+/// `AWS_ENDPOINT_URL`).
+pub fn static_keys(env: &dyn Fn(&str) -> Option<String>) -> Result<AwsSettings, CredentialsError> {
+    let var = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let (Some(key_id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+    else {
+        return Err(CredentialsError::HalfPair);
+    };
+    let keys = AwsCredential {
+        key_id,
+        secret_key: secret,
+        token: var("AWS_SESSION_TOKEN"),
+    };
+    Ok(AwsSettings {
+        credentials: Arc::new(object_store::StaticCredentialProvider::new(keys)),
+        source: "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".into(),
+        region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+        endpoint: var("AWS_ENDPOINT_URL"),
+    })
+}
+
+/// What the chain gave last, and when to ask again.
+struct Cached {
+    credential: Arc<AwsCredential>,
+    refresh_at: Option<SystemTime>,
+}
+
+/// aws-config's credential chain as object_store's [`CredentialProvider`]: the last
+/// credentials are reused until [`REFRESH_BEFORE`] their expiry, then the chain is asked again
+/// (an instance role's, SSO's and web identity's credentials last hours at most).
+pub struct ChainCredentials {
+    chain: SharedCredentialsProvider,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+}
+
+impl std::fmt::Debug for ChainCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainCredentials")
+    }
+}
+
+impl ChainCredentials {
+    pub fn new(chain: SharedCredentialsProvider) -> Self {
+        Self {
+            chain,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Ask the chain, within [`LOAD_TIMEOUT`].
+    async fn load(&self, imds: bool) -> Result<(Cached, String), CredentialsError> {
+        use aws_credential_types::provider::error::CredentialsError as E;
+        let asked = tokio::time::timeout(LOAD_TIMEOUT, self.chain.provide_credentials()).await;
+        let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
+        let missing = || CredentialsError::Missing {
+            profile: profile.clone(),
+            imds: if imds {
+                String::new()
+            } else {
+                " (the EC2 instance role is not tried for an S3 endpoint on loopback)".into()
+            },
+        };
+        let creds = match asked {
+            Err(_) => {
+                return Err(CredentialsError::Provider(format!(
+                    "no step of the credential chain answered within {} s (an instance metadata service or container endpoint that does not answer?)",
+                    LOAD_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(Ok(c)) => c,
+            Ok(Err(E::CredentialsNotLoaded(_))) => return Err(missing()),
+            Ok(Err(e)) => {
+                let detail = describe(&e);
+                if env("AWS_PROFILE").is_some()
+                    && (detail.contains("was not defined") || detail.contains("no profiles"))
+                {
+                    return Err(CredentialsError::UnknownProfile { profile, detail });
+                }
+                return Err(CredentialsError::Provider(detail));
+            }
+        };
+        let now = SystemTime::now();
+        let refresh_at = creds.expiry().map(|exp| {
+            let life = exp.duration_since(now).unwrap_or_default();
+            let early = exp.checked_sub(REFRESH_BEFORE).unwrap_or(now);
+            early.max(now + life / 2)
+        });
+        let source = if creds.expiry().is_some() {
+            "temporary credentials"
+        } else {
+            "long-term keys"
+        }
+        .to_string();
+        let credential = Arc::new(AwsCredential {
+            key_id: creds.access_key_id().to_string(),
+            secret_key: creds.secret_access_key().to_string(),
+            token: creds.session_token().map(str::to_string),
+        });
+        Ok((
+            Cached {
+                credential,
+                refresh_at,
+            },
+            source,
+        ))
+    }
+
+    /// The first load, at open: its failure is the message the user sees.
+    async fn first_load(&self, imds: bool) -> Result<String, CredentialsError> {
+        let (cached, source) = self.load(imds).await?;
+        *self.cached.lock().await = Some(cached);
+        Ok(format!("the AWS credential chain ({source})"))
+    }
+}
+
+/// The error and its causes, in one line; aws-config's messages name files and settings, not
+/// keys.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let t = s.to_string();
+        if !out.contains(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        next = s.source();
+    }
+    out
+}
+
+#[async_trait::async_trait]
+impl CredentialProvider for ChainCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref()
+            && c.refresh_at.is_none_or(|at| SystemTime::now() < at)
+        {
+            return Ok(c.credential.clone());
+        }
+        let (fresh, _) = self
+            .load(true)
+            .await
+            .map_err(|e| object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(e),
+            })?;
+        let credential = fresh.credential.clone();
+        *cached = Some(fresh);
+        Ok(credential)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| m.get(k).cloned()
-    }
-
-    fn home_with(creds: &str, config: &str) -> tempfile::TempDir {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join(".aws")).unwrap();
-        std::fs::write(d.path().join(".aws/credentials"), creds).unwrap();
-        std::fs::write(d.path().join(".aws/config"), config).unwrap();
-        d
-    }
-
-    const CREDS: &str = "# comment\n[default]\naws_access_key_id = AKIDEFAULT\naws_secret_access_key = defaultsecret\n\n[ci]\naws_access_key_id=AKICI\naws_secret_access_key=cisecret\naws_session_token = citoken\n";
-    const CONFIG: &str = "[default]\nregion = eu-west-1\n[profile ci]\nregion = us-west-2\nendpoint_url = http://127.0.0.1:9000\ns3 =\n  max_concurrent_requests = 20\n  region = nested-ignored\n[profile only-config]\naws_access_key_id = AKICONF\naws_secret_access_key = confsecret\n";
-
     #[test]
-    fn environment_wins() {
-        let home = home_with(CREDS, CONFIG);
-        let s = resolve(
-            &env_of(&[
-                ("AWS_ACCESS_KEY_ID", "AKIENV"),
-                ("AWS_SECRET_ACCESS_KEY", "envsecret"),
-                ("AWS_SESSION_TOKEN", "envtoken"),
-                ("AWS_REGION", "ap-south-1"),
-                ("AWS_ENDPOINT_URL", "http://127.0.0.1:1234"),
-            ]),
-            Some(home.path()),
-        )
+    fn loopback_endpoints_are_recognised() {
+        for e in [
+            "http://127.0.0.1:9000",
+            "http://localhost:4566/",
+            "http://[::1]:9000",
+            "127.0.0.2:80",
+        ] {
+            assert!(is_loopback(e), "{e}");
+        }
+        for e in [
+            "https://s3.eu-west-1.amazonaws.com",
+            "http://10.0.0.1:9000",
+            "http://localhost.example:9000",
+        ] {
+            assert!(!is_loopback(e), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn static_keys_are_given_and_never_shown() {
+        let s = static_keys(&|k| match k {
+            "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".into()),
+            "AWS_SECRET_ACCESS_KEY" => Some("verysecret".into()),
+            "AWS_REGION" => Some("eu-west-1".into()),
+            _ => None,
+        })
         .unwrap();
-        assert_eq!(s.access_key_id.expose(), "AKIENV");
-        assert_eq!(s.secret_access_key.expose(), "envsecret");
-        assert_eq!(s.session_token.unwrap().expose(), "envtoken");
-        assert_eq!(s.source, KeySource::Environment);
-        assert_eq!(s.region.as_deref(), Some("ap-south-1"));
-        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:1234"));
-    }
-
-    #[test]
-    fn default_profile_from_files() {
-        let home = home_with(CREDS, CONFIG);
-        let s = resolve(&env_of(&[]), Some(home.path())).unwrap();
-        assert_eq!(s.access_key_id.expose(), "AKIDEFAULT");
-        assert_eq!(s.secret_access_key.expose(), "defaultsecret");
-        assert!(s.session_token.is_none());
+        let c = s.credentials.get_credential().await.unwrap();
+        assert_eq!(
+            (c.key_id.as_str(), c.secret_key.as_str()),
+            ("AKIDEXAMPLE", "verysecret")
+        );
         assert_eq!(s.region.as_deref(), Some("eu-west-1"));
-        assert!(matches!(s.source, KeySource::File { ref profile, .. } if profile == "default"));
-    }
-
-    #[test]
-    fn named_profile_reads_both_files() {
-        let home = home_with(CREDS, CONFIG);
-        let s = resolve(&env_of(&[("AWS_PROFILE", "ci")]), Some(home.path())).unwrap();
-        assert_eq!(s.access_key_id.expose(), "AKICI");
-        assert_eq!(s.session_token.unwrap().expose(), "citoken");
-        assert_eq!(s.region.as_deref(), Some("us-west-2"));
-        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
-        let s = resolve(
-            &env_of(&[("AWS_PROFILE", "only-config")]),
-            Some(home.path()),
-        )
-        .unwrap();
-        assert_eq!(s.secret_access_key.expose(), "confsecret");
-    }
-
-    #[test]
-    fn files_can_be_moved_by_env() {
-        let home = home_with("", "");
-        let other = tempfile::tempdir().unwrap();
-        let c = other.path().join("creds");
-        std::fs::write(&c, CREDS).unwrap();
-        let s = resolve(
-            &env_of(&[("AWS_SHARED_CREDENTIALS_FILE", c.to_str().unwrap())]),
-            Some(home.path()),
-        )
-        .unwrap();
-        assert_eq!(s.access_key_id.expose(), "AKIDEFAULT");
-    }
-
-    #[test]
-    fn clear_errors_without_secrets() {
-        let home = home_with(CREDS, CONFIG);
-        let e = resolve(&env_of(&[("AWS_PROFILE", "nope")]), Some(home.path()))
-            .unwrap_err()
-            .to_string();
+        let shown = format!("{s:?}");
         assert!(
-            e.starts_with("AWS_PROFILE=nope: no [nope] section in "),
-            "{e}"
-        );
-        let e = resolve(&env_of(&[("AWS_ACCESS_KEY_ID", "x")]), Some(home.path()))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("only one of"), "{e}");
-        let empty = home_with("", "");
-        let e = resolve(&env_of(&[]), Some(empty.path()))
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("no S3 credentials"), "{e}");
-        // A credentials file that cannot be read names it and keeps the io error.
-        let dir_as_file = tempfile::tempdir().unwrap();
-        let e = resolve(
-            &env_of(&[(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                dir_as_file.path().to_str().unwrap(),
-            )]),
-            Some(empty.path()),
-        )
-        .unwrap_err();
-        assert!(matches!(e, CredentialsError::Read { .. }), "{e}");
-        assert!(
-            e.to_string()
-                .starts_with(&format!("{}: ", dir_as_file.path().display())),
-            "{e}"
-        );
-        assert!(std::error::Error::source(&e).is_some());
-        let s = resolve(&env_of(&[]), Some(home.path())).unwrap();
-        let shown = format!("{s:?} {}", s.source);
-        assert!(
-            !shown.contains("defaultsecret") && !shown.contains("AKIDEFAULT"),
+            !shown.contains("verysecret") && !shown.contains("AKIDEXAMPLE"),
             "{shown}"
         );
+        assert!(static_keys(&|_| None).is_err());
+    }
+
+    /// A chain step that counts its calls and issues keys valid for `life`.
+    fn counting(life: Duration) -> (ChainCredentials, Arc<std::sync::atomic::AtomicU32>) {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let calls = Arc::new(AtomicU32::new(0));
+        let c = calls.clone();
+        let step = aws_credential_types::credential_fn::provide_credentials_fn(move || {
+            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                Ok(aws_credential_types::Credentials::new(
+                    format!("AKID{n}"),
+                    "s",
+                    Some("t".into()),
+                    Some(SystemTime::now() + life),
+                    "test",
+                ))
+            }
+        });
+        (
+            ChainCredentials::new(SharedCredentialsProvider::new(step)),
+            calls,
+        )
+    }
+
+    #[tokio::test]
+    async fn credentials_are_reused_until_shortly_before_they_expire() {
+        use std::sync::atomic::Ordering;
+        let (long, calls) = counting(Duration::from_secs(3600));
+        let a = long.get_credential().await.unwrap();
+        let b = long.get_credential().await.unwrap();
+        assert_eq!((a.key_id.as_str(), b.key_id.as_str()), ("AKID1", "AKID1"));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Issued for 2 s: renewed at half its life, before it expires.
+        let (short, calls) = counting(Duration::from_secs(2));
+        assert_eq!(short.get_credential().await.unwrap().key_id, "AKID1");
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let renewed = short.get_credential().await.unwrap();
+        assert_eq!(renewed.key_id, "AKID2");
+        assert_eq!(renewed.token.as_deref(), Some("t"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(format!("{short:?}"), "ChainCredentials");
     }
 }

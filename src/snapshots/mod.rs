@@ -82,7 +82,7 @@ pub async fn before_start(
         }
         RestorePolicy::Id(id) => restore_now(profile, cfg, id, events).await.map(Some),
         RestorePolicy::Latest => {
-            let s = SnapshotStore::open(cfg, &profile.name)?;
+            let s = SnapshotStore::open(cfg, &profile.name).await?;
             let cat = catalog::list(&s, &profile.name).await?;
             let Some(latest) = cat.latest() else {
                 events.info(format!(
@@ -105,7 +105,7 @@ async fn restore_now(
     id: &SnapshotId,
     events: &EventSink,
 ) -> Result<RestoreReport, SnapshotError> {
-    let s = SnapshotStore::open(cfg, &profile.name)?;
+    let s = SnapshotStore::open(cfg, &profile.name).await?;
     events.info(format!("snapshots: restoring {id} from {}", s.display));
     let r = restore::restore(
         &s,
@@ -145,7 +145,7 @@ async fn restore_now(
 /// store is unreachable (the start goes on from local data either way).
 pub async fn lookup_latest(profile: &Profile, cfg: &SnapshotConfig, events: &EventSink) {
     let look = async {
-        let s = SnapshotStore::open(cfg, &profile.name)?;
+        let s = SnapshotStore::open(cfg, &profile.name).await?;
         catalog::list(&s, &profile.name).await
     };
     match tokio::time::timeout(LOOKUP_DEADLINE, look).await {
@@ -182,7 +182,7 @@ pub async fn after_stop(
         events.warn(format!("{e} (the pending-upload marker)"));
     }
     let result = async {
-        let s = SnapshotStore::open(cfg, &profile.name)?;
+        let s = SnapshotStore::open(cfg, &profile.name).await?;
         events.info(format!("snapshots: uploading to {}", s.display));
         let m = upload::upload(
             &s,

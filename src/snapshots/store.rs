@@ -80,8 +80,10 @@ impl std::fmt::Debug for SnapshotStore {
 
 impl SnapshotStore {
     /// Configure from the profile's section and the process's AWS settings.
-    pub fn open(cfg: &SnapshotConfig, profile: &str) -> Result<Self, SnapshotError> {
-        let aws = credentials::from_process().map_err(SnapshotError::Credentials)?;
+    pub async fn open(cfg: &SnapshotConfig, profile: &str) -> Result<Self, SnapshotError> {
+        let aws = credentials::from_chain(cfg.endpoint.as_deref())
+            .await
+            .map_err(SnapshotError::Credentials)?;
         Self::open_with(cfg, profile, &aws)
     }
 
@@ -122,17 +124,13 @@ impl SnapshotStore {
         };
         let mut b = AmazonS3Builder::new()
             .with_bucket_name(&cfg.bucket)
-            .with_access_key_id(aws.access_key_id.expose())
-            .with_secret_access_key(aws.secret_access_key.expose())
+            .with_credentials(aws.credentials.clone())
             .with_allow_http(cfg.allow_http)
             .with_retry(retry)
             .with_checksum_algorithm(Checksum::SHA256)
             .with_virtual_hosted_style_request(!path_style)
             .with_client_options(ClientOptions::new().with_allow_http(cfg.allow_http))
             .with_http_connector(connector);
-        if let Some(t) = &aws.session_token {
-            b = b.with_token(t.expose());
-        }
         if let Some(e) = &endpoint {
             b = b.with_endpoint(bucket_endpoint(e, &cfg.bucket, path_style));
         }
@@ -244,14 +242,11 @@ mod tests {
     }
 
     fn settings() -> AwsSettings {
-        credentials::resolve(
-            &|k| match k {
-                "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".into()),
-                "AWS_SECRET_ACCESS_KEY" => Some("secret".into()),
-                _ => None,
-            },
-            None,
-        )
+        credentials::static_keys(&|k| match k {
+            "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".into()),
+            "AWS_SECRET_ACCESS_KEY" => Some("secret".into()),
+            _ => None,
+        })
         .unwrap()
     }
 

@@ -164,10 +164,9 @@ impl S3Server {
     /// The same settings for in-process store access (to tamper with objects).
     pub fn settings(&self) -> redwhisk::snapshots::credentials::AwsSettings {
         let env = self.env();
-        redwhisk::snapshots::credentials::resolve(
-            &|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
-            None,
-        )
+        redwhisk::snapshots::credentials::static_keys(&|k| {
+            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })
         .unwrap()
     }
 
@@ -236,9 +235,18 @@ impl World {
             "AWS_ENDPOINT_URL",
             "AWS_REGION",
             "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_ROLE_ARN",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         ] {
             c.env_remove(k);
         }
+        // Nothing here may leave loopback: never the EC2 instance metadata service.
+        c.env("AWS_EC2_METADATA_DISABLED", "true");
         for (k, v) in env {
             c.env(k, v);
         }

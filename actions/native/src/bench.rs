@@ -6,7 +6,7 @@ use std::time::Instant;
 use redis::Value;
 
 use crate::cluster::ClusterConn;
-use crate::conn;
+use crate::conn::{self, Access};
 use crate::error::ActionError;
 use crate::phase::{self, Command};
 use crate::protocol::{BenchParams, BenchResult, PhaseLatency, RoundTrips};
@@ -131,20 +131,18 @@ pub fn run_with_log(
         n - 1
     ));
 
+    let access = Access::new(p.password.as_deref(), p.tls, p.tls_ca.as_deref());
     let total = Instant::now();
     let (mut single, mut cluster) = (None, None);
     let connect_round_trips;
     let con: &mut dyn phase::Exec = if p.cluster {
         let c = cluster.insert(ClusterConn::connect_any(
-            &p.host,
-            p.port,
-            p.password.as_deref(),
-            &p.nodes,
+            &p.host, p.port, &access, &p.nodes,
         )?);
         connect_round_trips = c.connect_round_trips;
         c
     } else {
-        let c = single.insert(conn::connect(&p.host, p.port, p.password.as_deref())?);
+        let c = single.insert(conn::connect(&p.host, p.port, &access)?);
         connect_round_trips = c.round_trips;
         &mut c.con
     };

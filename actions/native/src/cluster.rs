@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
-use crate::conn;
+use crate::conn::{self, Access};
 use crate::error::ActionError;
 
 /// Redirections and retries met by a cluster client.
@@ -56,7 +56,7 @@ const MAX_REDIRECTS: u32 = 16;
 
 /// A connection to every master of a cluster.
 pub struct ClusterConn {
-    password: Option<String>,
+    access: Access,
     /// `(first, last, "host:port")`, sorted by slot.
     slots: Vec<(u16, u16, String)>,
     conns: HashMap<String, redis::Connection>,
@@ -137,8 +137,8 @@ fn is_retryable(e: &redis::RedisError) -> bool {
 
 impl ClusterConn {
     /// Connect to the seed, learn the slot table, connect to every master.
-    pub fn connect(host: &str, port: u16, password: Option<&str>) -> Result<Self, ActionError> {
-        let mut seed = conn::connect(host, port, password)?;
+    pub fn connect(host: &str, port: u16, access: &Access) -> Result<Self, ActionError> {
+        let mut seed = conn::connect(host, port, access)?;
         let slots_reply: Value = redis::cmd("CLUSTER")
             .arg("SLOTS")
             .query(&mut seed.con)
@@ -154,7 +154,7 @@ impl ClusterConn {
             )));
         }
         let mut me = Self {
-            password: password.map(str::to_string),
+            access: access.clone(),
             slots,
             conns: HashMap::new(),
             counters: ClusterCounters::default(),
@@ -183,7 +183,7 @@ impl ClusterConn {
     pub fn connect_any(
         host: &str,
         port: u16,
-        password: Option<&str>,
+        access: &Access,
         nodes: &[String],
     ) -> Result<Self, ActionError> {
         let mut seeds = vec![addr_of(host, port)];
@@ -200,12 +200,12 @@ impl ClusterConn {
             let Some((h, p)) = split_addr(addr) else {
                 return Err(ActionError::BadParams(format!("bad node address {addr}")));
             };
-            let (tx, password) = (tx.clone(), password.map(str::to_string));
+            let (tx, access) = (tx.clone(), access.clone());
             std::thread::spawn(move || {
                 if i > 0 {
                     std::thread::sleep(HEAD_START);
                 }
-                let _gone = tx.send((i, Self::connect(&h, p, password.as_deref())));
+                let _gone = tx.send((i, Self::connect(&h, p, &access)));
             });
         }
         drop(tx);
@@ -274,7 +274,7 @@ impl ClusterConn {
         if !self.conns.contains_key(addr) {
             let (h, p) = split_addr(addr)
                 .ok_or_else(|| ActionError::BadParams(format!("bad node address {addr}")))?;
-            let c = conn::connect(&h, p, self.password.as_deref())?;
+            let c = conn::connect(&h, p, &self.access)?;
             let _ = c.con.set_read_timeout(Some(REPLY_TIMEOUT));
             self.connect_round_trips += c.round_trips;
             self.conns.insert(addr.to_string(), c.con);

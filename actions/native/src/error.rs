@@ -24,7 +24,26 @@ pub enum ActionError {
         #[source]
         source: redis::RedisError,
     },
-    #[error("Redis at {addr} rejected the password: check the `password` parameter ({source})")]
+    #[error("cannot connect to Redis at {addr} over TLS: {why} ({source})")]
+    Tls {
+        addr: String,
+        why: &'static str,
+        #[source]
+        source: redis::RedisError,
+    },
+    #[error(
+        "cannot connect to Redis at {addr}: it dropped the connection before answering \
+         ({source}); if that port speaks TLS, set `tls` true (redwhisk: use rediss://)"
+    )]
+    MaybeTls {
+        addr: String,
+        #[source]
+        source: redis::RedisError,
+    },
+    #[error(
+        "Redis at {addr} rejected the password: check the `password` parameter (redwhisk: \
+         redis.password or the password in redis.url) ({source})"
+    )]
     WrongPassword {
         addr: String,
         #[source]
@@ -72,7 +91,9 @@ impl ActionError {
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self,
-            ActionError::Resolve { .. } | ActionError::Connect { .. }
+            ActionError::Resolve { .. }
+                | ActionError::Connect { .. }
+                | ActionError::MaybeTls { .. }
         )
     }
 }

@@ -6,7 +6,7 @@
 
 pub mod bench;
 pub mod cluster;
-mod conn;
+pub mod conn;
 pub mod contract;
 pub mod error;
 mod phase;
@@ -15,6 +15,7 @@ pub mod share;
 pub mod values;
 
 pub use cluster::ClusterCounters;
+pub use conn::{Access, Tls};
 pub use contract::{ACTIONS, execute, run_action};
 pub use error::ActionError;
 pub use protocol::{

@@ -20,6 +20,13 @@ pub struct BenchParams {
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// Speak TLS (`rediss://`), verifying the server's certificate against `host`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tls: bool,
+    /// With `tls`: PEM text of the CA certificates to trust instead of the Mozilla roots (a
+    /// private CA). Text, not a path: the action runs where the profile's files are not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
     /// `host:port` is a node of a Redis Cluster: route every key to its master.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cluster: bool,
@@ -122,6 +129,13 @@ pub struct WriterParams {
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// Speak TLS (`rediss://`), verifying the server's certificate against `host`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tls: bool,
+    /// With `tls`: PEM text of the CA certificates to trust instead of the Mozilla roots (a
+    /// private CA). Text, not a path: the action runs where the profile's files are not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
     /// `host:port` is a node of a Redis Cluster: route every key to its master.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cluster: bool,
@@ -171,6 +185,13 @@ pub struct ReaderParams {
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// Speak TLS (`rediss://`), verifying the server's certificate against `host`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tls: bool,
+    /// With `tls`: PEM text of the CA certificates to trust instead of the Mozilla roots (a
+    /// private CA). Text, not a path: the action runs where the profile's files are not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
     /// `host:port` is a node of a Redis Cluster: route every key to its master.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cluster: bool,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use redis::Value;
 
 use crate::bench::{Values, check_common};
-use crate::conn;
+use crate::conn::{self, Access};
 use crate::error::ActionError;
 use crate::phase::{self, Command};
 use crate::protocol::{ReaderParams, ReaderResult, SHARE_BATCH, WriterParams, WriterResult};
@@ -30,16 +30,16 @@ pub(crate) fn expected_digest(keys: &[String], vals: &Values) -> String {
 fn open(
     host: &str,
     port: u16,
-    password: Option<&str>,
+    access: &Access,
     cluster: bool,
     nodes: &[String],
 ) -> Result<Box<dyn phase::Exec>, ActionError> {
     Ok(if cluster {
         Box::new(crate::cluster::ClusterConn::connect_any(
-            host, port, password, nodes,
+            host, port, access, nodes,
         )?)
     } else {
-        Box::new(conn::connect(host, port, password)?.con)
+        Box::new(conn::connect(host, port, access)?.con)
     })
 }
 
@@ -52,7 +52,13 @@ pub fn write(p: &WriterParams) -> Result<WriterResult, ActionError> {
     let vals = Values::generate(seed, n, p.value_size as usize);
     eprintln!("writer: {n} keys {}:0..{}", p.key_prefix, n - 1);
     let start = Instant::now();
-    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster, &p.nodes)?;
+    let mut c = open(
+        &p.host,
+        p.port,
+        &Access::new(p.password.as_deref(), p.tls, p.tls_ca.as_deref()),
+        p.cluster,
+        &p.nodes,
+    )?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
     let w = phase::pipelined(c.as_mut(), "write", n, SHARE_BATCH, |i| {
         Command::set(keys[i].as_bytes(), vals.get(i))
@@ -86,7 +92,13 @@ pub fn read(p: &ReaderParams) -> Result<ReaderResult, ActionError> {
         .map(|seed| Values::generate(seed, n, p.value_size as usize));
     eprintln!("reader: {n} keys {}:0..{}", p.key_prefix, n - 1);
     let start = Instant::now();
-    let mut c = open(&p.host, p.port, p.password.as_deref(), p.cluster, &p.nodes)?;
+    let mut c = open(
+        &p.host,
+        p.port,
+        &Access::new(p.password.as_deref(), p.tls, p.tls_ca.as_deref()),
+        p.cluster,
+        &p.nodes,
+    )?;
     let connect_ms = start.elapsed().as_secs_f64() * 1e3;
     let r = phase::pipelined(c.as_mut(), "read", n, SHARE_BATCH, |i| {
         Command::get(keys[i].as_bytes())

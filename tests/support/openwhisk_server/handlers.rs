@@ -33,6 +33,9 @@ pub(crate) fn router(state: Shared) -> Router {
             "/api/v1/namespaces/{ns}/activations/{id}/logs",
             get(get_logs),
         )
+        // OpenWhisk takes action code up to 48 MB (`whisk.activation.payload.max` is for
+        // parameters); axum's default 2 MB would refuse a native zip with TLS in it.
+        .layer(axum::extract::DefaultBodyLimit::max(48 * 1024 * 1024))
         .with_state(state)
 }
 

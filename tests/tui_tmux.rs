@@ -40,6 +40,17 @@ impl Tmux {
 
     /// Start `script` (run by sh) in a 120×40 session with `env` set, in `cwd`.
     fn start(tag: &str, cwd: &Path, env: &[(&str, String)], script: &str) -> Tmux {
+        Self::start_sized(tag, cwd, env, script, (120, 40))
+    }
+
+    /// As [`Tmux::start`], in a `w`×`h` session.
+    fn start_sized(
+        tag: &str,
+        cwd: &Path,
+        env: &[(&str, String)],
+        script: &str,
+        (w, h): (u16, u16),
+    ) -> Tmux {
         let id = format!("rw-{tag}-{}", std::process::id());
         let t = Tmux {
             socket: id.clone(),
@@ -51,9 +62,9 @@ impl Tmux {
             "-s".into(),
             t.session.clone(),
             "-x".into(),
-            "120".into(),
+            w.to_string(),
             "-y".into(),
-            "40".into(),
+            h.to_string(),
             "-c".into(),
             cwd.display().to_string(),
         ];
@@ -443,4 +454,54 @@ fn sigterm_mid_run_quits_the_console_with_143_and_restores_the_terminal() {
         "a redis-server was left running in {}",
         data.display()
     );
+}
+
+/// A profile file with a misspelt setting: the console lists it, and `r` on it logs the load
+/// error, which names every valid setting and ends with where to read more.
+const BAD_PROFILE: &str =
+    "description = \"bad\"\n[redis]\nbackend = \"process\"\nbogus_setting = 1\n";
+
+/// Issue 25 item 1 at 80×24: the log follows the end of the newest message, however long; ↑
+/// reaches its start; End comes back; the error also flashes at the top until Esc.
+#[test]
+fn the_log_shows_the_end_of_a_long_error_and_the_header_flashes_it() {
+    let s = setup();
+    std::fs::write(s.dir.path().join("config/profiles/bad.toml"), BAD_PROFILE).unwrap();
+    let t = Tmux::start_sized("log", s.dir.path(), &s.env, &script(s.dir.path()), (80, 24));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    // 1 is the embedded `local`, then the files by name: bad, e2e.
+    t.keys("2");
+    t.keys("r");
+    let screen = t.wait_for("the error", START_LIMIT, |s| s.contains("Esc dismisses"));
+    let squeezed: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        squeezed.contains("README.md)"),
+        "the end of the message is not on screen:\n{screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .contains("! profile `bad` cannot be used"),
+        "{screen}"
+    );
+    for _ in 0..40 {
+        t.keys("Up");
+    }
+    let top = t.wait_for("the start of the message", START_LIMIT, |s| {
+        s.contains("rows up") && s.contains("cannot be used")
+    });
+    assert!(top.contains("rows up"), "{top}");
+    t.keys("End");
+    t.wait_for("the end again", START_LIMIT, |s| {
+        !s.contains("rows up") && s.split_whitespace().any(|w| w == "README.md)")
+    });
+    t.keys("Escape");
+    t.wait_for("the error to be acknowledged", START_LIMIT, |s| {
+        !s.contains("Esc dismisses")
+    });
+    quit_and_check_restored(&t);
 }

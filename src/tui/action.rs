@@ -34,6 +34,8 @@ pub enum Action {
     ConfirmQuit,
     /// Close the help overlay or the quit question.
     Dismiss,
+    /// Acknowledge the error flashed in the header.
+    Acknowledge,
     /// Show or hide the help overlay.
     ToggleHelp,
     /// Select the next profile (wraps).

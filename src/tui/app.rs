@@ -37,6 +37,8 @@ pub struct App {
     /// Where the last finished run wrote its results.
     pub last_results: Option<PathBuf>,
     pub log: LogView,
+    /// The newest error, flashed in the header until acknowledged (Esc).
+    pub alert: Option<LogLine>,
     /// The time of the current frame.
     pub now: DateTime<Utc>,
     /// Frames drawn so far (drives the spinner).
@@ -77,6 +79,7 @@ impl App {
             compare: None,
             last_results: None,
             log: LogView::default(),
+            alert: None,
             now,
             frame: 0,
             quitting: false,
@@ -125,11 +128,15 @@ impl App {
 
     /// Add a line to the log at the current time.
     pub fn note(&mut self, level: Level, message: impl Into<String>) {
-        self.log.push(LogLine {
+        let line = LogLine {
             at: self.now,
             level,
             message: message.into(),
-        });
+        };
+        if level == Level::Error {
+            self.alert = Some(line.clone());
+        }
+        self.log.push(line);
     }
 
     fn apply_snapshot(&mut self, e: crate::snapshots::SnapshotEvent) {

@@ -216,6 +216,12 @@ pub const KEYS: &[Binding] = &[
     bind(Normal, &[Char('?')], Action::ToggleHelp, "this help"),
     bind(
         Normal,
+        &[Code(KeyCode::Esc)],
+        Action::Acknowledge,
+        "dismiss the error shown",
+    ),
+    bind(
+        Normal,
         &[Char('q'), Ctrl('c')],
         Action::Quit,
         "quit (asks during a run)",

@@ -132,6 +132,10 @@ impl App {
                 self.mode = Mode::Normal;
                 None
             }
+            Action::Acknowledge => {
+                self.alert = None;
+                None
+            }
             Action::ToggleHelp => {
                 self.mode = if self.mode == Mode::Help {
                     Mode::Normal
@@ -157,7 +161,7 @@ impl App {
             Action::LogPageUp => self.scroll(super::state::LOG_PAGE as isize),
             Action::LogPageDown => self.scroll(-(super::state::LOG_PAGE as isize)),
             Action::LogEnd => {
-                self.log.scroll = 0;
+                self.log.to_newest();
                 None
             }
             Action::LogHome => {

@@ -237,11 +237,34 @@ pub const LOG_CAP: usize = 2000;
 /// Lines one PgUp/PgDn moves.
 pub const LOG_PAGE: usize = 10;
 
-/// The log with its scroll position (lines up from the newest; 0 follows the newest).
+/// The log with its scroll position, in screen rows up from the last row of the newest
+/// message (0 follows the newest message to its end). A long message wraps over several rows,
+/// and each of them can be scrolled to.
 #[derive(Debug, Clone, Default)]
 pub struct LogView {
     pub lines: VecDeque<LogLine>,
     pub scroll: usize,
+    /// The text width and the number of rows above the bottom page, as last drawn: a new
+    /// message keeps a scrolled view still by its own row count, and scrolling stops at the
+    /// oldest row. Written by the draw (the only place that knows the pane's size).
+    pub(crate) drawn: std::cell::Cell<LogGeometry>,
+}
+
+/// What the log pane last drew: its text width and how far it could scroll up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogGeometry {
+    pub width: usize,
+    /// Rows above the bottom page (`usize::MAX` until a scrolled draw has counted them).
+    pub max_scroll: usize,
+}
+
+impl Default for LogGeometry {
+    fn default() -> Self {
+        Self {
+            width: 80,
+            max_scroll: usize::MAX,
+        }
+    }
 }
 
 impl LogView {
@@ -250,25 +273,34 @@ impl LogView {
         if self.lines.len() == LOG_CAP {
             self.lines.pop_front();
         }
-        self.lines.push_back(line);
         if self.scroll > 0 {
-            self.scroll = (self.scroll + 1).min(self.max_scroll());
+            let width = self.drawn.get().width.max(1);
+            self.scroll = self.scroll.saturating_add(log_rows(&line.message, width));
         }
+        self.lines.push_back(line);
+        let mut g = self.drawn.get();
+        g.max_scroll = usize::MAX;
+        self.drawn.set(g);
     }
 
     fn max_scroll(&self) -> usize {
-        self.lines.len().saturating_sub(1)
+        self.drawn.get().max_scroll
     }
 
-    /// Scroll by `delta` lines (positive: older).
+    /// Scroll by `delta` rows (positive: older).
     pub fn scroll_by(&mut self, delta: isize) {
-        let next = self.scroll.saturating_add_signed(delta);
-        self.scroll = next.min(self.max_scroll());
+        let cur = self.scroll.min(self.max_scroll());
+        self.scroll = cur.saturating_add_signed(delta).min(self.max_scroll());
     }
 
-    /// Scroll to the oldest line kept.
+    /// Scroll to the oldest row kept.
     pub fn to_oldest(&mut self) {
-        self.scroll = self.max_scroll();
+        self.scroll = usize::MAX;
+    }
+
+    /// Follow the newest message to its last row.
+    pub fn to_newest(&mut self) {
+        self.scroll = 0;
     }
 
     /// Drop every line.
@@ -277,6 +309,14 @@ impl LogView {
         self.scroll = 0;
     }
 }
+
+/// How many rows `message` takes in a log pane whose text is `width` columns wide.
+pub fn log_rows(message: &str, width: usize) -> usize {
+    crate::tui::wrap::wrap(message, width.saturating_sub(LOG_STAMP).max(1)).len()
+}
+
+/// The width of the `HH:MM:SS ` stamp before each message.
+pub const LOG_STAMP: usize = 9;
 
 /// The rates `o` cycles through (arrivals per second).
 pub const CONSOLE_RATES: [u32; 5] = [5, 10, 20, 40, 80];

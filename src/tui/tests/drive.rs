@@ -227,7 +227,7 @@ fn log_scrolls_and_clear_empties_it() {
     app.on_key(&code(KeyCode::PageUp));
     let s = text(&screen(&app, 80, 24));
     assert!(s.contains("line 19") && !s.contains("line 29"), "{s}");
-    assert!(s.contains("10 lines up"), "{s}");
+    assert!(s.contains("10 rows up"), "{s}");
     // New lines do not move a scrolled view.
     app.apply(EngineEvent::Log {
         level: Level::Warn,
@@ -249,9 +249,29 @@ fn long_log_lines_wrap_instead_of_being_cut() {
         level: Level::Error,
         message: long.into(),
     });
-    // Too tall for the 5 rows of an 80×24 log pane: its start is what shows.
+    // Too tall for the log pane of an 80×24 screen: its end shows (that is where the fix and
+    // the paths are), and ↑ reaches its start, one row at a time.
     let small = text(&screen(&app, 80, 24));
-    assert!(small.contains("04:30:00 Redis did not start:"), "{small}");
+    assert!(small.contains("then press u)"), "{small}");
+    assert!(!small.contains("04:30:00 Redis did not start:"), "{small}");
+    for _ in 0..20 {
+        app.on_key(&code(KeyCode::Up));
+        screen(&app, 80, 24);
+    }
+    let top = text(&screen(&app, 80, 24));
+    assert!(top.contains("04:30:00 Redis did not start:"), "{top}");
+    assert!(top.contains("rows up"), "{top}");
+    // ↓ as often brings the last row back; End too, at once.
+    for _ in 0..20 {
+        app.on_key(&code(KeyCode::Down));
+        screen(&app, 80, 24);
+    }
+    assert!(text(&screen(&app, 80, 24)).contains("then press u)"));
+    app.on_key(&code(KeyCode::Home));
+    screen(&app, 80, 24);
+    app.on_key(&code(KeyCode::End));
+    assert!(text(&screen(&app, 80, 24)).contains("then press u)"));
+    app.on_key(&code(KeyCode::Esc));
     let s = text(&screen(&app, 120, 40));
     // The log is the right half of the bottom panes: strip the stamp and the indent, rejoin.
     let joined = s
@@ -263,6 +283,45 @@ fn long_log_lines_wrap_instead_of_being_cut() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(joined.contains(long), "{joined}\n{s}");
+}
+
+/// An error flashes in a row of its own above the header until Esc acknowledges it, even once
+/// newer lines have pushed it out of the log.
+#[test]
+fn errors_flash_in_the_header_until_acknowledged() {
+    let mut app = idle_app(Theme::new(false));
+    app.apply(EngineEvent::Log {
+        level: Level::Error,
+        message: "cannot use Redis at 127.0.0.1:1: connection refused".into(),
+    });
+    for i in 0..30 {
+        app.apply(EngineEvent::Log {
+            level: Level::Info,
+            message: format!("line {i:02}"),
+        });
+    }
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let s = text(&screen(&app, w, h));
+        let first = s.lines().next().unwrap();
+        assert!(
+            first.contains("! cannot use Redis at 127.0.0.1:1") && first.contains("Esc dismisses"),
+            "{s}"
+        );
+    }
+    // Too long for the row: cut with an ellipsis, never silently.
+    app.apply(EngineEvent::Log {
+        level: Level::Error,
+        message: "x".repeat(200),
+    });
+    let s = text(&screen(&app, 80, 24));
+    assert!(
+        s.lines().next().unwrap().contains("x… · Esc dismisses"),
+        "{s}"
+    );
+    app.on_key(&code(KeyCode::Esc));
+    assert!(app.alert.is_none());
+    let s = text(&screen(&app, 80, 24));
+    assert!(!s.contains("Esc dismisses"), "{s}");
 }
 
 #[test]

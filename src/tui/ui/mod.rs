@@ -57,10 +57,12 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let wide = area.width >= 120 && area.height >= 36;
-    let [body, footer] = area.layout(&Layout::vertical([
+    let [alert, body, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(u16::from(app.alert.is_some())),
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
+    render_alert(app, frame, alert);
     match (app.view, wide) {
         (View::Run, true) => render_wide(app, frame, body),
         (View::Run, false) => render_compact(app, frame, body),
@@ -244,6 +246,25 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         render_latency(app, frame, latency);
         render_log(app, frame, log);
     }
+}
+
+/// The newest error, on a row of its own above everything until Esc acknowledges it: the log
+/// may have scrolled it away, or the view may have no log at all.
+fn render_alert(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(alert) = &app.alert else { return };
+    let t = app.theme;
+    let tail = " · Esc dismisses ";
+    let room = usize::from(area.width).saturating_sub(tail.chars().count() + 3);
+    let message: String = alert
+        .message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let line = Line::from(vec![
+        Span::styled(format!(" ! {}", fmt::fit(&message, room)), t.alert()),
+        Span::styled(tail, t.alert()),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(t.alert()), area);
 }
 
 /// The key hints, from the same table the handler uses.

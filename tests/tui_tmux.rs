@@ -474,12 +474,10 @@ fn the_log_shows_the_end_of_a_long_error_and_the_header_flashes_it() {
     // 1 is the embedded `local`, then the files by name: bad, e2e.
     t.keys("2");
     t.keys("r");
-    let screen = t.wait_for("the error", START_LIMIT, |s| s.contains("Esc dismisses"));
-    let squeezed: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        squeezed.contains("README.md)"),
-        "the end of the message is not on screen:\n{screen}"
-    );
+    // The end of the message is on screen (waited for: the frame may be mid-draw).
+    let screen = t.wait_for("the error's last row", START_LIMIT, |s| {
+        s.contains("Esc dismisses") && s.split_whitespace().any(|w| w == "README.md)")
+    });
     assert!(
         screen
             .lines()
@@ -504,4 +502,61 @@ fn the_log_shows_the_end_of_a_long_error_and_the_header_flashes_it() {
         !s.contains("Esc dismisses")
     });
     quit_and_check_restored(&t);
+}
+
+/// Issue 25 item 2: eight profiles (the embedded `local` and seven files, two with long
+/// names) at 80×24 and 120×40: the selected one always shows with its number, long names end
+/// in `…`, hidden ones are counted, and the profiles never run into the view tabs.
+#[test]
+fn the_header_fits_eight_profiles() {
+    let s = setup();
+    let dir = s.dir.path().join("config/profiles");
+    for name in [
+        "b2",
+        "c3",
+        "d4",
+        "e5",
+        "f6-a-profile-with-a-long-name",
+        "g7-another-long-one",
+    ] {
+        std::fs::write(
+            dir.join(format!("{name}.toml")),
+            PROFILE.replace("end-to-end test", name),
+        )
+        .unwrap();
+    }
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = Tmux::start_sized(
+            &format!("hdr{w}"),
+            s.dir.path(),
+            &s.env,
+            &script(s.dir.path()),
+            (w, h),
+        );
+        let first = t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet")
+        });
+        // The tabs are the first row at 80 columns, the second (in the header pane) from 120.
+        let row = usize::from(w >= 120);
+        let head = first.lines().nth(row).unwrap();
+        assert!(head.contains("e2e"), "{w}×{h}: {head}");
+        // local (embedded), then the files by path: b2 c3 d4 e2e e5 f6… g7…; ← from local
+        // wraps to the 8th.
+        t.keys("1");
+        t.keys("Left");
+        let last = t.wait_for("the 8th profile", START_LIMIT, |s| {
+            s.lines().nth(row).unwrap().contains("8 g7-")
+        });
+        let head = last.lines().nth(row).unwrap();
+        assert!(head.contains('…'), "{w}×{h}: {head}");
+        if w == 80 {
+            assert!(head.contains('‹'), "hidden profiles are counted: {head}");
+        }
+        assert!(!head.contains("Run│") && !head.contains("…Run"), "{head}");
+        t.keys("1");
+        t.wait_for("the 1st profile", START_LIMIT, |s| {
+            s.lines().nth(row).unwrap().contains("1 local")
+        });
+        quit_and_check_restored(&t);
+    }
 }

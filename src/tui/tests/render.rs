@@ -311,3 +311,53 @@ fn log_pane_wraps_wide_and_combining_text_without_losing_any() {
         "{message}\nnot all on screen:\n{shown}"
     );
 }
+
+/// Eight profiles, some with long names, the last one selected: at every size the selected one
+/// shows with its number, long names end in `…`, the hidden ones are counted, and a space
+/// always parts the profiles from the view tabs.
+#[test]
+fn the_header_fits_eight_profiles_at_every_size() {
+    let mut app = idle_app(Theme::new(false));
+    let base = app.profiles[0].clone();
+    app.profiles = (0..8)
+        .map(|i| {
+            let mut p = base.clone();
+            p.name = match i {
+                1 => "tui-docker-with-a-very-long-name".into(),
+                7 => "eighth-profile-also-long".into(),
+                _ => format!("prof{i}"),
+            };
+            p
+        })
+        .collect();
+    for selected in [0, 7] {
+        app.selected = selected;
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            let s = super::text(&screen(&app, w, h));
+            let head: String = s.lines().take(3).collect::<Vec<_>>().join("\n");
+            let want = if selected == 7 {
+                "8 eighth-profile"
+            } else {
+                "1 prof0"
+            };
+            assert!(head.contains(want), "{w}×{h}: {head}");
+            if selected == 7 || w < 200 {
+                assert!(
+                    head.contains('…') || head.contains('‹') || head.contains('›'),
+                    "{head}"
+                );
+            }
+            // The profiles never run into the view tabs.
+            let first = s.lines().next().unwrap();
+            if let Some(at) = first.find("Run │") {
+                let before = first[..at].trim_end_matches(' ');
+                assert!(first[..at].ends_with(' '), "{w}×{h}: {first}");
+                assert!(
+                    !before.ends_with(char::is_alphanumeric) || w >= 120,
+                    "{first}"
+                );
+            }
+            assert_snapshot!(format!("header_8_profiles_sel{selected}_{w}x{h}"), head);
+        }
+    }
+}

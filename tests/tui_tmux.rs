@@ -560,3 +560,65 @@ fn the_header_fits_eight_profiles() {
         quit_and_check_restored(&t);
     }
 }
+
+/// Issue 25 item 3 at 80×24 and 200×60: after `u` the Redis pane follows uptime, keys and
+/// memory while keys are written from outside; the quit question goes when the run ends.
+#[test]
+fn the_redis_pane_follows_writes_and_the_quit_question_goes_with_the_run() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let s = setup();
+        std::fs::write(
+            s.dir.path().join("config/profiles/e2e.toml"),
+            PROFILE.replace("invocations = 20", "invocations = 150"),
+        )
+        .unwrap();
+        let t = Tmux::start_sized(
+            &format!("stale{w}"),
+            s.dir.path(),
+            &s.env,
+            &script(s.dir.path()),
+            (w, h),
+        );
+        t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet")
+        });
+        t.keys("u");
+        let up = t.wait_for("Redis to run", START_LIMIT, |s| s.contains("keys 0"));
+        let port: String = up
+            .split("redis://127.0.0.1:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no endpoint:\n{up}"))
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let pw = std::fs::read_to_string(s.dir.path().join("data/e2e/redwhisk.password")).unwrap();
+        for i in 0..37 {
+            let out = Command::new("redis-cli")
+                .env("REDISCLI_AUTH", pw.trim())
+                .args(["-p", &port, "SET", &format!("k{i}"), "v"])
+                .output()
+                .unwrap_or_else(|e| panic!("redis-cli is required: {e}"));
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+        }
+        t.wait_for("the keys written to show", START_LIMIT, |s| {
+            s.contains("keys 37")
+        });
+        t.wait_for("the uptime to move", START_LIMIT, |s| {
+            s.contains("uptime   2s") || s.contains("uptime   3s")
+        });
+        t.keys("r");
+        t.wait_for("the run to be under way", RUN_LIMIT, |s| {
+            s.contains("invoking")
+        });
+        t.keys("q");
+        let asked = t.wait_for("the quit question or the run's end", RUN_LIMIT, |s| {
+            s.contains("A run is active") || s.contains("run done")
+        });
+        if asked.contains("A run is active") {
+            t.wait_for("the question to go with the run", RUN_LIMIT, |s| {
+                s.contains("run done") && !s.contains("A run is active")
+            });
+        }
+        quit_and_check_restored(&t);
+    }
+}

@@ -53,6 +53,8 @@ pub struct App {
     pub rate_sweep: Option<super::views::RateSweepView>,
     /// How `r` runs case study 1 (`o` cycles it).
     pub loop_choice: super::state::LoopChoice,
+    /// When the Redis status was last asked for (it is asked every second while Redis runs).
+    pub status_asked: Option<DateTime<Utc>>,
 }
 
 impl App {
@@ -87,6 +89,7 @@ impl App {
             gateway: None,
             rate_sweep: None,
             loop_choice: super::state::LoopChoice::default(),
+            status_asked: None,
         }
     }
 
@@ -124,6 +127,31 @@ impl App {
         if let Some(share) = &mut self.share {
             share.refresh();
         }
+    }
+
+    /// The Redis status query due at `now`: every second while the selected profile's Redis
+    /// runs (after `u`, during a run, behind an awake gateway), so uptime, keys and memory
+    /// follow what is written.
+    pub fn status_due(&mut self, now: DateTime<Utc>) -> Option<EngineCommand> {
+        let live = self.redis.state == RedisState::Running
+            || self.run_active()
+            || self
+                .gateway
+                .as_ref()
+                .is_some_and(|g| g.state == crate::gateway::GatewayState::Awake);
+        if self.quitting || !live || self.selected_name().is_empty() {
+            return None;
+        }
+        if self
+            .status_asked
+            .is_some_and(|at| now - at < chrono::Duration::seconds(1))
+        {
+            return None;
+        }
+        self.status_asked = Some(now);
+        Some(EngineCommand::RedisStatus {
+            profile: self.selected_name().to_string(),
+        })
     }
 
     /// Add a line to the log at the current time.
@@ -230,6 +258,14 @@ impl App {
                 }
             }
             EngineEvent::ResultsListed(entries) => self.results.set(entries),
+            EngineEvent::RunOpened { dir, record } if self.run_active() => {
+                // Replacing the live run would fold its next invocations into the record.
+                self.note(
+                    Level::Warn,
+                    format!("a run is active; open {} once it ends", dir.display()),
+                );
+                drop(record);
+            }
             EngineEvent::RunOpened { dir, record } => {
                 self.note(Level::Info, format!("opened {}", dir.display()));
                 self.run = Some(RunView::recorded(dir, &record, self.now));
@@ -373,6 +409,10 @@ impl App {
                 };
                 if results_dir.is_some() {
                     self.last_results.clone_from(&results_dir);
+                }
+                // The question "a run is active, quit?" has no subject any more.
+                if self.mode == Mode::ConfirmQuit {
+                    self.mode = Mode::Normal;
                 }
                 if let Some(run) = &mut self.run {
                     run.phase = outcome;

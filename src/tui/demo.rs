@@ -143,6 +143,22 @@ pub fn failed_activation(i: u32) -> Activation {
     a
 }
 
+/// A process backend's cold start, its parts adding up to its total.
+pub fn cold_start() -> ColdStart {
+    ColdStart {
+        backend: "process".into(),
+        image_ms: 0.0,
+        create_ms: 0.0,
+        start_ms: 1.8,
+        ready_ms: 15.2,
+        total_ms: 17.0,
+        keys_restored: 0,
+        restore: None,
+        cluster: None,
+        network_emulation: None,
+    }
+}
+
 /// The events of a run's start up to its first invocation.
 pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
     vec![
@@ -153,18 +169,7 @@ pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
         },
         EngineEvent::Phase(Phase::StartingRedis),
         EngineEvent::RedisState(RedisState::Starting),
-        EngineEvent::ColdStart(ColdStart {
-            backend: "process".into(),
-            image_ms: 0.0,
-            create_ms: 0.0,
-            start_ms: 1.8,
-            ready_ms: 15.2,
-            total_ms: 17.0,
-            keys_restored: 0,
-            restore: None,
-            cluster: None,
-            network_emulation: None,
-        }),
+        EngineEvent::ColdStart(cold_start()),
         EngineEvent::RedisState(RedisState::Running),
         EngineEvent::RedisStatus(status(RedisState::Running, 0)),
         EngineEvent::Phase(Phase::Deploying),

@@ -133,7 +133,11 @@ where
                 while let Ok(ev) = events.try_recv() {
                     app.apply(ev);
                 }
-                app.tick(clock());
+                let now = clock();
+                app.tick(now);
+                if let Some(cmd) = app.status_due(now) {
+                    commands.send_command(cmd);
+                }
                 draw(terminal, app)?;
             }
         }

@@ -131,6 +131,8 @@ pub struct RunView {
     pub finished: Option<Finished>,
     pub table: Vec<StatsRow>,
     pub(super) table_dirty: bool,
+    /// A recorded run's own cold start (the Redis pane shows it instead of the live one).
+    pub recorded_cold: Option<ColdStart>,
 }
 
 impl RunView {
@@ -147,6 +149,7 @@ impl RunView {
             finished: None,
             table: Vec::new(),
             table_dirty: true,
+            recorded_cold: None,
         };
         v.refresh_table();
         v
@@ -174,6 +177,7 @@ impl RunView {
             results_dir: Some(dir),
         });
         v.table_dirty = true;
+        v.recorded_cold = s.redis.cold_start.clone();
         v.refresh_table();
         v
     }

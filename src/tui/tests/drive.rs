@@ -85,7 +85,7 @@ fn run_progress_and_finish() {
     assert!(s.contains("2.5 inv/s"), "5 in 2 s: {s}");
     assert!(s.contains("ETA 6.0s"), "15 left at 2.5/s: {s}");
     assert!(s.contains("cold 1  warm 4"), "{s}");
-    assert!(s.contains("c 0.0 · s 1.8 · r 15.2 ms"), "{s}");
+    assert!(s.contains("c0.0 s1.8 r15.2 =17.0ms"), "{s}");
     let wide = text(&screen(&app, 200, 60));
     assert!(
         wide.contains("create 0.0 · start 1.8 · ready 15.2 = 17.0 ms"),
@@ -471,4 +471,65 @@ fn g_on_an_invalid_profile_says_why() {
     app.on_key(&key('3'));
     assert!(app.on_key(&key('g')).is_none());
     assert_eq!(app.log.lines.back().unwrap().level, Level::Error);
+}
+
+/// Issue 25 item 3: the Redis status is asked for every second while Redis runs (uptime, keys
+/// and memory follow the writes), not while it is stopped.
+#[test]
+fn the_redis_status_is_polled_while_redis_runs() {
+    let mut app = idle_app(Theme::new(false));
+    let t0 = epoch();
+    assert_eq!(app.status_due(t0), None, "stopped: nothing to ask");
+    app.apply(EngineEvent::RedisState(
+        crate::redis_host::RedisState::Running,
+    ));
+    let ask = Some(EngineCommand::RedisStatus {
+        profile: profile("local"),
+    });
+    assert_eq!(app.status_due(t0), ask);
+    assert_eq!(
+        app.status_due(t0 + chrono::Duration::milliseconds(500)),
+        None
+    );
+    assert_eq!(
+        app.status_due(t0 + chrono::Duration::milliseconds(1000)),
+        ask
+    );
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        854,
+    )));
+    assert!(text(&screen(&app, 80, 24)).contains("keys 854"));
+}
+
+/// Issue 25 item 3: the quit question goes once the run it asks about has ended, and a
+/// recorded run is not opened over a live one.
+#[test]
+fn the_quit_question_goes_when_the_run_ends() {
+    let mut app = running_app(Theme::new(false), 20, 12, 6, false);
+    app.on_key(&key('q'));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console/r1000-local");
+    let record = crate::results::RunRecord::read(&dir).unwrap();
+    app.apply(EngineEvent::RunOpened {
+        dir,
+        record: Box::new(record),
+    });
+    assert!(app.run_active(), "the live run stays");
+    assert!(
+        app.log
+            .lines
+            .back()
+            .unwrap()
+            .message
+            .contains("once it ends")
+    );
+    app.apply(EngineEvent::RunFinished {
+        outcome: Phase::Done,
+        results_dir: None,
+        elapsed: Duration::from_secs(6),
+    });
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!text(&screen(&app, 80, 24)).contains("A run is active"));
 }

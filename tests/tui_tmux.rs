@@ -622,3 +622,51 @@ fn the_redis_pane_follows_writes_and_the_quit_question_goes_with_the_run() {
         quit_and_check_restored(&t);
     }
 }
+
+/// Issue 25 item 4: a pane resized while the console runs, then `q`: nothing of the frame is
+/// left on the shell's screen, even where the terminal keeps no alternate screen (tmux with
+/// `alternate-screen off`, where the old console left 8–14 rows of its last frame).
+#[test]
+fn quitting_after_a_resize_leaves_only_the_shell() {
+    for alternate in ["on", "off"] {
+        let s = setup();
+        // The console starts after the option is set.
+        let script = format!("sleep 1; {}", script(s.dir.path()));
+        let t = Tmux::start_sized(
+            &format!("resize{alternate}"),
+            s.dir.path(),
+            &s.env,
+            &script,
+            (120, 40),
+        );
+        t.cmd(&["set-option", "-g", "alternate-screen", alternate]);
+        t.cmd(&[
+            "set-window-option",
+            "-t",
+            &t.session,
+            "alternate-screen",
+            alternate,
+        ]);
+        t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet")
+        });
+        t.cmd(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
+        t.wait_for("the narrow layout", START_LIMIT, |s| s.contains("Run  1/5"));
+        t.cmd(&["resize-window", "-t", &t.session, "-x", "200", "-y", "60"]);
+        t.wait_for("the wide layout", START_LIMIT, |s| s.contains("Compare"));
+        quit_and_check_restored(&t);
+        let left: Vec<String> = t
+            .screen()
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        assert!(
+            left.iter()
+                .all(|l| l.starts_with("exit=") || l.contains("icanon")),
+            "alternate-screen {alternate}: the frame was left on the shell:\n{}",
+            left.join("\n")
+        );
+    }
+}

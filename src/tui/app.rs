@@ -356,6 +356,9 @@ impl App {
                 }
             }
             EngineEvent::ShareStarted { cells, runs } => {
+                if let Some(run) = &mut self.run {
+                    run.share = true;
+                }
                 self.share = Some(ShareView::live(&cells, runs));
             }
             EngineEvent::ShareCycle { cell, record } => {
@@ -369,7 +372,10 @@ impl App {
             EngineEvent::Log { level, message } => self.note(level, message),
             EngineEvent::Exported { path } => self.note(
                 Level::Info,
-                format!("exported the last run to {}", path.display()),
+                format!(
+                    "exported the last run's results as the zip {}",
+                    path.display()
+                ),
             ),
             EngineEvent::RunFinished {
                 outcome,

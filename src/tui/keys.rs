@@ -145,12 +145,7 @@ pub const KEYS: &[Binding] = &[
         Action::ToggleGateway,
         "scale-to-zero gateway",
     ),
-    bind(
-        Normal,
-        &[Char('e')],
-        Action::Export,
-        "where the results are",
-    ),
+    bind(Normal, &[Char('e')], Action::Export, "zip the last results"),
     bind(
         Normal,
         &[Char('c')],

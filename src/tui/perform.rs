@@ -98,20 +98,22 @@ impl App {
                     profile: item.name.clone(),
                 })
             }
-            Action::Export => {
-                let msg = match &self.last_results {
-                    Some(dir) => format!(
-                        "last run's results: {}/run.json and invocations.csv",
-                        dir.display()
-                    ),
-                    None => format!(
-                        "no finished run yet; every run writes {}/<time>-<profile>/",
+            Action::Export => match &self.last_results {
+                // The engine says where the zip went (or why not) once it is written.
+                Some(dir) => {
+                    let msg = format!("zipping {} (run.json, invocations.csv, …)", dir.display());
+                    self.note(Level::Info, msg);
+                    Some(EngineCommand::Export)
+                }
+                None => {
+                    let msg = format!(
+                        "nothing to zip yet: every run writes {}/<time>-<profile>/, and e zips the last",
                         self.results_root.display()
-                    ),
-                };
-                self.note(Level::Info, msg);
-                Some(EngineCommand::Export)
-            }
+                    );
+                    self.note(Level::Info, msg);
+                    None
+                }
+            },
             Action::Clear => {
                 self.log.clear();
                 if !self.run_active() {

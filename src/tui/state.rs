@@ -133,6 +133,8 @@ pub struct RunView {
     pub(super) table_dirty: bool,
     /// A recorded run's own cold start (the Redis pane shows it instead of the live one).
     pub recorded_cold: Option<ColdStart>,
+    /// The data-sharing experiment: its progress counts cycles, which have no cold or warm.
+    pub share: bool,
 }
 
 impl RunView {
@@ -150,6 +152,7 @@ impl RunView {
             table: Vec::new(),
             table_dirty: true,
             recorded_cold: None,
+            share: false,
         };
         v.refresh_table();
         v

@@ -116,7 +116,12 @@ fn run_progress_and_finish() {
     let c = app.on_key(&key('e'));
     assert_eq!(c, Some(EngineCommand::Export));
     let last = &app.log.lines.back().unwrap().message;
-    assert!(last.contains("results/x/run.json"), "{last}");
+    assert!(last.contains("zipping results/x (run.json"), "{last}");
+    app.apply(EngineEvent::Exported {
+        path: PathBuf::from("results/x.zip"),
+    });
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(last.contains("as the zip results/x.zip"), "{last}");
 }
 
 #[test]
@@ -532,4 +537,38 @@ fn the_quit_question_goes_when_the_run_ends() {
     });
     assert_eq!(app.mode, Mode::Normal);
     assert!(!text(&screen(&app, 80, 24)).contains("A run is active"));
+}
+
+/// Issue 25 item 8: the footer offers each view's own keys, with the words the help uses, and
+/// always help and quit; `e` says it zips; `w` is offered.
+#[test]
+fn the_footer_offers_each_views_keys() {
+    use crate::tui::views::View;
+    let mut app = idle_app(Theme::new(false));
+    for view in View::ALL {
+        app.view = view;
+        let s = text(&screen(&app, 80, 24));
+        let footer = s.lines().last().unwrap().to_string();
+        assert!(
+            footer.contains("? help") && footer.contains("q quit"),
+            "{footer}"
+        );
+        for &(mode, action, _) in crate::tui::ui::footer_hints(view) {
+            let keys = crate::tui::keys::keys_for(mode, action);
+            assert!(!keys.is_empty(), "{action:?} has no key in {mode:?}");
+        }
+        match view {
+            View::Run => {
+                assert!(
+                    footer.contains("w sweep") && footer.contains("e zip"),
+                    "{footer}"
+                );
+            }
+            View::Results => assert!(footer.contains("Enter open"), "{footer}"),
+            View::Sweep => assert!(footer.contains("W rtt sweep"), "{footer}"),
+            _ => {}
+        }
+    }
+    app.mode = Mode::Help;
+    assert!(text(&screen(&app, 120, 40)).contains("zip the last results"));
 }

@@ -267,7 +267,50 @@ fn render_alert(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line).style(t.alert()), area);
 }
 
-/// The key hints, from the same table the handler uses.
+/// The hints the footer offers in `view`, most useful first; help and quit always end it.
+pub fn footer_hints(view: View) -> &'static [(Mode, Action, &'static str)] {
+    use Action as A;
+    use Mode::{Normal as N, Results as R};
+    match view {
+        View::Run => &[
+            (N, A::Run, "run"),
+            (N, A::Cancel, "cancel"),
+            (N, A::CycleLoop, "loop"),
+            (N, A::RedisUp, "up"),
+            (N, A::RedisDown, "down"),
+            (N, A::Export, "zip"),
+            (N, A::ToggleGateway, "gw"),
+            (N, A::Sweep, "sweep"),
+            (N, A::Share, "share"),
+            (N, A::NextView, "view"),
+        ],
+        View::Share => &[
+            (N, A::Share, "share"),
+            (N, A::Cancel, "cancel"),
+            (N, A::Export, "zip"),
+            (N, A::RedisUp, "up"),
+            (N, A::RedisDown, "down"),
+            (N, A::NextView, "view"),
+        ],
+        View::Sweep => &[
+            (N, A::Sweep, "sweep"),
+            (N, A::RttSweep, "rtt sweep"),
+            (N, A::CycleLoop, "loop"),
+            (N, A::Cancel, "cancel"),
+            (N, A::NextView, "view"),
+        ],
+        View::Results => &[
+            (R, A::OpenResult, "open"),
+            (R, A::MarkResult, "mark 2→compare"),
+            (R, A::ResultsUp, "move"),
+            (N, A::NextView, "view"),
+        ],
+        View::Compare => &[(N, A::PrevView, "results"), (N, A::NextView, "view")],
+    }
+}
+
+/// The key hints of the current view, from the same table the handler uses: as many as fit,
+/// then help and quit.
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let line = if app.quitting {
@@ -276,26 +319,37 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
             t.warn(),
         ))
     } else {
-        let hints = [
-            (Action::Run, "run"),
-            (Action::Cancel, "cancel"),
-            (Action::Share, "share"),
-            (Action::RedisUp, "up"),
-            (Action::RedisDown, "down"),
-            (Action::ToggleGateway, "gw"),
-            (Action::Export, "export"),
-            (Action::NextView, "view"),
-            (Action::ToggleHelp, "help"),
-            (Action::Quit, "quit"),
-        ];
-        let mut spans = Vec::new();
-        for (action, word) in hints {
-            let keys = keys_for(Mode::Normal, action);
-            // Only the first key of each action keeps the line within 80 columns.
+        let hint = |mode: Mode, action: Action, word: &str| {
+            let keys = keys_for(mode, action);
+            // Only the first key of each action keeps the line short (↑/k → ↑).
             let key = keys.split('/').next().unwrap_or_default().to_string();
-            spans.push(Span::styled(format!(" {key}"), t.key()));
-            spans.push(Span::styled(format!(" {word} "), t.label()));
+            let key = if action == Action::ResultsUp {
+                "↑↓".to_string()
+            } else {
+                key
+            };
+            vec![
+                Span::styled(format!(" {key}"), t.key()),
+                Span::styled(format!(" {word} "), t.label()),
+            ]
+        };
+        let tail: Vec<Span> = [(Action::ToggleHelp, "help"), (Action::Quit, "quit")]
+            .into_iter()
+            .flat_map(|(a, w)| hint(Mode::Normal, a, w))
+            .collect();
+        let tail_w: usize = tail.iter().map(Span::width).sum();
+        let mut spans = Vec::new();
+        let mut used = 0;
+        for &(mode, action, word) in footer_hints(app.view) {
+            let h = hint(mode, action, word);
+            let w: usize = h.iter().map(Span::width).sum();
+            if used + w + tail_w > usize::from(area.width) {
+                break;
+            }
+            used += w;
+            spans.extend(h);
         }
+        spans.extend(tail);
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);

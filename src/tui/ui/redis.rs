@@ -114,6 +114,7 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(kv(app, "cold", cold)),
     ];
     let block = pane(t, " Redis ");
+    let lines = fmt::fit_lines(lines, area.width.saturating_sub(2));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 

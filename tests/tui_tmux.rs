@@ -670,3 +670,29 @@ fn quitting_after_a_resize_leaves_only_the_shell() {
         );
     }
 }
+
+/// Issue 25 item 11: idle (no run, Redis stopped, no key pressed) the console sends nothing to
+/// the terminal; a key press redraws. Measured as the bytes tmux receives from the pane.
+#[test]
+fn an_idle_console_sends_nothing_to_the_terminal() {
+    let s = setup();
+    let t = Tmux::start("idle", s.dir.path(), &s.env, &script(s.dir.path()));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    // Let the start-up status reply land.
+    std::thread::sleep(Duration::from_secs(2));
+    let out = s.dir.path().join("pane.bytes");
+    let pipe = format!("cat >> '{}'", out.display());
+    t.cmd(&["pipe-pane", "-o", "-t", &t.session, &pipe]);
+    std::thread::sleep(Duration::from_secs(3));
+    let idle = std::fs::metadata(&out).map_or(0, |m| m.len());
+    assert_eq!(idle, 0, "the idle console sent {idle} bytes in 3 s");
+    t.keys("?");
+    t.wait_for("the help overlay", START_LIMIT, |s| s.contains("Help · ?"));
+    t.cmd(&["pipe-pane", "-t", &t.session]);
+    let after_key = std::fs::metadata(&out).map_or(0, |m| m.len());
+    assert!(after_key > 0, "a key press drew nothing");
+    t.keys("Escape");
+    quit_and_check_restored(&t);
+}

@@ -117,6 +117,26 @@ impl App {
         self.run.as_ref().is_some_and(RunView::active)
     }
 
+    /// Something on screen moves with time alone: a live run's elapsed time, gauge and ETA, a
+    /// spinner, the gateway's idle countdown, a listing being read. Otherwise the console
+    /// draws only when an event, a key or a resize changed something.
+    pub fn animating(&self) -> bool {
+        use crate::gateway::GatewayState;
+        self.run_active()
+            || self.quitting
+            || self.results.loading
+            || matches!(
+                self.redis.state,
+                RedisState::Starting | RedisState::Stopping
+            )
+            || self.gateway.as_ref().is_some_and(|g| {
+                matches!(
+                    g.state,
+                    GatewayState::Awake | GatewayState::Waking | GatewayState::Stopping
+                )
+            })
+    }
+
     /// Advance to the next frame at `now`; recomputes what changed since the last frame.
     pub fn tick(&mut self, now: DateTime<Utc>) {
         self.now = now;

@@ -68,6 +68,12 @@ pub enum EngineEvent {
         dir: std::path::PathBuf,
         record: Box<crate::model::run::RunRecord>,
     },
+    /// A recorded concurrency sweep, read back.
+    SweepOpened(Box<crate::model::sweep::SweepReport>),
+    /// A recorded rate sweep, read back.
+    RateSweepOpened(Box<crate::model::rate_sweep::RateSweepReport>),
+    /// A recorded RTT sweep, read back.
+    RttSweepOpened(Box<crate::model::rtt_sweep::RttSweepReport>),
     /// A recorded case study 2 matrix, read back.
     ShareOpened {
         dir: std::path::PathBuf,

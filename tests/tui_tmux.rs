@@ -329,7 +329,7 @@ fn share_fills_the_matrix_then_results_and_compare() {
     // The listing itself, not words the log pane and the footer also hold ("run", "share"):
     // under load the listing can take longer than one look at the screen.
     let listing = t.wait_for("the results listing", START_LIMIT, |s| {
-        s.contains("Space marks two")
+        s.contains("sort: date (S)")
             && !s.contains("reading the results directory")
             && s.contains(" cyc")
             && s.matches(" inv").count() >= 2
@@ -395,6 +395,19 @@ fn a_sweep_fills_its_table_step_by_step() {
         .filter(|e| e.path().join("sweep.json").is_file())
         .count();
     assert_eq!(sweep_dirs, 1);
+    // Results (the view after Sweep) lists the sweep, newest first; Enter reopens it.
+    t.keys("v");
+    let listing = t.wait_for("the sweep in the results listing", START_LIMIT, |s| {
+        s.contains("sort: date (S)")
+            && s.lines()
+                .any(|l| l.contains(" sweep ") && l.contains("6 steps"))
+    });
+    assert!(listing.contains("p50 ms"), "{listing}");
+    t.keys("Home");
+    t.keys("Enter");
+    t.wait_for("the sweep reopened", START_LIMIT, |s| {
+        s.contains("6/6 steps") && s.contains("opened ")
+    });
     quit_and_check_restored(&t);
 }
 

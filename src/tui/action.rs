@@ -68,4 +68,12 @@ pub enum Action {
     OpenResult,
     /// Results: mark the selected run; two marked open Compare.
     MarkResult,
+    /// Results: the first row.
+    ResultsHome,
+    /// Results: the last row.
+    ResultsEnd,
+    /// Results: order by date, p50, p99 or throughput (cycles).
+    SortResults,
+    /// Results: type a filter (Enter keeps it, Esc clears it).
+    FilterResults,
 }

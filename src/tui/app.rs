@@ -291,6 +291,42 @@ impl App {
                 self.run = Some(RunView::recorded(dir, &record, self.now));
                 self.view = View::Run;
             }
+            EngineEvent::SweepOpened(r) => {
+                self.note(Level::Info, format!("opened {}", r.results_dir.display()));
+                self.rate_sweep = None;
+                self.rtt_sweep = None;
+                self.sweep = Some(super::views::SweepView {
+                    profile: r.profile.clone(),
+                    planned: r.steps.iter().map(|s| s.concurrency).collect(),
+                    steps: r.steps,
+                    live: false,
+                });
+                self.view = View::Sweep;
+            }
+            EngineEvent::RateSweepOpened(r) => {
+                self.note(Level::Info, format!("opened {}", r.results_dir.display()));
+                self.sweep = None;
+                self.rtt_sweep = None;
+                self.rate_sweep = Some(super::views::RateSweepView {
+                    profile: r.profile.clone(),
+                    planned: r.steps.iter().map(|s| s.rate).collect(),
+                    p99_bound_ms: r.p99_bound_ms,
+                    steps: r.steps,
+                    live: false,
+                });
+                self.view = View::Sweep;
+            }
+            EngineEvent::RttSweepOpened(r) => {
+                self.note(Level::Info, format!("opened {}", r.results_dir.display()));
+                self.sweep = None;
+                self.rate_sweep = None;
+                self.rtt_sweep = Some(super::views::RttSweepView {
+                    profile: r.profile.clone(),
+                    planned: r.steps.iter().map(|s| s.rtt_ms).collect(),
+                    steps: r.steps,
+                });
+                self.view = View::Sweep;
+            }
             EngineEvent::ShareOpened { dir, summary } => {
                 self.note(Level::Info, format!("opened {}", dir.display()));
                 self.share = Some(ShareView::recorded(
@@ -452,8 +488,35 @@ impl App {
         }
     }
 
+    /// A key while the Results filter takes text: characters type, Backspace deletes, Enter
+    /// keeps the filter, Esc clears it.
+    fn type_filter(&mut self, ev: &KeyEvent) {
+        use crossterm::event::{KeyCode, KeyEventKind};
+        if ev.kind == KeyEventKind::Release {
+            return;
+        }
+        let r = &mut self.results;
+        match ev.code {
+            KeyCode::Char(c) => r.filter.push(c),
+            KeyCode::Backspace => {
+                r.filter.pop();
+            }
+            KeyCode::Enter => r.filtering = false,
+            KeyCode::Esc => {
+                r.filtering = false;
+                r.filter.clear();
+            }
+            _ => return,
+        }
+        r.reorder();
+    }
+
     /// Handle a key press: the key table gives the action; the action may yield a command.
     pub fn on_key(&mut self, ev: &KeyEvent) -> Option<EngineCommand> {
+        if self.results.filtering && self.view == View::Results && self.mode == Mode::Normal {
+            self.type_filter(ev);
+            return None;
+        }
         let mode = if self.mode == Mode::Normal && self.view == View::Results {
             Mode::Results
         } else {

@@ -246,6 +246,30 @@ pub const KEYS: &[Binding] = &[
         "mark; two open Compare",
     ),
     bind(
+        Results,
+        &[Code(KeyCode::Home)],
+        Action::ResultsHome,
+        "first row",
+    ),
+    bind(
+        Results,
+        &[Code(KeyCode::End)],
+        Action::ResultsEnd,
+        "last row",
+    ),
+    bind(
+        Results,
+        &[Char('S')],
+        Action::SortResults,
+        "sort: date/p50/p99/inv/s",
+    ),
+    bind(
+        Results,
+        &[Char('/')],
+        Action::FilterResults,
+        "filter (Enter/Esc ends)",
+    ),
+    bind(
         Help,
         &[Char('?'), Code(KeyCode::Esc), Char('q')],
         Action::Dismiss,

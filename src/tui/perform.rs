@@ -50,8 +50,27 @@ impl App {
                 .results
                 .current()
                 .map(|e| EngineCommand::OpenResult { dir: e.dir.clone() }),
+            Action::ResultsHome | Action::ResultsEnd => {
+                self.results.to_end(action == Action::ResultsEnd);
+                None
+            }
+            Action::SortResults => {
+                self.results.sort = self.results.sort.next();
+                self.results.reorder();
+                None
+            }
+            Action::FilterResults => {
+                self.results.filtering = true;
+                None
+            }
             Action::MarkResult => {
-                let pair = self.results.toggle_mark()?;
+                let pair = match self.results.toggle_mark() {
+                    Ok(pair) => pair?,
+                    Err(why) => {
+                        self.note(Level::Info, why);
+                        return None;
+                    }
+                };
                 self.note(
                     Level::Info,
                     format!(

@@ -572,3 +572,129 @@ fn the_footer_offers_each_views_keys() {
     app.mode = Mode::Help;
     assert!(text(&screen(&app, 120, 40)).contains("zip the last results"));
 }
+
+/// Issue 25 item 9: Results lists sweeps beside runs and shares and reopens them; it sorts by
+/// date, p50, p99 and throughput; `/` filters; Home/End move in the list (not the log); Space on
+/// a share row says why it cannot be marked.
+#[test]
+fn results_list_every_kind_sort_filter_and_move() {
+    use crate::engine::library::{Kind, list};
+    use crate::tui::views::{SortKey, View};
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console");
+    let root = tempfile::tempdir().unwrap();
+    for d in ["r1000-local", "r2000-local", "share-local"] {
+        let to = root.path().join(d);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(fixtures.join(d)).unwrap().flatten() {
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
+    }
+    let sweep = root.path().join("sweep-local");
+    std::fs::create_dir_all(&sweep).unwrap();
+    std::fs::copy(fixtures.join("sweep-one.json"), sweep.join("sweep.json")).unwrap();
+    let entries = list(root.path());
+    let kinds: Vec<Kind> = entries.iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&Kind::Sweep), "{kinds:?}");
+    let sweep_entry = entries.iter().find(|e| e.kind == Kind::Sweep).unwrap();
+    assert!(sweep_entry.throughput.is_some_and(|v| v > 0.0));
+
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('v'));
+    app.on_key(&key('v'));
+    app.on_key(&key('v'));
+    assert_eq!(app.view, View::Results);
+    app.apply(EngineEvent::ResultsListed(entries));
+    let s = text(&screen(&app, 120, 40));
+    for word in ["sweep", "share", "run", "p50 ms", "p99 ms", "inv/s"] {
+        assert!(s.contains(word), "{word}: {s}");
+    }
+    // End and Home move the cursor, not the log.
+    app.on_key(&code(KeyCode::End));
+    assert_eq!(app.results.selected, 3);
+    app.on_key(&code(KeyCode::Home));
+    assert_eq!(app.results.selected, 0);
+    // S sorts: p50 ascending puts the fastest run first; throughput descending the busiest.
+    app.on_key(&key('S'));
+    assert_eq!(app.results.sort, SortKey::P50);
+    // The cursor stays on its entry; the first row is the lowest.
+    let p50 = |app: &crate::tui::app::App| app.results.entries[app.results.order[0]].p50_ms;
+    let lowest = app
+        .results
+        .entries
+        .iter()
+        .filter_map(|e| e.p50_ms)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(p50(&app), Some(lowest));
+    app.on_key(&key('S'));
+    app.on_key(&key('S'));
+    assert_eq!(app.results.sort, SortKey::Throughput);
+    let top = app.results.entries[app.results.order[0]]
+        .throughput
+        .unwrap();
+    assert!(
+        app.results
+            .entries
+            .iter()
+            .all(|e| e.throughput.unwrap_or(0.0) <= top)
+    );
+    // / filters as typed; Enter keeps the filter, Esc clears it.
+    app.on_key(&key('/'));
+    for c in "share".chars() {
+        app.on_key(&key(c));
+    }
+    assert_eq!(app.results.order.len(), 1);
+    app.on_key(&code(KeyCode::Enter));
+    assert!(!app.results.filtering);
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("1 of 4") && s.contains("filter: share"), "{s}");
+    // Space on the share row says why, and marks nothing.
+    assert_eq!(app.on_key(&key(' ')), None);
+    assert!(app.results.marked.is_empty());
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(
+        last.contains("only case study 1 runs can be compared"),
+        "{last}"
+    );
+    app.on_key(&key('/'));
+    app.on_key(&code(KeyCode::Esc));
+    assert_eq!(app.results.order.len(), 4);
+    // Enter on the sweep opens it in the Sweep view once the engine has read it.
+    let text_sweep = std::fs::read_to_string(sweep.join("sweep.json")).unwrap();
+    let report: crate::model::sweep::SweepReport = serde_json::from_str(&text_sweep).unwrap();
+    app.apply(EngineEvent::SweepOpened(Box::new(report)));
+    assert_eq!(app.view, View::Sweep);
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("6/6 steps") && s.contains("← knee"), "{s}");
+    assert!(!s.contains("so far"), "{s}");
+}
+
+/// Issue 25 item 9: Compare names what differs between the two runs.
+#[test]
+fn compare_warns_about_mismatched_workloads() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console");
+    let a = crate::results::RunRecord::read(&fixtures.join("r1000-local")).unwrap();
+    let mut b = crate::results::RunRecord::read(&fixtures.join("r2000-local")).unwrap();
+    b.summary.workload.concurrency = 4;
+    b.summary.outcome = Phase::Cancelled;
+    let w = crate::compare::workload_mismatches(&a.summary, &b.summary);
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("records differ: A 1000 against B 2000")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| w.starts_with("concurrency differs")),
+        "{w:?}"
+    );
+    assert!(w.iter().any(|w| w.starts_with("B was cancelled")), "{w:?}");
+    assert!(crate::compare::workload_mismatches(&a.summary, &a.summary).is_empty());
+    let mut app = idle_app(Theme::new(false));
+    let mut c = crate::compare::compare(
+        &crate::compare::Side::from_run("A", &a),
+        &crate::compare::Side::from_run("B", &b),
+    );
+    c.warnings = w;
+    app.apply(EngineEvent::Compared(Box::new(c)));
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("! records differ: A 1000 against B 2000"), "{s}");
+}

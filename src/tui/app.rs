@@ -256,6 +256,13 @@ impl App {
             }
             EngineEvent::Snapshot(e) => self.apply_snapshot(e),
             EngineEvent::RedisStatus(st) => {
+                if let Some(run) = &mut self.run
+                    && run.active()
+                    && run.keys_at_start.is_none()
+                    && run.stats.completed == 0
+                {
+                    run.keys_at_start = st.keys;
+                }
                 self.redis.state = st.state;
                 self.redis.status = Some(st);
             }

@@ -135,6 +135,8 @@ pub struct RunView {
     pub recorded_cold: Option<ColdStart>,
     /// The data-sharing experiment: its progress counts cycles, which have no cold or warm.
     pub share: bool,
+    /// The keys Redis held before the first invocation (the first status of the run).
+    pub keys_at_start: Option<u64>,
 }
 
 impl RunView {
@@ -153,6 +155,7 @@ impl RunView {
             table_dirty: true,
             recorded_cold: None,
             share: false,
+            keys_at_start: None,
         };
         v.refresh_table();
         v

@@ -698,3 +698,42 @@ fn compare_warns_about_mismatched_workloads() {
     let s = text(&screen(&app, 120, 40));
     assert!(s.contains("! records differ: A 1000 against B 2000"), "{s}");
 }
+
+/// Issue 25 item 10: the keys Redis held before the first invocation show in the Run pane.
+#[test]
+fn keys_at_the_start_of_a_run_are_shown() {
+    let mut app = idle_app(Theme::new(false));
+    for ev in run_start_events(20) {
+        app.apply(ev);
+    }
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        854,
+    )));
+    assert_eq!(
+        app.run.as_ref().unwrap().keys_at_start,
+        Some(0),
+        "the first status counts"
+    );
+    let mut app = idle_app(Theme::new(false));
+    let events = run_start_events(20);
+    for ev in events
+        .into_iter()
+        .filter(|e| !matches!(e, EngineEvent::RedisStatus(_)))
+    {
+        app.apply(ev);
+    }
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        854,
+    )));
+    app.apply(EngineEvent::Activation(Box::new(activation(0))));
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        900,
+    )));
+    assert_eq!(app.run.as_ref().unwrap().keys_at_start, Some(854));
+    app.tick(epoch() + chrono::Duration::seconds(1));
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("keys at start 854"), "{s}");
+}

@@ -108,6 +108,13 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
                     run.stats.warm_count()
                 )
             }),
+            // Keys the run did not write itself change what it measures: shown when any.
+            match run.keys_at_start {
+                Some(n) if n > 0 && !run.share => {
+                    Span::styled(format!("  keys at start {n}"), t.warn())
+                }
+                _ => Span::raw(""),
+            },
         ]),
     ];
     let mut lines = lines;

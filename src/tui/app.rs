@@ -280,8 +280,9 @@ impl App {
             }
             EngineEvent::Activation(a) => {
                 if let Some(run) = &mut self.run {
-                    run.stats.record(a.as_ref());
-                    run.table_dirty = true;
+                    run.fold(a.as_ref());
+                    let secs = (self.now - run.started_at).num_milliseconds() as f64 / 1000.0;
+                    run.throughput.record(secs);
                 }
             }
             EngineEvent::ResultsListed(entries) => self.results.set(entries),

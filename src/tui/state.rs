@@ -137,6 +137,10 @@ pub struct RunView {
     pub share: bool,
     /// The keys Redis held before the first invocation (the first status of the run).
     pub keys_at_start: Option<u64>,
+    /// Each shown phase over the whole run, downsampled (the latency pane's sparklines).
+    pub whole: [WholeRun; 4],
+    /// Completions per second over the run.
+    pub throughput: Throughput,
 }
 
 impl RunView {
@@ -156,6 +160,8 @@ impl RunView {
             recorded_cold: None,
             share: false,
             keys_at_start: None,
+            whole: Default::default(),
+            throughput: Throughput::default(),
         };
         v.refresh_table();
         v
@@ -174,7 +180,7 @@ impl RunView {
             at,
         );
         for a in &rec.activations {
-            v.stats.record(a);
+            v.fold(a);
         }
         v.phase = s.outcome;
         v.finished = Some(Finished {
@@ -186,6 +192,21 @@ impl RunView {
         v.recorded_cold = s.redis.cold_start.clone();
         v.refresh_table();
         v
+    }
+
+    /// Fold one activation in: the statistics, the whole-run series and, live, the
+    /// throughput at `at` (a recorded run has no arrival times to bucket).
+    pub fn fold(&mut self, a: &crate::model::Activation) {
+        let ok_before = self.stats.succeeded();
+        self.stats.record(a);
+        if self.stats.succeeded() > ok_before {
+            for (i, p) in SHOWN_PHASES.iter().enumerate() {
+                if let Some(v) = self.stats.recent(*p).latest() {
+                    self.whole[i].push(v);
+                }
+            }
+        }
+        self.table_dirty = true;
     }
 
     /// Still going (no `RunFinished` yet).
@@ -231,6 +252,85 @@ impl RunView {
         let left = u64::from(self.planned).saturating_sub(self.stats.completed);
         let rate = self.rate(now)?;
         Some(Duration::from_secs_f64(left as f64 / rate))
+    }
+}
+
+/// How many bars a whole-run series keeps; two neighbours merge into one when it is full.
+pub const WHOLE_RUN_BARS: usize = 256;
+
+/// A series over the whole run in at most [`WHOLE_RUN_BARS`] bars: each bar is the max of
+/// `per` consecutive values, and `per` doubles (neighbours merged) when the bars are full, so
+/// the first invocation and the newest both show, and the tallest bar is the run's max. O(1)
+/// amortised per value; nothing is rescanned.
+#[derive(Debug, Clone, Default)]
+pub struct WholeRun {
+    pub bars: Vec<f64>,
+    /// Values per bar.
+    pub per: usize,
+    /// Values in the last, still open bar.
+    open: usize,
+    pub max: f64,
+    pub count: u64,
+}
+
+impl WholeRun {
+    pub fn push(&mut self, v: f64) {
+        self.per = self.per.max(1);
+        self.count += 1;
+        self.max = self.max.max(v);
+        if self.open > 0 && self.open < self.per {
+            if let Some(last) = self.bars.last_mut() {
+                *last = last.max(v);
+            }
+            self.open += 1;
+            return;
+        }
+        if self.bars.len() == WHOLE_RUN_BARS {
+            self.bars = self
+                .bars
+                .chunks(2)
+                .map(|c| c.iter().copied().fold(0.0, f64::max))
+                .collect();
+            self.per *= 2;
+            // The merged last bar may still take values.
+            let full = self.count.saturating_sub(1) as usize % self.per;
+            if full != 0 {
+                if let Some(last) = self.bars.last_mut() {
+                    *last = last.max(v);
+                }
+                self.open = full + 1;
+                return;
+            }
+        }
+        self.bars.push(v);
+        self.open = 1;
+    }
+
+    /// The bars fitted to `width` columns (neighbours merged by max), oldest first.
+    pub fn fitted(&self, width: usize) -> Vec<f64> {
+        let width = width.max(1);
+        let step = self.bars.len().div_ceil(width).max(1);
+        self.bars
+            .chunks(step)
+            .map(|c| c.iter().copied().fold(0.0, f64::max))
+            .collect()
+    }
+}
+
+/// Completions per second of run time, one bucket per second since the start.
+#[derive(Debug, Clone, Default)]
+pub struct Throughput {
+    pub per_second: Vec<u64>,
+}
+
+impl Throughput {
+    /// One completion `secs` seconds after the start.
+    pub fn record(&mut self, secs: f64) {
+        let i = secs.max(0.0) as usize;
+        if self.per_second.len() <= i {
+            self.per_second.resize(i + 1, 0);
+        }
+        self.per_second[i] += 1;
     }
 }
 
@@ -368,5 +468,33 @@ impl LoopChoice {
             LoopChoice::Open(r) => Some(f64::from(r)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WHOLE_RUN_BARS, WholeRun};
+
+    /// The whole run stays within its bars, keeps the first and the newest value's bar, and
+    /// its tallest bar is the run's max however long the run.
+    #[test]
+    fn a_whole_run_series_keeps_every_value_in_a_bar() {
+        let mut w = WholeRun::default();
+        for i in 0..10_000u32 {
+            let v = if i == 7 { 999.0 } else { f64::from(i % 100) };
+            w.push(v);
+            assert!(w.bars.len() <= WHOLE_RUN_BARS);
+        }
+        assert_eq!(w.count, 10_000);
+        assert_eq!(w.max, 999.0);
+        assert_eq!(
+            w.bars[0], 999.0,
+            "the early spike is still in the first bar"
+        );
+        // Every value is in exactly one bar: bars × per covers the count.
+        assert!(w.bars.len() * w.per >= 10_000 && (w.bars.len() - 1) * w.per < 10_000);
+        let fitted = w.fitted(40);
+        assert!(fitted.len() <= 40);
+        assert_eq!(fitted.iter().copied().fold(0.0, f64::max), 999.0);
     }
 }

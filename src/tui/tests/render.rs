@@ -361,3 +361,41 @@ fn the_header_fits_eight_profiles_at_every_size() {
         }
     }
 }
+
+/// Every view at 80×24, 120×40 and 200×60 without colour (NO_COLOR): what tells things apart
+/// must be text or markers. The latency chart's legend names each line with its own marker.
+#[test]
+fn every_view_without_colour() {
+    use crate::tui::views::View;
+    let plain = Theme::new(false);
+    let mut finished = finished_app(plain, 20);
+    let text = super::text(&screen(&finished, 200, 60));
+    for legend in ["• write", "█ read", "▄ delete", "⣿ total"] {
+        assert!(text.contains(legend), "{legend}: {text}");
+    }
+    assert!(
+        text.contains(" S  G  D ") || text.contains("S  G  D"),
+        "{text}"
+    );
+    let mut share = share_app(plain, 13);
+    let mut sweep = sweep_app();
+    sweep.theme = plain;
+    let mut results = results_app();
+    results.theme = plain;
+    let cases: [(&str, &mut App, View); 5] = [
+        ("run", &mut finished, View::Run),
+        ("share", &mut share, View::Share),
+        ("sweep", &mut sweep, View::Sweep),
+        ("results", &mut results, View::Results),
+        ("compare", &mut idle_app(plain), View::Compare),
+    ];
+    for (name, app, view) in cases {
+        app.view = view;
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            assert_snapshot!(
+                format!("no_color_{name}_{w}x{h}"),
+                screen(app, w, h).backend()
+            );
+        }
+    }
+}

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::fmt::{self, pane};
+use super::fmt;
 use crate::tui::app::App;
 use crate::tui::state::SHOWN_PHASES;
 

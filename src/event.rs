@@ -68,6 +68,8 @@ pub enum EngineEvent {
         dir: std::path::PathBuf,
         record: Box<crate::model::run::RunRecord>,
     },
+    /// CPU time and memory of the processes taking part (see `SampleProcesses`).
+    Processes(Box<crate::model::process::ProcessSnapshot>),
     /// A recorded concurrency sweep, read back.
     SweepOpened(Box<crate::model::sweep::SweepReport>),
     /// A recorded rate sweep, read back.
@@ -111,6 +113,11 @@ pub enum EngineEvent {
 pub enum EngineCommand {
     Run {
         profile: String,
+    },
+    /// Read CPU time and memory of redwhisk, its children and the profile's redis-server
+    /// (the console's process pane); answered by [`EngineEvent::Processes`].
+    SampleProcesses {
+        redis_pid: Option<u32>,
     },
     /// Case study 1 with the console's choice of loop: an open loop at `rate` arrivals per
     /// second, or a closed loop (`None`) whatever the profile says.

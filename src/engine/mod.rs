@@ -4,6 +4,7 @@
 
 mod export;
 pub mod library;
+pub mod procs;
 
 pub use crate::experiments::{
     BoxError, Context, EngineError, EngineResult, RunOptions, RunOutcome, action_name,
@@ -284,6 +285,16 @@ async fn engine_loop(
                 if let Ok(p) = load(&profile, None) {
                     tokio::spawn(redis_status(p, sink.clone()));
                 }
+            }
+            EngineCommand::SampleProcesses { redis_pid } => {
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    if let Ok(snap) =
+                        tokio::task::spawn_blocking(move || procs::sample(redis_pid)).await
+                    {
+                        sink.send(EngineEvent::Processes(Box::new(snap)));
+                    }
+                });
             }
             EngineCommand::Export => {
                 let last = last_results.lock().ok().and_then(|g| g.clone());

@@ -12,6 +12,7 @@ use super::state::{Finished, LogLine, LogView, ProfileItem, RedisView, RunView};
 use super::theme::Theme;
 use super::views::{ResultsView, ShareView, View};
 use crate::event::{EngineCommand, EngineEvent, Level};
+use crate::model::process::ProcessSnapshot;
 use crate::redis_host::RedisState;
 
 /// Everything the console shows.
@@ -55,6 +56,9 @@ pub struct App {
     pub loop_choice: super::state::LoopChoice,
     /// When the Redis status was last asked for (it is asked every second while Redis runs).
     pub status_asked: Option<DateTime<Utc>>,
+    /// The last two process samples (CPU % is the difference), and when one was asked for.
+    pub processes: (Option<ProcessSnapshot>, Option<ProcessSnapshot>),
+    pub processes_asked: Option<DateTime<Utc>>,
 }
 
 impl App {
@@ -90,6 +94,8 @@ impl App {
             rate_sweep: None,
             loop_choice: super::state::LoopChoice::default(),
             status_asked: None,
+            processes: (None, None),
+            processes_asked: None,
         }
     }
 
@@ -174,6 +180,24 @@ impl App {
         })
     }
 
+    /// The process sample due at `now`: every second while a run is live or Redis runs.
+    pub fn processes_due(&mut self, now: DateTime<Utc>) -> Option<EngineCommand> {
+        let live = self.redis.state == RedisState::Running || self.run_active();
+        if self.quitting || !live {
+            return None;
+        }
+        if self
+            .processes_asked
+            .is_some_and(|at| now - at < chrono::Duration::seconds(1))
+        {
+            return None;
+        }
+        self.processes_asked = Some(now);
+        Some(EngineCommand::SampleProcesses {
+            redis_pid: self.redis.status.as_ref().and_then(|s| s.pid),
+        })
+    }
+
     /// Add a line to the log at the current time.
     pub fn note(&mut self, level: Level, message: impl Into<String>) {
         let line = LogLine {
@@ -255,6 +279,9 @@ impl App {
                 self.redis.cold_start = Some(c);
             }
             EngineEvent::Snapshot(e) => self.apply_snapshot(e),
+            EngineEvent::Processes(p) => {
+                self.processes = (self.processes.1.take(), Some(*p));
+            }
             EngineEvent::RedisStatus(st) => {
                 if let Some(run) = &mut self.run
                     && run.active()

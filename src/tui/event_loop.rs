@@ -143,7 +143,7 @@ where
                     app.apply(ev);
                 }
                 let now = clock();
-                if let Some(cmd) = app.status_due(now) {
+                for cmd in [app.status_due(now), app.processes_due(now)].into_iter().flatten() {
                     commands.send_command(cmd);
                 }
                 if dirty || app.animating() {

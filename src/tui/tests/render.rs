@@ -399,3 +399,24 @@ fn every_view_without_colour() {
         }
     }
 }
+
+/// Issue 25 item 10: the process pane shows CPU between two samples and memory, at 120×40 and
+/// 200×60 beside the log.
+#[test]
+fn the_process_pane_shows_cpu_and_memory() {
+    let app = running();
+    for (w, h) in [(120, 40), (200, 60)] {
+        let s = super::text(&screen(&app, w, h));
+        assert!(
+            s.contains("redis-server") && s.contains("80%"),
+            "{w}×{h}: {s}"
+        );
+        assert!(s.contains("redwhisk") && s.contains("35%"), "{s}");
+        assert!(s.contains("CPU 135% of 200%"), "{s}");
+        assert!(s.contains("9.0 MiB"), "{s}");
+    }
+    assert_snapshot!(
+        "pane_processes_56x8",
+        pane(&app, 56, 8, ui::render_processes).backend()
+    );
+}

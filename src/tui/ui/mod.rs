@@ -7,6 +7,7 @@ mod gateway;
 mod help;
 mod latency;
 mod log;
+mod processes;
 mod profiles;
 mod redis;
 mod results;
@@ -21,6 +22,7 @@ pub use gateway::render_gateway;
 pub use help::{render_confirm_quit, render_help};
 pub use latency::render_latency;
 pub use log::render_log;
+pub use processes::render_processes;
 pub use profiles::{render_profiles, render_profiles_line};
 pub use redis::render_redis;
 pub use results::{render_compare, render_results};
@@ -221,7 +223,7 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         ]));
         render_latency_chart(app, frame, chart);
         render_command_histogram(app, frame, histogram);
-        render_log(app, frame, log);
+        render_log_and_processes(app, frame, log);
     } else if area.width >= SIDE_BY_SIDE {
         let [figures, log] = rest.layout(&Layout::vertical([
             Constraint::Length(10),
@@ -235,7 +237,7 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         render_latency(app, frame, latency);
         render_stats(app, frame, stats);
         render_commands(app, frame, commands);
-        render_log(app, frame, log);
+        render_log_and_processes(app, frame, log);
     } else {
         let [stats, bottom] = rest.layout(&Layout::vertical([
             Constraint::Length(7),
@@ -244,7 +246,29 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         render_stats(app, frame, stats);
         let [latency, log] = bottom.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
         render_latency(app, frame, latency);
+        render_log_and_processes(app, frame, log);
+    }
+}
+
+/// The log, and beside it the process pane when the row is wide enough for both.
+fn render_log_and_processes(app: &App, frame: &mut Frame, area: Rect) {
+    const PROCESSES: u16 = 56;
+    if area.width >= PROCESSES + 40 {
+        let [log, procs] = area.layout(&Layout::horizontal([
+            Constraint::Fill(1),
+            Constraint::Length(PROCESSES),
+        ]));
         render_log(app, frame, log);
+        render_processes(app, frame, procs);
+    } else if area.width >= PROCESSES && area.height >= 12 {
+        let [log, procs] = area.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(7),
+        ]));
+        render_log(app, frame, log);
+        render_processes(app, frame, procs);
+    } else {
+        render_log(app, frame, area);
     }
 }
 

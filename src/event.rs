@@ -114,6 +114,12 @@ pub enum EngineCommand {
     Run {
         profile: String,
     },
+    /// The next runs of `profile` use these workload values over its file (the console's
+    /// workload editor); an empty edit goes back to the file's.
+    EditWorkload {
+        profile: String,
+        edit: crate::model::workload::WorkloadEdit,
+    },
     /// Read CPU time and memory of redwhisk, its children and the profile's redis-server
     /// (the console's process pane); answered by [`EngineEvent::Processes`].
     SampleProcesses {

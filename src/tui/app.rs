@@ -59,6 +59,11 @@ pub struct App {
     /// The last two process samples (CPU % is the difference), and when one was asked for.
     pub processes: (Option<ProcessSnapshot>, Option<ProcessSnapshot>),
     pub processes_asked: Option<DateTime<Utc>>,
+    /// The workload editor while open (`E`).
+    pub editor: Option<super::state::WorkloadEditor>,
+    /// Each edited profile's workload as its file says (invocations, concurrency, records,
+    /// mode), kept from the first edit so the editor can tell what changed.
+    pub file_workload: std::collections::HashMap<String, (u32, u32, u32, crate::model::Mode)>,
 }
 
 impl App {
@@ -96,6 +101,8 @@ impl App {
             status_asked: None,
             processes: (None, None),
             processes_asked: None,
+            editor: None,
+            file_workload: Default::default(),
         }
     }
 

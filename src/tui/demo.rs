@@ -34,6 +34,8 @@ pub fn profiles() -> Vec<ProfileItem> {
             platform: platform.into(),
             invocations: 100,
             records: 1000,
+            concurrency: 1,
+            mode: crate::model::Mode::Sequential,
             description: format!("{backend} redis + {platform} platform"),
         };
     vec![

@@ -13,6 +13,8 @@ pub enum Mode {
     ConfirmQuit,
     /// The Results view: its own keys first, then the console's.
     Results,
+    /// The workload editor takes the keyboard.
+    Edit,
 }
 
 impl Mode {
@@ -23,6 +25,7 @@ impl Mode {
             Mode::Help => "help",
             Mode::ConfirmQuit => "quit?",
             Mode::Results => "results view",
+            Mode::Edit => "workload editor",
         }
     }
 }
@@ -102,7 +105,7 @@ const fn bind(mode: Mode, keys: &'static [Key], action: Action, help: &'static s
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{ConfirmQuit, Help, Normal, Results};
+use Mode::{ConfirmQuit, Edit, Help, Normal, Results};
 
 /// The key table, in the order the help overlay lists it.
 pub const KEYS: &[Binding] = &[
@@ -206,6 +209,12 @@ pub const KEYS: &[Binding] = &[
         Action::LogEnd,
         "log: follow newest",
     ),
+    bind(
+        Normal,
+        &[Char('E')],
+        Action::EditWorkload,
+        "edit the next runs",
+    ),
     bind(Normal, &[Char('v')], Action::NextView, "next view"),
     bind(Normal, &[Char('V')], Action::PrevView, "previous view"),
     bind(Normal, &[Char('?')], Action::ToggleHelp, "this help"),
@@ -268,6 +277,43 @@ pub const KEYS: &[Binding] = &[
         &[Char('/')],
         Action::FilterResults,
         "filter (Enter/Esc ends)",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Up), Char('k')],
+        Action::EditPrev,
+        "previous field",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Down), Char('j')],
+        Action::EditNext,
+        "next field",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Right), Char('+')],
+        Action::EditMore,
+        "more (×2, +1, mode)",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Left), Char('-')],
+        Action::EditLess,
+        "less (÷2, −1, mode)",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Enter)],
+        Action::EditApply,
+        "use for the next runs",
+    ),
+    bind(Edit, &[Char('0')], Action::EditReset, "back to the file's"),
+    bind(
+        Edit,
+        &[Code(KeyCode::Esc)],
+        Action::Dismiss,
+        "close, no change",
     ),
     bind(
         Help,

@@ -151,8 +151,61 @@ impl App {
             Action::ConfirmQuit => self.begin_quit(),
             Action::Dismiss => {
                 self.mode = Mode::Normal;
+                self.editor = None;
                 None
             }
+            Action::EditWorkload => {
+                if self.run_active() {
+                    self.note(
+                        Level::Warn,
+                        "a run is active; edit the workload once it ends",
+                    );
+                    return None;
+                }
+                let Some(Ok(i)) = self.selected_profile().map(|p| &p.info) else {
+                    self.note(Level::Warn, "select a valid profile to edit its workload");
+                    return None;
+                };
+                let file = self
+                    .file_workload
+                    .get(self.selected_name())
+                    .copied()
+                    .unwrap_or((i.invocations, i.concurrency, i.records, i.mode));
+                self.editor = Some(super::state::WorkloadEditor {
+                    field: 0,
+                    invocations: i.invocations,
+                    concurrency: i.concurrency,
+                    records: i.records,
+                    mode: i.mode,
+                    file,
+                });
+                self.mode = Mode::Edit;
+                None
+            }
+            Action::EditPrev | Action::EditNext => {
+                if let Some(e) = &mut self.editor {
+                    let n = super::state::EDIT_FIELDS.len();
+                    e.field = if action == Action::EditNext {
+                        (e.field + 1) % n
+                    } else {
+                        (e.field + n - 1) % n
+                    };
+                }
+                None
+            }
+            Action::EditMore | Action::EditLess => {
+                if let Some(e) = &mut self.editor {
+                    e.step(action == Action::EditMore);
+                }
+                None
+            }
+            Action::EditReset => {
+                if let Some(e) = &mut self.editor {
+                    (e.invocations, e.concurrency, e.records, e.mode) = e.file;
+                }
+                None
+            }
+            Action::EditApply => self.apply_edit(),
             Action::Acknowledge => {
                 self.alert = None;
                 None
@@ -257,6 +310,36 @@ impl App {
         self.redis = Default::default();
         Some(EngineCommand::RedisStatus {
             profile: self.selected_name().to_string(),
+        })
+    }
+
+    /// Close the editor, show its values as the profile's, and tell the engine to use them for
+    /// the profile's next runs. The file is not written.
+    fn apply_edit(&mut self) -> Option<EngineCommand> {
+        let e = self.editor.take()?;
+        self.mode = Mode::Normal;
+        let name = self.selected_name().to_string();
+        self.file_workload.entry(name.clone()).or_insert(e.file);
+        if let Some(Ok(i)) = self.profiles.get_mut(self.selected).map(|p| &mut p.info) {
+            (i.invocations, i.concurrency, i.records, i.mode) =
+                (e.invocations, e.concurrency, e.records, e.mode);
+        }
+        let edit = e.edit();
+        let msg = if edit == crate::model::workload::WorkloadEdit::default() {
+            format!("the next runs of `{name}` use its file's workload again")
+        } else {
+            format!(
+                "the next runs of `{name}`: {} invocations, concurrency {}, {} records, {} (not saved to its file)",
+                e.invocations,
+                e.concurrency,
+                e.records,
+                e.mode.as_str()
+            )
+        };
+        self.note(Level::Info, msg);
+        Some(EngineCommand::EditWorkload {
+            profile: name,
+            edit,
         })
     }
 

@@ -23,6 +23,8 @@ pub struct ProfileInfo {
     pub platform: String,
     pub invocations: u32,
     pub records: u32,
+    pub concurrency: u32,
+    pub mode: crate::model::Mode,
     pub description: String,
 }
 
@@ -60,6 +62,8 @@ impl From<ProfileEntry> for ProfileItem {
                 platform: p.platform.label().to_string(),
                 invocations: p.workload.invocations,
                 records: p.workload.records,
+                concurrency: p.workload.concurrency,
+                mode: p.workload.mode,
                 description: p.description.clone(),
             });
         Self { name: e.name, info }
@@ -331,6 +335,56 @@ impl Throughput {
             self.per_second.resize(i + 1, 0);
         }
         self.per_second[i] += 1;
+    }
+}
+
+/// The workload editor (`E`): the selected profile's values for its next runs, the field under
+/// the cursor, and the profile's own values (to tell what was changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkloadEditor {
+    pub field: usize,
+    pub invocations: u32,
+    pub concurrency: u32,
+    pub records: u32,
+    pub mode: crate::model::Mode,
+    pub file: (u32, u32, u32, crate::model::Mode),
+}
+
+/// The editor's fields, in order.
+pub const EDIT_FIELDS: [&str; 4] = ["invocations", "concurrency", "records", "mode"];
+
+impl WorkloadEditor {
+    /// Step the field under the cursor: numbers double or halve (concurrency steps by one
+    /// below 4), the mode toggles.
+    pub fn step(&mut self, up: bool) {
+        let num = |v: u32, small: bool| match (up, small && v < 4) {
+            (true, true) => v + 1,
+            (false, true) => v.saturating_sub(1).max(1),
+            (true, false) => v.saturating_mul(2).min(1_000_000),
+            (false, false) => (v / 2).max(1),
+        };
+        match self.field {
+            0 => self.invocations = num(self.invocations, false),
+            1 => self.concurrency = num(self.concurrency, true),
+            2 => self.records = num(self.records, false),
+            _ => {
+                self.mode = match self.mode {
+                    crate::model::Mode::Sequential => crate::model::Mode::Pipelined,
+                    crate::model::Mode::Pipelined => crate::model::Mode::Sequential,
+                }
+            }
+        }
+    }
+
+    /// What differs from the profile's file.
+    pub fn edit(&self) -> crate::model::workload::WorkloadEdit {
+        let (i, c, r, m) = self.file;
+        crate::model::workload::WorkloadEdit {
+            invocations: (self.invocations != i).then_some(self.invocations),
+            concurrency: (self.concurrency != c).then_some(self.concurrency),
+            records: (self.records != r).then_some(self.records),
+            mode: (self.mode != m).then_some(self.mode),
+        }
     }
 }
 

@@ -211,7 +211,11 @@ fn help_toggles_and_lists_the_key_table() {
     app.on_key(&key('?'));
     assert_eq!(app.mode, Mode::Help);
     let s = text(&screen(&app, 200, 60));
-    for b in crate::tui::keys::KEYS {
+    // The editor's own keys are listed in the editor (see `the_workload_editor_…`).
+    for b in crate::tui::keys::KEYS
+        .iter()
+        .filter(|b| b.mode != Mode::Edit)
+    {
         assert!(s.contains(b.help), "help lacks {:?}: {s}", b.help);
     }
     app.on_key(&code(KeyCode::Esc));
@@ -736,4 +740,71 @@ fn keys_at_the_start_of_a_run_are_shown() {
     app.tick(epoch() + chrono::Duration::seconds(1));
     let s = text(&screen(&app, 120, 40));
     assert!(s.contains("keys at start 854"), "{s}");
+}
+
+/// Issue 25 item 10: the workload editor changes the selected profile's invocations,
+/// concurrency, records and mode for its next runs; its keys are listed in it; Esc leaves the
+/// profile as it was; `0` goes back to the file's values.
+#[test]
+fn the_workload_editor_changes_the_next_runs() {
+    use crate::model::workload::WorkloadEdit;
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('E'));
+    assert_eq!(app.mode, Mode::Edit);
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("Workload of `local` for the next runs"), "{s}");
+    for b in crate::tui::keys::KEYS
+        .iter()
+        .filter(|b| b.mode == Mode::Edit)
+    {
+        assert!(s.contains(b.help), "the editor lacks {:?}: {s}", b.help);
+    }
+    // invocations 100 → 200; concurrency 1 → 2; mode → pipelined.
+    app.on_key(&code(KeyCode::Right));
+    app.on_key(&code(KeyCode::Down));
+    app.on_key(&code(KeyCode::Right));
+    app.on_key(&code(KeyCode::Down));
+    app.on_key(&code(KeyCode::Down));
+    app.on_key(&code(KeyCode::Right));
+    let s = text(&screen(&app, 120, 40));
+    assert!(
+        s.contains("* file: 100") && s.contains("* file: sequential"),
+        "{s}"
+    );
+    let cmd = app.on_key(&code(KeyCode::Enter));
+    assert_eq!(
+        cmd,
+        Some(EngineCommand::EditWorkload {
+            profile: profile("local"),
+            edit: WorkloadEdit {
+                invocations: Some(200),
+                concurrency: Some(2),
+                records: None,
+                mode: Some(crate::model::Mode::Pipelined),
+            },
+        })
+    );
+    assert_eq!(app.mode, Mode::Normal);
+    let s = text(&screen(&app, 120, 40));
+    assert!(
+        s.contains("200 × 1000 records"),
+        "the header shows the next run's: {s}"
+    );
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(last.contains("not saved to its file"), "{last}");
+    // Esc closes without a change; 0 then Enter goes back to the file's.
+    app.on_key(&key('E'));
+    app.on_key(&code(KeyCode::Right));
+    assert_eq!(app.on_key(&code(KeyCode::Esc)), None);
+    assert!(text(&screen(&app, 120, 40)).contains("200 × 1000 records"));
+    app.on_key(&key('E'));
+    app.on_key(&key('0'));
+    assert_eq!(
+        app.on_key(&code(KeyCode::Enter)),
+        Some(EngineCommand::EditWorkload {
+            profile: profile("local"),
+            edit: WorkloadEdit::default(),
+        })
+    );
+    assert!(text(&screen(&app, 120, 40)).contains("100 × 1000 records"));
 }

@@ -77,6 +77,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     match app.mode {
         Mode::Help => render_help(app, frame, area),
         Mode::ConfirmQuit => render_confirm_quit(app, frame, area),
+        Mode::Edit => help::render_editor(app, frame, area),
         Mode::Normal | Mode::Results => {}
     }
 }
@@ -306,6 +307,7 @@ pub fn footer_hints(view: View) -> &'static [(Mode, Action, &'static str)] {
             (N, A::ToggleGateway, "gw"),
             (N, A::Sweep, "sweep"),
             (N, A::Share, "share"),
+            (N, A::EditWorkload, "edit"),
             (N, A::NextView, "view"),
         ],
         View::Share => &[

@@ -420,3 +420,11 @@ fn the_process_pane_shows_cpu_and_memory() {
         pane(&app, 56, 8, ui::render_processes).backend()
     );
 }
+
+/// Once sampling stops (Redis stopped, the run over) the process pane says how old it is.
+#[test]
+fn a_stale_process_sample_says_its_age() {
+    let app = finished_app(Theme::new(false), 20);
+    let s = super::text(&pane(&app, 70, 8, ui::render_processes));
+    assert!(s.contains("last sampled 5s ago"), "{s}");
+}

@@ -43,10 +43,21 @@ pub fn render_processes(app: &App, frame: &mut Frame, area: Rect) {
             .filter_map(|p| cpu_percent(prev, cur, p.pid))
             .sum()
     });
-    let title = format!(
-        " Processes · CPU {total:.0}% of {}00% ({} CPUs) · RSS ",
-        cur.cpus, cur.cpus
-    );
+    // Sampling stops with Redis and the run: say how old the figures are rather than pass
+    // them off as current.
+    let age = (app.now - cur.at).num_seconds();
+    let title = if age > 3 {
+        format!(
+            " Processes · last sampled {} ago · CPU {total:.0}% of {}00% ",
+            fmt::uptime(age.unsigned_abs()),
+            cur.cpus
+        )
+    } else {
+        format!(
+            " Processes · CPU {total:.0}% of {}00% ({} CPUs) · RSS ",
+            cur.cpus, cur.cpus
+        )
+    };
     let block = fmt::pane_fit(t, &title, area);
     let rows = cur.processes.iter().map(|p| {
         let cpu = prev

@@ -568,7 +568,12 @@ fn the_footer_offers_each_views_keys() {
                     "{footer}"
                 );
             }
-            View::Results => assert!(footer.contains("Enter open"), "{footer}"),
+            View::Results => {
+                assert!(
+                    footer.contains("Enter open") && footer.contains("/ filter"),
+                    "{footer}"
+                );
+            }
             View::Sweep => assert!(footer.contains("W rtt sweep"), "{footer}"),
             _ => {}
         }

@@ -328,6 +328,8 @@ pub fn footer_hints(view: View) -> &'static [(Mode, Action, &'static str)] {
         View::Results => &[
             (R, A::OpenResult, "open"),
             (R, A::MarkResult, "mark 2→compare"),
+            (R, A::SortResults, "sort"),
+            (R, A::FilterResults, "filter"),
             (R, A::ResultsUp, "move"),
             (N, A::NextView, "view"),
         ],

@@ -359,6 +359,14 @@ fn lookup_in(mode: Mode, ev: &KeyEvent) -> Option<Action> {
     })
 }
 
+/// The first key bound to `action` in `mode` (the footer shows one key per action).
+pub fn first_key(mode: Mode, action: Action) -> String {
+    KEYS.iter()
+        .filter(|b| b.mode == mode && b.action == action)
+        .find_map(|b| b.keys.first().map(|k| k.label()))
+        .unwrap_or_default()
+}
+
 /// The keys bound to `action` in `mode`, joined for display (`"q/Ctrl-C"`).
 pub fn keys_for(mode: Mode, action: Action) -> String {
     KEYS.iter()

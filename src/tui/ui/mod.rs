@@ -37,7 +37,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Action;
 use super::app::App;
-use super::keys::{Mode, keys_for};
+use super::keys::{Mode, first_key};
 use super::views::View;
 
 /// Below this the console asks for a larger terminal instead of drawing garbage.
@@ -348,9 +348,8 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         ))
     } else {
         let hint = |mode: Mode, action: Action, word: &str| {
-            let keys = keys_for(mode, action);
             // Only the first key of each action keeps the line short (↑/k → ↑).
-            let key = keys.split('/').next().unwrap_or_default().to_string();
+            let key = first_key(mode, action);
             let key = if action == Action::ResultsUp {
                 "↑↓".to_string()
             } else {

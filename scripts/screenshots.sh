@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Screenshots of the console made from the real program: idle, help, during a run, after it,
+# Screenshots of the console made from the real program: idle, help, during a run (with the
+# process pane), after it, the workload editor,
 # the gateway pane, case study 2's matrix (Share view), a sweep (Sweep view) and the Results view.
 #
 # The binary runs in a private tmux server; each screen is captured with its colours
@@ -100,11 +101,21 @@ sleep 0.3
 tmux -L "$SOCK" send-keys -t shots r
 # A third of the way in: the sparklines and the table have something to show.
 # (The gauge label sits on the bar, so it is fenced by non-digits rather than spaces.)
-wait_for 300 "[^0-9]($((N / 3))|$((N / 3 + 1))|$((N / 3 + 2)))/$N[^0-9]" "the run to get going"
+# Any count from a third to a half: on a loaded machine a narrower window can pass unseen.
+wait_for 300 "[^0-9]($(seq -s'|' $((N / 3)) $((N / 2))))/$N[^0-9]" "the run to get going"
 shot running
 wait_for 600 "[^0-9]$N/$N[^0-9]" "the run to finish"
 wait_for 60 'phase +done' "the run to be done"
 shot finished
+
+# The workload editor (E): the next runs' invocations doubled, not yet applied.
+tmux -L "$SOCK" send-keys -t shots E
+wait_for 10 'Workload of `demo`' "the workload editor"
+tmux -L "$SOCK" send-keys -t shots Right
+wait_for 10 'file: '"$N" "the edited value"
+shot editor
+tmux -L "$SOCK" send-keys -t shots Escape
+sleep 0.3
 
 # The scale-to-zero gateway for the profile (g): asleep until a client connects.
 tmux -L "$SOCK" send-keys -t shots g

@@ -289,6 +289,55 @@ pub struct Comparison {
     /// Both open loops: the invocation latency corrected and uncorrected (ms).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_loop: Vec<Row>,
+    /// Why the two may not measure the same thing: a different workload or platform, or a run
+    /// that did not finish (see [`workload_mismatches`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// What differs between two runs beyond chance: concurrency, records, mode, platform, or an
+/// outcome other than done. A ratio across such a difference measures the difference.
+pub fn workload_mismatches(
+    a: &crate::results::RunSummary,
+    b: &crate::results::RunSummary,
+) -> Vec<String> {
+    let (wa, wb) = (&a.workload, &b.workload);
+    let mut out = Vec::new();
+    if wa.concurrency != wb.concurrency {
+        out.push(format!(
+            "concurrency differs: A {} against B {}",
+            wa.concurrency, wb.concurrency
+        ));
+    }
+    if wa.records != wb.records {
+        out.push(format!(
+            "records differ: A {} against B {}",
+            wa.records, wb.records
+        ));
+    }
+    if wa.mode != wb.mode {
+        out.push(format!(
+            "mode differs: A {} against B {}",
+            wa.mode.as_str(),
+            wb.mode.as_str()
+        ));
+    }
+    if a.platform != b.platform {
+        out.push(format!(
+            "platform differs: A {} against B {}",
+            a.platform, b.platform
+        ));
+    }
+    for (side, s) in [("A", a), ("B", b)] {
+        if s.outcome != crate::model::Phase::Done {
+            out.push(format!(
+                "{side} was {} after {} invocations: its figures are partial",
+                s.outcome.as_str(),
+                s.summary.completed
+            ));
+        }
+    }
+    out
 }
 
 /// The delta method's interval for mB/mA from published mean ± std (normal approximation).
@@ -417,6 +466,7 @@ pub fn compare(a: &Side, b: &Side) -> Comparison {
         phases,
         commands,
         open_loop,
+        warnings: Vec::new(),
     }
 }
 

@@ -68,6 +68,14 @@ pub enum EngineEvent {
         dir: std::path::PathBuf,
         record: Box<crate::model::run::RunRecord>,
     },
+    /// CPU time and memory of the processes taking part (see `SampleProcesses`).
+    Processes(Box<crate::model::process::ProcessSnapshot>),
+    /// A recorded concurrency sweep, read back.
+    SweepOpened(Box<crate::model::sweep::SweepReport>),
+    /// A recorded rate sweep, read back.
+    RateSweepOpened(Box<crate::model::rate_sweep::RateSweepReport>),
+    /// A recorded RTT sweep, read back.
+    RttSweepOpened(Box<crate::model::rtt_sweep::RttSweepReport>),
     /// A recorded case study 2 matrix, read back.
     ShareOpened {
         dir: std::path::PathBuf,
@@ -105,6 +113,17 @@ pub enum EngineEvent {
 pub enum EngineCommand {
     Run {
         profile: String,
+    },
+    /// The next runs of `profile` use these workload values over its file (the console's
+    /// workload editor); an empty edit goes back to the file's.
+    EditWorkload {
+        profile: String,
+        edit: crate::model::workload::WorkloadEdit,
+    },
+    /// Read CPU time and memory of redwhisk, its children and the profile's redis-server
+    /// (the console's process pane); answered by [`EngineEvent::Processes`].
+    SampleProcesses {
+        redis_pid: Option<u32>,
     },
     /// Case study 1 with the console's choice of loop: an open loop at `rate` arrivals per
     /// second, or a closed loop (`None`) whatever the profile says.

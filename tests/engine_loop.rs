@@ -475,3 +475,61 @@ async fn a_sweep_reports_each_step_as_it_finishes() {
         .unwrap()
         .unwrap();
 }
+
+/// The console's workload editor: an edit sent for a profile sets its next runs' invocations
+/// and records (the file is not touched); an empty edit goes back to the file's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_edit_sets_the_next_runs_of_the_profile() {
+    use redwhisk::model::workload::WorkloadEdit;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edit-test.toml");
+    let text = format!(
+        "# kept as written\n[redis]\nbackend = \"process\"\ndata_dir = \"{}\"\n[workload]\ninvocations = 4\nrecords = 30\n",
+        dir.path().join("data").display()
+    );
+    std::fs::write(&path, &text).unwrap();
+    let profile = path.display().to_string();
+    let (engine, mut events, task) = spawn_engine(EngineOptions {
+        results_root: Some(dir.path().join("results")),
+        ..Default::default()
+    });
+    let planned = |seen: &[EngineEvent]| {
+        seen.iter()
+            .find_map(|e| match e {
+                EngineEvent::RunStarted { planned, .. } => Some(*planned),
+                _ => None,
+            })
+            .unwrap()
+    };
+    engine.send(EngineCommand::EditWorkload {
+        profile: profile.clone(),
+        edit: WorkloadEdit {
+            invocations: Some(2),
+            records: Some(10),
+            ..Default::default()
+        },
+    });
+    engine.send(EngineCommand::Run {
+        profile: profile.clone(),
+    });
+    let (seen, outcome) = until_finished(&mut events).await;
+    assert_eq!(outcome, Phase::Done);
+    assert_eq!(planned(&seen), 2);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "the file is untouched"
+    );
+    engine.send(EngineCommand::EditWorkload {
+        profile: profile.clone(),
+        edit: WorkloadEdit::default(),
+    });
+    engine.send(EngineCommand::Run { profile });
+    let (seen, _) = until_finished(&mut events).await;
+    assert_eq!(planned(&seen), 4);
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .unwrap()
+        .unwrap();
+}

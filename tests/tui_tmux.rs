@@ -40,6 +40,17 @@ impl Tmux {
 
     /// Start `script` (run by sh) in a 120×40 session with `env` set, in `cwd`.
     fn start(tag: &str, cwd: &Path, env: &[(&str, String)], script: &str) -> Tmux {
+        Self::start_sized(tag, cwd, env, script, (120, 40))
+    }
+
+    /// As [`Tmux::start`], in a `w`×`h` session.
+    fn start_sized(
+        tag: &str,
+        cwd: &Path,
+        env: &[(&str, String)],
+        script: &str,
+        (w, h): (u16, u16),
+    ) -> Tmux {
         let id = format!("rw-{tag}-{}", std::process::id());
         let t = Tmux {
             socket: id.clone(),
@@ -51,9 +62,9 @@ impl Tmux {
             "-s".into(),
             t.session.clone(),
             "-x".into(),
-            "120".into(),
+            w.to_string(),
             "-y".into(),
-            "40".into(),
+            h.to_string(),
             "-c".into(),
             cwd.display().to_string(),
         ];
@@ -318,7 +329,7 @@ fn share_fills_the_matrix_then_results_and_compare() {
     // The listing itself, not words the log pane and the footer also hold ("run", "share"):
     // under load the listing can take longer than one look at the screen.
     let listing = t.wait_for("the results listing", START_LIMIT, |s| {
-        s.contains("Space marks two")
+        s.contains("sort: date (S)")
             && !s.contains("reading the results directory")
             && s.contains(" cyc")
             && s.matches(" inv").count() >= 2
@@ -384,6 +395,19 @@ fn a_sweep_fills_its_table_step_by_step() {
         .filter(|e| e.path().join("sweep.json").is_file())
         .count();
     assert_eq!(sweep_dirs, 1);
+    // Results (the view after Sweep) lists the sweep, newest first; Enter reopens it.
+    t.keys("v");
+    let listing = t.wait_for("the sweep in the results listing", START_LIMIT, |s| {
+        s.contains("sort: date (S)")
+            && s.lines()
+                .any(|l| l.contains(" sweep ") && l.contains("6 steps"))
+    });
+    assert!(listing.contains("p50 ms"), "{listing}");
+    t.keys("Home");
+    t.keys("Enter");
+    t.wait_for("the sweep reopened", START_LIMIT, |s| {
+        s.contains("6/6 steps") && s.contains("opened ")
+    });
     quit_and_check_restored(&t);
 }
 
@@ -443,4 +467,245 @@ fn sigterm_mid_run_quits_the_console_with_143_and_restores_the_terminal() {
         "a redis-server was left running in {}",
         data.display()
     );
+}
+
+/// A profile file with a misspelt setting: the console lists it, and `r` on it logs the load
+/// error, which names every valid setting and ends with where to read more.
+const BAD_PROFILE: &str =
+    "description = \"bad\"\n[redis]\nbackend = \"process\"\nbogus_setting = 1\n";
+
+/// Issue 25 item 1 at 80×24: the log follows the end of the newest message, however long; ↑
+/// reaches its start; End comes back; the error also flashes at the top until Esc.
+#[test]
+fn the_log_shows_the_end_of_a_long_error_and_the_header_flashes_it() {
+    let s = setup();
+    std::fs::write(s.dir.path().join("config/profiles/bad.toml"), BAD_PROFILE).unwrap();
+    let t = Tmux::start_sized("log", s.dir.path(), &s.env, &script(s.dir.path()), (80, 24));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    // 1 is the embedded `local`, then the files by name: bad, e2e.
+    t.keys("2");
+    t.keys("r");
+    // The end of the message is on screen (waited for: the frame may be mid-draw).
+    let screen = t.wait_for("the error's last row", START_LIMIT, |s| {
+        s.contains("Esc dismisses") && s.split_whitespace().any(|w| w == "README.md)")
+    });
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .contains("! profile `bad` cannot be used"),
+        "{screen}"
+    );
+    for _ in 0..40 {
+        t.keys("Up");
+    }
+    let top = t.wait_for("the start of the message", START_LIMIT, |s| {
+        s.contains("rows up") && s.contains("cannot be used")
+    });
+    assert!(top.contains("rows up"), "{top}");
+    t.keys("End");
+    t.wait_for("the end again", START_LIMIT, |s| {
+        !s.contains("rows up") && s.split_whitespace().any(|w| w == "README.md)")
+    });
+    t.keys("Escape");
+    t.wait_for("the error to be acknowledged", START_LIMIT, |s| {
+        !s.contains("Esc dismisses")
+    });
+    quit_and_check_restored(&t);
+}
+
+/// Issue 25 item 2: eight profiles (the embedded `local` and seven files, two with long
+/// names) at 80×24 and 120×40: the selected one always shows with its number, long names end
+/// in `…`, hidden ones are counted, and the profiles never run into the view tabs.
+#[test]
+fn the_header_fits_eight_profiles() {
+    let s = setup();
+    let dir = s.dir.path().join("config/profiles");
+    for name in [
+        "b2",
+        "c3",
+        "d4",
+        "e5",
+        "f6-a-profile-with-a-long-name",
+        "g7-another-long-one",
+    ] {
+        std::fs::write(
+            dir.join(format!("{name}.toml")),
+            PROFILE.replace("end-to-end test", name),
+        )
+        .unwrap();
+    }
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = Tmux::start_sized(
+            &format!("hdr{w}"),
+            s.dir.path(),
+            &s.env,
+            &script(s.dir.path()),
+            (w, h),
+        );
+        let first = t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet")
+        });
+        // The tabs are the first row at 80 columns, the second (in the header pane) from 120.
+        let row = usize::from(w >= 120);
+        let head = first.lines().nth(row).unwrap();
+        assert!(head.contains("e2e"), "{w}×{h}: {head}");
+        // local (embedded), then the files by path: b2 c3 d4 e2e e5 f6… g7…; ← from local
+        // wraps to the 8th.
+        t.keys("1");
+        t.keys("Left");
+        let last = t.wait_for("the 8th profile", START_LIMIT, |s| {
+            s.lines().nth(row).unwrap().contains("8 g7-")
+        });
+        let head = last.lines().nth(row).unwrap();
+        assert!(head.contains('…'), "{w}×{h}: {head}");
+        if w == 80 {
+            assert!(head.contains('‹'), "hidden profiles are counted: {head}");
+        }
+        assert!(!head.contains("Run│") && !head.contains("…Run"), "{head}");
+        t.keys("1");
+        t.wait_for("the 1st profile", START_LIMIT, |s| {
+            s.lines().nth(row).unwrap().contains("1 local")
+        });
+        quit_and_check_restored(&t);
+    }
+}
+
+/// Issue 25 item 3 at 80×24 and 200×60: after `u` the Redis pane follows uptime, keys and
+/// memory while keys are written from outside; the quit question goes when the run ends.
+#[test]
+fn the_redis_pane_follows_writes_and_the_quit_question_goes_with_the_run() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let s = setup();
+        std::fs::write(
+            s.dir.path().join("config/profiles/e2e.toml"),
+            PROFILE.replace("invocations = 20", "invocations = 150"),
+        )
+        .unwrap();
+        let t = Tmux::start_sized(
+            &format!("stale{w}"),
+            s.dir.path(),
+            &s.env,
+            &script(s.dir.path()),
+            (w, h),
+        );
+        t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet")
+        });
+        t.keys("u");
+        let up = t.wait_for("Redis to run", START_LIMIT, |s| s.contains("keys 0"));
+        let port: String = up
+            .split("redis://127.0.0.1:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no endpoint:\n{up}"))
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let pw = std::fs::read_to_string(s.dir.path().join("data/e2e/redwhisk.password")).unwrap();
+        for i in 0..37 {
+            let out = Command::new("redis-cli")
+                .env("REDISCLI_AUTH", pw.trim())
+                .args(["-p", &port, "SET", &format!("k{i}"), "v"])
+                .output()
+                .unwrap_or_else(|e| panic!("redis-cli is required: {e}"));
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+        }
+        t.wait_for("the keys written to show", START_LIMIT, |s| {
+            s.contains("keys 37")
+        });
+        t.wait_for("the uptime to move", START_LIMIT, |s| {
+            s.contains("uptime   2s") || s.contains("uptime   3s")
+        });
+        t.keys("r");
+        t.wait_for("the run to be under way", RUN_LIMIT, |s| {
+            s.contains("invoking")
+        });
+        t.keys("q");
+        let asked = t.wait_for("the quit question or the run's end", RUN_LIMIT, |s| {
+            s.contains("A run is active") || s.contains("run done")
+        });
+        if asked.contains("A run is active") {
+            t.wait_for("the question to go with the run", RUN_LIMIT, |s| {
+                s.contains("run done") && !s.contains("A run is active")
+            });
+        }
+        quit_and_check_restored(&t);
+    }
+}
+
+/// Issue 25 item 4: a pane resized while the console runs, then `q`: nothing of the frame is
+/// left on the shell's screen, even where the terminal keeps no alternate screen (tmux with
+/// `alternate-screen off`, where the old console left 8–14 rows of its last frame).
+#[test]
+fn quitting_after_a_resize_leaves_only_the_shell() {
+    for alternate in ["on", "off"] {
+        let s = setup();
+        // The console starts after the option is set.
+        let script = format!("sleep 1; {}", script(s.dir.path()));
+        let t = Tmux::start_sized(
+            &format!("resize{alternate}"),
+            s.dir.path(),
+            &s.env,
+            &script,
+            (120, 40),
+        );
+        t.cmd(&["set-option", "-g", "alternate-screen", alternate]);
+        t.cmd(&[
+            "set-window-option",
+            "-t",
+            &t.session,
+            "alternate-screen",
+            alternate,
+        ]);
+        t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet")
+        });
+        t.cmd(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
+        t.wait_for("the narrow layout", START_LIMIT, |s| s.contains("Run  1/5"));
+        t.cmd(&["resize-window", "-t", &t.session, "-x", "200", "-y", "60"]);
+        t.wait_for("the wide layout", START_LIMIT, |s| s.contains("Compare"));
+        quit_and_check_restored(&t);
+        let left: Vec<String> = t
+            .screen()
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        assert!(
+            left.iter()
+                .all(|l| l.starts_with("exit=") || l.contains("icanon")),
+            "alternate-screen {alternate}: the frame was left on the shell:\n{}",
+            left.join("\n")
+        );
+    }
+}
+
+/// Issue 25 item 11: idle (no run, Redis stopped, no key pressed) the console sends nothing to
+/// the terminal; a key press redraws. Measured as the bytes tmux receives from the pane.
+#[test]
+fn an_idle_console_sends_nothing_to_the_terminal() {
+    let s = setup();
+    let t = Tmux::start("idle", s.dir.path(), &s.env, &script(s.dir.path()));
+    t.wait_for("the console to open", START_LIMIT, |s| {
+        s.contains("no run yet")
+    });
+    // Let the start-up status reply land.
+    std::thread::sleep(Duration::from_secs(2));
+    let out = s.dir.path().join("pane.bytes");
+    let pipe = format!("cat >> '{}'", out.display());
+    t.cmd(&["pipe-pane", "-o", "-t", &t.session, &pipe]);
+    std::thread::sleep(Duration::from_secs(3));
+    let idle = std::fs::metadata(&out).map_or(0, |m| m.len());
+    assert_eq!(idle, 0, "the idle console sent {idle} bytes in 3 s");
+    t.keys("?");
+    t.wait_for("the help overlay", START_LIMIT, |s| s.contains("Help · ?"));
+    t.cmd(&["pipe-pane", "-t", &t.session]);
+    let after_key = std::fs::metadata(&out).map_or(0, |m| m.len());
+    assert!(after_key > 0, "a key press drew nothing");
+    t.keys("Escape");
+    quit_and_check_restored(&t);
 }

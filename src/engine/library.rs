@@ -4,36 +4,168 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::compare::{Comparison, Side, check_loops, compare};
-use crate::event::{EngineEvent, EventSink};
+use crate::compare::{Comparison, Side, check_loops, compare, workload_mismatches};
+use crate::event::{EngineEvent, EventSink, Level};
+use crate::experiments::failover::FailoverReport;
 use crate::experiments::{Context, EngineError, EngineResult};
 pub use crate::model::library::{Kind, ResultEntry};
+use crate::model::rate_sweep::RateSweepReport;
+use crate::model::rtt_sweep::RttSweepReport;
+use crate::model::sweep::SweepReport;
 use crate::results::{RunRecord, RunSummary};
 use crate::share::ShareSummary;
+use chrono::{DateTime, Utc};
+
+/// What the listing reads of a gateway study or a gateway share (their reports are written,
+/// not read back, elsewhere): the profile, the count and how it ended.
+#[derive(Debug, serde::Deserialize)]
+struct GatewayHead {
+    profile: String,
+    #[serde(default)]
+    invocations: u64,
+    #[serde(default)]
+    cycles: u64,
+    #[serde(default)]
+    cancelled: bool,
+    #[serde(default)]
+    connect_p50_woken_ms: Option<f64>,
+    #[serde(default)]
+    connect_p99_woken_ms: Option<f64>,
+    #[serde(default)]
+    as_expected: Option<bool>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// When a report without its own start time was written.
+fn written_at(path: &Path) -> DateTime<Utc> {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map(DateTime::<Utc>::from)
+        .unwrap_or_default()
+}
+
+fn ended(cancelled: bool) -> String {
+    if cancelled { "cancelled" } else { "done" }.into()
+}
 
 fn entry(dir: &Path) -> Option<ResultEntry> {
+    let base = |kind, profile: String, started_at, count, outcome| ResultEntry {
+        dir: dir.to_path_buf(),
+        kind,
+        profile,
+        started_at,
+        count,
+        outcome,
+        p50_ms: None,
+        p99_ms: None,
+        throughput: None,
+    };
     if dir.join("run.json").is_file() {
         let text = std::fs::read_to_string(dir.join("run.json")).ok()?;
         let s = RunSummary::from_json(&text).ok()?;
-        return Some(ResultEntry {
-            dir: dir.to_path_buf(),
-            kind: Kind::Run,
-            profile: s.profile.name.clone(),
-            started_at: s.started_at,
-            count: s.summary.completed,
-            outcome: s.outcome.as_str().to_string(),
-        });
+        let total = &s.summary.phases_ms.total;
+        let secs = s.elapsed_ms / 1000.0;
+        let mut e = base(
+            Kind::Run,
+            s.profile.name.clone(),
+            s.started_at,
+            s.summary.completed,
+            s.outcome.as_str().to_string(),
+        );
+        e.p50_ms = (total.n > 0).then_some(total.p50);
+        e.p99_ms = (total.n > 0).then_some(total.p99);
+        e.throughput = (secs > 0.0).then(|| s.summary.completed as f64 / secs);
+        return Some(e);
     }
     if dir.join("share.json").is_file() {
         let s = ShareSummary::read(dir).ok()?;
-        return Some(ResultEntry {
-            dir: dir.to_path_buf(),
-            kind: Kind::Share,
-            profile: s.profile.name.clone(),
-            started_at: s.started_at,
-            count: s.cycles.len() as u64,
-            outcome: if s.partial { "partial" } else { "done" }.into(),
-        });
+        return Some(base(
+            Kind::Share,
+            s.profile.name.clone(),
+            s.started_at,
+            s.cycles.len() as u64,
+            if s.partial { "partial" } else { "done" }.into(),
+        ));
+    }
+    let path = dir.join("sweep.json");
+    if let Some(r) = read_json::<SweepReport>(&path) {
+        let best = r
+            .steps
+            .iter()
+            .max_by(|a, b| a.invocations_per_s.total_cmp(&b.invocations_per_s));
+        let mut e = base(
+            Kind::Sweep,
+            r.profile.clone(),
+            written_at(&path),
+            r.steps.len() as u64,
+            ended(r.cancelled),
+        );
+        e.p50_ms = best.map(|s| s.total_p50_ms);
+        e.p99_ms = best.map(|s| s.total_p99_ms);
+        e.throughput = (r.peak_invocations_per_s > 0.0).then_some(r.peak_invocations_per_s);
+        return Some(e);
+    }
+    let path = dir.join("rate-sweep.json");
+    if let Some(r) = read_json::<RateSweepReport>(&path) {
+        let mut e = base(
+            Kind::RateSweep,
+            r.profile.clone(),
+            written_at(&path),
+            r.steps.len() as u64,
+            ended(r.cancelled),
+        );
+        e.throughput = r.saturation;
+        return Some(e);
+    }
+    let path = dir.join(crate::experiments::rtt_sweep::RTT_SWEEP_JSON);
+    if let Some(r) = read_json::<RttSweepReport>(&path) {
+        return Some(base(
+            Kind::RttSweep,
+            r.profile.clone(),
+            written_at(&path),
+            r.steps.len() as u64,
+            ended(r.cancelled),
+        ));
+    }
+    let path = dir.join("failover.json");
+    if let Some(r) = read_json::<FailoverReport>(&path) {
+        let outcome = if r.lost_acknowledged == 0 {
+            "done"
+        } else {
+            "lost"
+        };
+        return Some(base(
+            Kind::Failover,
+            r.profile.clone(),
+            written_at(&path),
+            r.writes,
+            outcome.into(),
+        ));
+    }
+    for (file, kind) in [
+        ("study.json", Kind::GatewayStudy),
+        ("share-gateway.json", Kind::GatewayShare),
+    ] {
+        let path = dir.join(file);
+        if let Some(r) = read_json::<GatewayHead>(&path) {
+            let count = if kind == Kind::GatewayStudy {
+                r.invocations
+            } else {
+                r.cycles
+            };
+            let outcome = match (r.cancelled, r.as_expected) {
+                (true, _) => "cancelled",
+                (false, Some(false)) => "UNEXPECTED",
+                _ => "done",
+            };
+            let mut e = base(kind, r.profile, written_at(&path), count, outcome.into());
+            e.p50_ms = r.connect_p50_woken_ms;
+            e.p99_ms = r.connect_p99_woken_ms;
+            return Some(e);
+        }
     }
     None
 }
@@ -67,6 +199,9 @@ pub async fn list_task(root: PathBuf, sink: EventSink) {
 pub async fn open_task(dir: PathBuf, sink: EventSink) {
     let shown = dir.display().to_string();
     let read = tokio::task::spawn_blocking(move || {
+        if let Some(ev) = open_other(&dir) {
+            return Ok(ev);
+        }
         if dir.join("share.json").is_file() {
             ShareSummary::read(&dir).map(|s| EngineEvent::ShareOpened {
                 dir: dir.clone(),
@@ -87,6 +222,65 @@ pub async fn open_task(dir: PathBuf, sink: EventSink) {
     }
 }
 
+/// A sweep read back as its own event; a failover or a gateway study as a log line with its
+/// key figures and where the rest is (the console has no view of its own for those).
+fn open_other(dir: &Path) -> Option<EngineEvent> {
+    if let Some(r) = read_json::<SweepReport>(&dir.join("sweep.json")) {
+        return Some(EngineEvent::SweepOpened(Box::new(r)));
+    }
+    if let Some(r) = read_json::<RateSweepReport>(&dir.join("rate-sweep.json")) {
+        return Some(EngineEvent::RateSweepOpened(Box::new(r)));
+    }
+    let rtt = dir.join(crate::experiments::rtt_sweep::RTT_SWEEP_JSON);
+    if let Some(r) = read_json::<RttSweepReport>(&rtt) {
+        return Some(EngineEvent::RttSweepOpened(Box::new(r)));
+    }
+    let shown = dir.display();
+    if let Some(r) = read_json::<FailoverReport>(&dir.join("failover.json")) {
+        let ms = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.0} ms"));
+        return Some(EngineEvent::Log {
+            level: Level::Info,
+            message: format!(
+                "failover on `{}`: {} writes, {} acknowledged, {} failed, {} acknowledged lost; unavailable {}, promoted {}; details in {shown}/failover.json",
+                r.profile,
+                r.writes,
+                r.acknowledged,
+                r.failed,
+                r.lost_acknowledged,
+                ms(r.unavailable_ms),
+                ms(r.promoted_ms)
+            ),
+        });
+    }
+    for file in ["study.json", "share-gateway.json"] {
+        if let Some(r) = read_json::<GatewayHead>(&dir.join(file)) {
+            let ms = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.1} ms"));
+            return Some(EngineEvent::Log {
+                level: Level::Info,
+                message: format!(
+                    "gateway {} on `{}`: {} {}, connect after a wake p50 {} p99 {}{}; details in {shown}/{file}",
+                    if file == "study.json" {
+                        "study"
+                    } else {
+                        "share"
+                    },
+                    r.profile,
+                    r.invocations.max(r.cycles),
+                    if file == "study.json" {
+                        "invocations"
+                    } else {
+                        "cycles"
+                    },
+                    ms(r.connect_p50_woken_ms),
+                    ms(r.connect_p99_woken_ms),
+                    if r.cancelled { ", cancelled" } else { "" }
+                ),
+            });
+        }
+    }
+    None
+}
+
 /// Compare two runs (B against A) and send [`EngineEvent::Compared`].
 pub async fn compare_task(a: PathBuf, b: PathBuf, sink: EventSink) {
     let work = tokio::task::spawn_blocking(move || -> EngineResult<Comparison> {
@@ -95,14 +289,17 @@ pub async fn compare_task(a: PathBuf, b: PathBuf, sink: EventSink) {
             let name = p
                 .file_name()
                 .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into());
-            Ok::<_, EngineError>(Side::from_run(name, &r))
+            Ok::<_, EngineError>((Side::from_run(name, &r), r.summary))
         };
-        let (a, b) = (side(&a)?, side(&b)?);
+        let ((a, sa), (b, sb)) = (side(&a)?, side(&b)?);
+        let warnings = workload_mismatches(&sa, &sb);
         // The console refuses mixed loops as `redwhisk compare` does without its flag.
         if let Err(refusal) = check_loops(&a, &b, false) {
             return Err(EngineError::Failed(refusal));
         }
-        Ok(compare(&a, &b))
+        let mut c = compare(&a, &b);
+        c.warnings = warnings;
+        Ok(c)
     })
     .await;
     match work {

@@ -4,6 +4,7 @@
 
 mod export;
 pub mod library;
+pub mod procs;
 
 pub use crate::experiments::{
     BoxError, Context, EngineError, EngineResult, RunOptions, RunOutcome, action_name,
@@ -179,6 +180,18 @@ fn start_redis_op(profile: String, up: bool, sink: &EventSink, started: &Started
 /// The one place the engine reads a command's profile: found by name or path, validated,
 /// and (for runs and sweeps) with the engine's command-line overrides applied. Every task
 /// gets the validated value; nothing re-reads it.
+/// The command line's overrides with the console's edit of the profile's workload on top.
+fn edited(base: &Overrides, edit: Option<&crate::model::workload::WorkloadEdit>) -> Overrides {
+    let mut o = base.clone();
+    if let Some(e) = edit {
+        o.invocations = e.invocations.or(o.invocations);
+        o.concurrency = e.concurrency.or(o.concurrency);
+        o.records = e.records.or(o.records);
+        o.mode = e.mode.or(o.mode);
+    }
+    o
+}
+
 fn load(name: &str, overrides: Option<&Overrides>) -> Result<Profile, ProfileError> {
     let p = find_profile(name)?;
     match overrides {
@@ -197,6 +210,9 @@ async fn engine_loop(
     let mut gateway: Option<GatewayJob> = None;
     let started: Started = Arc::default();
     let last_results: LastResults = Arc::default();
+    // The console's workload edits, per profile, over the command line's overrides.
+    let mut edits: std::collections::HashMap<String, crate::model::workload::WorkloadEdit> =
+        std::collections::HashMap::new();
     while let Some(cmd) = commands.recv().await {
         if gateway.as_ref().is_some_and(|(_, _, t)| t.is_finished()) {
             gateway = None;
@@ -235,26 +251,42 @@ async fn engine_loop(
                     .info("no gateway is running; press g to start one for the selected profile"),
             },
             EngineCommand::Run { profile } => {
-                let p = load(&profile, Some(&opts.overrides));
+                let p = load(
+                    &profile,
+                    Some(&edited(&opts.overrides, edits.get(&profile))),
+                );
                 current = Some(start_job(run_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::RunLoop { profile, rate } => {
-                let p = load(&profile, Some(&opts.overrides)).map(|p| match rate {
+                let p = load(
+                    &profile,
+                    Some(&edited(&opts.overrides, edits.get(&profile))),
+                )
+                .map(|p| match rate {
                     Some(r) => p.with_rate(f64::from(r)),
                     None => p.closed_loop(),
                 });
                 current = Some(start_job(run_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Sweep { profile } => {
-                let p = load(&profile, Some(&opts.overrides));
+                let p = load(
+                    &profile,
+                    Some(&edited(&opts.overrides, edits.get(&profile))),
+                );
                 current = Some(start_job(sweep_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::RttSweep { profile } => {
-                let p = load(&profile, Some(&opts.overrides));
+                let p = load(
+                    &profile,
+                    Some(&edited(&opts.overrides, edits.get(&profile))),
+                );
                 current = Some(start_job(rtt_sweep_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::RateSweep { profile } => {
-                let p = load(&profile, Some(&opts.overrides));
+                let p = load(
+                    &profile,
+                    Some(&edited(&opts.overrides, edits.get(&profile))),
+                );
                 current = Some(start_job(rate_sweep_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Share { profile } => {
@@ -284,6 +316,23 @@ async fn engine_loop(
                 if let Ok(p) = load(&profile, None) {
                     tokio::spawn(redis_status(p, sink.clone()));
                 }
+            }
+            EngineCommand::EditWorkload { profile, edit } => {
+                if edit == crate::model::workload::WorkloadEdit::default() {
+                    edits.remove(&profile);
+                } else {
+                    edits.insert(profile, edit);
+                }
+            }
+            EngineCommand::SampleProcesses { redis_pid } => {
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    if let Ok(snap) =
+                        tokio::task::spawn_blocking(move || procs::sample(redis_pid)).await
+                    {
+                        sink.send(EngineEvent::Processes(Box::new(snap)));
+                    }
+                });
             }
             EngineCommand::Export => {
                 let last = last_results.lock().ok().and_then(|g| g.clone());

@@ -104,6 +104,7 @@ pub async fn run_experiment(
     let (endpoint, cold_start) = (started.endpoint, started.cold_start);
     let prefix = format!("{}:", profile.workload.key_prefix);
     let at_start = leftover_keys(&host, &endpoint, &prefix, cold_start.as_ref(), sink).await;
+    keys_at_start(&host, cold_start.as_ref(), sink).await;
 
     let root = opts
         .results_root
@@ -207,6 +208,32 @@ pub async fn run_experiment(
         summary,
         stop_error,
     })
+}
+
+/// How many keys the run starts with, said when there are any that no snapshot restore put
+/// there (a Redis already up, or loaded from local data): the run measures on top of them. The
+/// status goes to the console too, so its Redis pane shows them before the first invocation.
+async fn keys_at_start(
+    host: &RedisHost,
+    cold_start: Option<&crate::redis_host::ColdStart>,
+    sink: &EventSink,
+) {
+    let Ok(st) = host.status().await else { return };
+    let keys = st.keys;
+    sink.send(EngineEvent::RedisStatus(st));
+    let restored = cold_start.is_some_and(|c| c.restore.is_some());
+    match keys {
+        Some(n) if n > 0 && !restored => {
+            let from = match cold_start {
+                Some(_) => "loaded from local data",
+                None => "already in the running Redis",
+            };
+            sink.warn(format!(
+                "the run starts with {n} keys {from}, none from a snapshot restore; its figures are taken on top of them (`redwhisk redis down` then delete the data directory, or FLUSHALL, for an empty start)"
+            ));
+        }
+        _ => {}
+    }
 }
 
 /// Keys of the run's own prefix already in Redis (only looked for when Redis holds keys): said

@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod library;
 pub mod network;
 pub mod phase;
+pub mod process;
 pub mod rate_sweep;
 pub mod redis;
 pub mod rtt_sweep;

@@ -9,6 +9,16 @@ pub enum Mode {
     Pipelined,
 }
 
+/// The console's workload editor: values for the next runs of one profile, over its file
+/// (`None` keeps the profile's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WorkloadEdit {
+    pub invocations: Option<u32>,
+    pub concurrency: Option<u32>,
+    pub records: Option<u32>,
+    pub mode: Option<Mode>,
+}
+
 impl Mode {
     pub fn as_str(self) -> &'static str {
         match self {

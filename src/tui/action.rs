@@ -34,6 +34,22 @@ pub enum Action {
     ConfirmQuit,
     /// Close the help overlay or the quit question.
     Dismiss,
+    /// Open the workload editor for the selected profile.
+    EditWorkload,
+    /// Editor: the field above.
+    EditPrev,
+    /// Editor: the field below.
+    EditNext,
+    /// Editor: more of the field (doubles, +1, the other mode).
+    EditMore,
+    /// Editor: less of the field.
+    EditLess,
+    /// Editor: use the values for the next runs of the profile.
+    EditApply,
+    /// Editor: the file's values again.
+    EditReset,
+    /// Acknowledge the error flashed in the header.
+    Acknowledge,
     /// Show or hide the help overlay.
     ToggleHelp,
     /// Select the next profile (wraps).
@@ -66,4 +82,12 @@ pub enum Action {
     OpenResult,
     /// Results: mark the selected run; two marked open Compare.
     MarkResult,
+    /// Results: the first row.
+    ResultsHome,
+    /// Results: the last row.
+    ResultsEnd,
+    /// Results: order by date, p50, p99 or throughput (cycles).
+    SortResults,
+    /// Results: type a filter (Enter keeps it, Esc clears it).
+    FilterResults,
 }

@@ -12,6 +12,7 @@ use super::state::{Finished, LogLine, LogView, ProfileItem, RedisView, RunView};
 use super::theme::Theme;
 use super::views::{ResultsView, ShareView, View};
 use crate::event::{EngineCommand, EngineEvent, Level};
+use crate::model::process::ProcessSnapshot;
 use crate::redis_host::RedisState;
 
 /// Everything the console shows.
@@ -37,6 +38,8 @@ pub struct App {
     /// Where the last finished run wrote its results.
     pub last_results: Option<PathBuf>,
     pub log: LogView,
+    /// The newest error, flashed in the header until acknowledged (Esc).
+    pub alert: Option<LogLine>,
     /// The time of the current frame.
     pub now: DateTime<Utc>,
     /// Frames drawn so far (drives the spinner).
@@ -51,6 +54,16 @@ pub struct App {
     pub rate_sweep: Option<super::views::RateSweepView>,
     /// How `r` runs case study 1 (`o` cycles it).
     pub loop_choice: super::state::LoopChoice,
+    /// When the Redis status was last asked for (it is asked every second while Redis runs).
+    pub status_asked: Option<DateTime<Utc>>,
+    /// The last two process samples (CPU % is the difference), and when one was asked for.
+    pub processes: (Option<ProcessSnapshot>, Option<ProcessSnapshot>),
+    pub processes_asked: Option<DateTime<Utc>>,
+    /// The workload editor while open (`E`).
+    pub editor: Option<super::state::WorkloadEditor>,
+    /// Each edited profile's workload as its file says (invocations, concurrency, records,
+    /// mode), kept from the first edit so the editor can tell what changed.
+    pub file_workload: std::collections::HashMap<String, (u32, u32, u32, crate::model::Mode)>,
 }
 
 impl App {
@@ -77,6 +90,7 @@ impl App {
             compare: None,
             last_results: None,
             log: LogView::default(),
+            alert: None,
             now,
             frame: 0,
             quitting: false,
@@ -84,6 +98,11 @@ impl App {
             gateway: None,
             rate_sweep: None,
             loop_choice: super::state::LoopChoice::default(),
+            status_asked: None,
+            processes: (None, None),
+            processes_asked: None,
+            editor: None,
+            file_workload: Default::default(),
         }
     }
 
@@ -111,6 +130,26 @@ impl App {
         self.run.as_ref().is_some_and(RunView::active)
     }
 
+    /// Something on screen moves with time alone: a live run's elapsed time, gauge and ETA, a
+    /// spinner, the gateway's idle countdown, a listing being read. Otherwise the console
+    /// draws only when an event, a key or a resize changed something.
+    pub fn animating(&self) -> bool {
+        use crate::gateway::GatewayState;
+        self.run_active()
+            || self.quitting
+            || self.results.loading
+            || matches!(
+                self.redis.state,
+                RedisState::Starting | RedisState::Stopping
+            )
+            || self.gateway.as_ref().is_some_and(|g| {
+                matches!(
+                    g.state,
+                    GatewayState::Awake | GatewayState::Waking | GatewayState::Stopping
+                )
+            })
+    }
+
     /// Advance to the next frame at `now`; recomputes what changed since the last frame.
     pub fn tick(&mut self, now: DateTime<Utc>) {
         self.now = now;
@@ -123,13 +162,60 @@ impl App {
         }
     }
 
+    /// The Redis status query due at `now`: every second while the selected profile's Redis
+    /// runs (after `u`, during a run, behind an awake gateway), so uptime, keys and memory
+    /// follow what is written.
+    pub fn status_due(&mut self, now: DateTime<Utc>) -> Option<EngineCommand> {
+        let live = self.redis.state == RedisState::Running
+            || self.run_active()
+            || self
+                .gateway
+                .as_ref()
+                .is_some_and(|g| g.state == crate::gateway::GatewayState::Awake);
+        if self.quitting || !live || self.selected_name().is_empty() {
+            return None;
+        }
+        if self
+            .status_asked
+            .is_some_and(|at| now - at < chrono::Duration::seconds(1))
+        {
+            return None;
+        }
+        self.status_asked = Some(now);
+        Some(EngineCommand::RedisStatus {
+            profile: self.selected_name().to_string(),
+        })
+    }
+
+    /// The process sample due at `now`: every second while a run is live or Redis runs.
+    pub fn processes_due(&mut self, now: DateTime<Utc>) -> Option<EngineCommand> {
+        let live = self.redis.state == RedisState::Running || self.run_active();
+        if self.quitting || !live {
+            return None;
+        }
+        if self
+            .processes_asked
+            .is_some_and(|at| now - at < chrono::Duration::seconds(1))
+        {
+            return None;
+        }
+        self.processes_asked = Some(now);
+        Some(EngineCommand::SampleProcesses {
+            redis_pid: self.redis.status.as_ref().and_then(|s| s.pid),
+        })
+    }
+
     /// Add a line to the log at the current time.
     pub fn note(&mut self, level: Level, message: impl Into<String>) {
-        self.log.push(LogLine {
+        let line = LogLine {
             at: self.now,
             level,
             message: message.into(),
-        });
+        };
+        if level == Level::Error {
+            self.alert = Some(line.clone());
+        }
+        self.log.push(line);
     }
 
     fn apply_snapshot(&mut self, e: crate::snapshots::SnapshotEvent) {
@@ -200,7 +286,17 @@ impl App {
                 self.redis.cold_start = Some(c);
             }
             EngineEvent::Snapshot(e) => self.apply_snapshot(e),
+            EngineEvent::Processes(p) => {
+                self.processes = (self.processes.1.take(), Some(*p));
+            }
             EngineEvent::RedisStatus(st) => {
+                if let Some(run) = &mut self.run
+                    && run.active()
+                    && run.keys_at_start.is_none()
+                    && run.stats.completed == 0
+                {
+                    run.keys_at_start = st.keys;
+                }
                 self.redis.state = st.state;
                 self.redis.status = Some(st);
             }
@@ -218,15 +314,60 @@ impl App {
             }
             EngineEvent::Activation(a) => {
                 if let Some(run) = &mut self.run {
-                    run.stats.record(a.as_ref());
-                    run.table_dirty = true;
+                    run.fold(a.as_ref());
+                    let secs = (self.now - run.started_at).num_milliseconds() as f64 / 1000.0;
+                    run.throughput.record(secs);
                 }
             }
             EngineEvent::ResultsListed(entries) => self.results.set(entries),
+            EngineEvent::RunOpened { dir, record } if self.run_active() => {
+                // Replacing the live run would fold its next invocations into the record.
+                self.note(
+                    Level::Warn,
+                    format!("a run is active; open {} once it ends", dir.display()),
+                );
+                drop(record);
+            }
             EngineEvent::RunOpened { dir, record } => {
                 self.note(Level::Info, format!("opened {}", dir.display()));
                 self.run = Some(RunView::recorded(dir, &record, self.now));
                 self.view = View::Run;
+            }
+            EngineEvent::SweepOpened(r) => {
+                self.note(Level::Info, format!("opened {}", r.results_dir.display()));
+                self.rate_sweep = None;
+                self.rtt_sweep = None;
+                self.sweep = Some(super::views::SweepView {
+                    profile: r.profile.clone(),
+                    planned: r.steps.iter().map(|s| s.concurrency).collect(),
+                    steps: r.steps,
+                    live: false,
+                });
+                self.view = View::Sweep;
+            }
+            EngineEvent::RateSweepOpened(r) => {
+                self.note(Level::Info, format!("opened {}", r.results_dir.display()));
+                self.sweep = None;
+                self.rtt_sweep = None;
+                self.rate_sweep = Some(super::views::RateSweepView {
+                    profile: r.profile.clone(),
+                    planned: r.steps.iter().map(|s| s.rate).collect(),
+                    p99_bound_ms: r.p99_bound_ms,
+                    steps: r.steps,
+                    live: false,
+                });
+                self.view = View::Sweep;
+            }
+            EngineEvent::RttSweepOpened(r) => {
+                self.note(Level::Info, format!("opened {}", r.results_dir.display()));
+                self.sweep = None;
+                self.rate_sweep = None;
+                self.rtt_sweep = Some(super::views::RttSweepView {
+                    profile: r.profile.clone(),
+                    planned: r.steps.iter().map(|s| s.rtt_ms).collect(),
+                    steps: r.steps,
+                });
+                self.view = View::Sweep;
             }
             EngineEvent::ShareOpened { dir, summary } => {
                 self.note(Level::Info, format!("opened {}", dir.display()));
@@ -313,6 +454,9 @@ impl App {
                 }
             }
             EngineEvent::ShareStarted { cells, runs } => {
+                if let Some(run) = &mut self.run {
+                    run.share = true;
+                }
                 self.share = Some(ShareView::live(&cells, runs));
             }
             EngineEvent::ShareCycle { cell, record } => {
@@ -326,7 +470,10 @@ impl App {
             EngineEvent::Log { level, message } => self.note(level, message),
             EngineEvent::Exported { path } => self.note(
                 Level::Info,
-                format!("exported the last run to {}", path.display()),
+                format!(
+                    "exported the last run's results as the zip {}",
+                    path.display()
+                ),
             ),
             EngineEvent::RunFinished {
                 outcome,
@@ -367,6 +514,10 @@ impl App {
                 if results_dir.is_some() {
                     self.last_results.clone_from(&results_dir);
                 }
+                // The question "a run is active, quit?" has no subject any more.
+                if self.mode == Mode::ConfirmQuit {
+                    self.mode = Mode::Normal;
+                }
                 if let Some(run) = &mut self.run {
                     run.phase = outcome;
                     run.finished = Some(Finished {
@@ -379,8 +530,35 @@ impl App {
         }
     }
 
+    /// A key while the Results filter takes text: characters type, Backspace deletes, Enter
+    /// keeps the filter, Esc clears it.
+    fn type_filter(&mut self, ev: &KeyEvent) {
+        use crossterm::event::{KeyCode, KeyEventKind};
+        if ev.kind == KeyEventKind::Release {
+            return;
+        }
+        let r = &mut self.results;
+        match ev.code {
+            KeyCode::Char(c) => r.filter.push(c),
+            KeyCode::Backspace => {
+                r.filter.pop();
+            }
+            KeyCode::Enter => r.filtering = false,
+            KeyCode::Esc => {
+                r.filtering = false;
+                r.filter.clear();
+            }
+            _ => return,
+        }
+        r.reorder();
+    }
+
     /// Handle a key press: the key table gives the action; the action may yield a command.
     pub fn on_key(&mut self, ev: &KeyEvent) -> Option<EngineCommand> {
+        if self.results.filtering && self.view == View::Results && self.mode == Mode::Normal {
+            self.type_filter(ev);
+            return None;
+        }
         let mode = if self.mode == Mode::Normal && self.view == View::Results {
             Mode::Results
         } else {

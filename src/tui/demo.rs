@@ -34,6 +34,8 @@ pub fn profiles() -> Vec<ProfileItem> {
             platform: platform.into(),
             invocations: 100,
             records: 1000,
+            concurrency: 1,
+            mode: crate::model::Mode::Sequential,
             description: format!("{backend} redis + {platform} platform"),
         };
     vec![
@@ -143,6 +145,22 @@ pub fn failed_activation(i: u32) -> Activation {
     a
 }
 
+/// A process backend's cold start, its parts adding up to its total.
+pub fn cold_start() -> ColdStart {
+    ColdStart {
+        backend: "process".into(),
+        image_ms: 0.0,
+        create_ms: 0.0,
+        start_ms: 1.8,
+        ready_ms: 15.2,
+        total_ms: 17.0,
+        keys_restored: 0,
+        restore: None,
+        cluster: None,
+        network_emulation: None,
+    }
+}
+
 /// The events of a run's start up to its first invocation.
 pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
     vec![
@@ -153,18 +171,7 @@ pub fn run_start_events(planned: u32) -> Vec<EngineEvent> {
         },
         EngineEvent::Phase(Phase::StartingRedis),
         EngineEvent::RedisState(RedisState::Starting),
-        EngineEvent::ColdStart(ColdStart {
-            backend: "process".into(),
-            image_ms: 0.0,
-            create_ms: 0.0,
-            start_ms: 1.8,
-            ready_ms: 15.2,
-            total_ms: 17.0,
-            keys_restored: 0,
-            restore: None,
-            cluster: None,
-            network_emulation: None,
-        }),
+        EngineEvent::ColdStart(cold_start()),
         EngineEvent::RedisState(RedisState::Running),
         EngineEvent::RedisStatus(status(RedisState::Running, 0)),
         EngineEvent::Phase(Phase::Deploying),
@@ -221,9 +228,50 @@ pub fn running_app(theme: Theme, planned: u32, done: u32, secs: i64, with_failur
             message: "invocation 3 failed: application error \"connection refused\"".into(),
         });
     }
+    for s in process_samples(epoch() + chrono::Duration::seconds(secs)) {
+        app.apply(EngineEvent::Processes(Box::new(s)));
+    }
     app.frame = 3;
     app.tick(epoch() + chrono::Duration::seconds(secs));
     app
+}
+
+/// Two process samples a second apart ending at `at`: redwhisk at 35% of a CPU, its
+/// redis-server at 80%, an action process at 20%.
+pub fn process_samples(at: DateTime<Utc>) -> [crate::model::process::ProcessSnapshot; 2] {
+    use crate::model::process::{ProcessSample, ProcessSnapshot};
+    let snap = |at: DateTime<Utc>, ticks: [u64; 3]| ProcessSnapshot {
+        at,
+        ticks_per_s: 100,
+        cpus: 2,
+        processes: vec![
+            ProcessSample {
+                pid: 4100,
+                name: "redwhisk".into(),
+                role: "self",
+                cpu_ticks: ticks[0],
+                rss_bytes: 48 << 20,
+            },
+            ProcessSample {
+                pid: 4177,
+                name: "redis-server".into(),
+                role: "redis",
+                cpu_ticks: ticks[1],
+                rss_bytes: 9 << 20,
+            },
+            ProcessSample {
+                pid: 4190,
+                name: "bench".into(),
+                role: "child",
+                cpu_ticks: ticks[2],
+                rss_bytes: 3 << 20,
+            },
+        ],
+    };
+    [
+        snap(at - chrono::Duration::seconds(1), [1000, 2000, 50]),
+        snap(at, [1035, 2080, 70]),
+    ]
 }
 
 /// A console whose run of `n` invocations finished.

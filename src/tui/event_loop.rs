@@ -90,6 +90,9 @@ where
     // A slow frame must not be followed by a burst of catch-up frames.
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let (mut input_open, mut events_open, mut engine_done) = (true, true, false);
+    // Something changed since the last frame (a key, an event, a resize): the next tick draws.
+    // Idle, with nothing moving on screen, no frame is sent at all.
+    let mut dirty = true;
     loop {
         tokio::select! {
             () = cancel.cancelled(), if !app.quitting => {
@@ -102,6 +105,7 @@ where
                 while let Ok(ev) = events.try_recv() {
                     app.apply(ev);
                 }
+                dirty = true;
                 joined.map_err(TuiError::Engine)?;
                 if !app.quitting {
                     app.note(Level::Error, "the engine stopped unexpectedly; press q to quit");
@@ -117,6 +121,7 @@ where
                 }
                 Some(Err(e)) => return Err(TuiError::Input(e)),
                 Some(Ok(Event::Key(k))) => {
+                    dirty = true;
                     if let Some(cmd) = app.on_key(&k) {
                         commands.send_command(cmd);
                     }
@@ -126,15 +131,26 @@ where
                 Some(Ok(_)) => {}
             },
             ev = events.recv(), if events_open => match ev {
-                Some(ev) => app.apply(ev),
+                Some(ev) => {
+                    dirty = true;
+                    app.apply(ev);
+                }
                 None => events_open = false,
             },
             _ = ticks.tick() => {
                 while let Ok(ev) = events.try_recv() {
+                    dirty = true;
                     app.apply(ev);
                 }
-                app.tick(clock());
-                draw(terminal, app)?;
+                let now = clock();
+                for cmd in [app.status_due(now), app.processes_due(now)].into_iter().flatten() {
+                    commands.send_command(cmd);
+                }
+                if dirty || app.animating() {
+                    app.tick(now);
+                    draw(terminal, app)?;
+                    dirty = false;
+                }
             }
         }
         if app.quitting && engine_done {

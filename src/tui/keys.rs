@@ -13,6 +13,8 @@ pub enum Mode {
     ConfirmQuit,
     /// The Results view: its own keys first, then the console's.
     Results,
+    /// The workload editor takes the keyboard.
+    Edit,
 }
 
 impl Mode {
@@ -23,6 +25,7 @@ impl Mode {
             Mode::Help => "help",
             Mode::ConfirmQuit => "quit?",
             Mode::Results => "results view",
+            Mode::Edit => "workload editor",
         }
     }
 }
@@ -102,7 +105,7 @@ const fn bind(mode: Mode, keys: &'static [Key], action: Action, help: &'static s
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{ConfirmQuit, Help, Normal, Results};
+use Mode::{ConfirmQuit, Edit, Help, Normal, Results};
 
 /// The key table, in the order the help overlay lists it.
 pub const KEYS: &[Binding] = &[
@@ -145,12 +148,7 @@ pub const KEYS: &[Binding] = &[
         Action::ToggleGateway,
         "scale-to-zero gateway",
     ),
-    bind(
-        Normal,
-        &[Char('e')],
-        Action::Export,
-        "where the results are",
-    ),
+    bind(Normal, &[Char('e')], Action::Export, "zip the last results"),
     bind(
         Normal,
         &[Char('c')],
@@ -211,9 +209,21 @@ pub const KEYS: &[Binding] = &[
         Action::LogEnd,
         "log: follow newest",
     ),
+    bind(
+        Normal,
+        &[Char('E')],
+        Action::EditWorkload,
+        "edit the next runs",
+    ),
     bind(Normal, &[Char('v')], Action::NextView, "next view"),
     bind(Normal, &[Char('V')], Action::PrevView, "previous view"),
     bind(Normal, &[Char('?')], Action::ToggleHelp, "this help"),
+    bind(
+        Normal,
+        &[Code(KeyCode::Esc)],
+        Action::Acknowledge,
+        "dismiss the error shown",
+    ),
     bind(
         Normal,
         &[Char('q'), Ctrl('c')],
@@ -243,6 +253,67 @@ pub const KEYS: &[Binding] = &[
         &[Char(' ')],
         Action::MarkResult,
         "mark; two open Compare",
+    ),
+    bind(
+        Results,
+        &[Code(KeyCode::Home)],
+        Action::ResultsHome,
+        "first row",
+    ),
+    bind(
+        Results,
+        &[Code(KeyCode::End)],
+        Action::ResultsEnd,
+        "last row",
+    ),
+    bind(
+        Results,
+        &[Char('S')],
+        Action::SortResults,
+        "sort: date/p50/p99/inv/s",
+    ),
+    bind(
+        Results,
+        &[Char('/')],
+        Action::FilterResults,
+        "filter (Enter/Esc ends)",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Up), Char('k')],
+        Action::EditPrev,
+        "previous field",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Down), Char('j')],
+        Action::EditNext,
+        "next field",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Right), Char('+')],
+        Action::EditMore,
+        "more (×2, +1, mode)",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Left), Char('-')],
+        Action::EditLess,
+        "less (÷2, −1, mode)",
+    ),
+    bind(
+        Edit,
+        &[Code(KeyCode::Enter)],
+        Action::EditApply,
+        "use for the next runs",
+    ),
+    bind(Edit, &[Char('0')], Action::EditReset, "back to the file's"),
+    bind(
+        Edit,
+        &[Code(KeyCode::Esc)],
+        Action::Dismiss,
+        "close, no change",
     ),
     bind(
         Help,
@@ -286,6 +357,14 @@ fn lookup_in(mode: Mode, ev: &KeyEvent) -> Option<Action> {
                 (a, _) => a,
             })
     })
+}
+
+/// The first key bound to `action` in `mode` (the footer shows one key per action).
+pub fn first_key(mode: Mode, action: Action) -> String {
+    KEYS.iter()
+        .filter(|b| b.mode == mode && b.action == action)
+        .find_map(|b| b.keys.first().map(|k| k.label()))
+        .unwrap_or_default()
 }
 
 /// The keys bound to `action` in `mode`, joined for display (`"q/Ctrl-C"`).

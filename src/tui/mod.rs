@@ -18,6 +18,7 @@ mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod views;
+pub mod wrap;
 
 pub use action::Action;
 pub use app::App;

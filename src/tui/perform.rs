@@ -50,8 +50,27 @@ impl App {
                 .results
                 .current()
                 .map(|e| EngineCommand::OpenResult { dir: e.dir.clone() }),
+            Action::ResultsHome | Action::ResultsEnd => {
+                self.results.to_end(action == Action::ResultsEnd);
+                None
+            }
+            Action::SortResults => {
+                self.results.sort = self.results.sort.next();
+                self.results.reorder();
+                None
+            }
+            Action::FilterResults => {
+                self.results.filtering = true;
+                None
+            }
             Action::MarkResult => {
-                let pair = self.results.toggle_mark()?;
+                let pair = match self.results.toggle_mark() {
+                    Ok(pair) => pair?,
+                    Err(why) => {
+                        self.note(Level::Info, why);
+                        return None;
+                    }
+                };
                 self.note(
                     Level::Info,
                     format!(
@@ -98,20 +117,22 @@ impl App {
                     profile: item.name.clone(),
                 })
             }
-            Action::Export => {
-                let msg = match &self.last_results {
-                    Some(dir) => format!(
-                        "last run's results: {}/run.json and invocations.csv",
-                        dir.display()
-                    ),
-                    None => format!(
-                        "no finished run yet; every run writes {}/<time>-<profile>/",
+            Action::Export => match &self.last_results {
+                // The engine says where the zip went (or why not) once it is written.
+                Some(dir) => {
+                    let msg = format!("zipping {} (run.json, invocations.csv, …)", dir.display());
+                    self.note(Level::Info, msg);
+                    Some(EngineCommand::Export)
+                }
+                None => {
+                    let msg = format!(
+                        "nothing to zip yet: every run writes {}/<time>-<profile>/, and e zips the last",
                         self.results_root.display()
-                    ),
-                };
-                self.note(Level::Info, msg);
-                Some(EngineCommand::Export)
-            }
+                    );
+                    self.note(Level::Info, msg);
+                    None
+                }
+            },
             Action::Clear => {
                 self.log.clear();
                 if !self.run_active() {
@@ -130,6 +151,63 @@ impl App {
             Action::ConfirmQuit => self.begin_quit(),
             Action::Dismiss => {
                 self.mode = Mode::Normal;
+                self.editor = None;
+                None
+            }
+            Action::EditWorkload => {
+                if self.run_active() {
+                    self.note(
+                        Level::Warn,
+                        "a run is active; edit the workload once it ends",
+                    );
+                    return None;
+                }
+                let Some(Ok(i)) = self.selected_profile().map(|p| &p.info) else {
+                    self.note(Level::Warn, "select a valid profile to edit its workload");
+                    return None;
+                };
+                let file = self
+                    .file_workload
+                    .get(self.selected_name())
+                    .copied()
+                    .unwrap_or((i.invocations, i.concurrency, i.records, i.mode));
+                self.editor = Some(super::state::WorkloadEditor {
+                    field: 0,
+                    invocations: i.invocations,
+                    concurrency: i.concurrency,
+                    records: i.records,
+                    mode: i.mode,
+                    file,
+                });
+                self.mode = Mode::Edit;
+                None
+            }
+            Action::EditPrev | Action::EditNext => {
+                if let Some(e) = &mut self.editor {
+                    let n = super::state::EDIT_FIELDS.len();
+                    e.field = if action == Action::EditNext {
+                        (e.field + 1) % n
+                    } else {
+                        (e.field + n - 1) % n
+                    };
+                }
+                None
+            }
+            Action::EditMore | Action::EditLess => {
+                if let Some(e) = &mut self.editor {
+                    e.step(action == Action::EditMore);
+                }
+                None
+            }
+            Action::EditReset => {
+                if let Some(e) = &mut self.editor {
+                    (e.invocations, e.concurrency, e.records, e.mode) = e.file;
+                }
+                None
+            }
+            Action::EditApply => self.apply_edit(),
+            Action::Acknowledge => {
+                self.alert = None;
                 None
             }
             Action::ToggleHelp => {
@@ -157,7 +235,7 @@ impl App {
             Action::LogPageUp => self.scroll(super::state::LOG_PAGE as isize),
             Action::LogPageDown => self.scroll(-(super::state::LOG_PAGE as isize)),
             Action::LogEnd => {
-                self.log.scroll = 0;
+                self.log.to_newest();
                 None
             }
             Action::LogHome => {
@@ -232,6 +310,36 @@ impl App {
         self.redis = Default::default();
         Some(EngineCommand::RedisStatus {
             profile: self.selected_name().to_string(),
+        })
+    }
+
+    /// Close the editor, show its values as the profile's, and tell the engine to use them for
+    /// the profile's next runs. The file is not written.
+    fn apply_edit(&mut self) -> Option<EngineCommand> {
+        let e = self.editor.take()?;
+        self.mode = Mode::Normal;
+        let name = self.selected_name().to_string();
+        self.file_workload.entry(name.clone()).or_insert(e.file);
+        if let Some(Ok(i)) = self.profiles.get_mut(self.selected).map(|p| &mut p.info) {
+            (i.invocations, i.concurrency, i.records, i.mode) =
+                (e.invocations, e.concurrency, e.records, e.mode);
+        }
+        let edit = e.edit();
+        let msg = if edit == crate::model::workload::WorkloadEdit::default() {
+            format!("the next runs of `{name}` use its file's workload again")
+        } else {
+            format!(
+                "the next runs of `{name}`: {} invocations, concurrency {}, {} records, {} (not saved to its file)",
+                e.invocations,
+                e.concurrency,
+                e.records,
+                e.mode.as_str()
+            )
+        };
+        self.note(Level::Info, msg);
+        Some(EngineCommand::EditWorkload {
+            profile: name,
+            edit,
         })
     }
 

@@ -23,6 +23,8 @@ pub struct ProfileInfo {
     pub platform: String,
     pub invocations: u32,
     pub records: u32,
+    pub concurrency: u32,
+    pub mode: crate::model::Mode,
     pub description: String,
 }
 
@@ -60,6 +62,8 @@ impl From<ProfileEntry> for ProfileItem {
                 platform: p.platform.label().to_string(),
                 invocations: p.workload.invocations,
                 records: p.workload.records,
+                concurrency: p.workload.concurrency,
+                mode: p.workload.mode,
                 description: p.description.clone(),
             });
         Self { name: e.name, info }
@@ -131,6 +135,16 @@ pub struct RunView {
     pub finished: Option<Finished>,
     pub table: Vec<StatsRow>,
     pub(super) table_dirty: bool,
+    /// A recorded run's own cold start (the Redis pane shows it instead of the live one).
+    pub recorded_cold: Option<ColdStart>,
+    /// The data-sharing experiment: its progress counts cycles, which have no cold or warm.
+    pub share: bool,
+    /// The keys Redis held before the first invocation (the first status of the run).
+    pub keys_at_start: Option<u64>,
+    /// Each shown phase over the whole run, downsampled (the latency pane's sparklines).
+    pub whole: [WholeRun; 4],
+    /// Completions per second over the run.
+    pub throughput: Throughput,
 }
 
 impl RunView {
@@ -147,6 +161,11 @@ impl RunView {
             finished: None,
             table: Vec::new(),
             table_dirty: true,
+            recorded_cold: None,
+            share: false,
+            keys_at_start: None,
+            whole: Default::default(),
+            throughput: Throughput::default(),
         };
         v.refresh_table();
         v
@@ -165,7 +184,7 @@ impl RunView {
             at,
         );
         for a in &rec.activations {
-            v.stats.record(a);
+            v.fold(a);
         }
         v.phase = s.outcome;
         v.finished = Some(Finished {
@@ -174,8 +193,24 @@ impl RunView {
             results_dir: Some(dir),
         });
         v.table_dirty = true;
+        v.recorded_cold = s.redis.cold_start.clone();
         v.refresh_table();
         v
+    }
+
+    /// Fold one activation in: the statistics, the whole-run series and, live, the
+    /// throughput at `at` (a recorded run has no arrival times to bucket).
+    pub fn fold(&mut self, a: &crate::model::Activation) {
+        let ok_before = self.stats.succeeded();
+        self.stats.record(a);
+        if self.stats.succeeded() > ok_before {
+            for (i, p) in SHOWN_PHASES.iter().enumerate() {
+                if let Some(v) = self.stats.recent(*p).latest() {
+                    self.whole[i].push(v);
+                }
+            }
+        }
+        self.table_dirty = true;
     }
 
     /// Still going (no `RunFinished` yet).
@@ -224,6 +259,135 @@ impl RunView {
     }
 }
 
+/// How many bars a whole-run series keeps; two neighbours merge into one when it is full.
+pub const WHOLE_RUN_BARS: usize = 256;
+
+/// A series over the whole run in at most [`WHOLE_RUN_BARS`] bars: each bar is the max of
+/// `per` consecutive values, and `per` doubles (neighbours merged) when the bars are full, so
+/// the first invocation and the newest both show, and the tallest bar is the run's max. O(1)
+/// amortised per value; nothing is rescanned.
+#[derive(Debug, Clone, Default)]
+pub struct WholeRun {
+    pub bars: Vec<f64>,
+    /// Values per bar.
+    pub per: usize,
+    /// Values in the last, still open bar.
+    open: usize,
+    pub max: f64,
+    pub count: u64,
+}
+
+impl WholeRun {
+    pub fn push(&mut self, v: f64) {
+        self.per = self.per.max(1);
+        self.count += 1;
+        self.max = self.max.max(v);
+        if self.open > 0 && self.open < self.per {
+            if let Some(last) = self.bars.last_mut() {
+                *last = last.max(v);
+            }
+            self.open += 1;
+            return;
+        }
+        if self.bars.len() == WHOLE_RUN_BARS {
+            self.bars = self
+                .bars
+                .chunks(2)
+                .map(|c| c.iter().copied().fold(0.0, f64::max))
+                .collect();
+            self.per *= 2;
+            // The merged last bar may still take values.
+            let full = self.count.saturating_sub(1) as usize % self.per;
+            if full != 0 {
+                if let Some(last) = self.bars.last_mut() {
+                    *last = last.max(v);
+                }
+                self.open = full + 1;
+                return;
+            }
+        }
+        self.bars.push(v);
+        self.open = 1;
+    }
+
+    /// The bars fitted to `width` columns (neighbours merged by max), oldest first.
+    pub fn fitted(&self, width: usize) -> Vec<f64> {
+        let width = width.max(1);
+        let step = self.bars.len().div_ceil(width).max(1);
+        self.bars
+            .chunks(step)
+            .map(|c| c.iter().copied().fold(0.0, f64::max))
+            .collect()
+    }
+}
+
+/// Completions per second of run time, one bucket per second since the start.
+#[derive(Debug, Clone, Default)]
+pub struct Throughput {
+    pub per_second: Vec<u64>,
+}
+
+impl Throughput {
+    /// One completion `secs` seconds after the start.
+    pub fn record(&mut self, secs: f64) {
+        let i = secs.max(0.0) as usize;
+        if self.per_second.len() <= i {
+            self.per_second.resize(i + 1, 0);
+        }
+        self.per_second[i] += 1;
+    }
+}
+
+/// The workload editor (`E`): the selected profile's values for its next runs, the field under
+/// the cursor, and the profile's own values (to tell what was changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkloadEditor {
+    pub field: usize,
+    pub invocations: u32,
+    pub concurrency: u32,
+    pub records: u32,
+    pub mode: crate::model::Mode,
+    pub file: (u32, u32, u32, crate::model::Mode),
+}
+
+/// The editor's fields, in order.
+pub const EDIT_FIELDS: [&str; 4] = ["invocations", "concurrency", "records", "mode"];
+
+impl WorkloadEditor {
+    /// Step the field under the cursor: numbers double or halve (concurrency steps by one
+    /// below 4), the mode toggles.
+    pub fn step(&mut self, up: bool) {
+        let num = |v: u32, small: bool| match (up, small && v < 4) {
+            (true, true) => v + 1,
+            (false, true) => v.saturating_sub(1).max(1),
+            (true, false) => v.saturating_mul(2).min(1_000_000),
+            (false, false) => (v / 2).max(1),
+        };
+        match self.field {
+            0 => self.invocations = num(self.invocations, false),
+            1 => self.concurrency = num(self.concurrency, true),
+            2 => self.records = num(self.records, false),
+            _ => {
+                self.mode = match self.mode {
+                    crate::model::Mode::Sequential => crate::model::Mode::Pipelined,
+                    crate::model::Mode::Pipelined => crate::model::Mode::Sequential,
+                }
+            }
+        }
+    }
+
+    /// What differs from the profile's file.
+    pub fn edit(&self) -> crate::model::workload::WorkloadEdit {
+        let (i, c, r, m) = self.file;
+        crate::model::workload::WorkloadEdit {
+            invocations: (self.invocations != i).then_some(self.invocations),
+            concurrency: (self.concurrency != c).then_some(self.concurrency),
+            records: (self.records != r).then_some(self.records),
+            mode: (self.mode != m).then_some(self.mode),
+        }
+    }
+}
+
 /// One engine message with the time the console received it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
@@ -237,11 +401,34 @@ pub const LOG_CAP: usize = 2000;
 /// Lines one PgUp/PgDn moves.
 pub const LOG_PAGE: usize = 10;
 
-/// The log with its scroll position (lines up from the newest; 0 follows the newest).
+/// The log with its scroll position, in screen rows up from the last row of the newest
+/// message (0 follows the newest message to its end). A long message wraps over several rows,
+/// and each of them can be scrolled to.
 #[derive(Debug, Clone, Default)]
 pub struct LogView {
     pub lines: VecDeque<LogLine>,
     pub scroll: usize,
+    /// The text width and the number of rows above the bottom page, as last drawn: a new
+    /// message keeps a scrolled view still by its own row count, and scrolling stops at the
+    /// oldest row. Written by the draw (the only place that knows the pane's size).
+    pub(crate) drawn: std::cell::Cell<LogGeometry>,
+}
+
+/// What the log pane last drew: its text width and how far it could scroll up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogGeometry {
+    pub width: usize,
+    /// Rows above the bottom page (`usize::MAX` until a scrolled draw has counted them).
+    pub max_scroll: usize,
+}
+
+impl Default for LogGeometry {
+    fn default() -> Self {
+        Self {
+            width: 80,
+            max_scroll: usize::MAX,
+        }
+    }
 }
 
 impl LogView {
@@ -250,25 +437,34 @@ impl LogView {
         if self.lines.len() == LOG_CAP {
             self.lines.pop_front();
         }
-        self.lines.push_back(line);
         if self.scroll > 0 {
-            self.scroll = (self.scroll + 1).min(self.max_scroll());
+            let width = self.drawn.get().width.max(1);
+            self.scroll = self.scroll.saturating_add(log_rows(&line.message, width));
         }
+        self.lines.push_back(line);
+        let mut g = self.drawn.get();
+        g.max_scroll = usize::MAX;
+        self.drawn.set(g);
     }
 
     fn max_scroll(&self) -> usize {
-        self.lines.len().saturating_sub(1)
+        self.drawn.get().max_scroll
     }
 
-    /// Scroll by `delta` lines (positive: older).
+    /// Scroll by `delta` rows (positive: older).
     pub fn scroll_by(&mut self, delta: isize) {
-        let next = self.scroll.saturating_add_signed(delta);
-        self.scroll = next.min(self.max_scroll());
+        let cur = self.scroll.min(self.max_scroll());
+        self.scroll = cur.saturating_add_signed(delta).min(self.max_scroll());
     }
 
-    /// Scroll to the oldest line kept.
+    /// Scroll to the oldest row kept.
     pub fn to_oldest(&mut self) {
-        self.scroll = self.max_scroll();
+        self.scroll = usize::MAX;
+    }
+
+    /// Follow the newest message to its last row.
+    pub fn to_newest(&mut self) {
+        self.scroll = 0;
     }
 
     /// Drop every line.
@@ -277,6 +473,14 @@ impl LogView {
         self.scroll = 0;
     }
 }
+
+/// How many rows `message` takes in a log pane whose text is `width` columns wide.
+pub fn log_rows(message: &str, width: usize) -> usize {
+    crate::tui::wrap::wrap(message, width.saturating_sub(LOG_STAMP).max(1)).len()
+}
+
+/// The width of the `HH:MM:SS ` stamp before each message.
+pub const LOG_STAMP: usize = 9;
 
 /// The rates `o` cycles through (arrivals per second).
 pub const CONSOLE_RATES: [u32; 5] = [5, 10, 20, 40, 80];
@@ -318,5 +522,33 @@ impl LoopChoice {
             LoopChoice::Open(r) => Some(f64::from(r)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WHOLE_RUN_BARS, WholeRun};
+
+    /// The whole run stays within its bars, keeps the first and the newest value's bar, and
+    /// its tallest bar is the run's max however long the run.
+    #[test]
+    fn a_whole_run_series_keeps_every_value_in_a_bar() {
+        let mut w = WholeRun::default();
+        for i in 0..10_000u32 {
+            let v = if i == 7 { 999.0 } else { f64::from(i % 100) };
+            w.push(v);
+            assert!(w.bars.len() <= WHOLE_RUN_BARS);
+        }
+        assert_eq!(w.count, 10_000);
+        assert_eq!(w.max, 999.0);
+        assert_eq!(
+            w.bars[0], 999.0,
+            "the early spike is still in the first bar"
+        );
+        // Every value is in exactly one bar: bars × per covers the count.
+        assert!(w.bars.len() * w.per >= 10_000 && (w.bars.len() - 1) * w.per < 10_000);
+        let fitted = w.fitted(40);
+        assert!(fitted.len() <= 40);
+        assert_eq!(fitted.iter().copied().fold(0.0, f64::max), 999.0);
     }
 }

@@ -31,10 +31,17 @@ pub struct ConsoleOptions {
 
 /// Leaves raw mode and the alternate screen when dropped, so early returns restore too. The
 /// panic hook installed by `ratatui::try_init` covers panics.
+///
+/// The screen is cleared first: a terminal without an alternate screen (tmux with
+/// `alternate-screen off`, some serial consoles, a pane resized on the way) would otherwise keep
+/// the last frame, or the part of it the resize left, above the shell's prompt.
 struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
+        use crossterm::{cursor::MoveTo, execute, terminal::Clear, terminal::ClearType};
+        // Best effort: the terminal may be gone (a closed session); restoring still runs.
+        let _ignored = execute!(std::io::stdout(), Clear(ClearType::All), MoveTo(0, 0));
         ratatui::restore();
     }
 }

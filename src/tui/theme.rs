@@ -97,6 +97,18 @@ impl Theme {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 
+    /// The error flashed in the header: reversed, so it stands out without colour too.
+    pub fn alert(self) -> Style {
+        if self.color {
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+
     /// A log line's level.
     pub fn level(self, level: Level) -> Style {
         match level {

@@ -54,57 +54,155 @@ impl View {
     }
 }
 
-/// The runs under the results root, the cursor, and up to two runs marked for comparison.
+/// How the Results view orders its rows (`S` cycles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Newest first.
+    #[default]
+    Date,
+    /// Lowest p50 first (rows without one last).
+    P50,
+    /// Lowest p99 first.
+    P99,
+    /// Highest throughput first.
+    Throughput,
+}
+
+impl SortKey {
+    pub fn next(self) -> Self {
+        match self {
+            SortKey::Date => SortKey::P50,
+            SortKey::P50 => SortKey::P99,
+            SortKey::P99 => SortKey::Throughput,
+            SortKey::Throughput => SortKey::Date,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Date => "date",
+            SortKey::P50 => "p50",
+            SortKey::P99 => "p99",
+            SortKey::Throughput => "inv/s",
+        }
+    }
+}
+
+/// Every result under the results root, the rows shown (filtered, sorted), the cursor, and up
+/// to two runs marked for comparison.
 #[derive(Debug, Clone, Default)]
 pub struct ResultsView {
     pub entries: Vec<ResultEntry>,
+    /// The rows shown: indexes into `entries`, filtered and sorted.
+    pub order: Vec<usize>,
+    /// The cursor, a position in `order`.
     pub selected: usize,
-    /// Marked entries (indexes), in marking order: A then B.
+    /// Marked entries (indexes into `entries`), in marking order: A then B.
     pub marked: Vec<usize>,
     /// A listing was asked for and has not arrived.
     pub loading: bool,
+    pub sort: SortKey,
+    /// Rows whose kind, profile, outcome or directory contains this (any case).
+    pub filter: String,
+    /// `/` was pressed: keys type into the filter until Enter or Esc.
+    pub filtering: bool,
 }
 
 impl ResultsView {
     /// Replace the listing (marks are cleared: indexes would point elsewhere).
     pub fn set(&mut self, entries: Vec<ResultEntry>) {
         self.entries = entries;
-        self.selected = self.selected.min(self.entries.len().saturating_sub(1));
         self.marked.clear();
         self.loading = false;
+        self.reorder();
+    }
+
+    /// Recompute the rows shown after a new listing, sort or filter; the cursor stays on its
+    /// entry when it is still shown.
+    pub fn reorder(&mut self) {
+        let keep = self.order.get(self.selected).copied();
+        let needle = self.filter.to_lowercase();
+        let mut order: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| {
+                let e = &self.entries[i];
+                needle.is_empty()
+                    || [
+                        e.kind.label().to_string(),
+                        e.profile.clone(),
+                        e.outcome.clone(),
+                        e.dir.display().to_string(),
+                    ]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&needle))
+            })
+            .collect();
+        let e = &self.entries;
+        let low = |v: Option<f64>| v.unwrap_or(f64::INFINITY);
+        match self.sort {
+            SortKey::Date => order.sort_by(|&a, &b| e[b].started_at.cmp(&e[a].started_at)),
+            SortKey::P50 => order.sort_by(|&a, &b| low(e[a].p50_ms).total_cmp(&low(e[b].p50_ms))),
+            SortKey::P99 => order.sort_by(|&a, &b| low(e[a].p99_ms).total_cmp(&low(e[b].p99_ms))),
+            SortKey::Throughput => order.sort_by(|&a, &b| {
+                let high = |v: Option<f64>| v.unwrap_or(f64::NEG_INFINITY);
+                high(e[b].throughput).total_cmp(&high(e[a].throughput))
+            }),
+        }
+        self.order = order;
+        self.selected = keep
+            .and_then(|k| self.order.iter().position(|&i| i == k))
+            .unwrap_or(0)
+            .min(self.order.len().saturating_sub(1));
     }
 
     pub fn move_by(&mut self, delta: isize) {
-        if self.entries.is_empty() {
+        if self.order.is_empty() {
             return;
         }
         self.selected = self
             .selected
             .saturating_add_signed(delta)
-            .min(self.entries.len() - 1);
+            .min(self.order.len() - 1);
+    }
+
+    /// The first row (Home) or the last (End).
+    pub fn to_end(&mut self, last: bool) {
+        self.selected = if last {
+            self.order.len().saturating_sub(1)
+        } else {
+            0
+        };
     }
 
     pub fn current(&self) -> Option<&ResultEntry> {
-        self.entries.get(self.selected)
+        self.order.get(self.selected).map(|&i| &self.entries[i])
     }
 
-    /// Mark or unmark the selected run (case study 1 runs only). Returns both runs once two
-    /// are marked, and clears the marks.
-    pub fn toggle_mark(&mut self) -> Option<(PathBuf, PathBuf)> {
-        let e = self.entries.get(self.selected)?;
+    /// Mark or unmark the selected run. Returns both runs once two are marked, and clears the
+    /// marks; `Err` says why a row cannot be marked (only case study 1 runs compare).
+    pub fn toggle_mark(&mut self) -> Result<Option<(PathBuf, PathBuf)>, String> {
+        let Some(&at) = self.order.get(self.selected) else {
+            return Ok(None);
+        };
+        let e = &self.entries[at];
         if e.kind != Kind::Run {
-            return None;
+            return Err(format!(
+                "only case study 1 runs can be compared; this row is a {}: Enter opens it",
+                e.kind.label()
+            ));
         }
-        if let Some(at) = self.marked.iter().position(|&i| i == self.selected) {
-            self.marked.remove(at);
-            return None;
+        if let Some(pos) = self.marked.iter().position(|&i| i == at) {
+            self.marked.remove(pos);
+            return Ok(None);
         }
-        self.marked.push(self.selected);
+        self.marked.push(at);
         if let [a, b] = self.marked[..] {
             self.marked.clear();
-            return Some((self.entries[a].dir.clone(), self.entries[b].dir.clone()));
+            return Ok(Some((
+                self.entries[a].dir.clone(),
+                self.entries[b].dir.clone(),
+            )));
         }
-        None
+        Ok(None)
     }
 }
 

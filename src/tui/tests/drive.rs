@@ -85,7 +85,7 @@ fn run_progress_and_finish() {
     assert!(s.contains("2.5 inv/s"), "5 in 2 s: {s}");
     assert!(s.contains("ETA 6.0s"), "15 left at 2.5/s: {s}");
     assert!(s.contains("cold 1  warm 4"), "{s}");
-    assert!(s.contains("c 0.0 · s 1.8 · r 15.2 ms"), "{s}");
+    assert!(s.contains("c0.0 s1.8 r15.2 =17.0ms"), "{s}");
     let wide = text(&screen(&app, 200, 60));
     assert!(
         wide.contains("create 0.0 · start 1.8 · ready 15.2 = 17.0 ms"),
@@ -116,7 +116,12 @@ fn run_progress_and_finish() {
     let c = app.on_key(&key('e'));
     assert_eq!(c, Some(EngineCommand::Export));
     let last = &app.log.lines.back().unwrap().message;
-    assert!(last.contains("results/x/run.json"), "{last}");
+    assert!(last.contains("zipping results/x (run.json"), "{last}");
+    app.apply(EngineEvent::Exported {
+        path: PathBuf::from("results/x.zip"),
+    });
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(last.contains("as the zip results/x.zip"), "{last}");
 }
 
 #[test]
@@ -206,7 +211,11 @@ fn help_toggles_and_lists_the_key_table() {
     app.on_key(&key('?'));
     assert_eq!(app.mode, Mode::Help);
     let s = text(&screen(&app, 200, 60));
-    for b in crate::tui::keys::KEYS {
+    // The editor's own keys are listed in the editor (see `the_workload_editor_…`).
+    for b in crate::tui::keys::KEYS
+        .iter()
+        .filter(|b| b.mode != Mode::Edit)
+    {
         assert!(s.contains(b.help), "help lacks {:?}: {s}", b.help);
     }
     app.on_key(&code(KeyCode::Esc));
@@ -227,7 +236,7 @@ fn log_scrolls_and_clear_empties_it() {
     app.on_key(&code(KeyCode::PageUp));
     let s = text(&screen(&app, 80, 24));
     assert!(s.contains("line 19") && !s.contains("line 29"), "{s}");
-    assert!(s.contains("10 lines up"), "{s}");
+    assert!(s.contains("10 rows up"), "{s}");
     // New lines do not move a scrolled view.
     app.apply(EngineEvent::Log {
         level: Level::Warn,
@@ -249,9 +258,29 @@ fn long_log_lines_wrap_instead_of_being_cut() {
         level: Level::Error,
         message: long.into(),
     });
-    // Too tall for the 5 rows of an 80×24 log pane: its start is what shows.
+    // Too tall for the log pane of an 80×24 screen: its end shows (that is where the fix and
+    // the paths are), and ↑ reaches its start, one row at a time.
     let small = text(&screen(&app, 80, 24));
-    assert!(small.contains("04:30:00 Redis did not start:"), "{small}");
+    assert!(small.contains("then press u)"), "{small}");
+    assert!(!small.contains("04:30:00 Redis did not start:"), "{small}");
+    for _ in 0..20 {
+        app.on_key(&code(KeyCode::Up));
+        screen(&app, 80, 24);
+    }
+    let top = text(&screen(&app, 80, 24));
+    assert!(top.contains("04:30:00 Redis did not start:"), "{top}");
+    assert!(top.contains("rows up"), "{top}");
+    // ↓ as often brings the last row back; End too, at once.
+    for _ in 0..20 {
+        app.on_key(&code(KeyCode::Down));
+        screen(&app, 80, 24);
+    }
+    assert!(text(&screen(&app, 80, 24)).contains("then press u)"));
+    app.on_key(&code(KeyCode::Home));
+    screen(&app, 80, 24);
+    app.on_key(&code(KeyCode::End));
+    assert!(text(&screen(&app, 80, 24)).contains("then press u)"));
+    app.on_key(&code(KeyCode::Esc));
     let s = text(&screen(&app, 120, 40));
     // The log is the right half of the bottom panes: strip the stamp and the indent, rejoin.
     let joined = s
@@ -263,6 +292,45 @@ fn long_log_lines_wrap_instead_of_being_cut() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(joined.contains(long), "{joined}\n{s}");
+}
+
+/// An error flashes in a row of its own above the header until Esc acknowledges it, even once
+/// newer lines have pushed it out of the log.
+#[test]
+fn errors_flash_in_the_header_until_acknowledged() {
+    let mut app = idle_app(Theme::new(false));
+    app.apply(EngineEvent::Log {
+        level: Level::Error,
+        message: "cannot use Redis at 127.0.0.1:1: connection refused".into(),
+    });
+    for i in 0..30 {
+        app.apply(EngineEvent::Log {
+            level: Level::Info,
+            message: format!("line {i:02}"),
+        });
+    }
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let s = text(&screen(&app, w, h));
+        let first = s.lines().next().unwrap();
+        assert!(
+            first.contains("! cannot use Redis at 127.0.0.1:1") && first.contains("Esc dismisses"),
+            "{s}"
+        );
+    }
+    // Too long for the row: cut with an ellipsis, never silently.
+    app.apply(EngineEvent::Log {
+        level: Level::Error,
+        message: "x".repeat(200),
+    });
+    let s = text(&screen(&app, 80, 24));
+    assert!(
+        s.lines().next().unwrap().contains("x… · Esc dismisses"),
+        "{s}"
+    );
+    app.on_key(&code(KeyCode::Esc));
+    assert!(app.alert.is_none());
+    let s = text(&screen(&app, 80, 24));
+    assert!(!s.contains("Esc dismisses"), "{s}");
 }
 
 #[test]
@@ -412,4 +480,336 @@ fn g_on_an_invalid_profile_says_why() {
     app.on_key(&key('3'));
     assert!(app.on_key(&key('g')).is_none());
     assert_eq!(app.log.lines.back().unwrap().level, Level::Error);
+}
+
+/// Issue 25 item 3: the Redis status is asked for every second while Redis runs (uptime, keys
+/// and memory follow the writes), not while it is stopped.
+#[test]
+fn the_redis_status_is_polled_while_redis_runs() {
+    let mut app = idle_app(Theme::new(false));
+    let t0 = epoch();
+    assert_eq!(app.status_due(t0), None, "stopped: nothing to ask");
+    app.apply(EngineEvent::RedisState(
+        crate::redis_host::RedisState::Running,
+    ));
+    let ask = Some(EngineCommand::RedisStatus {
+        profile: profile("local"),
+    });
+    assert_eq!(app.status_due(t0), ask);
+    assert_eq!(
+        app.status_due(t0 + chrono::Duration::milliseconds(500)),
+        None
+    );
+    assert_eq!(
+        app.status_due(t0 + chrono::Duration::milliseconds(1000)),
+        ask
+    );
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        854,
+    )));
+    assert!(text(&screen(&app, 80, 24)).contains("keys 854"));
+}
+
+/// Issue 25 item 3: the quit question goes once the run it asks about has ended, and a
+/// recorded run is not opened over a live one.
+#[test]
+fn the_quit_question_goes_when_the_run_ends() {
+    let mut app = running_app(Theme::new(false), 20, 12, 6, false);
+    app.on_key(&key('q'));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console/r1000-local");
+    let record = crate::results::RunRecord::read(&dir).unwrap();
+    app.apply(EngineEvent::RunOpened {
+        dir,
+        record: Box::new(record),
+    });
+    assert!(app.run_active(), "the live run stays");
+    assert!(
+        app.log
+            .lines
+            .back()
+            .unwrap()
+            .message
+            .contains("once it ends")
+    );
+    app.apply(EngineEvent::RunFinished {
+        outcome: Phase::Done,
+        results_dir: None,
+        elapsed: Duration::from_secs(6),
+    });
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!text(&screen(&app, 80, 24)).contains("A run is active"));
+}
+
+/// Issue 25 item 8: the footer offers each view's own keys, with the words the help uses, and
+/// always help and quit; `e` says it zips; `w` is offered.
+#[test]
+fn the_footer_offers_each_views_keys() {
+    use crate::tui::views::View;
+    let mut app = idle_app(Theme::new(false));
+    for view in View::ALL {
+        app.view = view;
+        let s = text(&screen(&app, 80, 24));
+        let footer = s.lines().last().unwrap().to_string();
+        assert!(
+            footer.contains("? help") && footer.contains("q quit"),
+            "{footer}"
+        );
+        for &(mode, action, _) in crate::tui::ui::footer_hints(view) {
+            let keys = crate::tui::keys::keys_for(mode, action);
+            assert!(!keys.is_empty(), "{action:?} has no key in {mode:?}");
+        }
+        match view {
+            View::Run => {
+                assert!(
+                    footer.contains("w sweep") && footer.contains("e zip"),
+                    "{footer}"
+                );
+            }
+            View::Results => {
+                assert!(
+                    footer.contains("Enter open") && footer.contains("/ filter"),
+                    "{footer}"
+                );
+            }
+            View::Sweep => assert!(footer.contains("W rtt sweep"), "{footer}"),
+            _ => {}
+        }
+    }
+    app.mode = Mode::Help;
+    assert!(text(&screen(&app, 120, 40)).contains("zip the last results"));
+}
+
+/// Issue 25 item 9: Results lists sweeps beside runs and shares and reopens them; it sorts by
+/// date, p50, p99 and throughput; `/` filters; Home/End move in the list (not the log); Space on
+/// a share row says why it cannot be marked.
+#[test]
+fn results_list_every_kind_sort_filter_and_move() {
+    use crate::engine::library::{Kind, list};
+    use crate::tui::views::{SortKey, View};
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console");
+    let root = tempfile::tempdir().unwrap();
+    for d in ["r1000-local", "r2000-local", "share-local"] {
+        let to = root.path().join(d);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(fixtures.join(d)).unwrap().flatten() {
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
+    }
+    let sweep = root.path().join("sweep-local");
+    std::fs::create_dir_all(&sweep).unwrap();
+    std::fs::copy(fixtures.join("sweep-one.json"), sweep.join("sweep.json")).unwrap();
+    let entries = list(root.path());
+    let kinds: Vec<Kind> = entries.iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&Kind::Sweep), "{kinds:?}");
+    let sweep_entry = entries.iter().find(|e| e.kind == Kind::Sweep).unwrap();
+    assert!(sweep_entry.throughput.is_some_and(|v| v > 0.0));
+
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('v'));
+    app.on_key(&key('v'));
+    app.on_key(&key('v'));
+    assert_eq!(app.view, View::Results);
+    app.apply(EngineEvent::ResultsListed(entries));
+    let s = text(&screen(&app, 120, 40));
+    for word in ["sweep", "share", "run", "p50 ms", "p99 ms", "inv/s"] {
+        assert!(s.contains(word), "{word}: {s}");
+    }
+    // End and Home move the cursor, not the log.
+    app.on_key(&code(KeyCode::End));
+    assert_eq!(app.results.selected, 3);
+    app.on_key(&code(KeyCode::Home));
+    assert_eq!(app.results.selected, 0);
+    // S sorts: p50 ascending puts the fastest run first; throughput descending the busiest.
+    app.on_key(&key('S'));
+    assert_eq!(app.results.sort, SortKey::P50);
+    // The cursor stays on its entry; the first row is the lowest.
+    let p50 = |app: &crate::tui::app::App| app.results.entries[app.results.order[0]].p50_ms;
+    let lowest = app
+        .results
+        .entries
+        .iter()
+        .filter_map(|e| e.p50_ms)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(p50(&app), Some(lowest));
+    app.on_key(&key('S'));
+    app.on_key(&key('S'));
+    assert_eq!(app.results.sort, SortKey::Throughput);
+    let top = app.results.entries[app.results.order[0]]
+        .throughput
+        .unwrap();
+    assert!(
+        app.results
+            .entries
+            .iter()
+            .all(|e| e.throughput.unwrap_or(0.0) <= top)
+    );
+    // / filters as typed; Enter keeps the filter, Esc clears it.
+    app.on_key(&key('/'));
+    for c in "share".chars() {
+        app.on_key(&key(c));
+    }
+    assert_eq!(app.results.order.len(), 1);
+    app.on_key(&code(KeyCode::Enter));
+    assert!(!app.results.filtering);
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("1 of 4") && s.contains("filter: share"), "{s}");
+    // Space on the share row says why, and marks nothing.
+    assert_eq!(app.on_key(&key(' ')), None);
+    assert!(app.results.marked.is_empty());
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(
+        last.contains("only case study 1 runs can be compared"),
+        "{last}"
+    );
+    app.on_key(&key('/'));
+    app.on_key(&code(KeyCode::Esc));
+    assert_eq!(app.results.order.len(), 4);
+    // Enter on the sweep opens it in the Sweep view once the engine has read it.
+    let text_sweep = std::fs::read_to_string(sweep.join("sweep.json")).unwrap();
+    let report: crate::model::sweep::SweepReport = serde_json::from_str(&text_sweep).unwrap();
+    app.apply(EngineEvent::SweepOpened(Box::new(report)));
+    assert_eq!(app.view, View::Sweep);
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("6/6 steps") && s.contains("← knee"), "{s}");
+    assert!(!s.contains("so far"), "{s}");
+}
+
+/// Issue 25 item 9: Compare names what differs between the two runs.
+#[test]
+fn compare_warns_about_mismatched_workloads() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/console");
+    let a = crate::results::RunRecord::read(&fixtures.join("r1000-local")).unwrap();
+    let mut b = crate::results::RunRecord::read(&fixtures.join("r2000-local")).unwrap();
+    b.summary.workload.concurrency = 4;
+    b.summary.outcome = Phase::Cancelled;
+    let w = crate::compare::workload_mismatches(&a.summary, &b.summary);
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("records differ: A 1000 against B 2000")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| w.starts_with("concurrency differs")),
+        "{w:?}"
+    );
+    assert!(w.iter().any(|w| w.starts_with("B was cancelled")), "{w:?}");
+    assert!(crate::compare::workload_mismatches(&a.summary, &a.summary).is_empty());
+    let mut app = idle_app(Theme::new(false));
+    let mut c = crate::compare::compare(
+        &crate::compare::Side::from_run("A", &a),
+        &crate::compare::Side::from_run("B", &b),
+    );
+    c.warnings = w;
+    app.apply(EngineEvent::Compared(Box::new(c)));
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("! records differ: A 1000 against B 2000"), "{s}");
+}
+
+/// Issue 25 item 10: the keys Redis held before the first invocation show in the Run pane.
+#[test]
+fn keys_at_the_start_of_a_run_are_shown() {
+    let mut app = idle_app(Theme::new(false));
+    for ev in run_start_events(20) {
+        app.apply(ev);
+    }
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        854,
+    )));
+    assert_eq!(
+        app.run.as_ref().unwrap().keys_at_start,
+        Some(0),
+        "the first status counts"
+    );
+    let mut app = idle_app(Theme::new(false));
+    let events = run_start_events(20);
+    for ev in events
+        .into_iter()
+        .filter(|e| !matches!(e, EngineEvent::RedisStatus(_)))
+    {
+        app.apply(ev);
+    }
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        854,
+    )));
+    app.apply(EngineEvent::Activation(Box::new(activation(0))));
+    app.apply(EngineEvent::RedisStatus(crate::tui::demo::status(
+        crate::redis_host::RedisState::Running,
+        900,
+    )));
+    assert_eq!(app.run.as_ref().unwrap().keys_at_start, Some(854));
+    app.tick(epoch() + chrono::Duration::seconds(1));
+    let s = text(&screen(&app, 120, 40));
+    assert!(s.contains("keys at start 854"), "{s}");
+}
+
+/// Issue 25 item 10: the workload editor changes the selected profile's invocations,
+/// concurrency, records and mode for its next runs; its keys are listed in it; Esc leaves the
+/// profile as it was; `0` goes back to the file's values.
+#[test]
+fn the_workload_editor_changes_the_next_runs() {
+    use crate::model::workload::WorkloadEdit;
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('E'));
+    assert_eq!(app.mode, Mode::Edit);
+    let s = text(&screen(&app, 80, 24));
+    assert!(s.contains("Workload of `local` for the next runs"), "{s}");
+    for b in crate::tui::keys::KEYS
+        .iter()
+        .filter(|b| b.mode == Mode::Edit)
+    {
+        assert!(s.contains(b.help), "the editor lacks {:?}: {s}", b.help);
+    }
+    // invocations 100 → 200; concurrency 1 → 2; mode → pipelined.
+    app.on_key(&code(KeyCode::Right));
+    app.on_key(&code(KeyCode::Down));
+    app.on_key(&code(KeyCode::Right));
+    app.on_key(&code(KeyCode::Down));
+    app.on_key(&code(KeyCode::Down));
+    app.on_key(&code(KeyCode::Right));
+    let s = text(&screen(&app, 120, 40));
+    assert!(
+        s.contains("* file: 100") && s.contains("* file: sequential"),
+        "{s}"
+    );
+    let cmd = app.on_key(&code(KeyCode::Enter));
+    assert_eq!(
+        cmd,
+        Some(EngineCommand::EditWorkload {
+            profile: profile("local"),
+            edit: WorkloadEdit {
+                invocations: Some(200),
+                concurrency: Some(2),
+                records: None,
+                mode: Some(crate::model::Mode::Pipelined),
+            },
+        })
+    );
+    assert_eq!(app.mode, Mode::Normal);
+    let s = text(&screen(&app, 120, 40));
+    assert!(
+        s.contains("200 × 1000 records"),
+        "the header shows the next run's: {s}"
+    );
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(last.contains("not saved to its file"), "{last}");
+    // Esc closes without a change; 0 then Enter goes back to the file's.
+    app.on_key(&key('E'));
+    app.on_key(&code(KeyCode::Right));
+    assert_eq!(app.on_key(&code(KeyCode::Esc)), None);
+    assert!(text(&screen(&app, 120, 40)).contains("200 × 1000 records"));
+    app.on_key(&key('E'));
+    app.on_key(&key('0'));
+    assert_eq!(
+        app.on_key(&code(KeyCode::Enter)),
+        Some(EngineCommand::EditWorkload {
+            profile: profile("local"),
+            edit: WorkloadEdit::default(),
+        })
+    );
+    assert!(text(&screen(&app, 120, 40)).contains("100 × 1000 records"));
 }

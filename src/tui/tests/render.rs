@@ -311,3 +311,120 @@ fn log_pane_wraps_wide_and_combining_text_without_losing_any() {
         "{message}\nnot all on screen:\n{shown}"
     );
 }
+
+/// Eight profiles, some with long names, the last one selected: at every size the selected one
+/// shows with its number, long names end in `…`, the hidden ones are counted, and a space
+/// always parts the profiles from the view tabs.
+#[test]
+fn the_header_fits_eight_profiles_at_every_size() {
+    let mut app = idle_app(Theme::new(false));
+    let base = app.profiles[0].clone();
+    app.profiles = (0..8)
+        .map(|i| {
+            let mut p = base.clone();
+            p.name = match i {
+                1 => "tui-docker-with-a-very-long-name".into(),
+                7 => "eighth-profile-also-long".into(),
+                _ => format!("prof{i}"),
+            };
+            p
+        })
+        .collect();
+    for selected in [0, 7] {
+        app.selected = selected;
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            let s = super::text(&screen(&app, w, h));
+            let head: String = s.lines().take(3).collect::<Vec<_>>().join("\n");
+            let want = if selected == 7 {
+                "8 eighth-profile"
+            } else {
+                "1 prof0"
+            };
+            assert!(head.contains(want), "{w}×{h}: {head}");
+            if selected == 7 || w < 200 {
+                assert!(
+                    head.contains('…') || head.contains('‹') || head.contains('›'),
+                    "{head}"
+                );
+            }
+            // The profiles never run into the view tabs.
+            let first = s.lines().next().unwrap();
+            if let Some(at) = first.find("Run │") {
+                let before = first[..at].trim_end_matches(' ');
+                assert!(first[..at].ends_with(' '), "{w}×{h}: {first}");
+                assert!(
+                    !before.ends_with(char::is_alphanumeric) || w >= 120,
+                    "{first}"
+                );
+            }
+            assert_snapshot!(format!("header_8_profiles_sel{selected}_{w}x{h}"), head);
+        }
+    }
+}
+
+/// Every view at 80×24, 120×40 and 200×60 without colour (NO_COLOR): what tells things apart
+/// must be text or markers. The latency chart's legend names each line with its own marker.
+#[test]
+fn every_view_without_colour() {
+    use crate::tui::views::View;
+    let plain = Theme::new(false);
+    let mut finished = finished_app(plain, 20);
+    let text = super::text(&screen(&finished, 200, 60));
+    for legend in ["• write", "█ read", "▄ delete", "⣿ total"] {
+        assert!(text.contains(legend), "{legend}: {text}");
+    }
+    assert!(
+        text.contains(" S  G  D ") || text.contains("S  G  D"),
+        "{text}"
+    );
+    let mut share = share_app(plain, 13);
+    let mut sweep = sweep_app();
+    sweep.theme = plain;
+    let mut results = results_app();
+    results.theme = plain;
+    let cases: [(&str, &mut App, View); 5] = [
+        ("run", &mut finished, View::Run),
+        ("share", &mut share, View::Share),
+        ("sweep", &mut sweep, View::Sweep),
+        ("results", &mut results, View::Results),
+        ("compare", &mut idle_app(plain), View::Compare),
+    ];
+    for (name, app, view) in cases {
+        app.view = view;
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            assert_snapshot!(
+                format!("no_color_{name}_{w}x{h}"),
+                screen(app, w, h).backend()
+            );
+        }
+    }
+}
+
+/// Issue 25 item 10: the process pane shows CPU between two samples and memory, at 120×40 and
+/// 200×60 beside the log.
+#[test]
+fn the_process_pane_shows_cpu_and_memory() {
+    let app = running();
+    for (w, h) in [(120, 40), (200, 60)] {
+        let s = super::text(&screen(&app, w, h));
+        assert!(
+            s.contains("redis-server") && s.contains("80%"),
+            "{w}×{h}: {s}"
+        );
+        assert!(s.contains("redwhisk") && s.contains("35%"), "{s}");
+        assert!(s.contains("CPU 135% of 200%"), "{s}");
+        assert!(s.contains("9.0 MiB"), "{s}");
+    }
+    assert_snapshot!(
+        "pane_processes_56x8",
+        pane(&app, 56, 8, ui::render_processes).backend()
+    );
+}
+
+/// Once sampling stops (Redis stopped, the run over) the process pane says how old it is.
+#[test]
+fn a_stale_process_sample_says_its_age() {
+    let app = finished_app(Theme::new(false), 20);
+    let s = super::text(&pane(&app, 70, 8, ui::render_processes));
+    assert!(s.contains("last sampled 5s ago"), "{s}");
+}

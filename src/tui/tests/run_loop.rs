@@ -92,11 +92,21 @@ fn start() -> Harness {
     }
 }
 
+/// The next command the engine got, past the once-a-second Redis status and process polls of
+/// a live run.
 async fn next_seen(h: &mut Harness) -> EngineCommand {
-    tokio::time::timeout(Duration::from_secs(30), h.seen.recv())
-        .await
-        .expect("the engine never got a command")
-        .expect("engine gone")
+    loop {
+        let cmd = tokio::time::timeout(Duration::from_secs(30), h.seen.recv())
+            .await
+            .expect("the engine never got a command")
+            .expect("engine gone");
+        if !matches!(
+            cmd,
+            EngineCommand::RedisStatus { .. } | EngineCommand::SampleProcesses { .. }
+        ) {
+            return cmd;
+        }
+    }
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
 use crate::tui::theme::Theme;
@@ -10,11 +10,18 @@ use crate::tui::theme::Theme;
 /// `s` cut to `room` terminal columns by display width (CJK counts two, combining marks
 /// none), with `…` when cut; whole grapheme clusters only.
 pub fn fit(s: &str, room: usize) -> String {
-    use unicode_segmentation::UnicodeSegmentation;
     use unicode_width::UnicodeWidthStr;
     if s.width() <= room {
         return s.to_string();
     }
+    cut(s, room)
+}
+
+/// `s` cut to leave one column of `room` for `…`, which ends it (whether or not `s` itself
+/// would have fitted: something follows it that did not).
+fn cut(s: &str, room: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
     let mut out = String::new();
     let mut used = 0;
     for g in s.graphemes(true) {
@@ -29,6 +36,42 @@ pub fn fit(s: &str, room: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// `line` cut to `room` columns with `…` as its last column when cut (styles kept): ratatui
+/// clips a line silently, and a clipped number or path reads as a whole one.
+pub fn fit_line(line: Line<'_>, room: usize) -> Line<'_> {
+    use unicode_width::UnicodeWidthStr;
+    if line.width() <= room {
+        return line;
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        let w = span.content.width();
+        if used + w < room {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        // This span reaches the edge: cut it, leaving the last column for `…`.
+        out.push(Span::styled(cut(&span.content, room - used), span.style));
+        break;
+    }
+    Line::from(out).style(line.style)
+}
+
+/// Every line fitted to `room` columns (see [`fit_line`]).
+pub fn fit_lines(lines: Vec<Line<'_>>, room: u16) -> Vec<Line<'_>> {
+    lines
+        .into_iter()
+        .map(|l| fit_line(l, usize::from(room)))
+        .collect()
+}
+
+/// A bordered pane whose title is cut with `…` to fit `area`.
+pub(crate) fn pane_fit(t: Theme, title: &str, area: ratatui::layout::Rect) -> Block<'static> {
+    pane(t, &fit(title, usize::from(area.width.saturating_sub(2))))
 }
 
 /// Milliseconds with one decimal, or whole numbers past 10 s so columns keep their width.
@@ -103,6 +146,21 @@ mod tests {
         for room in 1..20 {
             assert!(fit("日本語 and more 한국어", room).width() <= room);
         }
+    }
+
+    #[test]
+    fn fit_line_ends_a_cut_line_with_an_ellipsis_and_keeps_styles() {
+        use ratatui::style::Style;
+        let bold = Style::new().bold();
+        let line = Line::from(vec![
+            Span::raw("endpoint "),
+            Span::styled("redis://127.0.0.1:6379/0", bold),
+        ]);
+        let cut = fit_line(line.clone(), 20);
+        assert_eq!(cut.to_string(), "endpoint redis://12…");
+        assert_eq!(cut.spans[1].style, bold);
+        assert_eq!(fit_line(line.clone(), 80), line);
+        assert_eq!(fit_line(line, 9).to_string(), "endpoint…");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::fmt::{self, pane};
+use super::fmt;
 use crate::gateway::GatewayState;
 use crate::tui::app::App;
 
@@ -76,5 +76,9 @@ pub fn render_gateway(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(kv(app, "idle", idle)),
     ];
     let title = format!(" Gateway · {} ", g.profile);
-    frame.render_widget(Paragraph::new(lines).block(pane(t, &title)), area);
+    let lines = fmt::fit_lines(lines, area.width.saturating_sub(2));
+    frame.render_widget(
+        Paragraph::new(lines).block(fmt::pane_fit(t, &title, area)),
+        area,
+    );
 }

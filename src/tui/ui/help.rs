@@ -95,3 +95,65 @@ pub fn render_confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
         popup,
     );
 }
+
+/// The workload editor (`E`): the selected profile's invocations, concurrency, records and
+/// mode for its next runs; a changed value is marked `*` with the file's beside it. Its keys
+/// come from the same table as everything else.
+pub fn render_editor(app: &App, frame: &mut Frame, area: Rect) {
+    let t = app.theme;
+    let Some(e) = &app.editor else { return };
+    let popup = centered(area, 60, 14);
+    frame.render_widget(Clear, popup);
+    let (fi, fc, fr, fm) = e.file;
+    let values = [
+        (e.invocations.to_string(), fi.to_string()),
+        (e.concurrency.to_string(), fc.to_string()),
+        (e.records.to_string(), fr.to_string()),
+        (e.mode.as_str().to_string(), fm.as_str().to_string()),
+    ];
+    let mut lines = Vec::new();
+    for (i, (name, (now, file))) in crate::tui::state::EDIT_FIELDS
+        .iter()
+        .zip(values)
+        .enumerate()
+    {
+        let style = if i == e.field {
+            t.selected()
+        } else {
+            t.label()
+        };
+        let changed = now != file;
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {name:<12}"), style),
+            Span::styled(format!(" {now:>10} "), style),
+            Span::styled(
+                if changed {
+                    format!(" * file: {file}")
+                } else {
+                    String::new()
+                },
+                t.warn(),
+            ),
+        ]));
+    }
+    lines.push(Line::from(""));
+    for b in KEYS.iter().filter(|b| b.mode == Mode::Edit) {
+        let keys = b
+            .keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/");
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {keys:<10} "), t.key()),
+            Span::raw(b.help),
+        ]));
+    }
+    let title = format!(" Workload of `{}` for the next runs ", app.selected_name());
+    let inner_w = popup.width.saturating_sub(2);
+    frame.render_widget(
+        Paragraph::new(super::fmt::fit_lines(lines, inner_w))
+            .block(super::fmt::pane_fit(t, &title, popup)),
+        popup,
+    );
+}

@@ -6,50 +6,13 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use unicode_segmentation::UnicodeSegmentation;
-use unicode_width::UnicodeWidthStr;
 
 use super::fmt::pane;
 use crate::tui::app::App;
 use crate::tui::state::LogLine;
 
-/// `HH:MM:SS ` before each message.
-const STAMP: usize = 9;
-
-/// Greedy word wrap to `room` terminal columns, by display width (a CJK character takes two,
-/// a combining mark none and stays with its base); a word wider than a row is split between
-/// grapheme clusters. A single cluster wider than `room` gets a row of its own.
-fn wrap(text: &str, room: usize) -> Vec<String> {
-    let mut rows = Vec::new();
-    let mut cur = String::new();
-    let mut len = 0;
-    for word in text.split(' ') {
-        let clean: String = word
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        let w = clean.width();
-        if len > 0 && len + 1 + w > room {
-            rows.push(std::mem::take(&mut cur));
-            len = 0;
-        }
-        if len > 0 {
-            cur.push(' ');
-            len += 1;
-        }
-        for g in clean.graphemes(true) {
-            let gw = g.width();
-            if len > 0 && len + gw > room {
-                rows.push(std::mem::take(&mut cur));
-                len = 0;
-            }
-            cur.push_str(g);
-            len += gw;
-        }
-    }
-    rows.push(cur);
-    rows
-}
+use crate::tui::state::LOG_STAMP as STAMP;
+use crate::tui::wrap::wrap;
 
 /// The screen rows of one log line at `width` columns: the stamp, then the message wrapped,
 /// continuation rows indented under the text.
@@ -69,83 +32,46 @@ fn rows<'a>(l: &LogLine, width: usize, stamp: Style, text: Style) -> Vec<Line<'a
         .collect()
 }
 
-/// The log pane.
+/// The log pane: follows the last row of the newest message, or shows the rows `scroll` up
+/// from it. Only the messages on screen are wrapped while following; a scrolled view counts
+/// every row once, so that scrolling stops at the oldest.
 pub fn render_log(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let log = &app.log;
-    let title = if log.scroll > 0 {
-        format!(" Log · {} lines up (End follows) ", log.scroll)
+    let block = pane(t, " Log ");
+    let inner = block.inner(area);
+    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
+    let need = if log.scroll == 0 { height } else { usize::MAX };
+    let mut pieces: Vec<Vec<Line>> = Vec::new();
+    let mut total = 0;
+    for l in log.lines.iter().rev() {
+        if total >= need {
+            break;
+        }
+        let r = rows(l, width, t.dim(), t.level(l.level));
+        total += r.len();
+        pieces.push(r);
+    }
+    let all: Vec<Line> = pieces.into_iter().rev().flatten().collect();
+    let max_scroll = all.len().saturating_sub(height);
+    let scroll = log.scroll.min(max_scroll);
+    log.drawn.set(crate::tui::state::LogGeometry {
+        width,
+        max_scroll: if log.scroll == 0 {
+            usize::MAX
+        } else {
+            max_scroll
+        },
+    });
+    let end = all.len() - scroll;
+    let start = end.saturating_sub(height);
+    let title = if scroll > 0 {
+        format!(" Log · {scroll} rows up · End follows ")
     } else {
         " Log (↑/↓ scroll) ".to_string()
     };
+    let title = super::fmt::fit(&title, usize::from(area.width.saturating_sub(2)));
     let block = pane(t, &title);
-    let inner = block.inner(area);
-    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
-    // Walk back from the newest visible line until the pane is full; only those are wrapped.
-    let end = log.lines.len().saturating_sub(log.scroll);
-    let mut shown: Vec<Line> = Vec::new();
-    for l in log.lines.range(..end).rev() {
-        if shown.len() >= height {
-            break;
-        }
-        let mut r = rows(l, width, t.dim(), t.level(l.level));
-        r.extend(shown);
-        shown = r;
-    }
-    // A message taller than the pane shows its start: that is where it says what failed.
-    let newest_rows = log
-        .lines
-        .range(..end)
-        .next_back()
-        .map_or(0, |l| rows(l, width, t.dim(), t.level(l.level)).len());
-    let skip = if newest_rows > height {
-        shown.len() - newest_rows
-    } else {
-        shown.len().saturating_sub(height)
-    };
-    shown.truncate(skip + height);
-    frame.render_widget(Paragraph::new(shown.split_off(skip)).block(block), area);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-    use unicode_width::UnicodeWidthStr;
-
-    #[test]
-    fn wraps_at_words_and_splits_only_long_words() {
-        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
-        assert_eq!(wrap("abcdefgh", 3), ["abc", "def", "gh"]);
-        assert_eq!(wrap("a abcdef", 4), ["a", "abcd", "ef"]);
-        assert_eq!(wrap("", 4), [""]);
-        for text in ["Redis did not start: see /tmp/x/redis.log", "a  b   c"] {
-            for room in 1..12 {
-                let rows = wrap(text, room);
-                assert!(rows.iter().all(|r| r.width() <= room), "{rows:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn wraps_by_display_width() {
-        // CJK: two columns a character; a row of 5 holds two of them, not five.
-        assert_eq!(wrap("日本語のログ", 5), ["日本", "語の", "ログ"]);
-        assert_eq!(wrap("エラー: 設定", 8), ["エラー:", "設定"]);
-        // Combining marks take no column and stay with their base letter.
-        let e = "e\u{301}";
-        let word = e.repeat(6);
-        let rows = wrap(&word, 4);
-        assert_eq!(rows, [e.repeat(4), e.repeat(2)]);
-        assert!(rows.iter().all(|r| !r.starts_with('\u{301}')), "{rows:?}");
-        // Nothing is lost, whatever the width.
-        for text in ["日本語 abc 한국어 e\u{301}e\u{301} 🦀🦀", "a 日 b"] {
-            for room in 2..12 {
-                let rows = wrap(text, room);
-                assert!(rows.iter().all(|r| r.width() <= room), "{room}: {rows:?}");
-                assert_eq!(rows.join(" ").replace(' ', ""), text.replace(' ', ""));
-            }
-        }
-        // A character wider than the row still shows, on a row of its own.
-        assert_eq!(wrap("a日", 1), ["a", "日"]);
-    }
+    let shown: Vec<Line> = all.into_iter().skip(start).take(end - start).collect();
+    frame.render_widget(Paragraph::new(shown).block(block), area);
 }

@@ -7,6 +7,7 @@ mod gateway;
 mod help;
 mod latency;
 mod log;
+mod processes;
 mod profiles;
 mod redis;
 mod results;
@@ -21,6 +22,7 @@ pub use gateway::render_gateway;
 pub use help::{render_confirm_quit, render_help};
 pub use latency::render_latency;
 pub use log::render_log;
+pub use processes::render_processes;
 pub use profiles::{render_profiles, render_profiles_line};
 pub use redis::render_redis;
 pub use results::{render_compare, render_results};
@@ -35,7 +37,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Action;
 use super::app::App;
-use super::keys::{Mode, keys_for};
+use super::keys::{Mode, first_key};
 use super::views::View;
 
 /// Below this the console asks for a larger terminal instead of drawing garbage.
@@ -57,10 +59,12 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let wide = area.width >= 120 && area.height >= 36;
-    let [body, footer] = area.layout(&Layout::vertical([
+    let [alert, body, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(u16::from(app.alert.is_some())),
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
+    render_alert(app, frame, alert);
     match (app.view, wide) {
         (View::Run, true) => render_wide(app, frame, body),
         (View::Run, false) => render_compact(app, frame, body),
@@ -73,6 +77,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     match app.mode {
         Mode::Help => render_help(app, frame, area),
         Mode::ConfirmQuit => render_confirm_quit(app, frame, area),
+        Mode::Edit => help::render_editor(app, frame, area),
         Mode::Normal | Mode::Results => {}
     }
 }
@@ -219,7 +224,7 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         ]));
         render_latency_chart(app, frame, chart);
         render_command_histogram(app, frame, histogram);
-        render_log(app, frame, log);
+        render_log_and_processes(app, frame, log);
     } else if area.width >= SIDE_BY_SIDE {
         let [figures, log] = rest.layout(&Layout::vertical([
             Constraint::Length(10),
@@ -233,7 +238,7 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         render_latency(app, frame, latency);
         render_stats(app, frame, stats);
         render_commands(app, frame, commands);
-        render_log(app, frame, log);
+        render_log_and_processes(app, frame, log);
     } else {
         let [stats, bottom] = rest.layout(&Layout::vertical([
             Constraint::Length(7),
@@ -242,11 +247,98 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
         render_stats(app, frame, stats);
         let [latency, log] = bottom.layout(&Layout::horizontal([Constraint::Fill(1); 2]));
         render_latency(app, frame, latency);
-        render_log(app, frame, log);
+        render_log_and_processes(app, frame, log);
     }
 }
 
-/// The key hints, from the same table the handler uses.
+/// The log, and beside it the process pane when the row is wide enough for both.
+fn render_log_and_processes(app: &App, frame: &mut Frame, area: Rect) {
+    const PROCESSES: u16 = 56;
+    if area.width >= PROCESSES + 40 {
+        let [log, procs] = area.layout(&Layout::horizontal([
+            Constraint::Fill(1),
+            Constraint::Length(PROCESSES),
+        ]));
+        render_log(app, frame, log);
+        render_processes(app, frame, procs);
+    } else if area.width >= PROCESSES && area.height >= 12 {
+        let [log, procs] = area.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(7),
+        ]));
+        render_log(app, frame, log);
+        render_processes(app, frame, procs);
+    } else {
+        render_log(app, frame, area);
+    }
+}
+
+/// The newest error, on a row of its own above everything until Esc acknowledges it: the log
+/// may have scrolled it away, or the view may have no log at all.
+fn render_alert(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(alert) = &app.alert else { return };
+    let t = app.theme;
+    let tail = " · Esc dismisses ";
+    let room = usize::from(area.width).saturating_sub(tail.chars().count() + 3);
+    let message: String = alert
+        .message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let line = Line::from(vec![
+        Span::styled(format!(" ! {}", fmt::fit(&message, room)), t.alert()),
+        Span::styled(tail, t.alert()),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(t.alert()), area);
+}
+
+/// The hints the footer offers in `view`, most useful first; help and quit always end it.
+pub fn footer_hints(view: View) -> &'static [(Mode, Action, &'static str)] {
+    use Action as A;
+    use Mode::{Normal as N, Results as R};
+    match view {
+        View::Run => &[
+            (N, A::Run, "run"),
+            (N, A::Cancel, "cancel"),
+            (N, A::CycleLoop, "loop"),
+            (N, A::RedisUp, "up"),
+            (N, A::RedisDown, "down"),
+            (N, A::Export, "zip"),
+            (N, A::ToggleGateway, "gw"),
+            (N, A::Sweep, "sweep"),
+            (N, A::Share, "share"),
+            (N, A::EditWorkload, "edit"),
+            (N, A::NextView, "view"),
+        ],
+        View::Share => &[
+            (N, A::Share, "share"),
+            (N, A::Cancel, "cancel"),
+            (N, A::Export, "zip"),
+            (N, A::RedisUp, "up"),
+            (N, A::RedisDown, "down"),
+            (N, A::NextView, "view"),
+        ],
+        View::Sweep => &[
+            (N, A::Sweep, "sweep"),
+            (N, A::RttSweep, "rtt sweep"),
+            (N, A::CycleLoop, "loop"),
+            (N, A::Cancel, "cancel"),
+            (N, A::NextView, "view"),
+        ],
+        View::Results => &[
+            (R, A::OpenResult, "open"),
+            (R, A::MarkResult, "mark 2→compare"),
+            (R, A::SortResults, "sort"),
+            (R, A::FilterResults, "filter"),
+            (R, A::ResultsUp, "move"),
+            (N, A::NextView, "view"),
+        ],
+        View::Compare => &[(N, A::PrevView, "results"), (N, A::NextView, "view")],
+    }
+}
+
+/// The key hints of the current view, from the same table the handler uses: as many as fit,
+/// then help and quit.
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let line = if app.quitting {
@@ -255,26 +347,36 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
             t.warn(),
         ))
     } else {
-        let hints = [
-            (Action::Run, "run"),
-            (Action::Cancel, "cancel"),
-            (Action::Share, "share"),
-            (Action::RedisUp, "up"),
-            (Action::RedisDown, "down"),
-            (Action::ToggleGateway, "gw"),
-            (Action::Export, "export"),
-            (Action::NextView, "view"),
-            (Action::ToggleHelp, "help"),
-            (Action::Quit, "quit"),
-        ];
+        let hint = |mode: Mode, action: Action, word: &str| {
+            // Only the first key of each action keeps the line short (↑/k → ↑).
+            let key = first_key(mode, action);
+            let key = if action == Action::ResultsUp {
+                "↑↓".to_string()
+            } else {
+                key
+            };
+            vec![
+                Span::styled(format!(" {key}"), t.key()),
+                Span::styled(format!(" {word} "), t.label()),
+            ]
+        };
+        let tail: Vec<Span> = [(Action::ToggleHelp, "help"), (Action::Quit, "quit")]
+            .into_iter()
+            .flat_map(|(a, w)| hint(Mode::Normal, a, w))
+            .collect();
+        let tail_w: usize = tail.iter().map(Span::width).sum();
         let mut spans = Vec::new();
-        for (action, word) in hints {
-            let keys = keys_for(Mode::Normal, action);
-            // Only the first key of each action keeps the line within 80 columns.
-            let key = keys.split('/').next().unwrap_or_default().to_string();
-            spans.push(Span::styled(format!(" {key}"), t.key()));
-            spans.push(Span::styled(format!(" {word} "), t.label()));
+        let mut used = 0;
+        for &(mode, action, word) in footer_hints(app.view) {
+            let h = hint(mode, action, word);
+            let w: usize = h.iter().map(Span::width).sum();
+            if used + w + tail_w > usize::from(area.width) {
+                break;
+            }
+            used += w;
+            spans.extend(h);
         }
+        spans.extend(tail);
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);

@@ -63,27 +63,36 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
     let saved = st
         .and_then(|s| s.last_save)
         .map_or_else(dash, |at| at.format("%H:%M:%S").to_string());
-    let cold = match &r.cold_start {
+    // A recorded run opened from Results shows its own cold start, marked as such.
+    let recorded = app.run.as_ref().and_then(|run| run.recorded_cold.as_ref());
+    let cold = match recorded.or(r.cold_start.as_ref()) {
         Some(c) => {
-            let (create, start, ready) = (
-                fmt::ms(c.create_ms),
-                fmt::ms(c.start_ms),
-                fmt::ms(c.ready_ms),
-            );
-            let restore = c
-                .restore
-                .as_ref()
-                .map(|r| format!("restore {} · ", fmt::ms(r.total_ms)))
-                .unwrap_or_default();
-            let full = format!(
-                "{restore}create {create} · start {start} · ready {ready} = {} ms",
-                fmt::ms(c.total_ms)
-            );
-            // 9 columns of label plus the borders; narrow panes get the initials.
-            if full.width() + 11 <= usize::from(area.width) {
+            let parts = cold_parts(c);
+            let mark = if recorded.is_some() {
+                " (recorded)"
+            } else {
+                ""
+            };
+            let join = |short: bool| {
+                let steps: Vec<String> = parts
+                    .iter()
+                    .map(|(name, v)| match short {
+                        true => format!("{}{}", &name[..1], fmt::ms(*v)),
+                        false => format!("{name} {}", fmt::ms(*v)),
+                    })
+                    .collect();
+                match short {
+                    true => format!("{} ={}ms{mark}", steps.join(" "), fmt::ms(c.total_ms)),
+                    false => format!("{} = {} ms{mark}", steps.join(" · "), fmt::ms(c.total_ms)),
+                }
+            };
+            // 9 columns of label plus the borders; narrow panes get the initials, then `…`.
+            let room = usize::from(area.width).saturating_sub(11);
+            let full = join(false);
+            if full.width() <= room {
                 Span::raw(full)
             } else {
-                Span::raw(format!("c {create} · s {start} · r {ready} ms"))
+                Span::raw(fmt::fit(&join(true), room))
             }
         }
         None => Span::styled("none yet", t.dim()),
@@ -105,7 +114,33 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(kv(app, "cold", cold)),
     ];
     let block = pane(t, " Redis ");
+    let lines = fmt::fit_lines(lines, area.width.saturating_sub(2));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The steps of a cold start that add up to its total: the snapshot restore and the image
+/// when there were any, create, start, ready, and `other` for the time between them (the
+/// state file, the identity checks, a cluster forming, the network path measured).
+pub(crate) fn cold_parts(c: &crate::redis_host::ColdStart) -> Vec<(&'static str, f64)> {
+    let mut parts = Vec::new();
+    if let Some(r) = &c.restore {
+        parts.push(("restore", r.total_ms));
+    }
+    if c.image_ms > 0.0 {
+        parts.push(("image", c.image_ms));
+    }
+    parts.extend([
+        ("create", c.create_ms),
+        ("start", c.start_ms),
+        ("ready", c.ready_ms),
+    ]);
+    let known: f64 = parts.iter().map(|(_, v)| v).sum();
+    let other = c.total_ms - known;
+    // Below what one decimal shows, the parts already add up.
+    if other >= 0.05 {
+        parts.push(("other", other));
+    }
+    parts
 }
 
 /// A cluster's nodes on one row: `M5461` a master and the slots it serves, `r` a replica, `x`
@@ -200,6 +235,32 @@ mod tests {
             text.contains("nodes    x M5461 M5462 M5461 r r!  keys 300"),
             "{text}"
         );
+    }
+
+    /// Issue 25 item 6: the parts shown add up to the total shown.
+    #[test]
+    fn the_cold_start_parts_add_up_to_the_total() {
+        let mut app = idle_app(Theme::new(true));
+        let mut c = crate::tui::demo::cold_start();
+        c.create_ms = 0.0;
+        c.start_ms = 1.7;
+        c.ready_ms = 30.3;
+        c.total_ms = 42.7;
+        let parts = super::cold_parts(&c);
+        let sum: f64 = parts.iter().map(|(_, v)| v).sum();
+        assert!((sum - 42.7).abs() < 1e-9, "{parts:?}");
+        assert_eq!(parts.last().unwrap().0, "other");
+        app.apply(EngineEvent::ColdStart(c.clone()));
+        let wide = screen(&app, 100);
+        assert!(
+            wide.contains("create 0.0 · start 1.7 · ready 30.3 · other 10.7 = 42.7 ms"),
+            "{wide}"
+        );
+        let narrow = screen(&app, 40);
+        assert!(narrow.contains("c0.0 s1.7 r30.3 o10.7 =42.7ms"), "{narrow}");
+        // Exact parts: no `other`.
+        c.total_ms = 32.0;
+        assert!(!super::cold_parts(&c).iter().any(|(n, _)| *n == "other"));
     }
 
     #[test]

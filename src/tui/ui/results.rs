@@ -7,29 +7,37 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::fmt::pane;
+use super::fmt::{self, pane};
 use crate::compare::{Change, Row as CmpRow};
-use crate::engine::library::Kind;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
-/// The list of recorded runs.
+/// Every result under the results root: kind, profile, date, size, p50, p99, throughput,
+/// outcome and directory, sorted (`S`) and filtered (`/`).
 pub fn render_results(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let r = &app.results;
-    let block = pane(
-        t,
-        &format!(
-            " Results in {} · Enter opens · Space marks two to compare ",
-            app.results_root.display()
-        ),
+    let filter = match (r.filtering, r.filter.is_empty()) {
+        (true, _) => format!(" · filter: {}▏(Enter keeps, Esc clears)", r.filter),
+        (false, false) => format!(" · filter: {} (/ changes)", r.filter),
+        (false, true) => " · / filters".to_string(),
+    };
+    let title = format!(
+        " Results in {} · {} of {} · sort: {} (S){filter} ",
+        app.results_root.display(),
+        r.order.len(),
+        r.entries.len(),
+        r.sort.label()
     );
-    if r.entries.is_empty() {
+    let block = fmt::pane_fit(t, &title, area);
+    if r.order.is_empty() {
         let msg = if r.loading {
             "reading the results directory…".to_string()
+        } else if !r.entries.is_empty() {
+            format!("no result matches `{}`: Esc or Backspace widens", r.filter)
         } else {
             format!(
-                "no runs under {} yet: press r or s to make one",
+                "no results under {} yet: press r, s or w to make one",
                 app.results_root.display()
             )
         };
@@ -41,16 +49,31 @@ pub fn render_results(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let inner_h = block.inner(area).height.saturating_sub(1) as usize;
+    let inner = block.inner(area);
+    let inner_h = inner.height.saturating_sub(1) as usize;
     // Keep the cursor on screen.
     let first = r.selected.saturating_sub(inner_h.saturating_sub(1));
+    let num = |v: Option<f64>| v.map_or_else(|| "-".to_string(), fmt::ms);
+    // Narrow: a shorter date and no p99, so the directory keeps a few columns.
+    let narrow = inner.width < 110;
+    let date_w: u16 = if narrow { 11 } else { 16 };
+    let keep = |col: usize| !(narrow && col == 6);
+    let fixed: u16 = 1 + 8 + 10 + date_w + 12 + 7 + if narrow { 0 } else { 7 } + 7 + 9;
+    let spacing: u16 = if narrow { 8 } else { 9 };
+    let dir_room = usize::from(inner.width.saturating_sub(fixed + spacing));
+    let date_format = if narrow {
+        "%m-%d %H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
     let rows = r
-        .entries
+        .order
         .iter()
         .enumerate()
         .skip(first)
         .take(inner_h.max(1))
-        .map(|(i, e)| {
+        .map(|(pos, &i)| {
+            let e = &r.entries[i];
             let mark = match r.marked.iter().position(|&m| m == i) {
                 Some(0) => "A",
                 Some(_) => "B",
@@ -60,7 +83,7 @@ pub fn render_results(app: &App, frame: &mut Frame, area: Rect) {
                 .dir
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into());
-            let style = if i == r.selected {
+            let style = if pos == r.selected {
                 t.selected()
             } else {
                 Style::new()
@@ -70,42 +93,54 @@ pub fn render_results(app: &App, frame: &mut Frame, area: Rect) {
             } else {
                 t.warn()
             };
-            Row::new(vec![
-                Cell::from(Span::styled(mark, t.key())),
-                Cell::from(match e.kind {
-                    Kind::Run => "run",
-                    Kind::Share => "share",
-                }),
-                Cell::from(e.profile.clone()),
-                Cell::from(e.started_at.format("%Y-%m-%d %H:%M").to_string()),
-                Cell::from(format!(
-                    "{} {}",
-                    e.count,
-                    if e.kind == Kind::Run { "inv" } else { "cyc" }
-                )),
-                Cell::from(Span::styled(e.outcome.clone(), outcome_style)),
-                Cell::from(Span::styled(name, t.dim())),
-            ])
+            Row::new(keep_cols(
+                vec![
+                    Cell::from(Span::styled(mark, t.key())),
+                    Cell::from(e.kind.label()),
+                    Cell::from(fmt::fit(&e.profile, 10)),
+                    Cell::from(e.started_at.format(date_format).to_string()),
+                    Cell::from(format!("{} {}", e.count, e.kind.unit())),
+                    Cell::from(num(e.p50_ms)),
+                    Cell::from(num(e.p99_ms)),
+                    Cell::from(
+                        e.throughput
+                            .map_or_else(|| "-".into(), |v| format!("{v:.1}")),
+                    ),
+                    Cell::from(Span::styled(e.outcome.clone(), outcome_style)),
+                    Cell::from(Span::styled(fmt::fit(&name, dir_room), t.dim())),
+                ],
+                keep,
+            ))
             .style(style)
         });
-    let widths = [
+    let widths = vec![
         Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Length(10),
-        Constraint::Length(16),
         Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(date_w),
+        Constraint::Length(12),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
         Constraint::Length(9),
         Constraint::Fill(1),
     ];
-    let header = Row::new([
-        "",
-        "kind",
-        "profile",
-        "date (UTC)",
-        "n",
-        "outcome",
-        "directory",
-    ])
+    let widths = keep_cols(widths, keep);
+    let header = Row::new(keep_cols(
+        vec![
+            "",
+            "kind",
+            "profile",
+            "date (UTC)",
+            "n",
+            "p50 ms",
+            "p99 ms",
+            "inv/s",
+            "outcome",
+            "directory",
+        ],
+        keep,
+    ))
     .style(t.header());
     frame.render_widget(
         Table::new(rows, widths)
@@ -114,6 +149,14 @@ pub fn render_results(app: &App, frame: &mut Frame, area: Rect) {
             .block(block),
         area,
     );
+}
+
+fn keep_cols<T>(v: Vec<T>, keep: impl Fn(usize) -> bool) -> Vec<T> {
+    v.into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, c)| c)
+        .collect()
 }
 
 fn change_style(t: Theme, c: Change) -> Style {
@@ -196,6 +239,17 @@ pub fn render_compare(app: &App, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let wide = inner.width >= 110;
+    // Mismatches go first, in the warning colour, one row each (cut with … if they must).
+    let [warn, inner] = inner.layout(&Layout::vertical([
+        Constraint::Length(c.warnings.len() as u16),
+        Constraint::Fill(1),
+    ]));
+    let warnings: Vec<Line> = c
+        .warnings
+        .iter()
+        .map(|w| Line::from(Span::styled(format!("! {w}"), t.warn())))
+        .collect();
+    frame.render_widget(Paragraph::new(fmt::fit_lines(warnings, warn.width)), warn);
     let [head, phases, gap, commands, method] = inner.layout(&Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(c.phases.len() as u16 + 1),

@@ -48,14 +48,17 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
         _ => t.warn(),
     };
     frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled(run.experiment.clone(), t.title())),
-            Line::from(vec![
-                Span::styled(format!("{:<9}", "phase"), t.label()),
-                Span::styled(run.phase.label(), phase_style),
-                Span::styled(format!("  on `{}`", run.profile), t.dim()),
-            ]),
-        ]),
+        Paragraph::new(fmt::fit_lines(
+            vec![
+                Line::from(Span::styled(run.experiment.clone(), t.title())),
+                Line::from(vec![
+                    Span::styled(format!("{:<9}", "phase"), t.label()),
+                    Span::styled(run.phase.label(), phase_style),
+                    Span::styled(format!("  on `{}`", run.profile), t.dim()),
+                ]),
+            ],
+            head.width,
+        )),
         head,
     );
     let done = run.stats.completed;
@@ -74,9 +77,11 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
     );
     let now = app.now;
     let eta = run.eta(now).map_or_else(|| "-".into(), fmt::duration);
+    // A share's progress counts cycles (start, write, stop, restart, check), not invocations.
+    let unit = if run.share { "cycles/s" } else { "inv/s" };
     let rate = run
         .rate(now)
-        .map_or_else(|| "-".into(), |r| format!("{r:.1} inv/s"));
+        .map_or_else(|| "-".into(), |r| format!("{r:.1} {unit}"));
     let failed_style = if run.stats.failed > 0 {
         t.error()
     } else {
@@ -94,11 +99,22 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(vec![
             Span::styled(format!("{:<9}", "failed"), t.label()),
             Span::styled(run.stats.failed.to_string(), failed_style),
-            Span::raw(format!(
-                "  cold {}  warm {}",
-                run.stats.cold_count(),
-                run.stats.warm_count()
-            )),
+            Span::raw(if run.share {
+                String::new()
+            } else {
+                format!(
+                    "  cold {}  warm {}",
+                    run.stats.cold_count(),
+                    run.stats.warm_count()
+                )
+            }),
+            // Keys the run did not write itself change what it measures: shown when any.
+            match run.keys_at_start {
+                Some(n) if n > 0 && !run.share => {
+                    Span::styled(format!("  keys at start {n}"), t.warn())
+                }
+                _ => Span::raw(""),
+            },
         ]),
     ];
     let mut lines = lines;
@@ -115,7 +131,7 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(format!("late {}", o.late), late_style),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines), rest);
+    frame.render_widget(Paragraph::new(fmt::fit_lines(lines, rest.width)), rest);
 }
 
 #[cfg(test)]

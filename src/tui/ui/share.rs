@@ -62,14 +62,19 @@ pub fn render_share(app: &App, frame: &mut Frame, area: Rect) {
     };
     let (done, planned) = share.progress();
     let from = match &share.source {
-        ShareSource::Live => "live".to_string(),
+        // Live while the experiment runs; then how it ended.
+        ShareSource::Live => match app.run.as_ref().and_then(|r| r.finished.as_ref()) {
+            Some(f) => format!("this session, {}", f.outcome.label()),
+            None => "live".to_string(),
+        },
         ShareSource::File(dir) => dir
             .file_name()
             .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into()),
     };
-    let block = pane(
+    let block = super::fmt::pane_fit(
         t,
         &format!(" Case study 2: persistence × stop · {done}/{planned} cycles · {from} "),
+        area,
     );
     let full = block.inner(area).width >= FULL;
     let mut header = vec!["persistence", "stop", "cycles", "correct", "lost", "stop"];

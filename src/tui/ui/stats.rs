@@ -86,8 +86,15 @@ pub fn render_stats(app: &App, frame: &mut Frame, area: Rect) {
             )),
         ];
         if wide {
+            // The paper's DEL mean is below one round trip per command (README): a ratio
+            // against it is marked, and the pane's bottom border says why.
+            let mark = if r.phase == crate::stats::PhaseName::Delete {
+                " †"
+            } else {
+                ""
+            };
             let ratio = match r.paper {
-                Some(p) if s.n > 0 && p.mean > 0.0 => format!("×{:.2}", s.mean / p.mean),
+                Some(p) if s.n > 0 && p.mean > 0.0 => format!("×{:.2}{mark}", s.mean / p.mean),
                 _ => "-".into(),
             };
             cells.push(Cell::from(ratio));
@@ -96,6 +103,17 @@ pub fn render_stats(app: &App, frame: &mut Frame, area: Rect) {
     });
     let header = keep_cells(header, keep);
     let widths = keep_cells(widths, keep);
+    let block = if wide {
+        block.title_bottom(Span::styled(
+            fmt::fit(
+                " † the paper's DEL 9.76±2004.56 ms is below one round trip per command: see README ",
+                usize::from(area.width.saturating_sub(2)),
+            ),
+            t.dim(),
+        ))
+    } else {
+        block
+    };
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header()))
         .column_spacing(1)

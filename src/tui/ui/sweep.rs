@@ -103,16 +103,19 @@ pub fn render_sweep(app: &App, frame: &mut Frame, area: Rect) {
         sweep.steps.len(),
         sweep.planned.len()
     );
+    let so_far = if sweep.live { " so far" } else { "" };
     let knee_line = match knee {
-        Some(k) => Line::from(Span::styled(
-            format!(
-                "knee: concurrency {k}, the smallest reaching 90% of the peak {peak:.1} invocations/s so far"
-            ),
-            t.dim(),
-        )),
+        Some(k) => {
+            let long = format!(
+                "knee: concurrency {k}, the smallest reaching 90% of the peak {peak:.1} invocations/s{so_far}"
+            );
+            let short = format!("knee: c={k}, the smallest at 90% of peak {peak:.1} inv/s{so_far}");
+            let fits = long.chars().count() + 2 <= usize::from(area.width);
+            Line::from(Span::styled(if fits { long } else { short }, t.dim()))
+        }
         None => Line::from(Span::styled("knee: after the first step", t.dim())),
     };
-    let block = pane(t, &title);
+    let block = super::fmt::pane_fit(t, &title, area);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [table_area, knee_area] = inner.layout(&ratatui::layout::Layout::vertical([
@@ -123,7 +126,13 @@ pub fn render_sweep(app: &App, frame: &mut Frame, area: Rect) {
         Table::new(rows, widths).header(Row::new(header).style(t.label())),
         table_area,
     );
-    frame.render_widget(Paragraph::new(knee_line), knee_area);
+    frame.render_widget(
+        Paragraph::new(super::fmt::fit_line(
+            knee_line,
+            usize::from(knee_area.width),
+        )),
+        knee_area,
+    );
 }
 
 /// A rate sweep: one row per planned rate, the saturation point marked.

@@ -122,6 +122,8 @@ fn case_study_1_on_the_local_lambda_reports_cost_and_compares_with_the_paper() {
     assert!(stdout.contains("lambda platform"), "{stdout}");
     assert!(stdout.contains("6 completed, 6 ok"), "{stdout}");
     assert!(stdout.contains("cost: Lambda $"), "{stdout}");
+    // The engine's event log carries it too (what the console's log pane shows).
+    assert!(stderr.contains("cost: Lambda $"), "{stderr}");
     assert!(stdout.contains("2 cold, 4 warm"), "{stdout}");
 
     let dir = env.only_run();

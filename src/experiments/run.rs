@@ -194,6 +194,10 @@ pub async fn run_experiment(
     .context("cannot record the profile in the results")?;
     summary.redis.stop_error.clone_from(&stop_error);
     summary.cost = platform.cost(job.elapsed());
+    // The console shows it in its log; the headless report prints it with the table.
+    if let Some(c) = &summary.cost {
+        sink.info(c.line());
+    }
     summary.redis.network_emulation = network_record;
     summary.redis.prefix_keys_at_start = at_start;
     summary.redis.prefix_keys_deleted = deleted;

@@ -275,3 +275,55 @@ fn docker_down_is_a_clear_error_and_redis_is_stopped_again() {
         "Redis left running: {text}"
     );
 }
+
+/// Case study 2 (`share`) and the concurrency sweep on the local Lambda: the writer and the
+/// reader run as Lambda functions across Redis restarts, and every sweep step runs.
+#[test]
+fn share_and_sweep_run_on_the_local_lambda() {
+    let env = Env::new("rw-cli-share");
+    let out = redwhisk()
+        .args(["share", "--profile"])
+        .arg(env.profile())
+        .args([
+            "--runs",
+            "2",
+            "--persistence",
+            "rdb",
+            "--stop",
+            "graceful",
+            "--keys",
+            "20",
+        ])
+        .arg("--results-dir")
+        .arg(env.results())
+        .env("REDWHISK_DATA_DIR", env.dir.path().join("data"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("2/2"),
+        "both cycles kept the data: {stdout}"
+    );
+
+    let out = redwhisk()
+        .args(["sweep", "--profile"])
+        .arg(env.profile())
+        .args(["-c", "1,2", "-n", "4", "-r", "20", "--output", "json"])
+        .arg("--results-dir")
+        .arg(env.results())
+        .env("REDWHISK_DATA_DIR", env.dir.path().join("data"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let steps = doc["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 2, "{doc}");
+    for step in steps {
+        assert_eq!(step["invocations"], 4, "{step}");
+        assert_eq!(step["failed"], 0, "{step}");
+    }
+}

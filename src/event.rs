@@ -120,6 +120,12 @@ pub enum EngineCommand {
         profile: String,
         edit: crate::model::workload::WorkloadEdit,
     },
+    /// Write these workload values into `profile`'s file (comments and everything else kept),
+    /// and use them for its next runs.
+    SaveWorkload {
+        profile: String,
+        edit: crate::model::workload::WorkloadEdit,
+    },
     /// Read CPU time and memory of redwhisk, its children and the profile's redis-server
     /// (the console's process pane); answered by [`EngineEvent::Processes`].
     SampleProcesses {

@@ -533,3 +533,79 @@ async fn a_workload_edit_sets_the_next_runs_of_the_profile() {
         .unwrap()
         .unwrap();
 }
+
+/// The console's editor saved into the profile's file (`s`): only the edited values change,
+/// the comments stay, the next run uses them; an edit the profile would refuse leaves the file
+/// as it was and says why.
+#[tokio::test]
+async fn a_saved_workload_edit_is_written_into_the_profile_file() {
+    use redwhisk::model::workload::WorkloadEdit;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("save-test.toml");
+    let text = format!(
+        "# kept as written\n[redis]\nbackend = \"process\"\ndata_dir = \"{}\"\n[workload]\ninvocations = 4  # four\nrecords = 30\n",
+        dir.path().join("data").display()
+    );
+    std::fs::write(&path, &text).unwrap();
+    let profile = path.display().to_string();
+    let (engine, mut events, task) = spawn_engine(EngineOptions {
+        results_root: Some(dir.path().join("results")),
+        ..Default::default()
+    });
+    engine.send(EngineCommand::SaveWorkload {
+        profile: profile.clone(),
+        edit: WorkloadEdit {
+            invocations: Some(3),
+            records: Some(10),
+            ..Default::default()
+        },
+    });
+    engine.send(EngineCommand::Run {
+        profile: profile.clone(),
+    });
+    let (seen, outcome) = until_finished(&mut events).await;
+    assert_eq!(outcome, Phase::Done);
+    let planned = seen
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::RunStarted { planned, .. } => Some(*planned),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(planned, 3);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        saved,
+        text.replace("invocations = 4  # four", "invocations = 3  # four")
+            .replace("records = 30", "records = 10")
+    );
+    assert!(seen.iter().any(|e| matches!(e,
+        EngineEvent::Log { message, .. } if message.contains("saved the workload") && message.contains("save-test.toml"))));
+
+    engine.send(EngineCommand::SaveWorkload {
+        profile: profile.clone(),
+        edit: WorkloadEdit {
+            invocations: Some(0),
+            ..Default::default()
+        },
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        let e = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("an answer to the save")
+            .unwrap();
+        if let EngineEvent::Log { message, .. } = e
+            && message.contains("was not saved")
+        {
+            break message;
+        }
+    };
+    assert!(refused.contains("invocations"), "{refused}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), saved);
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .unwrap()
+        .unwrap();
+}

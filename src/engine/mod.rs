@@ -324,6 +324,34 @@ async fn engine_loop(
                     edits.insert(profile, edit);
                 }
             }
+            EngineCommand::SaveWorkload { profile, edit } => {
+                match load(&profile, None).map(|p| p.source) {
+                    Ok(Some(path)) => match crate::profile::save_workload(&path, &edit) {
+                        Ok(()) => {
+                            // The file holds the values now: nothing left to lay over it.
+                            edits.remove(&profile);
+                            sink.info(format!(
+                                "saved the workload of `{profile}` into {} (comments and other settings kept)",
+                                path.display()
+                            ));
+                        }
+                        Err(e) => sink.log(
+                            crate::event::Level::Error,
+                            format!("the workload was not saved (the file is unchanged): {e}"),
+                        ),
+                    },
+                    Ok(None) => {
+                        edits.insert(profile.clone(), edit);
+                        sink.warn(format!(
+                            "`{profile}` is the embedded default and has no file to save into: copy profiles/local.toml into your profiles directory and edit that (the values are used for the next runs)"
+                        ));
+                    }
+                    Err(e) => sink.log(
+                        crate::event::Level::Error,
+                        format!("the workload was not saved: {e}"),
+                    ),
+                }
+            }
             EngineCommand::SampleProcesses { redis_pid } => {
                 let sink = sink.clone();
                 tokio::spawn(async move {

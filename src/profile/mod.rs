@@ -11,6 +11,7 @@ pub mod lambda;
 mod lambda_check;
 pub mod netem;
 pub mod raw;
+mod save;
 pub mod snapshots;
 mod types;
 mod validate;
@@ -23,6 +24,7 @@ pub(crate) use error::millis;
 pub use gateway::GatewayConfig;
 pub use lambda::{Emulator, LambdaConfig, LambdaRuntime, Price};
 pub use netem::{NetemMethod, NetworkEmulation};
+pub use save::save_workload;
 pub use types::{
     ActionKind, AppendFsync, ArrivalKind, Backend, ClusterConfig, DockerNetwork, LocalConfig,
     OpenLoop, OpenWhiskConfig, Overrides, Persistence, PlatformConfig, Profile, RedisConfig,

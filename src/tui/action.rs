@@ -48,6 +48,8 @@ pub enum Action {
     EditApply,
     /// Editor: the file's values again.
     EditReset,
+    /// Editor: use the values and write them into the profile's file.
+    EditSave,
     /// Acknowledge the error flashed in the header.
     Acknowledge,
     /// Show or hide the help overlay.

@@ -311,6 +311,12 @@ pub const KEYS: &[Binding] = &[
     bind(Edit, &[Char('0')], Action::EditReset, "back to the file's"),
     bind(
         Edit,
+        &[Char('s')],
+        Action::EditSave,
+        "use and save to the file",
+    ),
+    bind(
+        Edit,
         &[Code(KeyCode::Esc)],
         Action::Dismiss,
         "close, no change",

@@ -206,6 +206,7 @@ impl App {
                 None
             }
             Action::EditApply => self.apply_edit(),
+            Action::EditSave => self.save_edit(),
             Action::Acknowledge => {
                 self.alert = None;
                 None
@@ -310,6 +311,31 @@ impl App {
         self.redis = Default::default();
         Some(EngineCommand::RedisStatus {
             profile: self.selected_name().to_string(),
+        })
+    }
+
+    /// Close the editor and have the engine write its values into the profile's file (the
+    /// engine says in the log whether it did, and where; a file it cannot write is left as
+    /// it was, and the values are still used for the next runs).
+    fn save_edit(&mut self) -> Option<EngineCommand> {
+        let e = self.editor.take()?;
+        self.mode = Mode::Normal;
+        let name = self.selected_name().to_string();
+        let values = (e.invocations, e.concurrency, e.records, e.mode);
+        if let Some(Ok(i)) = self.profiles.get_mut(self.selected).map(|p| &mut p.info) {
+            (i.invocations, i.concurrency, i.records, i.mode) = values;
+        }
+        // The file's values are now these.
+        self.file_workload.insert(name.clone(), values);
+        let edit = crate::model::workload::WorkloadEdit {
+            invocations: Some(e.invocations),
+            concurrency: Some(e.concurrency),
+            records: Some(e.records),
+            mode: Some(e.mode),
+        };
+        Some(EngineCommand::SaveWorkload {
+            profile: name,
+            edit,
         })
     }
 

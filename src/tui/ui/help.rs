@@ -102,7 +102,7 @@ pub fn render_confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
 pub fn render_editor(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let Some(e) = &app.editor else { return };
-    let popup = centered(area, 60, 14);
+    let popup = centered(area, 60, 15);
     frame.render_widget(Clear, popup);
     let (fi, fc, fr, fm) = e.file;
     let values = [

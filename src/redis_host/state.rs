@@ -138,15 +138,8 @@ pub(crate) async fn write(dir: &Path, state: &HostState) -> Result<(), HostError
         path: p.clone(),
         detail: e.to_string(),
     })?;
-    // On the blocking pool: creating and renaming a file wait for the filesystem's journal,
-    // which on a machine busy writing to disk can take tens of ms; a start writes this while
-    // it waits for the PONG, and that wait must not stall behind it on the same thread.
-    tokio::task::spawn_blocking(move || {
-        std::fs::write(&tmp, text).map_err(|e| HostError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &p).map_err(|e| HostError::io(&p, e))
-    })
-    .await
-    .map_err(|e| HostError::io(dir, std::io::Error::other(e.to_string())))?
+    std::fs::write(&tmp, text).map_err(|e| HostError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &p).map_err(|e| HostError::io(&p, e))
 }
 
 /// Remove the state file; a missing one is fine (stop is safe to repeat).

@@ -85,7 +85,7 @@ impl Collected {
     }
 }
 
-pub(super) fn now_iso() -> String {
+fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
@@ -95,6 +95,56 @@ pub(super) fn new_activation_id() -> String {
 
 pub(super) fn epoch_ms() -> i64 {
     Utc::now().timestamp_millis()
+}
+
+/// One line as read from a pipe, without its line ending.
+pub(super) fn line_text(buf: &[u8]) -> String {
+    String::from_utf8_lossy(buf)
+        .trim_end_matches(['\n', '\r'])
+        .to_string()
+}
+
+/// A log line as OpenWhisk records it: `<ISO time> <stream>: <text>`, stamped now.
+pub(super) fn log_line(stream: &str, text: &str) -> String {
+    format!("{} {stream}: {text}", now_iso())
+}
+
+/// What every activation's process gets, whether it runs once or stays warm: the action's
+/// env, `__OW_ACTION_NAME` and `__OW_NAMESPACE`, piped stdio, its own process group (killed
+/// whole at the time limit), killed when dropped.
+pub(super) fn command(spec: &Spec<'_>) -> Command {
+    let mut cmd = Command::new(spec.program);
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(
+            "__OW_ACTION_NAME",
+            format!("/{LOCAL_NAMESPACE}/{}", spec.name),
+        )
+        .env("__OW_NAMESPACE", LOCAL_NAMESPACE)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    cmd
+}
+
+/// `__OW_DEADLINE` of an activation starting now (epoch ms).
+pub(super) fn deadline_ms(spec: &Spec<'_>) -> i64 {
+    epoch_ms() + i64::try_from(spec.timeout.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// `waitTime`: from the `invoke` call to now, just before the activation runs.
+pub(super) fn wait_time_ms(requested: Instant) -> u64 {
+    u64::try_from(requested.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The action's process could not be spawned.
+pub(super) fn spawn_error(spec: &Spec<'_>, source: std::io::Error) -> PlatformError {
+    PlatformError::Spawn {
+        name: spec.name.to_string(),
+        program: spec.program.to_path_buf(),
+        source,
+    }
 }
 
 /// Read lines until EOF, each logged as `<ISO time> <stream>: <line>` when it arrives.
@@ -112,10 +162,8 @@ async fn capture<R: AsyncRead + Unpin>(
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
-        let text = String::from_utf8_lossy(&buf)
-            .trim_end_matches(['\n', '\r'])
-            .to_string();
-        let line = format!("{} {stream}: {text}", now_iso());
+        let text = line_text(&buf);
+        let line = log_line(stream, &text);
         let mut c = lock(&into);
         let at = c.push_log(line, limit);
         if stream == "stdout" {
@@ -170,36 +218,20 @@ pub async fn run(
 ) -> Result<Ran, PlatformError> {
     let activation_id = new_activation_id();
     let input = params.to_string();
-    let mut cmd = Command::new(spec.program);
+    let mut cmd = command(spec);
     // argv is readable by every user of this host (`ps`, /proc/PID/cmdline), unlike inside an
     // OpenWhisk action container: params carrying a password go on stdin only, which the
     // contract also allows (as for params too big for argv).
     if input.len() <= MAX_ARGV_PARAMS && !carries_secret(params) {
         cmd.arg(&input);
     }
-    let deadline = epoch_ms() + i64::try_from(spec.timeout.as_millis()).unwrap_or(i64::MAX / 2);
-    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .env("__OW_ACTIVATION_ID", &activation_id)
-        .env(
-            "__OW_ACTION_NAME",
-            format!("/{LOCAL_NAMESPACE}/{}", spec.name),
-        )
-        .env("__OW_NAMESPACE", LOCAL_NAMESPACE)
-        .env("__OW_DEADLINE", deadline.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let wait_time_ms = u64::try_from(requested.elapsed().as_millis()).unwrap_or(u64::MAX);
+    cmd.env("__OW_ACTIVATION_ID", &activation_id)
+        .env("__OW_DEADLINE", deadline_ms(spec).to_string());
+    let wait_time_ms = wait_time_ms(requested);
     let start_ms = epoch_ms();
     let mut child = spawn_retrying_busy(&mut cmd)
         .await
-        .map_err(|source| PlatformError::Spawn {
-            name: spec.name.to_string(),
-            program: spec.program.to_path_buf(),
-            source,
-        })?;
+        .map_err(|e| spawn_error(spec, e))?;
     let pid = child.id();
     let collected = Arc::new(Mutex::new(Collected::default()));
     let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());

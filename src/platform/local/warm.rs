@@ -16,16 +16,18 @@ use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 
 use command_fds::{CommandFdExt, FdMapping};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use redwhisk_actions::contract::{LOOP_ENV, OUTPUT_GUARD};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::pipe;
-use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
 
-use super::process::{Collected, Outcome, Ran, Spec, epoch_ms, kill_group, new_activation_id};
+use super::process::{
+    Collected, Outcome, Ran, Spec, command, deadline_ms, epoch_ms, kill_group, line_text, log_line,
+    new_activation_id, spawn_error, wait_time_ms,
+};
 use super::shared::{LOCAL_NAMESPACE, lock};
 use crate::platform::PlatformError;
 
@@ -78,27 +80,11 @@ impl Pool {
     }
 }
 
-/// Why a process could not be started warm (a developer error of the activation).
-fn init_failed(why: String) -> Outcome {
-    Outcome::Broken(why)
-}
-
 /// Spawn the action's process with the result pipe on fd 3 and wait for its `{"ok":true}`.
 async fn start(spec: &Spec<'_>) -> Result<Result<WarmProc, Outcome>, PlatformError> {
     let (read_end, write_end) = std::io::pipe().map_err(|e| spawn_error(spec, e))?;
-    let mut cmd = Command::new(spec.program);
-    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .env(LOOP_ENV, "1")
-        .env("__OW_NAMESPACE", LOCAL_NAMESPACE)
-        .env(
-            "__OW_ACTION_NAME",
-            format!("/{LOCAL_NAMESPACE}/{}", spec.name),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+    let mut cmd = command(spec);
+    cmd.env(LOOP_ENV, "1");
     cmd.fd_mappings(vec![FdMapping {
         parent_fd: OwnedFd::from(write_end),
         child_fd: 3,
@@ -114,13 +100,13 @@ async fn start(spec: &Spec<'_>) -> Result<Result<WarmProc, Outcome>, PlatformErr
     let (Some(stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
-        return Ok(Err(init_failed(
+        return Ok(Err(Outcome::Broken(
             "the action's pipes were not set up".into(),
         )));
     };
-    let mut results = match receiver(OwnedFd::from(read_end)) {
+    let mut results = match pipe::Receiver::from_owned_fd(OwnedFd::from(read_end)) {
         Ok(r) => BufReader::new(r),
-        Err(e) => return Ok(Err(init_failed(format!("the result pipe: {e}")))),
+        Err(e) => return Ok(Err(Outcome::Broken(format!("the result pipe: {e}")))),
     };
     let mut ack = String::new();
     let acked = tokio::time::timeout(spec.timeout, results.read_line(&mut ack)).await;
@@ -143,7 +129,7 @@ async fn start(spec: &Spec<'_>) -> Result<Result<WarmProc, Outcome>, PlatformErr
     if let Some(why) = why {
         kill_group(pid);
         let _ = child.wait().await;
-        return Ok(Err(init_failed(why)));
+        return Ok(Err(Outcome::Broken(why)));
     }
     Ok(Ok(WarmProc {
         child,
@@ -162,18 +148,6 @@ fn is_ok_ack(line: &str) -> bool {
         == Some(true)
 }
 
-fn receiver(fd: OwnedFd) -> std::io::Result<pipe::Receiver> {
-    pipe::Receiver::from_owned_fd(fd)
-}
-
-fn spawn_error(spec: &Spec<'_>, source: std::io::Error) -> PlatformError {
-    PlatformError::Spawn {
-        name: spec.name.to_string(),
-        program: spec.program.to_path_buf(),
-        source,
-    }
-}
-
 /// Read log lines up to this activation's guard (or EOF: the process died).
 async fn logs_until_guard<R: tokio::io::AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
@@ -188,13 +162,11 @@ async fn logs_until_guard<R: tokio::io::AsyncRead + Unpin>(
             Ok(0) | Err(_) => return false,
             Ok(_) => {}
         }
-        let text = String::from_utf8_lossy(&buf);
-        let text = text.trim_end_matches(['\n', '\r']);
+        let text = line_text(&buf);
         if text == OUTPUT_GUARD {
             return true;
         }
-        let line = format!("{} {stream}: {text}", super::process::now_iso());
-        lock(into).push_log(line, limit);
+        lock(into).push_log(log_line(stream, &text), limit);
     }
 }
 
@@ -206,7 +178,7 @@ pub async fn run(
     requested: Instant,
 ) -> Result<Ran, PlatformError> {
     let activation_id = new_activation_id();
-    let wait_time_ms = u64::try_from(requested.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let wait_time_ms = wait_time_ms(requested);
     let (mut proc, init_ms, start_ms) = match pool.take(spec.name) {
         Some(p) => (p, None, epoch_ms()),
         None => {
@@ -232,7 +204,7 @@ pub async fn run(
             }
         }
     };
-    let deadline = epoch_ms() + i64::try_from(spec.timeout.as_millis()).unwrap_or(i64::MAX / 2);
+    let deadline = deadline_ms(spec);
     let message = serde_json::json!({
         "value": params,
         "activation_id": activation_id,

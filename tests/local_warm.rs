@@ -26,9 +26,9 @@ fn params(port: u16, records: u32) -> Value {
     json!({"host": "127.0.0.1", "port": port, "records": records})
 }
 
-/// The warm action processes that are children of this test process.
-fn warm_children() -> Vec<i32> {
-    let me = std::process::id().to_string();
+/// Live (not zombie) warm action processes, `REDWHISK_ACTION_LOOP=1` in their environment,
+/// whose parent pid and environment pass `keep`.
+fn loop_processes(keep: impl Fn(&str, &[&[u8]]) -> bool) -> Vec<i32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
@@ -41,18 +41,38 @@ fn warm_children() -> Vec<i32> {
         let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let mut fields = after.split_whitespace();
         let (state, ppid) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
-        if ppid != me || state == "Z" {
+        if state == "Z" || state.is_empty() {
             continue;
         }
         let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if env
-            .split(|b| *b == 0)
-            .any(|kv| kv == b"REDWHISK_ACTION_LOOP=1")
-        {
+        let vars: Vec<&[u8]> = env.split(|b| *b == 0).collect();
+        if vars.contains(&&b"REDWHISK_ACTION_LOOP=1"[..]) && keep(ppid, &vars) {
             out.push(pid);
         }
     }
     out
+}
+
+/// The warm action processes that are children of this test process.
+fn warm_children() -> Vec<i32> {
+    let me = std::process::id().to_string();
+    loop_processes(|ppid, _| ppid == me)
+}
+
+/// Warm action processes (any parent) whose environment holds `marker`.
+fn loop_processes_with(marker: &[u8]) -> Vec<i32> {
+    loop_processes(|_, vars| vars.contains(&marker))
+}
+
+/// The local profile with `keep_warm = true`, written into `dir` as `warm.toml`.
+fn warm_profile(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/local.toml"))
+        .unwrap()
+        .replace("# keep_warm = true", "keep_warm = true");
+    assert!(text.contains("\nkeep_warm = true"));
+    let path = dir.join("warm.toml");
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 /// The tests share this process, so counting its warm children needs them one at a time.
@@ -267,12 +287,7 @@ async fn a_run_with_keep_warm_counts_one_cold_start_per_process() {
     let _alone = alone().await;
     let data = tempfile::tempdir().unwrap();
     let results = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/local.toml"))
-        .unwrap()
-        .replace("# keep_warm = true", "keep_warm = true");
-    assert!(text.contains("\nkeep_warm = true"));
-    let profile = data.path().join("warm.toml");
-    std::fs::write(&profile, text).unwrap();
+    let profile = warm_profile(data.path());
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_redwhisk"))
         .env("REDWHISK_DATA_DIR", data.path())
         .args(["run", "--profile"])
@@ -307,41 +322,13 @@ async fn a_run_with_keep_warm_counts_one_cold_start_per_process() {
     assert_eq!(platform["cold"]["init_time_ms"]["n"], 2, "{platform}");
 }
 
-/// Processes whose environment holds `REDWHISK_ACTION_LOOP=1` and `marker` (any owner).
-fn loop_processes_with(marker: &[u8]) -> Vec<i32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, r)| r.split_whitespace().next())
-            .unwrap_or("");
-        if state == "Z" || state.is_empty() {
-            continue;
-        }
-        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        let vars: Vec<&[u8]> = env.split(|b| *b == 0).collect();
-        if vars.contains(&&b"REDWHISK_ACTION_LOOP=1"[..]) && vars.contains(&marker) {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 /// redwhisk killed with SIGKILL mid-run (no clean-up of its own): its warm processes read EOF
 /// on stdin and end by themselves, in bounded time.
 #[tokio::test]
 async fn warm_processes_end_when_redwhisk_is_killed_mid_run() {
     let data = tempfile::tempdir().unwrap();
     let results = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/local.toml"))
-        .unwrap()
-        .replace("# keep_warm = true", "keep_warm = true");
-    let profile = data.path().join("warm.toml");
-    std::fs::write(&profile, text).unwrap();
+    let profile = warm_profile(data.path());
     let marker = format!("REDWHISK_DATA_DIR={}", data.path().display());
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_redwhisk"))
         .env("REDWHISK_DATA_DIR", data.path())

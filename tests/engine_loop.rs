@@ -12,10 +12,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 async fn until_finished(events: &mut UnboundedReceiver<EngineEvent>) -> (Vec<EngineEvent>, Phase) {
     let mut seen = Vec::new();
     loop {
-        let ev = tokio::time::timeout(Duration::from_secs(300), events.recv())
-            .await
-            .expect("the engine went quiet")
-            .expect("the engine stopped");
+        let ev = match tokio::time::timeout(Duration::from_secs(300), events.recv()).await {
+            Ok(ev) => ev.expect("the engine stopped"),
+            Err(_) => panic!("the engine went quiet; the events so far: {seen:#?}"),
+        };
         if let EngineEvent::RunFinished { outcome, .. } = &ev {
             let outcome = *outcome;
             seen.push(ev);
@@ -476,6 +476,16 @@ async fn a_sweep_reports_each_step_as_it_finishes() {
         .unwrap();
 }
 
+/// How many invocations the run among `seen` planned.
+fn planned(seen: &[EngineEvent]) -> u32 {
+    seen.iter()
+        .find_map(|e| match e {
+            EngineEvent::RunStarted { planned, .. } => Some(*planned),
+            _ => None,
+        })
+        .unwrap()
+}
+
 /// The console's workload editor: an edit sent for a profile sets its next runs' invocations
 /// and records (the file is not touched); an empty edit goes back to the file's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -493,14 +503,6 @@ async fn a_workload_edit_sets_the_next_runs_of_the_profile() {
         results_root: Some(dir.path().join("results")),
         ..Default::default()
     });
-    let planned = |seen: &[EngineEvent]| {
-        seen.iter()
-            .find_map(|e| match e {
-                EngineEvent::RunStarted { planned, .. } => Some(*planned),
-                _ => None,
-            })
-            .unwrap()
-    };
     engine.send(EngineCommand::EditWorkload {
         profile: profile.clone(),
         edit: WorkloadEdit {
@@ -537,7 +539,7 @@ async fn a_workload_edit_sets_the_next_runs_of_the_profile() {
 /// The console's editor saved into the profile's file (`s`): only the edited values change,
 /// the comments stay, the next run uses them; an edit the profile would refuse leaves the file
 /// as it was and says why.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_workload_edit_is_written_into_the_profile_file() {
     use redwhisk::model::workload::WorkloadEdit;
     let dir = tempfile::tempdir().unwrap();
@@ -565,14 +567,7 @@ async fn a_saved_workload_edit_is_written_into_the_profile_file() {
     });
     let (seen, outcome) = until_finished(&mut events).await;
     assert_eq!(outcome, Phase::Done);
-    let planned = seen
-        .iter()
-        .find_map(|e| match e {
-            EngineEvent::RunStarted { planned, .. } => Some(*planned),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(planned, 3);
+    assert_eq!(planned(&seen), 3);
     let saved = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
         saved,

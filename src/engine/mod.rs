@@ -60,8 +60,39 @@ pub fn spawn_engine(
     (EngineHandle { tx: cmd_tx }, events, task)
 }
 
-/// A task the loop started and can cancel: a run or share experiment, or a Redis up/down.
+/// A task the loop started and can cancel: a Redis up/down.
 type Job = (CancellationToken, JoinHandle<()>);
+
+/// A run, share experiment or sweep: its token, its task (which returns the `RunFinished`
+/// the loop sends once it has let go of the job, so a consumer that starts the next run on
+/// that event is never refused as "already active"), and when it started.
+struct RunJob {
+    token: CancellationToken,
+    task: JoinHandle<EngineEvent>,
+    clock: std::time::Instant,
+}
+
+/// The end of the current run; never, when there is none.
+async fn run_ended(job: &mut Option<RunJob>) -> Result<EngineEvent, tokio::task::JoinError> {
+    match job {
+        Some(j) => (&mut j.task).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The `RunFinished` of a run task that ended without returning one (it panicked).
+fn ended_abnormally(
+    sink: &EventSink,
+    e: &tokio::task::JoinError,
+    clock: std::time::Instant,
+) -> EngineEvent {
+    sink.log(Level::Error, format!("the run task ended abnormally: {e}"));
+    EngineEvent::RunFinished {
+        outcome: crate::event::Phase::Failed,
+        results_dir: None,
+        elapsed: clock.elapsed(),
+    }
+}
 
 fn active(job: &mut Option<Job>) -> bool {
     if job.as_ref().is_some_and(|(_, task)| task.is_finished()) {
@@ -205,7 +236,7 @@ async fn engine_loop(
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
     sink: EventSink,
 ) {
-    let mut current: Option<Job> = None;
+    let mut current: Option<RunJob> = None;
     let mut redis: Option<Job> = None;
     let mut gateway: Option<GatewayJob> = None;
     let started: Started = Arc::default();
@@ -213,12 +244,25 @@ async fn engine_loop(
     // The console's workload edits, per profile, over the command line's overrides.
     let mut edits: std::collections::HashMap<String, crate::model::workload::WorkloadEdit> =
         std::collections::HashMap::new();
-    while let Some(cmd) = commands.recv().await {
+    loop {
+        let cmd = tokio::select! {
+            // A finished run first: its slot is free before its end is announced.
+            biased;
+            ended = run_ended(&mut current) => {
+                let clock = current.take().map_or_else(std::time::Instant::now, |j| j.clock);
+                sink.send(ended.unwrap_or_else(|e| ended_abnormally(&sink, &e, clock)));
+                continue;
+            }
+            cmd = commands.recv() => match cmd {
+                Some(cmd) => cmd,
+                None => break,
+            },
+        };
         if gateway.as_ref().is_some_and(|(_, _, t)| t.is_finished()) {
             gateway = None;
         }
         let busy = Busy {
-            running: active(&mut current),
+            running: current.is_some(),
             redis: active(&mut redis),
             gateway: gateway.as_ref().map(|(g, _, _)| g.as_str()),
             started: &started,
@@ -294,7 +338,7 @@ async fn engine_loop(
                 current = Some(start_job(share_task, p, &opts, &sink, &last_results));
             }
             EngineCommand::Cancel => match (&current, &redis) {
-                (Some((token, _)), _) => {
+                (Some(RunJob { token, .. }), _) => {
                     sink.info("cancelling: stopping invocations, then saving and stopping Redis");
                     token.cancel();
                 }
@@ -387,12 +431,13 @@ async fn engine_loop(
             EngineCommand::Shutdown => break,
         }
     }
+    if let Some(job) = current {
+        job.token.cancel();
+        let ended = job.task.await;
+        sink.send(ended.unwrap_or_else(|e| ended_abnormally(&sink, &e, job.clock)));
+    }
     let gateway = gateway.map(|(_, token, task)| (token, task));
-    for (what, job) in [
-        ("run", current),
-        ("Redis operation", redis),
-        ("gateway", gateway),
-    ] {
+    for (what, job) in [("Redis operation", redis), ("gateway", gateway)] {
         if let Some((token, task)) = job {
             token.cancel();
             if let Err(e) = task.await {
@@ -485,7 +530,7 @@ async fn share_task(
     sink: EventSink,
     token: CancellationToken,
     last: LastResults,
-) {
+) -> EngineEvent {
     let clock = std::time::Instant::now();
     let share_opts = crate::experiments::share::ShareOptions {
         runs: 20,
@@ -509,7 +554,7 @@ async fn share_task(
             } else {
                 crate::event::Phase::Done
             };
-            finished(&sink, &last, out.results_dir, outcome, clock)
+            finished(&last, out.results_dir, outcome, clock)
         }
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
@@ -522,7 +567,7 @@ fn start_job<F, Fut>(
     opts: &EngineOptions,
     sink: &EventSink,
     last: &LastResults,
-) -> Job
+) -> RunJob
 where
     F: FnOnce(
         Result<Profile, ProfileError>,
@@ -531,7 +576,7 @@ where
         CancellationToken,
         LastResults,
     ) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
+    Fut: std::future::Future<Output = EngineEvent> + Send + 'static,
 {
     let token = CancellationToken::new();
     let fut = task(
@@ -541,7 +586,11 @@ where
         token.clone(),
         last.clone(),
     );
-    (token, tokio::spawn(fut))
+    RunJob {
+        token,
+        task: tokio::spawn(fut),
+        clock: std::time::Instant::now(),
+    }
 }
 
 async fn sweep_task(
@@ -550,7 +599,7 @@ async fn sweep_task(
     sink: EventSink,
     token: CancellationToken,
     last: LastResults,
-) {
+) -> EngineEvent {
     let clock = std::time::Instant::now();
     let root = opts
         .results_root
@@ -585,7 +634,7 @@ async fn sweep_task(
             } else {
                 crate::event::Phase::Done
             };
-            finished(&sink, &last, report.results_dir, outcome, clock);
+            finished(&last, report.results_dir, outcome, clock)
         }
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
@@ -597,7 +646,7 @@ async fn rtt_sweep_task(
     sink: EventSink,
     token: CancellationToken,
     last: LastResults,
-) {
+) -> EngineEvent {
     let clock = std::time::Instant::now();
     let root = opts
         .results_root
@@ -637,7 +686,7 @@ async fn rtt_sweep_task(
             } else {
                 crate::event::Phase::Done
             };
-            finished(&sink, &last, report.results_dir, outcome, clock);
+            finished(&last, report.results_dir, outcome, clock)
         }
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
@@ -649,7 +698,7 @@ async fn rate_sweep_task(
     sink: EventSink,
     token: CancellationToken,
     last: LastResults,
-) {
+) -> EngineEvent {
     use crate::experiments::rate_sweep::{CONSOLE_P99_BOUND_MS, CONSOLE_RATES, run_rate_sweep};
     let clock = std::time::Instant::now();
     let root = opts
@@ -686,26 +735,25 @@ async fn rate_sweep_task(
             } else {
                 crate::event::Phase::Done
             };
-            finished(&sink, &last, report.results_dir, outcome, clock);
+            finished(&last, report.results_dir, outcome, clock)
         }
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
 }
 
-/// Remember the results for Export first, then tell the consumers the run is over.
+/// Remember the results for Export first; the loop then tells the consumers the run is over.
 fn finished(
-    sink: &EventSink,
     last: &LastResults,
     dir: PathBuf,
     outcome: crate::event::Phase,
     clock: std::time::Instant,
-) {
+) -> EngineEvent {
     remember(last, dir.clone());
-    sink.send(EngineEvent::RunFinished {
+    EngineEvent::RunFinished {
         outcome,
         results_dir: Some(dir),
         elapsed: clock.elapsed(),
-    });
+    }
 }
 
 fn finished_with_error(
@@ -713,7 +761,7 @@ fn finished_with_error(
     e: &EngineError,
     token: &CancellationToken,
     clock: std::time::Instant,
-) {
+) -> EngineEvent {
     sink.log(Level::Error, e.chain());
     // Consumers learn that the run is over even when it ended before its results existed.
     let outcome = if token.is_cancelled() {
@@ -721,11 +769,11 @@ fn finished_with_error(
     } else {
         crate::event::Phase::Failed
     };
-    sink.send(EngineEvent::RunFinished {
+    EngineEvent::RunFinished {
         outcome,
         results_dir: None,
         elapsed: clock.elapsed(),
-    });
+    }
 }
 
 async fn run_task(
@@ -734,7 +782,7 @@ async fn run_task(
     sink: EventSink,
     token: CancellationToken,
     last: LastResults,
-) {
+) -> EngineEvent {
     let clock = std::time::Instant::now();
     let p = match profile {
         Ok(p) => p,
@@ -745,7 +793,7 @@ async fn run_task(
         ..Default::default()
     };
     match run_experiment(&p, &run_opts, &sink, token.clone()).await {
-        Ok(out) => finished(&sink, &last, out.results_dir, out.outcome, clock),
+        Ok(out) => finished(&last, out.results_dir, out.outcome, clock),
         Err(e) => finished_with_error(&sink, &e, &token, clock),
     }
 }

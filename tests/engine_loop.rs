@@ -604,3 +604,49 @@ async fn a_saved_workload_edit_is_written_into_the_profile_file() {
         .unwrap()
         .unwrap();
 }
+
+/// A consumer that starts the next run on `RunFinished` (a script, the console's repeat) is
+/// never refused: the engine has let go of the run before it announces its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_started_on_run_finished_is_never_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("again.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[redis]\nbackend = \"process\"\ndata_dir = \"{}\"\n[workload]\ninvocations = 1\nrecords = 5\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let profile = path.display().to_string();
+    let (engine, mut events, task) = spawn_engine(EngineOptions {
+        results_root: Some(dir.path().join("results")),
+        ..Default::default()
+    });
+    for round in 0..20 {
+        engine.send(EngineCommand::Run {
+            profile: profile.clone(),
+        });
+        // The run starts, or the engine says at once why not.
+        loop {
+            match tokio::time::timeout(Duration::from_secs(300), events.recv()).await {
+                Ok(Some(EngineEvent::RunStarted { .. })) => break,
+                Ok(Some(EngineEvent::Log { message, .. }))
+                    if message.contains("already active") =>
+                {
+                    panic!("round {round}: refused: {message}")
+                }
+                Ok(Some(_)) => continue,
+                other => panic!("round {round}: no start: {other:?}"),
+            }
+        }
+        let (seen, outcome) = until_finished(&mut events).await;
+        assert_eq!(outcome, Phase::Done, "round {round}: {seen:#?}");
+    }
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .unwrap()
+        .unwrap();
+}

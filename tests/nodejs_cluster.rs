@@ -513,7 +513,7 @@ async fn cluster_true_without_a_cluster_is_an_application_error_within_5_s() {
     let plain = RedisProc::start();
     let server = start_server(ServerConfig::default()).await.unwrap();
     let p = deployed(&server, Duration::from_secs(5)).await;
-    let refused = support::free_port();
+    let (_reserved, refused) = support::refusing_port();
     let (silent, task) = blackhole().await;
 
     let bad = p

@@ -145,7 +145,7 @@ async fn static_actions_report_an_unreachable_redis_within_a_5_s_time_limit() {
     let events = EventSink::discard();
     p.deploy(BuiltinAction::Bench, "b", &events).await.unwrap();
     p.deploy(BuiltinAction::Writer, "w", &events).await.unwrap();
-    let refused = support::free_port();
+    let (_reserved, refused) = support::refusing_port();
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_port = silent.local_addr().unwrap().port();
     let holder = tokio::spawn(async move {

@@ -317,7 +317,7 @@ async fn nodejs_actions_report_an_unreachable_redis_within_a_5_s_time_limit() {
     ] {
         p.deploy(action, name, &EventSink::discard()).await.unwrap();
     }
-    let refused = support::free_port();
+    let (_reserved, refused) = support::refusing_port();
     let (silent, task) = blackhole().await;
     let mut calls = Vec::new();
     for (name, extra) in [

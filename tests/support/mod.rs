@@ -63,6 +63,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A loopback port that refuses connections and stays reserved while the socket lives: bound,
+/// never listening. (A port from [`free_port`] is free only until a parallel test takes it.)
+pub fn refusing_port() -> (socket2::Socket, u16) {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = s.local_addr().unwrap().as_socket().unwrap().port();
+    (s, port)
+}
+
 /// Node.js and the `redis` 4.x package the Node.js actions need; panics with the fix.
 pub fn require_node() -> PathBuf {
     let ok = Command::new("node")

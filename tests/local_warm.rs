@@ -385,3 +385,35 @@ async fn warm_processes_end_when_redwhisk_is_killed_mid_run() {
         String::from_utf8_lossy(&down.stderr)
     );
 }
+
+/// `bench engine`'s breakdown reads the moments the platform passes through: for both kinds
+/// of process they fall inside the client latency, in order, and the action's own total
+/// falls inside "params handed over → result in hand".
+#[tokio::test]
+async fn the_steps_of_an_activation_fall_inside_its_latency() {
+    let _alone = alone().await;
+    let redis = common::TestRedis::start(None);
+    for warm in [false, true] {
+        let p = warm_platform(60_000).with_keep_warm(warm);
+        p.deploy(BuiltinAction::Bench, "b", &EventSink::discard())
+            .unwrap();
+        for i in 0..3 {
+            let (a, s) = p.invoke_timed("b", params(redis.port, 20)).await.unwrap();
+            let r = bench_ok(&a);
+            let inside = s.prepare_us + s.start_us + s.params_us + s.result_us + s.after_us;
+            let latency_us = (a.client_latency_ms * 1e3).ceil() as u64;
+            assert!(
+                inside <= latency_us,
+                "warm {warm}, activation {i}: {s:?} adds up to {inside} µs, over the latency {latency_us} µs"
+            );
+            assert!(
+                r.total_ms * 1e3 <= s.result_us as f64 + 1.0,
+                "warm {warm}, activation {i}: the action's total {} ms is not inside {s:?}",
+                r.total_ms
+            );
+            if !warm || i == 0 {
+                assert!(s.start_us > 0, "a process was started: {s:?}");
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::Result;
+use super::{Context, Result};
 use crate::engine::{RunOptions, run_experiment};
 use crate::event::EventSink;
 use crate::profile::{Overrides, Profile};
@@ -205,4 +205,128 @@ pub async fn open_run(
     };
     let out = run_experiment(&p, &opts, &EventSink::discard(), CancellationToken::new()).await?;
     Ok(out.summary.summary.open_loop)
+}
+
+/// One step of the overhead breakdown: its median and p99 over the invocations (µs).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRow {
+    pub step: &'static str,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+/// Where the engine overhead of a local invocation goes: `invocations` sequential
+/// invocations of the bench action straight on a [`LocalPlatform`] (no scheduler around
+/// them) against a throwaway redis-server, each step timed where the platform passes it.
+/// The overhead is the client latency minus the action's own total, as in a run; the
+/// engine's per-invocation work outside that latency (folding the record into the run's
+/// statistics, sending its event to a consumer) is timed on the same records.
+#[derive(Debug, Clone, Serialize)]
+pub struct Breakdown {
+    pub keep_warm: bool,
+    pub invocations: u32,
+    pub records: u32,
+    /// The steps inside the overhead, then the overhead itself, then the work outside it.
+    pub steps: Vec<StepRow>,
+}
+
+/// Measure the breakdown (see [`Breakdown`]).
+pub async fn breakdown(
+    base: &Profile,
+    keep_warm: bool,
+    invocations: u32,
+    records: u32,
+    server_bin: &str,
+) -> Result<Breakdown> {
+    use crate::event::EngineEvent;
+    use crate::platform::{BuiltinAction, LocalPlatform};
+    use crate::profile::{LocalConfig, PlatformConfig};
+    use crate::stats::{Metric, RunStats};
+
+    let mut profile = base.clone();
+    profile.platform = PlatformConfig::Local(LocalConfig { keep_warm });
+    let server = super::action::Server::start(server_bin).await?;
+    let platform = LocalPlatform::from_profile(&profile).ctx("the local platform")?;
+    let name = "redwhisk-bench-breakdown";
+    platform
+        .deploy(BuiltinAction::Bench, name, &EventSink::discard())
+        .ctx("deploying the bench action")?;
+    let (sink, mut events) = EventSink::new();
+    let mut stats = RunStats::new();
+    let names = [
+        "prepare (action lookup, params, command)",
+        "start (fork + exec, or take a warm process)",
+        "params to the action (pipe write)",
+        "action process around its own work",
+        "after the result (exit + reap, or output guards)",
+        "record (result JSON parse, record build)",
+        "= overhead (client latency - action total)",
+        "outside it: fold into the run's statistics",
+        "outside it: event to a consumer",
+    ];
+    let mut m: Vec<Metric> = names.iter().map(|_| Metric::new()).collect();
+    let us = |v: u64| v as f64 / 1e3;
+    for i in 0..invocations {
+        let params = serde_json::to_value(redwhisk_actions::BenchParams {
+            host: "127.0.0.1".into(),
+            port: server.port,
+            password: None,
+            tls: false,
+            tls_ca: None,
+            cluster: false,
+            nodes: Vec::new(),
+            records,
+            value_size: 32,
+            mode: redwhisk_actions::Mode::Sequential,
+            key_prefix: format!("rw-bench-engine:{i}"),
+            seed: None,
+        })
+        .map_err(|e| super::BenchError::msg(format!("bench params: {e}")))?;
+        let (a, s) = platform
+            .invoke_timed(name, params)
+            .await
+            .with_ctx(|| format!("invocation {i}"))?;
+        let t = Instant::now();
+        let parsed = stats.record(&a);
+        let fold = t.elapsed();
+        let Some(r) = parsed else {
+            return Err(super::BenchError::msg(format!(
+                "invocation {i} of the bench action failed: {}",
+                a.error_text().unwrap_or_default()
+            )));
+        };
+        let t = Instant::now();
+        sink.send(EngineEvent::Activation(Box::new(a.clone())));
+        let _ = events.recv().await;
+        let fanout = t.elapsed();
+        let around = (s.result_us as f64 / 1e3 - r.total_ms).max(0.0);
+        m[0].record_ms(us(s.prepare_us));
+        m[1].record_ms(us(s.start_us));
+        m[2].record_ms(us(s.params_us));
+        m[3].record_ms(around);
+        m[4].record_ms(us(s.after_us));
+        m[5].record_ms(us(s.record_us));
+        m[6].record_ms((a.client_latency_ms - r.total_ms).max(0.0));
+        m[7].record_ms(crate::stats::ms(fold));
+        m[8].record_ms(crate::stats::ms(fanout));
+    }
+    server.stop().await;
+    let steps = names
+        .iter()
+        .zip(&m)
+        .map(|(step, metric)| {
+            let s = metric.summary();
+            StepRow {
+                step,
+                p50_us: s.p50 * 1e3,
+                p99_us: s.p99 * 1e3,
+            }
+        })
+        .collect();
+    Ok(Breakdown {
+        keep_warm,
+        invocations,
+        records,
+        steps,
+    })
 }

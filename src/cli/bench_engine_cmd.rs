@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::args::load_profile;
 use super::exit::Exit;
-use crate::bench::engine::{EngineBenchOptions, open_run, run_once, scheduler, sizes};
+use crate::bench::engine::{EngineBenchOptions, breakdown, open_run, run_once, scheduler, sizes};
 use crate::profile::{LocalConfig, Overrides, PlatformConfig};
 
 /// Issue 28's target for the engine's overhead per invocation (p50) on the embedded platform.
@@ -39,6 +39,13 @@ pub struct EngineBenchArgs {
     /// …and how many invocations (0 skips it).
     #[arg(long, default_value_t = 1000)]
     pub open_invocations: u32,
+    /// Sequential invocations timed step by step for the overhead breakdown (local
+    /// platform; 0 skips it).
+    #[arg(long, default_value_t = 2000)]
+    pub breakdown_invocations: u32,
+    /// The redis-server the breakdown's invocations talk to.
+    #[arg(long, default_value = "redis-server")]
+    pub server_bin: String,
 }
 
 pub async fn run(args: EngineBenchArgs) -> anyhow::Result<Exit> {
@@ -119,8 +126,40 @@ pub async fn run(args: EngineBenchArgs) -> anyhow::Result<Exit> {
             }
         );
     }
+    if matches!(base.platform, PlatformConfig::Local(_)) && args.breakdown_invocations > 0 {
+        print_breakdown(&args, &base).await?;
+    }
     open_loop(&args, &base, &opts).await?;
     Ok(Exit::Success)
+}
+
+/// Where the overhead goes, step by step, for both kinds of local process.
+async fn print_breakdown(
+    args: &EngineBenchArgs,
+    base: &crate::profile::Profile,
+) -> anyhow::Result<()> {
+    println!(
+        "\nwhere the overhead goes: {} sequential invocations straight on the local platform, {} records each, a throwaway redis-server (medians need not add up to the overhead's)",
+        args.breakdown_invocations, args.records
+    );
+    let n = args.breakdown_invocations;
+    let cold = breakdown(base, false, n, args.records, &args.server_bin).await?;
+    let warm = breakdown(base, true, n, args.records, &args.server_bin).await?;
+    println!(
+        "{:<50} {:>24} {:>24}",
+        "step (µs)", "process per activation", "warm processes"
+    );
+    println!(
+        "{:<50} {:>11} {:>12} {:>11} {:>12}",
+        "", "p50", "p99", "p50", "p99"
+    );
+    for (c, w) in cold.steps.iter().zip(&warm.steps) {
+        println!(
+            "{:<50} {:>11.1} {:>12.1} {:>11.1} {:>12.1}",
+            c.step, c.p50_us, c.p99_us, w.p50_us, w.p99_us
+        );
+    }
+    Ok(())
 }
 
 /// The open-loop scheduler's overhead per arrival against a bare interval, and how closely

@@ -6,7 +6,7 @@
 //! invocation is not a container cold start (see actions/README.md, "The local platform").
 
 mod process;
-pub use process::spawn_retrying_busy;
+pub use process::{Steps, spawn_retrying_busy};
 mod record;
 mod shared;
 mod warm;
@@ -188,6 +188,15 @@ impl LocalPlatform {
         name: &str,
         params: serde_json::Value,
     ) -> Result<Activation, PlatformError> {
+        self.invoke_timed(name, params).await.map(|(a, _)| a)
+    }
+
+    /// [`Self::invoke`], and where the activation's time went on this side of the pipes.
+    pub async fn invoke_timed(
+        &self,
+        name: &str,
+        params: serde_json::Value,
+    ) -> Result<(Activation, Steps), PlatformError> {
         let requested = std::time::Instant::now();
         let exec = lock(&self.inner.actions)
             .get(name)
@@ -205,6 +214,8 @@ impl LocalPlatform {
             Some(pool) if exec.loops => warm::run(pool, &spec, &params, requested).await?,
             _ => process::run(&spec, &params, requested).await?,
         };
+        let mut steps = ran.steps;
+        let building = std::time::Instant::now();
         let activation = record::build(
             index,
             name,
@@ -218,7 +229,9 @@ impl LocalPlatform {
             kept.pop_front();
         }
         kept.push_back(activation.clone());
-        Ok(activation)
+        drop(kept);
+        steps.record_us = process::us_between(building, std::time::Instant::now());
+        Ok((activation, steps))
     }
 
     /// A record produced by this platform, by activation id (the last 256 are kept, so memory stays bounded over long runs).

@@ -52,6 +52,33 @@ pub struct Ran {
     /// A warm process's start (spawn to its ready answer) when this activation started it:
     /// OpenWhisk's `initTime` of a cold start. `None`: warm, or a process per activation.
     pub init_ms: Option<u64>,
+    /// Where the activation's time went on this side of the pipes.
+    pub steps: Steps,
+}
+
+/// Where one local activation's time went (µs), for `bench engine`'s breakdown: the moments
+/// the platform itself passes through, so nothing is added to the path but a clock read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Steps {
+    /// From the invoke call to the start: looking the action up, its params and command.
+    pub prepare_us: u64,
+    /// Starting the action: fork + exec of a new process, or taking an idle warm one.
+    pub start_us: u64,
+    /// Handing it the params: written to stdin (and stdin closed), or the JSON line written.
+    pub params_us: u64,
+    /// From the params handed over to the result in hand (the action's own work is inside).
+    pub result_us: u64,
+    /// After the result: the process's exit and reap (a process per activation), or the
+    /// end-of-activation guards on stdout and stderr (a warm process).
+    pub after_us: u64,
+    /// Building the activation record from the result line (its JSON parse included) and
+    /// keeping a copy for lookups by id.
+    pub record_us: u64,
+}
+
+/// Microseconds from `a` to `b` (0 when `b` is not later).
+pub(super) fn us_between(a: Instant, b: Instant) -> u64 {
+    u64::try_from(b.saturating_duration_since(a).as_micros()).unwrap_or(u64::MAX)
 }
 
 #[derive(Default)]
@@ -63,6 +90,8 @@ pub(super) struct Collected {
     last_stdout: Option<String>,
     /// Where that line sits in `logs`, to take it out again when it is the result.
     last_stdout_at: Option<usize>,
+    /// When that line arrived.
+    last_stdout_when: Option<Instant>,
 }
 
 impl Collected {
@@ -169,6 +198,7 @@ async fn capture<R: AsyncRead + Unpin>(
         if stream == "stdout" {
             c.last_stdout = Some(text);
             c.last_stdout_at = at;
+            c.last_stdout_when = Some(Instant::now());
         }
     }
 }
@@ -229,9 +259,11 @@ pub async fn run(
         .env("__OW_DEADLINE", deadline_ms(spec).to_string());
     let wait_time_ms = wait_time_ms(requested);
     let start_ms = epoch_ms();
+    let spawning = Instant::now();
     let mut child = spawn_retrying_busy(&mut cmd)
         .await
         .map_err(|e| spawn_error(spec, e))?;
+    let spawned = Instant::now();
     let pid = child.id();
     let collected = Arc::new(Mutex::new(Collected::default()));
     let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
@@ -241,6 +273,7 @@ pub async fn run(
             let _ = s.write_all(input.as_bytes()).await;
             let _ = s.shutdown().await;
         }
+        Instant::now()
     };
     let out = async {
         if let Some(s) = stdout {
@@ -253,12 +286,18 @@ pub async fn run(
         }
     };
     let whole = async {
-        let (_, _, _, status) = tokio::join!(feed, out, err, child.wait());
-        status
+        let (fed, _, _, status) = tokio::join!(feed, out, err, child.wait());
+        (fed, status)
     };
     let finished = tokio::time::timeout(spec.timeout, whole).await;
+    let mut steps = Steps {
+        prepare_us: us_between(requested, spawning),
+        start_us: us_between(spawning, spawned),
+        ..Steps::default()
+    };
     let outcome = match finished {
-        Ok(status) => {
+        Ok((fed, status)) => {
+            let done = Instant::now();
             let status = status.map_err(|source| PlatformError::Wait {
                 name: spec.name.to_string(),
                 source,
@@ -269,6 +308,10 @@ pub async fn run(
             if let Some(at) = c.last_stdout_at.take() {
                 c.logs.remove(at);
             }
+            let result_at = c.last_stdout_when.unwrap_or(done);
+            steps.params_us = us_between(spawned, fed);
+            steps.result_us = us_between(fed, result_at);
+            steps.after_us = us_between(result_at, done);
             Outcome::Exited {
                 code: status.code(),
                 last_line: c.last_stdout.take(),
@@ -292,5 +335,6 @@ pub async fn run(
         outcome,
         logs,
         init_ms: None,
+        steps,
     })
 }

@@ -25,8 +25,8 @@ use tokio::net::unix::pipe;
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
 
 use super::process::{
-    Collected, Outcome, Ran, Spec, command, deadline_ms, epoch_ms, kill_group, line_text, log_line,
-    new_activation_id, spawn_error, wait_time_ms,
+    Collected, Outcome, Ran, Spec, Steps, command, deadline_ms, epoch_ms, kill_group, line_text,
+    log_line, new_activation_id, spawn_error, us_between, wait_time_ms,
 };
 use super::shared::{LOCAL_NAMESPACE, lock};
 use crate::platform::PlatformError;
@@ -179,6 +179,7 @@ pub async fn run(
 ) -> Result<Ran, PlatformError> {
     let activation_id = new_activation_id();
     let wait_time_ms = wait_time_ms(requested);
+    let taking = Instant::now();
     let (mut proc, init_ms, start_ms) = match pool.take(spec.name) {
         Some(p) => (p, None, epoch_ms()),
         None => {
@@ -199,6 +200,7 @@ pub async fn run(
                         outcome,
                         logs: Vec::new(),
                         init_ms: None,
+                        steps: Steps::default(),
                     });
                 }
             }
@@ -215,23 +217,37 @@ pub async fn run(
     let mut line = message.to_string();
     line.push('\n');
     let collected = Mutex::new(Collected::default());
+    let mut steps = Steps::default();
+    let taken = Instant::now();
+    steps.prepare_us = us_between(requested, taking);
+    steps.start_us = us_between(taking, taken);
     let exchange = async {
         if proc.stdin.write_all(line.as_bytes()).await.is_err() {
             return None;
         }
+        let written = Instant::now();
         let mut result = String::new();
         let (res, out_ok, err_ok) = tokio::join!(
-            proc.results.read_line(&mut result),
+            async {
+                let r = proc.results.read_line(&mut result).await;
+                (r, Instant::now())
+            },
             logs_until_guard(&mut proc.stdout, "stdout", &collected, spec.log_limit),
             logs_until_guard(&mut proc.stderr, "stderr", &collected, spec.log_limit),
         );
+        let guarded = Instant::now();
         match res {
-            Ok(n) if n > 0 && out_ok && err_ok => Some(result),
+            (Ok(n), result_at) if n > 0 && out_ok && err_ok => {
+                Some((result, [taken, written, result_at, guarded]))
+            }
             _ => None,
         }
     };
     let outcome = match tokio::time::timeout(spec.timeout, exchange).await {
-        Ok(Some(result)) => {
+        Ok(Some((result, [taken, written, result_at, guarded]))) => {
+            steps.params_us = us_between(taken, written);
+            steps.result_us = us_between(written, result_at);
+            steps.after_us = us_between(result_at, guarded);
             let outcome = Outcome::Exited {
                 code: Some(0),
                 last_line: Some(result.trim_end().to_string()),
@@ -268,5 +284,6 @@ pub async fn run(
         outcome,
         logs,
         init_ms,
+        steps,
     })
 }

@@ -81,7 +81,9 @@ fn frozen_redis_mid_run_is_named_and_the_run_ends() {
 fn frozen_redis_during_start_is_bounded() {
     require_redis_server();
     let env = Env::new();
-    let run = env.run(&["-n", "3", "-r", "10"]);
+    // Long enough that the run cannot start, finish and remove its state file before this
+    // test, on a loaded machine, gets to read the pid (three invocations once did: CI).
+    let run = env.run(&["-n", "2000", "-r", "10"]);
     let pid = env.wait_redis_pid();
     signal(pid, 19);
     let out = run.finish(HANG);

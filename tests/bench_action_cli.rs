@@ -1,5 +1,5 @@
-//! `redwhisk bench action` and the REDWHISK_ACTION entry point, through the real binary.
-//! Needs redis-server and redis-benchmark on PATH; fails loudly without them.
+//! `redwhisk bench action`, `bench engine`'s breakdown and the REDWHISK_ACTION entry point, through the
+//! real binary. Needs redis-server and redis-benchmark on PATH; fails loudly without them.
 
 // Test helpers outside #[test] fns: a failed setup must panic loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -82,4 +82,61 @@ fn redwhisk_action_env_runs_an_action_instead_of_the_cli() {
             .unwrap()
             .contains("unknown action `nosuch`")
     );
+}
+
+/// `bench engine` prints where the overhead goes: every step, for both kinds of local
+/// process, with figures, and the bench action left no key behind in its own server.
+#[test]
+fn bench_engine_prints_where_the_overhead_goes() {
+    let results = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("redwhisk")
+        .unwrap()
+        .args([
+            "bench",
+            "engine",
+            "-n",
+            "10",
+            "--breakdown-invocations",
+            "5",
+            "--scheduler-arrivals",
+            "10",
+            "--open-invocations",
+            "0",
+            "--results-dir",
+        ])
+        .arg(results.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bench engine failed: {stderr}\n{stdout}"
+    );
+    assert!(
+        stdout.contains("where the overhead goes: 5 sequential invocations"),
+        "{stdout}"
+    );
+    for step in [
+        "prepare (",
+        "start (fork + exec, or take a warm process)",
+        "params to the action",
+        "action process around its own work",
+        "after the result",
+        "record (result JSON parse",
+        "= overhead (client latency - action total)",
+        "outside it: fold into the run's statistics",
+        "outside it: event to a consumer",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(step))
+            .unwrap_or_else(|| panic!("no row {step:?} in:\n{stdout}"));
+        let figures: Vec<f64> = line[50..]
+            .split_whitespace()
+            .map(|f| f.parse().unwrap())
+            .collect();
+        assert_eq!(figures.len(), 4, "p50/p99 for both kinds: {line}");
+        assert!(figures.iter().all(|f| f.is_finite() && *f >= 0.0), "{line}");
+    }
 }

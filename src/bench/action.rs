@@ -1,5 +1,6 @@
 //! `bench action`: the native action's write phase against `redis-benchmark`, both run in
-//! this job against one throwaway redis-server, reported as medians and ratios.
+//! this job against one throwaway redis-server (flushed before each side), reported as medians
+//! and ratios.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -117,6 +118,21 @@ impl Server {
         }
     }
 
+    /// FLUSHALL (synchronous): the next side starts on an empty server.
+    pub async fn flush(&self) -> Result<()> {
+        let url = format!("redis://127.0.0.1:{}/", self.port);
+        let client = redis::Client::open(url.as_str()).ctx("the bench server's address")?;
+        let mut con = client
+            .get_multiplexed_async_connection()
+            .await
+            .ctx("connecting to the bench server for FLUSHALL")?;
+        redis::cmd("FLUSHALL")
+            .arg("SYNC")
+            .query_async::<()>(&mut con)
+            .await
+            .ctx("FLUSHALL on the bench server")
+    }
+
     /// Kill it now (dropping it does too, later).
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
@@ -170,8 +186,11 @@ async fn benchmark_ms(o: &ActionBenchOptions, port: u16, pipeline: u32, total: u
         &total.to_string(),
         "-d",
         &o.value_size.to_string(),
+        // Its random keys drawn from as many as one action run writes: both sides work on a
+        // dictionary of at most `records` keys (its -r 1000000 grew the server to ~600k keys
+        // over the runs, slowing whichever side came after).
         "-r",
-        "1000000",
+        &o.records.to_string(),
     ]
     .map(String::from)
     .into();
@@ -202,11 +221,16 @@ pub async fn run(o: &ActionBenchOptions) -> Result<ActionBench> {
     let port = server.port;
     let n = u64::from(o.records);
     let (mut seq_a, mut seq_b, mut pipe_a, mut pipe_b) = (vec![], vec![], vec![], vec![]);
-    // Interleaved, so drift in the machine's load hits both sides alike.
+    // Interleaved, so drift in the machine's load hits both sides alike; each side starts on
+    // an empty server (FLUSHALL before it), so neither inherits the other's keys.
     for _ in 0..o.runs {
+        server.flush().await?;
         seq_a.push(action_write_ms(o, port, Mode::Sequential).await?);
+        server.flush().await?;
         seq_b.push(benchmark_ms(o, port, 1, n).await?);
+        server.flush().await?;
         pipe_a.push(action_write_ms(o, port, Mode::Pipelined).await?);
+        server.flush().await?;
         let k = pipelines_per_run(o.records);
         pipe_b.push(benchmark_ms(o, port, o.records, n * k).await? / k as f64);
     }

@@ -45,7 +45,7 @@ fn bin_label(i: usize) -> String {
     }
 }
 
-/// A count in at most three columns: `7`, `163`, `12k`, `3M`.
+/// A count in at most four columns: `7`, `163`, `12k`, `3M`.
 fn short_count(n: u64) -> String {
     match n {
         0 => String::new(),
@@ -195,14 +195,106 @@ pub fn render_command_histogram(app: &App, frame: &mut Frame, area: Rect) {
                 .bars(&bars)
         })
         .collect();
+    let max = log(bins.iter().flatten().copied().max().unwrap_or(1)).max(1);
     let mut chart = BarChart::default()
-        .block(block)
-        .max(log(bins.iter().flatten().copied().max().unwrap_or(1)).max(1))
+        .max(max)
         .bar_width(3)
         .bar_gap(0)
         .group_gap(1);
     for g in groups {
         chart = chart.data(g);
     }
-    frame.render_widget(chart, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [axis, bars] =
+        ratatui::layout::Layout::horizontal([Constraint::Length(AXIS_WIDTH), Constraint::Min(0)])
+            .areas(inner);
+    frame.render_widget(chart, bars);
+    // The bar labels and the bin labels take the two bottom rows; the bars the rest.
+    let height = inner.height.saturating_sub(2);
+    for (row, text) in y_axis(height, max, log) {
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, t.dim())),
+            Rect {
+                y: axis.y + row,
+                height: 1,
+                ..axis
+            },
+        );
+    }
+}
+
+/// Columns of the histogram's y-axis: a count, then `┤`.
+const AXIS_WIDTH: u16 = 5;
+
+/// The y-axis of a log-scaled bar chart `height` rows tall whose top is `max`: for each
+/// power of ten whose bar fits, the row (from the top) where a bar of exactly that count
+/// ends, as ratatui's `BarChart` scales it (in eighths of a row), labelled `  10┤`; the rows
+/// between get `│`.
+fn y_axis(height: u16, max: u64, log: impl Fn(u64) -> u64) -> Vec<(u16, String)> {
+    let mut rows: Vec<(u16, String)> = (0..height).map(|r| (r, format!("{:>4}│", ""))).collect();
+    let mut count = 1u64;
+    while log(count) <= max && height > 0 {
+        let eighths = log(count) * u64::from(height) * 8 / max;
+        let filled = eighths.div_ceil(8).clamp(1, u64::from(height));
+        let row = height - filled as u16;
+        rows[usize::from(row)].1 = format!("{:>4}┤", short_count(count));
+        count = match count.checked_mul(10) {
+            Some(c) => c,
+            None => break,
+        };
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::buffer::Buffer;
+    use ratatui::widgets::Widget;
+
+    fn log(n: u64) -> u64 {
+        ((n as f64 + 1.0).log10() * 100.0).round() as u64
+    }
+
+    /// Each tick sits on the row where ratatui draws the top of a bar of exactly that count.
+    #[test]
+    fn the_y_axis_ticks_sit_where_bars_of_those_counts_end() {
+        let (height, max) = (10u16, log(1000));
+        let axis = y_axis(height, max, log);
+        let labelled: Vec<(u16, &str)> = axis
+            .iter()
+            .filter(|(_, t)| t.contains('┤'))
+            .map(|(r, t)| (*r, t.trim()))
+            .collect();
+        assert_eq!(
+            labelled,
+            [(0, "1k┤"), (3, "100┤"), (6, "10┤"), (9, "1┤")],
+            "{axis:?}"
+        );
+        for count in [1u64, 10, 100, 1000] {
+            let chart = BarChart::default().max(max).bar_width(1).data(
+                BarGroup::default()
+                    .label(Line::from("x"))
+                    .bars(&[Bar::default().value(log(count)).label(Line::from("S"))]),
+            );
+            let area = Rect::new(0, 0, 3, height + 2);
+            let mut buf = Buffer::empty(area);
+            chart.render(area, &mut buf);
+            let top = (0..height).find(|&y| buf[(0, y)].symbol() != " ").unwrap();
+            let tick = labelled
+                .iter()
+                .find(|(_, t)| *t == format!("{}┤", short_count(count)))
+                .unwrap()
+                .0;
+            assert_eq!(top, tick, "count {count}");
+        }
+    }
+
+    #[test]
+    fn a_short_chart_keeps_one_label_per_row() {
+        let axis = y_axis(2, log(1_000_000), log);
+        assert_eq!(axis.len(), 2);
+        assert!(y_axis(0, 5, log).is_empty());
+    }
 }

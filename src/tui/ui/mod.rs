@@ -218,9 +218,10 @@ fn render_wide(app: &App, frame: &mut Frame, area: Rect) {
             render_latency(app, frame, latency);
             render_stats(app, frame, stats);
         }
+        // The histogram: its y-axis, then 8 bins of 3 bars of 3 columns and a gap.
         let [chart, histogram] = charts.layout(&Layout::horizontal([
             Constraint::Fill(1),
-            Constraint::Length(84),
+            Constraint::Length(89),
         ]));
         render_latency_chart(app, frame, chart);
         render_command_histogram(app, frame, histogram);

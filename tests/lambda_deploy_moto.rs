@@ -304,3 +304,34 @@ fn credentials_from_aws_profile_and_none_at_all() {
     assert!(!t.contains("profile-secret-not-printed"), "{t}");
     assert_eq!(moto.function("rw-prof")["Handler"], "bench");
 }
+
+/// With the Lambda endpoint on loopback, the credential chain never asks the EC2 instance
+/// metadata service (on a real machine 169.254.169.254, outside loopback). Here metadata is
+/// not disabled and its endpoint is a local listener that counts connections: none may come.
+#[test]
+fn a_loopback_endpoint_never_asks_the_instance_metadata_service() {
+    let moto = Moto::start();
+    let env = Env::new();
+    let p = env.profile(
+        "function_name = \"rw-imds\"\nrole_arn = \"arn:aws:iam::123456789012:role/redwhisk\"",
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let imds = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let out = env.deploy(
+        &p,
+        &[
+            ("AWS_ENDPOINT_URL_LAMBDA", moto.url.as_str()),
+            ("AWS_EC2_METADATA_DISABLED", "false"),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.as_str()),
+        ],
+    );
+    let t = text(&out);
+    assert!(!out.status.success(), "no credentials anywhere: {t}");
+    assert!(t.to_lowercase().contains("credential"), "{t}");
+    // A connection completes into the listen backlog even though nothing accepts it.
+    assert!(
+        listener.accept().is_err(),
+        "the instance metadata service was asked: {t}"
+    );
+}

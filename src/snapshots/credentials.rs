@@ -90,6 +90,35 @@ pub fn is_loopback(endpoint: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The standard credential chain up to, not including, the EC2 instance role (IMDS, at
+/// 169.254.169.254): environment, profile files (`AWS_PROFILE`, SSO, `credential_process`,
+/// `role_arn`), web identity, ECS. For endpoints on loopback, where asking the link-local
+/// metadata address is both pointless and outside this machine.
+pub fn chain_without_imds(conf: &ProviderConfig) -> CredentialsProviderChain {
+    CredentialsProviderChain::first_try(
+        "Environment",
+        aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else(
+        "Profile",
+        aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .configure(conf)
+            .build(),
+    )
+    .or_else(
+        "WebIdentityToken",
+        aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+            .configure(conf)
+            .build(),
+    )
+    .or_else(
+        "EcsContainer",
+        aws_config::ecs::EcsCredentialsProvider::builder()
+            .configure(conf)
+            .build(),
+    )
+}
+
 fn env(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.trim().is_empty())
 }
@@ -155,28 +184,7 @@ pub async fn from_chain(profile_endpoint: Option<&str>) -> Result<AwsSettings, C
     let used = profile_endpoint.or(endpoint.as_deref());
     let imds = !used.is_some_and(is_loopback);
     let conf = conf.with_region(sdk.region().cloned());
-    let mut chain = CredentialsProviderChain::first_try(
-        "Environment",
-        aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
-    )
-    .or_else(
-        "Profile",
-        aws_config::profile::ProfileFileCredentialsProvider::builder()
-            .configure(&conf)
-            .build(),
-    )
-    .or_else(
-        "WebIdentityToken",
-        aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
-            .configure(&conf)
-            .build(),
-    )
-    .or_else(
-        "EcsContainer",
-        aws_config::ecs::EcsCredentialsProvider::builder()
-            .configure(&conf)
-            .build(),
-    );
+    let mut chain = chain_without_imds(&conf);
     if imds {
         chain = chain.or_else(
             "Ec2InstanceMetadata",

@@ -120,7 +120,7 @@ impl LambdaPlatform {
                         let endpoint = sdk::endpoint_from(self.cfg.endpoint.as_deref(), |k| {
                             std::env::var(k).ok()
                         });
-                        let shared = sdk::load_aws(&self.cfg.region).await;
+                        let shared = sdk::load_aws(&self.cfg.region, endpoint.as_deref()).await;
                         let shown = endpoint.clone().unwrap_or_else(|| {
                             format!("https://lambda.{}.amazonaws.com", self.cfg.region)
                         });

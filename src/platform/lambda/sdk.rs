@@ -38,13 +38,22 @@ pub fn endpoint_from(
 }
 
 /// The shared configuration for the real Lambda API: region from the profile, credentials from
-/// the standard chain (env, `AWS_PROFILE` + `~/.aws`, SSO, web identity, ECS, EC2 role).
-pub async fn load_aws(region: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_string()))
-        .http_client(http_client())
-        .load()
-        .await
+/// the standard chain (env, `AWS_PROFILE` + `~/.aws`, SSO, web identity, ECS, EC2 role). For
+/// an `endpoint` on loopback (a local control plane such as moto) the EC2 role step is left
+/// out, so nothing asks the metadata address 169.254.169.254, as for S3 snapshots.
+pub async fn load_aws(region: &str, endpoint: Option<&str>) -> SdkConfig {
+    let region = Region::new(region.to_string());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region.clone())
+        .http_client(http_client());
+    if endpoint.is_some_and(crate::snapshots::credentials::is_loopback) {
+        let conf = aws_config::provider_config::ProviderConfig::without_region()
+            .with_http_client(http_client())
+            .with_region(Some(region));
+        loader =
+            loader.credentials_provider(crate::snapshots::credentials::chain_without_imds(&conf));
+    }
+    loader.load().await
 }
 
 /// A Lambda client. `retries`: the SDK's own retries (the control plane); invocations use none,

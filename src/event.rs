@@ -127,9 +127,11 @@ pub enum EngineCommand {
         edit: crate::model::workload::WorkloadEdit,
     },
     /// Read CPU time and memory of redwhisk, its children and the profile's redis-server
-    /// (the console's process pane); answered by [`EngineEvent::Processes`].
+    /// (the console's process pane), and of the named Docker containers (their whole cgroup,
+    /// from the Docker stats API); answered by [`EngineEvent::Processes`].
     SampleProcesses {
         redis_pid: Option<u32>,
+        containers: Vec<String>,
     },
     /// Case study 1 with the console's choice of loop: an open loop at `rate` arrivals per
     /// second, or a closed loop (`None`) whatever the profile says.

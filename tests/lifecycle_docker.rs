@@ -271,3 +271,69 @@ fn a_missing_image_that_cannot_be_pulled_names_build_local() {
     );
     assert!(err.contains("`redwhisk image build-local`"), "{err}");
 }
+
+/// The console's process pane for a Docker Redis: the engine adds the container's row from
+/// the Docker stats API (its init's host pid, its cgroup's CPU time and memory); a container
+/// that is gone leaves its row out and the rest of the sample as it is.
+#[tokio::test]
+async fn the_process_sample_has_a_row_per_named_container_from_docker_stats() {
+    use redwhisk::engine::{EngineOptions, spawn_engine};
+    use redwhisk::event::EngineCommand;
+    require_docker_and_image().await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = docker_profile(dir.path(), Persistence::None);
+    let _cleanup = Cleanup {
+        profile: profile.clone(),
+    };
+    let events = EventSink::discard();
+    let mut host = RedisHost::new(&profile).unwrap();
+    host.up(&events).await.unwrap();
+    let name = container_name(&profile);
+    let (engine, mut rx, task) = spawn_engine(EngineOptions::default());
+    let mut sample = async |containers: Vec<String>| {
+        engine.send(EngineCommand::SampleProcesses {
+            redis_pid: None,
+            containers,
+        });
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())
+                .await
+                .expect("no process sample within 30 s")
+                .expect("the engine stopped")
+            {
+                EngineEvent::Processes(snap) => return snap,
+                _ => continue,
+            }
+        }
+    };
+    let first = sample(vec![name.clone()]).await;
+    let row = first
+        .processes
+        .iter()
+        .find(|p| p.role == "docker")
+        .unwrap_or_else(|| panic!("no container row: {first:?}"));
+    assert_eq!(row.name, name);
+    assert!(row.rss_bytes > 0, "{row:?}");
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", row.pid)).unwrap();
+    assert_eq!(
+        comm.trim(),
+        "redis-server",
+        "the container's init, seen from the host"
+    );
+    assert!(
+        first.processes.iter().any(|p| p.role == "self"),
+        "redwhisk's own row is still there: {first:?}"
+    );
+    let again = sample(vec![name.clone()]).await;
+    let later = again.processes.iter().find(|p| p.role == "docker").unwrap();
+    assert!(later.cpu_ticks >= row.cpu_ticks, "{row:?} then {later:?}");
+    let gone = sample(vec!["redwhisk-no-such-container".into()]).await;
+    assert!(
+        gone.processes.iter().all(|p| p.role != "docker"),
+        "{gone:?}"
+    );
+    assert!(gone.processes.iter().any(|p| p.role == "self"), "{gone:?}");
+    engine.send(EngineCommand::Shutdown);
+    task.await.unwrap();
+    host.down(StopMode::Graceful, &events).await.unwrap();
+}

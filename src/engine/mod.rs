@@ -396,14 +396,34 @@ async fn engine_loop(
                     ),
                 }
             }
-            EngineCommand::SampleProcesses { redis_pid } => {
+            EngineCommand::SampleProcesses {
+                redis_pid,
+                containers,
+            } => {
                 let sink = sink.clone();
                 tokio::spawn(async move {
-                    if let Ok(snap) =
+                    let Ok(mut snap) =
                         tokio::task::spawn_blocking(move || procs::sample(redis_pid)).await
+                    else {
+                        return;
+                    };
+                    // A daemon that does not answer leaves the rows out, not the pane.
+                    if !containers.is_empty()
+                        && let Ok(docker) = crate::redis_host::docker_connect().await
                     {
-                        sink.send(EngineEvent::Processes(Box::new(snap)));
+                        for c in &containers {
+                            if let Some(row) = crate::redis_host::stats::container_sample(
+                                &docker,
+                                c,
+                                snap.ticks_per_s,
+                            )
+                            .await
+                            {
+                                snap.processes.push(row);
+                            }
+                        }
                     }
+                    sink.send(EngineEvent::Processes(Box::new(snap)));
                 });
             }
             EngineCommand::Export => {

@@ -25,6 +25,7 @@ mod ready;
 mod resp;
 mod save_watch;
 pub mod state;
+pub mod stats;
 mod tls;
 mod types;
 

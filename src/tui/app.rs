@@ -200,8 +200,13 @@ impl App {
             return None;
         }
         self.processes_asked = Some(now);
+        let status = self.redis.status.as_ref();
         Some(EngineCommand::SampleProcesses {
-            redis_pid: self.redis.status.as_ref().and_then(|s| s.pid),
+            redis_pid: status.and_then(|s| s.pid),
+            containers: status
+                .and_then(|s| s.container.clone())
+                .into_iter()
+                .collect(),
         })
     }
 

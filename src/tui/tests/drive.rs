@@ -511,6 +511,43 @@ fn the_redis_status_is_polled_while_redis_runs() {
     assert!(text(&screen(&app, 80, 24)).contains("keys 854"));
 }
 
+/// The process pane's sample names the profile's Redis container when it runs in Docker (the
+/// engine adds its row from the Docker stats API), and no container otherwise.
+#[test]
+fn the_process_sample_names_the_redis_container() {
+    let mut app = idle_app(Theme::new(false));
+    let t0 = epoch();
+    assert_eq!(
+        app.processes_due(t0),
+        None,
+        "nothing live: nothing to sample"
+    );
+    app.apply(EngineEvent::RedisState(
+        crate::redis_host::RedisState::Running,
+    ));
+    let mut st = crate::tui::demo::status(crate::redis_host::RedisState::Running, 1);
+    st.container = None;
+    st.pid = Some(4242);
+    app.apply(EngineEvent::RedisStatus(st.clone()));
+    assert_eq!(
+        app.processes_due(t0),
+        Some(EngineCommand::SampleProcesses {
+            redis_pid: Some(4242),
+            containers: vec![],
+        })
+    );
+    st.container = Some("redwhisk-docker".into());
+    st.pid = None;
+    app.apply(EngineEvent::RedisStatus(st));
+    assert_eq!(
+        app.processes_due(t0 + chrono::Duration::seconds(1)),
+        Some(EngineCommand::SampleProcesses {
+            redis_pid: None,
+            containers: vec!["redwhisk-docker".into()],
+        })
+    );
+}
+
 /// Issue 25 item 3: the quit question goes once the run it asks about has ended, and a
 /// recorded run is not opened over a live one.
 #[test]

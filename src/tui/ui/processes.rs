@@ -1,6 +1,6 @@
 //! The process pane: CPU and resident memory of redwhisk, the processes it started (action
 //! processes, a process-backend Redis) and the profile's redis-server, from the engine's
-//! procfs samples once a second. On a 2-core machine it shows why a knee comes where it does.
+//! procfs samples once a second, and a Docker Redis container from the Docker stats API. On a 2-core machine it shows why a knee comes where it does.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

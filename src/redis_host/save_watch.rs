@@ -209,19 +209,21 @@ mod tests {
         .unwrap();
         let grow = dir.path().join("temp-1.rdb");
         let writer = tokio::spawn(async move {
-            for i in 0..10u8 {
+            for i in 0..20u16 {
                 tokio::fs::write(&grow, vec![0u8; usize::from(i) * 10 + 1])
                     .await
                     .unwrap();
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
+        // A limit 15 times the writes' spacing, so a loaded machine (a CI running other
+        // tests) delaying a write or a look does not read as "no progress".
         let watched = tokio::time::timeout(
-            Duration::from_millis(800),
+            Duration::from_millis(1800),
             frozen(
                 pid,
                 dir.path().to_path_buf(),
-                limit,
+                Duration::from_millis(1500),
                 CancellationToken::new(),
                 || async { false },
             ),

@@ -187,8 +187,8 @@ async fn benchmark_ms(o: &ActionBenchOptions, port: u16, pipeline: u32, total: u
         "-d",
         &o.value_size.to_string(),
         // Its random keys drawn from as many as one action run writes: both sides work on a
-        // dictionary of at most `records` keys (its -r 1000000 grew the server to ~600k keys
-        // over the runs, slowing whichever side came after).
+        // dictionary of at most `records` keys (its -r 1000000 left the server with hundreds
+        // of thousands of keys, slowing whichever side came after).
         "-r",
         &o.records.to_string(),
     ]

@@ -59,8 +59,10 @@ async fn a_container_is_reached_through_the_proxy_and_down_stops_it() {
         "control goes direct"
     );
     let measured = net.record.measured.median_ms;
+    // Applied and not doubled; how close it comes is a measurement, not a bound (see
+    // tests/network_emulation.rs).
     assert!(
-        (measured - 2.0).abs() <= 0.2,
+        (1.8..=3.5).contains(&measured),
         "requested 2 ms, measured {measured} ms: {:?}",
         net.record
     );

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use redwhisk::engine::{EngineOptions, spawn_engine};
+use redwhisk::engine::{EngineHandle, EngineOptions, spawn_engine};
 use redwhisk::event::{EngineCommand, EngineEvent, Phase};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -23,6 +23,29 @@ async fn until_finished(events: &mut UnboundedReceiver<EngineEvent>) -> (Vec<Eng
         }
         seen.push(ev);
     }
+}
+
+/// An engine whose results go under `dir/results`.
+fn engine_in(
+    dir: &std::path::Path,
+) -> (
+    EngineHandle,
+    UnboundedReceiver<EngineEvent>,
+    tokio::task::JoinHandle<()>,
+) {
+    spawn_engine(EngineOptions {
+        results_root: Some(dir.join("results")),
+        ..Default::default()
+    })
+}
+
+/// `Shutdown`, and the engine task ends within 60 s.
+async fn shut_down(engine: &EngineHandle, task: tokio::task::JoinHandle<()>) {
+    engine.send(EngineCommand::Shutdown);
+    tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .expect("the engine did not end within 60 s of Shutdown")
+        .unwrap();
 }
 
 async fn next_log(events: &mut UnboundedReceiver<EngineEvent>) -> String {
@@ -51,10 +74,7 @@ async fn run_export_share_shutdown() {
     )
     .unwrap();
     let profile = profile.display().to_string();
-    let (engine, mut events, task) = spawn_engine(EngineOptions {
-        results_root: Some(dir.path().join("results")),
-        ..Default::default()
-    });
+    let (engine, mut events, task) = engine_in(dir.path());
 
     engine.send(EngineCommand::Export);
     assert!(
@@ -106,11 +126,7 @@ async fn run_export_share_shutdown() {
     });
     assert_eq!(planned, Some(160));
 
-    engine.send(EngineCommand::Shutdown);
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .unwrap()
-        .unwrap();
+    shut_down(&engine, task).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,11 +270,7 @@ async fn quitting_stops_a_redis_started_with_u() {
         host.status().await.unwrap().state,
         redwhisk::redis_host::RedisState::Running
     );
-    engine.send(EngineCommand::Shutdown);
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .unwrap()
-        .unwrap();
+    shut_down(&engine, task).await;
     let mut rest = Vec::new();
     while let Ok(ev) = events.try_recv() {
         rest.push(ev);
@@ -392,11 +404,7 @@ async fn the_console_gateway_owns_its_profiles_redis_until_stopped() {
         gateway_state(e, GatewayState::Asleep)
     })
     .await;
-    engine.send(EngineCommand::Shutdown);
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .unwrap()
-        .unwrap();
+    shut_down(&engine, task).await;
     let mut rest = Vec::new();
     while let Ok(ev) = events.try_recv() {
         rest.push(ev);
@@ -422,10 +430,7 @@ async fn a_sweep_reports_each_step_as_it_finishes() {
         ),
     )
     .unwrap();
-    let (engine, mut events, task) = spawn_engine(EngineOptions {
-        results_root: Some(dir.path().join("results")),
-        ..Default::default()
-    });
+    let (engine, mut events, task) = engine_in(dir.path());
     engine.send(EngineCommand::Sweep {
         profile: profile.display().to_string(),
     });
@@ -469,11 +474,7 @@ async fn a_sweep_reports_each_step_as_it_finishes() {
         }) => assert!(d.join("sweep.json").is_file(), "{}", d.display()),
         other => panic!("{other:?}"),
     }
-    engine.send(EngineCommand::Shutdown);
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .unwrap()
-        .unwrap();
+    shut_down(&engine, task).await;
 }
 
 /// How many invocations the run among `seen` planned.
@@ -499,10 +500,7 @@ async fn a_workload_edit_sets_the_next_runs_of_the_profile() {
     );
     std::fs::write(&path, &text).unwrap();
     let profile = path.display().to_string();
-    let (engine, mut events, task) = spawn_engine(EngineOptions {
-        results_root: Some(dir.path().join("results")),
-        ..Default::default()
-    });
+    let (engine, mut events, task) = engine_in(dir.path());
     engine.send(EngineCommand::EditWorkload {
         profile: profile.clone(),
         edit: WorkloadEdit {
@@ -529,11 +527,7 @@ async fn a_workload_edit_sets_the_next_runs_of_the_profile() {
     engine.send(EngineCommand::Run { profile });
     let (seen, _) = until_finished(&mut events).await;
     assert_eq!(planned(&seen), 4);
-    engine.send(EngineCommand::Shutdown);
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .unwrap()
-        .unwrap();
+    shut_down(&engine, task).await;
 }
 
 /// The console's editor saved into the profile's file (`s`): only the edited values change,
@@ -550,10 +544,7 @@ async fn a_saved_workload_edit_is_written_into_the_profile_file() {
     );
     std::fs::write(&path, &text).unwrap();
     let profile = path.display().to_string();
-    let (engine, mut events, task) = spawn_engine(EngineOptions {
-        results_root: Some(dir.path().join("results")),
-        ..Default::default()
-    });
+    let (engine, mut events, task) = engine_in(dir.path());
     engine.send(EngineCommand::SaveWorkload {
         profile: profile.clone(),
         edit: WorkloadEdit {
@@ -598,11 +589,7 @@ async fn a_saved_workload_edit_is_written_into_the_profile_file() {
     };
     assert!(refused.contains("invocations"), "{refused}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), saved);
-    engine.send(EngineCommand::Shutdown);
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .unwrap()
-        .unwrap();
+    shut_down(&engine, task).await;
 }
 
 /// A consumer that starts the next run on `RunFinished` (a script, the console's repeat) is
@@ -620,10 +607,7 @@ async fn a_run_started_on_run_finished_is_never_refused() {
     )
     .unwrap();
     let profile = path.display().to_string();
-    let (engine, mut events, task) = spawn_engine(EngineOptions {
-        results_root: Some(dir.path().join("results")),
-        ..Default::default()
-    });
+    let (engine, mut events, task) = engine_in(dir.path());
     for round in 0..20 {
         engine.send(EngineCommand::Run {
             profile: profile.clone(),
@@ -644,9 +628,5 @@ async fn a_run_started_on_run_finished_is_never_refused() {
         let (seen, outcome) = until_finished(&mut events).await;
         assert_eq!(outcome, Phase::Done, "round {round}: {seen:#?}");
     }
-    engine.send(EngineCommand::Shutdown);
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .unwrap()
-        .unwrap();
+    shut_down(&engine, task).await;
 }

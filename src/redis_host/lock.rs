@@ -18,7 +18,19 @@ pub const LOCK_FILE: &str = "redwhisk.lock";
 /// A held profile lock; released when the last clone is dropped.
 #[derive(Clone)]
 pub(crate) struct ProfileLock {
-    _held: Arc<File>,
+    _held: Arc<Held>,
+}
+
+/// The locked file. Dropping it unlocks before closing: a flock belongs to the open file
+/// description, which a child forked by another thread shares until it execs (close-on-exec
+/// closes it only then), so closing our descriptor alone could leave the profile locked for
+/// that moment, and the next command of this very process would find it "in use" by itself.
+struct Held(File);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 impl std::fmt::Debug for ProfileLock {
@@ -29,7 +41,7 @@ impl std::fmt::Debug for ProfileLock {
 
 /// Locks this process holds, by lock file path (flock is per open file: a second open in the
 /// same process would conflict with the first).
-static HELD: Mutex<Vec<(PathBuf, Weak<File>)>> = Mutex::new(Vec::new());
+static HELD: Mutex<Vec<(PathBuf, Weak<Held>)>> = Mutex::new(Vec::new());
 
 /// Take the profile's lock without waiting. `Err(Locked)` names the live owner.
 /// The lock file is the first thing written in the data directory: a failure there is the
@@ -94,7 +106,7 @@ pub(crate) fn acquire(dir: &Path, profile: &str) -> Result<ProfileLock, HostErro
             Ok(())
         });
     written.map_err(|e| not_writable(dir, &path, e))?;
-    let l = Arc::new(lock);
+    let l = Arc::new(Held(lock));
     held.push((path, Arc::downgrade(&l)));
     Ok(ProfileLock { _held: l })
 }
@@ -162,6 +174,25 @@ fn describe_self() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A child that shares the lock file's open description (as one forked by another thread
+    /// does until it execs) does not keep the profile locked once our last handle is dropped.
+    #[test]
+    fn a_child_sharing_the_lock_file_does_not_keep_the_profile_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = acquire(dir.path(), "p").unwrap();
+        let shared = lock._held.0.try_clone().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .stdin(shared)
+            .spawn()
+            .unwrap();
+        drop(lock);
+        let again = acquire(dir.path(), "p");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(again.is_ok(), "{:?}", again.err());
+    }
 
     #[test]
     fn one_process_shares_its_lock_and_another_is_refused() {

@@ -27,7 +27,7 @@ fn bench_action_reports_medians_and_ratios_as_json() {
     assert!(out.status.success(), "bench action failed: {stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["records"], 200);
-    for mode in ["sequential", "pipelined"] {
+    for mode in ["sequential", "pipelined", "pipelined_back_to_back"] {
         let c = &v[mode];
         assert_eq!(c["action_ms"].as_array().unwrap().len(), 1, "{c}");
         let (a, b) = (

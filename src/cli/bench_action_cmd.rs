@@ -48,8 +48,18 @@ fn print_text(r: &ActionBench) {
         r.records, r.value_size, r.runs
     );
     let per_k = 1000.0 / f64::from(r.records);
-    for c in [&r.sequential, &r.pipelined] {
-        println!("\n{} write phase (medians)", c.mode);
+    for (c, what) in [
+        (&r.sequential, "one round trip per SET"),
+        (
+            &r.pipelined,
+            "one pipeline per action run, on a new connection, as an activation runs it",
+        ),
+        (
+            &r.pipelined_back_to_back,
+            "pipelines back to back on one connection, the same keys, as redis-benchmark runs them",
+        ),
+    ] {
+        println!("\n{} write phase (medians): {what}", c.mode);
         for (who, ms) in [
             ("redwhisk bench action", c.action_median_ms),
             (c.baseline.as_str(), c.baseline_median_ms),
@@ -62,13 +72,18 @@ fn print_text(r: &ActionBench) {
         }
         println!("  ratio action / baseline: {:.3}", c.ratio);
     }
-    let verdict = if r.sequential.ratio <= r.target_ratio {
-        "within"
-    } else {
-        "OVER"
-    };
+    let verdict = |ratio: f64, target: f64| if ratio <= target { "within" } else { "OVER" };
     println!(
-        "\nsequential target ≤ {:.2}x of redis-benchmark: {verdict} ({:.3}x)",
-        r.target_ratio, r.sequential.ratio
+        "\nsequential target ≤ {:.2}x of redis-benchmark: {} ({:.3}x)",
+        r.target_ratio,
+        verdict(r.sequential.ratio, r.target_ratio),
+        r.sequential.ratio
+    );
+    println!(
+        "pipelined back-to-back target ≤ {:.2}x of redis-benchmark: {} ({:.3}x; one per action run: {:.3}x)",
+        r.pipelined_target_ratio,
+        verdict(r.pipelined_back_to_back.ratio, r.pipelined_target_ratio),
+        r.pipelined_back_to_back.ratio,
+        r.pipelined.ratio
     );
 }

@@ -184,6 +184,50 @@ pub fn run_with_log(
     })
 }
 
+/// The write phase `rounds` times back to back on one connection, with the same keys each
+/// time (the first round inserts them, the others overwrite them): how `redis-benchmark -c 1
+/// -P n -r n` runs its pipelines. `key_prefix` is not used: see the keys below. Returns ms per round: one clock around all the rounds,
+/// divided by `rounds`. `redwhisk bench action` compares it with redis-benchmark like for
+/// like; an activation runs the phase once, which [`run_with_log`] measures. The second value
+/// counts the SETs answered with an error reply.
+pub fn write_rounds_ms(p: &BenchParams, rounds: u32) -> Result<(f64, u64), ActionError> {
+    check_common(
+        &p.host,
+        p.port,
+        p.records,
+        "records",
+        p.value_size,
+        &p.key_prefix,
+    )?;
+    if p.cluster {
+        return Err(ActionError::BadParams(
+            "back-to-back write rounds take one Redis, not a cluster".into(),
+        ));
+    }
+    let n = p.records as usize;
+    // Keys as long as redis-benchmark's (`key:` and 12 digits, 16 bytes), so both sides send
+    // Redis the same bytes; an activation's keys (prefix, activation id, index) are ~2x longer.
+    let keys: Vec<String> = (0..n).map(|i| format!("rwb:{i:012}")).collect();
+    let vals = Values::generate(
+        p.seed.unwrap_or_else(values::fresh_seed),
+        n,
+        p.value_size as usize,
+    );
+    let access = Access::new(p.password.as_deref(), p.tls, p.tls_ca.as_deref());
+    let mut c = conn::connect(&p.host, p.port, &access)?;
+    let rounds = rounds.max(1);
+    let mut errors = 0;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let w = phase::run(&mut c.con, "write", n, p.mode, |i| {
+            Command::set(keys[i].as_bytes(), vals.get(i))
+        })?;
+        errors += w.errors;
+    }
+    let ms = started.elapsed().as_secs_f64() * 1e3 / f64::from(rounds);
+    Ok((ms, errors))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! One timed phase: `n` commands sent either one round trip each or as one pipeline.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -148,23 +149,20 @@ fn bulk(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// RESP for `cmds`, in one buffer sized up front.
-pub fn encode_all(cmds: &[Command<'_>]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(cmds.iter().map(Command::encoded_len).sum());
-    for c in cmds {
-        c.encode(&mut buf);
-    }
-    buf
-}
+/// Bytes of a pipeline written at a time: about what Redis reads from a client per event
+/// (its 16 KiB I/O buffer), so it starts on the first commands at once.
+const SEND_CHUNK: usize = 16 * 1024;
 
 /// Where a phase's commands go: one connection, or a cluster (routed per key).
 pub trait Exec {
     /// One command, one reply.
     fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value>;
-    /// The commands as pipelines; the replies in order, and the round trips taken.
-    fn many(
+    /// Commands `build(i)` for `i` in `cmds` as pipelines; the replies in order, and the round
+    /// trips taken.
+    fn many<'c>(
         &mut self,
-        cmds: &[Command<'_>],
+        cmds: Range<usize>,
+        build: &dyn Fn(usize) -> Command<'c>,
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)>;
 }
 
@@ -184,15 +182,31 @@ impl Exec for redis::Connection {
         self.req_packed_command(&buf).and_then(reply)
     }
 
-    /// One buffer, one write, each reply parsed once (by the redis crate's parser).
-    fn many(
+    /// The pipeline is sent as it is encoded, [`SEND_CHUNK`] bytes at a time, so Redis works
+    /// on the first commands while the rest are still being encoded; then every reply is read
+    /// and parsed once (by the redis crate's parser). Still one round trip: no reply is waited
+    /// for before the last command is sent.
+    fn many<'c>(
         &mut self,
-        cmds: &[Command<'_>],
+        cmds: Range<usize>,
+        build: &dyn Fn(usize) -> Command<'c>,
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-        use redis::ConnectionLike;
-        let buf = encode_all(cmds);
-        let got = self.req_packed_commands(&buf, 0, cmds.len())?;
-        Ok((got.into_iter().map(reply).collect(), 1))
+        let mut buf = Vec::with_capacity(2 * SEND_CHUNK);
+        for i in cmds.clone() {
+            build(i).encode(&mut buf);
+            if buf.len() >= SEND_CHUNK {
+                self.send_packed_command(&buf)?;
+                buf.clear();
+            }
+        }
+        if !buf.is_empty() {
+            self.send_packed_command(&buf)?;
+        }
+        let mut got = Vec::with_capacity(cmds.len());
+        for _ in cmds {
+            got.push(reply(self.recv_response()?));
+        }
+        Ok((got, 1))
     }
 }
 
@@ -201,11 +215,12 @@ impl Exec for crate::cluster::ClusterConn {
         self.query(&cmd.to_cmd())
     }
 
-    fn many(
+    fn many<'c>(
         &mut self,
-        cmds: &[Command<'_>],
+        cmds: Range<usize>,
+        build: &dyn Fn(usize) -> Command<'c>,
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-        self.pipeline(cmds.iter().map(|c| c.to_cmd()).collect())
+        self.pipeline(cmds.map(|i| build(i).to_cmd()).collect())
     }
 }
 
@@ -252,7 +267,7 @@ where
         let last = (first + batch.max(1)).min(n);
         let t = Instant::now();
         let (got, trips) = con
-            .many(&(first..last).map(&build).collect::<Vec<_>>())
+            .many(first..last, &build)
             .map_err(|source| ActionError::Lost { phase, source })?;
         rec.record(t);
         round_trips += trips;
@@ -331,9 +346,12 @@ mod tests {
         for c in &cmds {
             want.extend_from_slice(&c.to_cmd().get_packed_command());
         }
-        let got = encode_all(&cmds);
+        let mut got = Vec::with_capacity(cmds.iter().map(Command::encoded_len).sum());
+        for c in &cmds {
+            c.encode(&mut got);
+        }
         assert_eq!(got, want);
-        // Sized up front: no reallocation while encoding.
+        // `encoded_len` is exact: the buffer sized from it never reallocated.
         assert_eq!(got.capacity(), got.len());
     }
 

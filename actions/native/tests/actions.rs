@@ -391,3 +391,84 @@ fn unreachable_redis_is_an_error_within_a_5_s_time_limit() {
         }
     }
 }
+
+#[test]
+fn a_pipeline_sent_in_many_chunks_keeps_every_reply_in_order() {
+    let redis = TestRedis::start(None);
+    // 20,000 × 100-byte values: the write phase's pipeline is ~2.8 MB, sent in ~170 chunks
+    // while Redis already answers the first ones.
+    let ran = run(
+        BENCH,
+        &json!({"host": "127.0.0.1", "port": redis.port, "records": 20000, "value_size": 100, "mode": "pipelined"}),
+        false,
+    );
+    let r: BenchResult = serde_json::from_value(ran.result).unwrap();
+    assert_eq!(
+        (r.mismatches, r.errors, r.records),
+        (0, 0, 20000),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        (
+            r.round_trips.write,
+            r.round_trips.read,
+            r.round_trips.delete
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(redis.dbsize(), 0);
+}
+
+#[test]
+fn pipelined_error_replies_are_counted_in_every_chunk() {
+    let redis = TestRedis::start(None);
+    let mut con = redis.connection();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("1")
+        .exec(&mut con)
+        .unwrap();
+    let ran = run(
+        BENCH,
+        &json!({"host": "127.0.0.1", "port": redis.port, "records": 3000, "mode": "pipelined"}),
+        false,
+    );
+    let r: BenchResult = serde_json::from_value(ran.result).unwrap();
+    assert_eq!((r.errors, r.mismatches), (3000, 3000));
+    assert_eq!(r.round_trips.delete, 1);
+}
+
+#[test]
+fn back_to_back_write_rounds_overwrite_the_same_keys() {
+    let redis = TestRedis::start(None);
+    let params = redwhisk_actions::BenchParams {
+        host: "127.0.0.1".into(),
+        port: redis.port,
+        password: None,
+        tls: false,
+        tls_ca: None,
+        cluster: false,
+        nodes: Vec::new(),
+        records: 300,
+        value_size: 16,
+        mode: redwhisk_actions::Mode::Pipelined,
+        key_prefix: "rounds".into(),
+        seed: Some(7),
+    };
+    let (ms, errors) = redwhisk_actions::bench::write_rounds_ms(&params, 5).unwrap();
+    assert!(ms > 0.0);
+    assert_eq!(errors, 0);
+    assert_eq!(redis.dbsize(), 300, "five rounds over the same 300 keys");
+    let mut con = redis.connection();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("1")
+        .exec(&mut con)
+        .unwrap();
+    redis::cmd("FLUSHALL").exec(&mut con).unwrap();
+    let (_, errors) = redwhisk_actions::bench::write_rounds_ms(&params, 4).unwrap();
+    assert_eq!(errors, 1200, "every SET of every round refused");
+}

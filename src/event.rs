@@ -76,6 +76,15 @@ pub enum EngineEvent {
     RateSweepOpened(Box<crate::model::rate_sweep::RateSweepReport>),
     /// A recorded RTT sweep, read back.
     RttSweepOpened(Box<crate::model::rtt_sweep::RttSweepReport>),
+    /// A recorded result the console has no view of its own for (a failover experiment, a
+    /// gateway study or gateway share), read back as its report's text.
+    ReportOpened {
+        dir: std::path::PathBuf,
+        /// What it is, e.g. "failover on `cluster`".
+        title: String,
+        /// The same text the CLI prints for it.
+        text: String,
+    },
     /// A recorded case study 2 matrix, read back.
     ShareOpened {
         dir: std::path::PathBuf,

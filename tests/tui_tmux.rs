@@ -709,3 +709,79 @@ fn an_idle_console_sends_nothing_to_the_terminal() {
     t.keys("Escape");
     quit_and_check_restored(&t);
 }
+
+/// Issue 25 item 9 at 80×24, 120×40 and 200×60: a failover, a gateway study and a gateway
+/// share listed in Results open as their reports (the recorded ones the real commands wrote),
+/// scroll to their last row and close with Esc.
+#[test]
+fn failovers_and_gateway_studies_open_from_results_as_reports() {
+    let s = setup();
+    let results = s.dir.path().join("results");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
+    for entry in std::fs::read_dir(&fixtures).unwrap().flatten() {
+        let to = results.join(entry.file_name());
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(entry.path()).unwrap().flatten() {
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
+    }
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let t = Tmux::start_sized(
+            &format!("rep{w}"),
+            s.dir.path(),
+            &s.env,
+            &script(s.dir.path()),
+            (w, h),
+        );
+        t.wait_for("the console to open", START_LIMIT, |s| {
+            s.contains("no run yet")
+        });
+        // Run → Share → Sweep → Results.
+        for _ in 0..3 {
+            t.keys("v");
+        }
+        t.wait_for("the results listing", START_LIMIT, |s| {
+            s.contains("failover") && s.contains("gw-study") && s.contains("gw-share")
+        });
+        // Each picked with the filter (`/`, its kind, Enter), then opened with Enter.
+        for (kind, title, last_row) in [
+            ("failover", "failover on `fo`", "results: /tmp/fx/f/"),
+            (
+                "gw-share",
+                "gateway share on `local`",
+                "results: /tmp/fx/g/",
+            ),
+            (
+                "gw-study",
+                "gateway study on `local`",
+                "results: /tmp/fx/s/",
+            ),
+        ] {
+            t.keys("/");
+            t.keys(kind);
+            t.keys("Enter");
+            let others: Vec<&str> = ["failover", "gw-share", "gw-study"]
+                .into_iter()
+                .filter(|k| *k != kind)
+                .collect();
+            t.wait_for("the filter", START_LIMIT, |s| {
+                let row = |k: &str| s.contains(&format!("  {k} "));
+                row(kind) && others.iter().all(|o| !row(o))
+            });
+            t.keys("Enter");
+            let first = t.wait_for(title, START_LIMIT, |s| s.contains(title));
+            assert!(first.contains("Esc/q/Enter close"), "{w}×{h}: {first}");
+            t.keys("End");
+            let end = t.wait_for("the report's last row", START_LIMIT, |s| {
+                s.contains(last_row)
+            });
+            assert!(end.contains(title), "{w}×{h}: {end}");
+            t.keys("Escape");
+            t.wait_for("the report to close", START_LIMIT, |s| !s.contains(title));
+            // `/` then Esc clears the filter.
+            t.keys("/");
+            t.keys("Escape");
+        }
+        quit_and_check_restored(&t);
+    }
+}

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::compare::{Comparison, Side, check_loops, compare, workload_mismatches};
 use crate::event::{EngineEvent, EventSink, Level};
 use crate::experiments::failover::FailoverReport;
+use crate::experiments::gateway_share::ShareGatewayReport;
+use crate::experiments::gateway_study::StudyReport;
 use crate::experiments::{Context, EngineError, EngineResult};
 pub use crate::model::library::{Kind, ResultEntry};
 use crate::model::rate_sweep::RateSweepReport;
@@ -222,8 +224,8 @@ pub async fn open_task(dir: PathBuf, sink: EventSink) {
     }
 }
 
-/// A sweep read back as its own event; a failover or a gateway study as a log line with its
-/// key figures and where the rest is (the console has no view of its own for those).
+/// A sweep read back as its own event; a failover, a gateway study or a gateway share as its
+/// report's text (the console shows it in a report overlay).
 fn open_other(dir: &Path) -> Option<EngineEvent> {
     if let Some(r) = read_json::<SweepReport>(&dir.join("sweep.json")) {
         return Some(EngineEvent::SweepOpened(Box::new(r)));
@@ -237,21 +239,27 @@ fn open_other(dir: &Path) -> Option<EngineEvent> {
     }
     let shown = dir.display();
     if let Some(r) = read_json::<FailoverReport>(&dir.join("failover.json")) {
-        let ms = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.0} ms"));
-        return Some(EngineEvent::Log {
-            level: Level::Info,
-            message: format!(
-                "failover on `{}`: {} writes, {} acknowledged, {} failed, {} acknowledged lost; unavailable {}, promoted {}; details in {shown}/failover.json",
-                r.profile,
-                r.writes,
-                r.acknowledged,
-                r.failed,
-                r.lost_acknowledged,
-                ms(r.unavailable_ms),
-                ms(r.promoted_ms)
-            ),
+        return Some(EngineEvent::ReportOpened {
+            dir: dir.to_path_buf(),
+            title: format!("failover on `{}`", r.profile),
+            text: crate::experiments::failover::failover_text(&r),
         });
     }
+    if let Some(r) = read_json::<StudyReport>(&dir.join("study.json")) {
+        return Some(EngineEvent::ReportOpened {
+            dir: dir.to_path_buf(),
+            title: format!("gateway study on `{}`", r.profile),
+            text: crate::experiments::gateway_study::study_text(&r),
+        });
+    }
+    if let Some(r) = read_json::<ShareGatewayReport>(&dir.join("share-gateway.json")) {
+        return Some(EngineEvent::ReportOpened {
+            dir: dir.to_path_buf(),
+            title: format!("gateway share on `{}`", r.profile),
+            text: crate::experiments::gateway_share::share_gateway_text(&r),
+        });
+    }
+    // A study or share whose report this version cannot read in full: its key figures.
     for file in ["study.json", "share-gateway.json"] {
         if let Some(r) = read_json::<GatewayHead>(&dir.join(file)) {
             let ms = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.1} ms"));
@@ -324,5 +332,50 @@ mod tests {
         let run = got.iter().find(|e| e.dir.ends_with("r1000-local")).unwrap();
         assert_eq!((run.count, run.outcome.as_str()), (30, "done"));
         assert!(list(Path::new("/nonexistent")).is_empty());
+    }
+
+    /// Reports written by the real commands (`failover`, `run --via-gateway`, `share
+    /// --via-gateway`) open as their CLI text, titled by kind and profile.
+    #[test]
+    fn failovers_and_gateway_studies_open_as_their_reports() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
+        let cases = [
+            (
+                "20261207T192038Z-fo-failover",
+                "failover on `fo`",
+                "verdict: recovered",
+            ),
+            (
+                "20261207T191835Z-local-via-gateway",
+                "gateway study on `local`",
+                "case study 3",
+            ),
+            (
+                "20261207T192036Z-local-share-via-gateway",
+                "gateway share on `local`",
+                "every key survived every sleep",
+            ),
+        ];
+        for (dir, want_title, want_text) in cases {
+            let dir = root.join(dir);
+            match open_other(&dir) {
+                Some(EngineEvent::ReportOpened {
+                    dir: d,
+                    title,
+                    text,
+                }) => {
+                    assert_eq!(d, dir);
+                    assert_eq!(title, want_title);
+                    assert!(text.contains(want_text), "{title}: {text}");
+                    assert!(text.lines().count() > 5, "{text}");
+                }
+                other => panic!("{}: {other:?}", dir.display()),
+            }
+        }
+        // The listing shows each with its own kind.
+        let kinds: Vec<Kind> = list(&root).iter().map(|e| e.kind).collect();
+        for k in [Kind::Failover, Kind::GatewayStudy, Kind::GatewayShare] {
+            assert!(kinds.contains(&k), "{kinds:?}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Context, EngineResult, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::gateway_study::StudyGateway;
@@ -40,7 +40,7 @@ pub struct ShareGatewayOptions {
 }
 
 /// One write → sleep → wake → read cycle.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GatewayCycle {
     pub cycle: u32,
     pub written: u64,
@@ -61,7 +61,7 @@ pub struct GatewayCycle {
 }
 
 /// The run's result, written to `share-gateway.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShareGatewayReport {
     pub experiment: String,
     pub profile: String,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Context, EngineResult, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::job::{Job, Preflight, write_json};
@@ -21,7 +21,7 @@ use crate::results::csv_ms;
 use crate::stats::quantile;
 
 /// One invocation seen through the gateway.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StudyRow {
     pub index: u32,
     /// The gateway started Redis while this invocation ran.
@@ -35,7 +35,7 @@ pub struct StudyRow {
 }
 
 /// The case study's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StudyReport {
     pub profile: String,
     pub backend: String,

@@ -92,4 +92,16 @@ pub enum Action {
     SortResults,
     /// Results: type a filter (Enter keeps it, Esc clears it).
     FilterResults,
+    /// Report overlay: a line up.
+    ReportUp,
+    /// Report overlay: a line down.
+    ReportDown,
+    /// Report overlay: a page up.
+    ReportPageUp,
+    /// Report overlay: a page down.
+    ReportPageDown,
+    /// Report overlay: the first line.
+    ReportHome,
+    /// Report overlay: the last page.
+    ReportEnd,
 }

@@ -61,6 +61,8 @@ pub struct App {
     pub processes_asked: Option<DateTime<Utc>>,
     /// The workload editor while open (`E`).
     pub editor: Option<super::state::WorkloadEditor>,
+    /// A report opened from Results, while shown.
+    pub report: Option<super::state::ReportOverlay>,
     /// Each edited profile's workload as its file says (invocations, concurrency, records,
     /// mode), kept from the first edit so the editor can tell what changed.
     pub file_workload: std::collections::HashMap<String, (u32, u32, u32, crate::model::Mode)>,
@@ -102,6 +104,7 @@ impl App {
             processes: (None, None),
             processes_asked: None,
             editor: None,
+            report: None,
             file_workload: Default::default(),
         }
     }
@@ -373,6 +376,14 @@ impl App {
                     steps: r.steps,
                 });
                 self.view = View::Sweep;
+            }
+            EngineEvent::ReportOpened { dir, title, text } => {
+                self.note(Level::Info, format!("opened {}", dir.display()));
+                self.report = Some(super::state::ReportOverlay::new(dir, title, &text));
+                // It takes the keyboard unless another overlay (help, a question) has it.
+                if matches!(self.mode, Mode::Normal | Mode::Results) {
+                    self.mode = Mode::Report;
+                }
             }
             EngineEvent::ShareOpened { dir, summary } => {
                 self.note(Level::Info, format!("opened {}", dir.display()));

@@ -15,6 +15,8 @@ pub enum Mode {
     Results,
     /// The workload editor takes the keyboard.
     Edit,
+    /// A report (failover, gateway study or share) opened from Results.
+    Report,
 }
 
 impl Mode {
@@ -26,6 +28,7 @@ impl Mode {
             Mode::ConfirmQuit => "quit?",
             Mode::Results => "results view",
             Mode::Edit => "workload editor",
+            Mode::Report => "report",
         }
     }
 }
@@ -105,7 +108,7 @@ const fn bind(mode: Mode, keys: &'static [Key], action: Action, help: &'static s
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{ConfirmQuit, Edit, Help, Normal, Results};
+use Mode::{ConfirmQuit, Edit, Help, Normal, Report, Results};
 
 /// The key table, in the order the help overlay lists it.
 pub const KEYS: &[Binding] = &[
@@ -246,7 +249,7 @@ pub const KEYS: &[Binding] = &[
         Results,
         &[Code(KeyCode::Enter)],
         Action::OpenResult,
-        "open in Run/Share view",
+        "open (view or report)",
     ),
     bind(
         Results,
@@ -320,6 +323,38 @@ pub const KEYS: &[Binding] = &[
         &[Code(KeyCode::Esc)],
         Action::Dismiss,
         "close, no change",
+    ),
+    bind(
+        Report,
+        &[Code(KeyCode::Up), Char('k')],
+        Action::ReportUp,
+        "scroll up",
+    ),
+    bind(
+        Report,
+        &[Code(KeyCode::Down), Char('j')],
+        Action::ReportDown,
+        "scroll down",
+    ),
+    bind(
+        Report,
+        &[Code(KeyCode::PageUp)],
+        Action::ReportPageUp,
+        "page up",
+    ),
+    bind(
+        Report,
+        &[Code(KeyCode::PageDown), Char(' ')],
+        Action::ReportPageDown,
+        "page down",
+    ),
+    bind(Report, &[Code(KeyCode::Home)], Action::ReportHome, "top"),
+    bind(Report, &[Code(KeyCode::End)], Action::ReportEnd, "end"),
+    bind(
+        Report,
+        &[Code(KeyCode::Esc), Char('q'), Code(KeyCode::Enter)],
+        Action::Dismiss,
+        "close",
     ),
     bind(
         Help,

@@ -152,6 +152,26 @@ impl App {
             Action::Dismiss => {
                 self.mode = Mode::Normal;
                 self.editor = None;
+                self.report = None;
+                None
+            }
+            Action::ReportUp
+            | Action::ReportDown
+            | Action::ReportPageUp
+            | Action::ReportPageDown
+            | Action::ReportHome
+            | Action::ReportEnd => {
+                if let Some(r) = &mut self.report {
+                    let page = r.rows.get().saturating_sub(1).max(1) as isize;
+                    match action {
+                        Action::ReportUp => r.scroll(-1),
+                        Action::ReportDown => r.scroll(1),
+                        Action::ReportPageUp => r.scroll(-page),
+                        Action::ReportPageDown => r.scroll(page),
+                        Action::ReportHome => r.top = 0,
+                        _ => r.top = r.max_top(),
+                    }
+                }
                 None
             }
             Action::EditWorkload => {

@@ -338,6 +338,45 @@ impl Throughput {
     }
 }
 
+/// A recorded result the console has no view of its own for (a failover, a gateway study or
+/// share), shown as its report's text over the view until dismissed.
+#[derive(Debug, Clone)]
+pub struct ReportOverlay {
+    pub dir: PathBuf,
+    pub title: String,
+    pub lines: Vec<String>,
+    /// The first row shown (of the text wrapped to the overlay's width).
+    pub top: usize,
+    /// Text rows the overlay last drew, and the text's rows at its width (written by the draw,
+    /// which alone knows its size): a page, and how far down it can scroll.
+    pub rows: std::cell::Cell<usize>,
+    pub wrapped: std::cell::Cell<usize>,
+}
+
+impl ReportOverlay {
+    pub fn new(dir: PathBuf, title: String, text: &str) -> Self {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        Self {
+            dir,
+            title,
+            top: 0,
+            rows: std::cell::Cell::new(10),
+            wrapped: std::cell::Cell::new(lines.len()),
+            lines,
+        }
+    }
+
+    /// The last `top` that still fills the overlay.
+    pub fn max_top(&self) -> usize {
+        self.wrapped.get().saturating_sub(self.rows.get().max(1))
+    }
+
+    /// Move by `by` lines (negative: up), within the text.
+    pub fn scroll(&mut self, by: isize) {
+        self.top = self.top.saturating_add_signed(by).min(self.max_top());
+    }
+}
+
 /// The workload editor (`E`): the selected profile's values for its next runs, the field under
 /// the cursor, and the profile's own values (to tell what was changed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

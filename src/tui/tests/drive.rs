@@ -211,10 +211,11 @@ fn help_toggles_and_lists_the_key_table() {
     app.on_key(&key('?'));
     assert_eq!(app.mode, Mode::Help);
     let s = text(&screen(&app, 200, 60));
-    // The editor's own keys are listed in the editor (see `the_workload_editor_…`).
+    // The editor's and the report's own keys are listed in them (see
+    // `the_workload_editor_…` and `a_report_overlay_…`).
     for b in crate::tui::keys::KEYS
         .iter()
-        .filter(|b| b.mode != Mode::Edit)
+        .filter(|b| !matches!(b.mode, Mode::Edit | Mode::Report))
     {
         assert!(s.contains(b.help), "help lacks {:?}: {s}", b.help);
     }
@@ -849,4 +850,51 @@ fn the_workload_editor_changes_the_next_runs() {
         })
     );
     assert!(text(&screen(&app, 120, 40)).contains("100 × 1000 records"));
+}
+
+/// Issue 25 item 9: a failover opened from Results is a report overlay that scrolls with its
+/// own keys (the view under it keeps its cursor) and closes with Esc.
+#[test]
+fn a_report_overlay_scrolls_and_closes() {
+    let mut app = idle_app(Theme::new(true));
+    app.view = crate::tui::views::View::Results;
+    let report: String = (0..100).map(|i| format!("line {i}\n")).collect();
+    app.apply(EngineEvent::ReportOpened {
+        dir: "results/f".into(),
+        title: "failover on `c`".into(),
+        text: report,
+    });
+    assert_eq!(app.mode, Mode::Report);
+    // Drawn at 80×24: 24 − header − footer − borders − the key line = 19 text rows.
+    let shown = |app: &crate::tui::app::App| text(&screen(app, 80, 24));
+    assert!(shown(&app).contains("line 0 "), "{}", shown(&app));
+    let rows = app.report.as_ref().unwrap().rows.get();
+    assert!(rows >= 10, "{rows}");
+    app.on_key(&code(KeyCode::Down));
+    app.on_key(&key('j'));
+    assert_eq!(app.report.as_ref().unwrap().top, 2);
+    assert!(!shown(&app).contains("line 1 "));
+    assert!(shown(&app).contains("line 2 "));
+    app.on_key(&code(KeyCode::PageDown));
+    assert_eq!(app.report.as_ref().unwrap().top, 2 + rows - 1);
+    app.on_key(&code(KeyCode::End));
+    let s = shown(&app);
+    assert!(s.contains("line 99 ") && !s.contains("line 0 "), "{s}");
+    assert!(
+        s.contains(&format!("rows {}–100 of 100", 100 - rows + 1)),
+        "{s}"
+    );
+    // Past the end it stays at the last page; Home is the first line again.
+    app.on_key(&code(KeyCode::Down));
+    assert_eq!(app.report.as_ref().unwrap().top, 100 - rows);
+    app.on_key(&code(KeyCode::Home));
+    assert_eq!(app.report.as_ref().unwrap().top, 0);
+    // The Results keys do not reach the list while the report is up; Esc closes it.
+    let selected = app.results.selected;
+    app.on_key(&key('S'));
+    assert_eq!(app.results.selected, selected);
+    assert_eq!(app.on_key(&code(KeyCode::Esc)), None);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.report.is_none());
+    assert!(!shown(&app).contains("line 0 "));
 }

@@ -428,3 +428,44 @@ fn a_stale_process_sample_says_its_age() {
     let s = super::text(&pane(&app, 70, 8, ui::render_processes));
     assert!(s.contains("last sampled 5s ago"), "{s}");
 }
+
+/// Issue 25 item 9: a failover, a gateway study and a gateway share open from Results as
+/// their reports (the CLI's text), scrollable, at every size, with and without colour.
+#[test]
+fn failovers_and_gateway_studies_open_as_reports() {
+    // Relative (tests run in the package's directory), so the titles do not name this checkout.
+    let root = std::path::Path::new("tests/fixtures/reports");
+    let cases = [
+        ("failover", "20261207T192038Z-fo-failover"),
+        ("gw_study", "20261207T191835Z-local-via-gateway"),
+        ("gw_share", "20261207T192036Z-local-share-via-gateway"),
+    ];
+    for (name, dir) in cases {
+        for colour in [true, false] {
+            let mut app = results_app();
+            app.theme = Theme::new(colour);
+            let (sink, mut rx) = crate::event::EventSink::new();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(crate::engine::library::open_task(root.join(dir), sink));
+            let ev = rx.try_recv().unwrap();
+            assert!(
+                matches!(ev, crate::event::EngineEvent::ReportOpened { .. }),
+                "{ev:?}"
+            );
+            app.apply(ev);
+            assert_eq!(app.mode, Mode::Report);
+            let suffix = if colour { "" } else { "_no_color" };
+            for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+                let text = super::text(&screen(&app, w, h));
+                assert!(text.contains("Esc/q/Enter close"), "{text}");
+                assert_snapshot!(
+                    format!("report_{name}{suffix}_{w}x{h}"),
+                    screen(&app, w, h).backend()
+                );
+            }
+        }
+    }
+}

@@ -69,6 +69,75 @@ pub fn render_help(app: &App, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// A report opened from Results (failover, gateway study or share): its text over the view,
+/// scrolled with the report keys, which its bottom line lists.
+pub fn render_report(app: &App, frame: &mut Frame, area: Rect) {
+    let t = app.theme;
+    let Some(r) = &app.report else { return };
+    frame.render_widget(Clear, area);
+    // Nothing is cut: a line wider than the overlay wraps (tables, narrower, keep their
+    // alignment), and the rows scroll.
+    let room = usize::from(area.width.saturating_sub(2)).max(1);
+    let wrapped: Vec<String> = r
+        .lines
+        .iter()
+        .flat_map(|l| {
+            if unicode_width::UnicodeWidthStr::width(l.as_str()) <= room {
+                vec![l.clone()]
+            } else {
+                crate::tui::wrap::wrap(l, room)
+            }
+        })
+        .collect();
+    let rows = usize::from(area.height.saturating_sub(3));
+    r.rows.set(rows);
+    r.wrapped.set(wrapped.len());
+    let top = r.top.min(r.max_top());
+    let end = (top + rows).min(wrapped.len());
+    let title = format!(
+        " {} · rows {}–{} of {} · {} ",
+        r.title,
+        (top + 1).min(end),
+        end,
+        wrapped.len(),
+        r.dir.display()
+    );
+    let block = super::fmt::pane_fit(t, &title, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [text, keys] = inner.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    let lines: Vec<Line> = wrapped[top..end]
+        .iter()
+        .map(|l| Line::from(l.clone()))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), text);
+    // The scrolling keys, then closing, from the key table.
+    let mut hint = Vec::new();
+    for b in KEYS.iter().filter(|b| b.mode == Mode::Report) {
+        let keys = b
+            .keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/");
+        if b.action == Action::Dismiss {
+            hint.push(Span::raw("scroll · "));
+            hint.push(Span::styled(keys, t.key()));
+            hint.push(Span::raw(format!(" {}", b.help)));
+        } else {
+            hint.push(Span::styled(keys, t.key()));
+            hint.push(Span::raw(" "));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(super::fmt::fit_lines(vec![Line::from(hint)], keys.width)),
+        keys,
+    );
+}
+
 /// The question asked before quitting during a run.
 pub fn render_confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;

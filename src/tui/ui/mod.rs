@@ -78,6 +78,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Mode::Help => render_help(app, frame, area),
         Mode::ConfirmQuit => render_confirm_quit(app, frame, area),
         Mode::Edit => help::render_editor(app, frame, area),
+        Mode::Report => help::render_report(app, frame, body),
         Mode::Normal | Mode::Results => {}
     }
 }

@@ -592,6 +592,124 @@ async fn a_saved_workload_edit_is_written_into_the_profile_file() {
     shut_down(&engine, task).await;
 }
 
+/// The run.json of the run `seen` ends with.
+fn run_json(seen: &[EngineEvent]) -> serde_json::Value {
+    let dir = seen
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::RunFinished { results_dir, .. } => results_dir.clone(),
+            _ => None,
+        })
+        .expect("a results directory");
+    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+}
+
+/// Cold activations of a run.
+fn colds(seen: &[EngineEvent]) -> usize {
+    seen.iter()
+        .filter(|e| matches!(e, EngineEvent::Activation(a) if a.is_cold()))
+        .count()
+}
+
+/// The editor's persistence and platform: the next run uses them (run.json and the cold
+/// count say so) and saving writes them into the file with its comments; a platform the file
+/// cannot hold (the embedded one over an OpenWhisk profile) is used for the next runs and not
+/// saved, and the file's [platform] stays as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistence_and_platform_edits_set_the_next_runs_and_save_what_the_file_can_hold() {
+    use redwhisk::model::workload::{PersistenceChoice, PlatformChoice, WorkloadEdit};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pp.toml");
+    let text = format!(
+        "# kept\n[redis]\nbackend = \"process\"\npersistence = \"rdb\"  # the default\ndata_dir = \"{}\"\n[workload]\ninvocations = 4\nrecords = 10\n",
+        dir.path().join("data").display()
+    );
+    std::fs::write(&path, &text).unwrap();
+    let profile = path.display().to_string();
+    let (engine, mut events, task) = engine_in(dir.path());
+    // The file's: rdb, a process per activation (which reports no initTime).
+    engine.send(EngineCommand::Run {
+        profile: profile.clone(),
+    });
+    let (seen, outcome) = until_finished(&mut events).await;
+    assert_eq!(outcome, Phase::Done);
+    assert_eq!(run_json(&seen)["redis"]["persistence"], "rdb");
+    assert_eq!(colds(&seen), 0);
+    engine.send(EngineCommand::EditWorkload {
+        profile: profile.clone(),
+        edit: WorkloadEdit {
+            persistence: Some(PersistenceChoice::AofAlways),
+            platform: Some(PlatformChoice::LocalWarm),
+            ..Default::default()
+        },
+    });
+    engine.send(EngineCommand::Run {
+        profile: profile.clone(),
+    });
+    let (seen, outcome) = until_finished(&mut events).await;
+    assert_eq!(outcome, Phase::Done);
+    assert_eq!(run_json(&seen)["redis"]["persistence"], "aof-always");
+    assert_eq!(colds(&seen), 1, "warm processes: only the first is cold");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "not saved");
+    // Saved: the file holds them, its comment kept, and it is still a valid profile.
+    engine.send(EngineCommand::SaveWorkload {
+        profile: profile.clone(),
+        edit: WorkloadEdit {
+            persistence: Some(PersistenceChoice::None),
+            platform: Some(PlatformChoice::LocalWarm),
+            ..Default::default()
+        },
+    });
+    engine.send(EngineCommand::Run {
+        profile: profile.clone(),
+    });
+    let (seen, _) = until_finished(&mut events).await;
+    assert_eq!(run_json(&seen)["redis"]["persistence"], "none");
+    assert_eq!(colds(&seen), 1);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        saved.contains("persistence = \"none\"  # the default") && saved.starts_with("# kept"),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("[platform]") && saved.contains("keep_warm = true"),
+        "{saved}"
+    );
+    redwhisk::profile::find_profile(&profile).expect("still a valid profile");
+
+    // An OpenWhisk profile switched to the embedded platform: the run is local, the file's
+    // [platform] is untouched, and the engine says why it was not saved.
+    let ow = dir.path().join("ow.toml");
+    let ow_text = format!(
+        "[redis]\nbackend = \"process\"\ndata_dir = \"{}\"\n[workload]\ninvocations = 3\nrecords = 10\n[platform]\nkind = \"openwhisk\"  # the real one\napihost = \"https://127.0.0.1:9\"\n",
+        dir.path().join("data-ow").display()
+    );
+    std::fs::write(&ow, &ow_text).unwrap();
+    let ow_profile = ow.display().to_string();
+    engine.send(EngineCommand::SaveWorkload {
+        profile: ow_profile.clone(),
+        edit: WorkloadEdit {
+            records: Some(20),
+            platform: Some(PlatformChoice::Local),
+            ..Default::default()
+        },
+    });
+    engine.send(EngineCommand::Run {
+        profile: ow_profile.clone(),
+    });
+    let (seen, outcome) = until_finished(&mut events).await;
+    assert_eq!(outcome, Phase::Done, "{seen:#?}");
+    assert!(seen.iter().any(|e| matches!(e,
+        EngineEvent::Log { message, .. } if message.contains("the platform local is used for the next runs") && message.contains("not saved"))));
+    assert_eq!(run_json(&seen)["platform"], "local");
+    assert_eq!(
+        std::fs::read_to_string(&ow).unwrap(),
+        ow_text.replace("records = 10", "records = 20"),
+        "the records saved, [platform] as it was"
+    );
+    shut_down(&engine, task).await;
+}
+
 /// A consumer that starts the next run on `RunFinished` (a script, the console's repeat) is
 /// never refused: the engine has let go of the run before it announces its end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,6 +111,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         arrivals: args.arrivals.map(ArrivalsArg::kind),
         max_in_flight: args.max_in_flight,
         duration: args.duration,
+        persistence: None,
+        platform: None,
     };
     let profile = load_profile(args.profile.as_deref(), &overrides)?;
     if args.via_gateway {

@@ -219,6 +219,8 @@ fn edited(base: &Overrides, edit: Option<&crate::model::workload::WorkloadEdit>)
         o.concurrency = e.concurrency.or(o.concurrency);
         o.records = e.records.or(o.records);
         o.mode = e.mode.or(o.mode);
+        o.persistence = e.persistence.or(o.persistence);
+        o.platform = e.platform.or(o.platform);
     }
     o
 }
@@ -368,12 +370,37 @@ async fn engine_loop(
                     edits.insert(profile, edit);
                 }
             }
-            EngineCommand::SaveWorkload { profile, edit } => {
-                match load(&profile, None).map(|p| p.source) {
+            EngineCommand::SaveWorkload { profile, mut edit } => {
+                let loaded = load(&profile, None);
+                // A switch to or from a remote platform cannot be written without dropping
+                // or inventing its settings: it stays an edit of the next runs.
+                let kept = match (&loaded, edit.platform) {
+                    (Ok(p), Some(c)) if !c.is_local() || !p.platform.choice().is_local() => {
+                        edit.platform = None;
+                        Some(crate::model::workload::WorkloadEdit {
+                            platform: Some(c),
+                            ..Default::default()
+                        })
+                    }
+                    _ => None,
+                };
+                match loaded.map(|p| p.source) {
                     Ok(Some(path)) => match crate::profile::save_workload(&path, &edit) {
                         Ok(()) => {
-                            // The file holds the values now: nothing left to lay over it.
-                            edits.remove(&profile);
+                            // The file holds the values now: nothing left to lay over it but
+                            // a platform it cannot hold.
+                            match kept {
+                                Some(k) => {
+                                    sink.warn(format!(
+                                        "the platform {} is used for the next runs of `{profile}` but not saved: the file's [platform] keeps its own kind and settings (edit it to switch for good)",
+                                        k.platform.map_or("", |c| c.as_str())
+                                    ));
+                                    edits.insert(profile.clone(), k);
+                                }
+                                None => {
+                                    edits.remove(&profile);
+                                }
+                            }
                             sink.info(format!(
                                 "saved the workload of `{profile}` into {} (comments and other settings kept)",
                                 path.display()
@@ -385,6 +412,7 @@ async fn engine_loop(
                         ),
                     },
                     Ok(None) => {
+                        edit.platform = edit.platform.or(kept.and_then(|k| k.platform));
                         edits.insert(profile.clone(), edit);
                         sink.warn(format!(
                             "`{profile}` is the embedded default and has no file to save into: copy profiles/local.toml into your profiles directory and edit that (the values are used for the next runs)"

@@ -17,6 +17,91 @@ pub struct WorkloadEdit {
     pub concurrency: Option<u32>,
     pub records: Option<u32>,
     pub mode: Option<Mode>,
+    pub persistence: Option<PersistenceChoice>,
+    pub platform: Option<PlatformChoice>,
+}
+
+/// Redis persistence as the workload editor offers it (`redis.persistence` and, for AOF,
+/// `redis.appendfsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersistenceChoice {
+    None,
+    Rdb,
+    AofEverysec,
+    AofAlways,
+}
+
+impl PersistenceChoice {
+    pub const ALL: [PersistenceChoice; 4] = [
+        PersistenceChoice::None,
+        PersistenceChoice::Rdb,
+        PersistenceChoice::AofEverysec,
+        PersistenceChoice::AofAlways,
+    ];
+
+    /// As the profile's persistence is labelled everywhere (`aof-everysec`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersistenceChoice::None => "none",
+            PersistenceChoice::Rdb => "rdb",
+            PersistenceChoice::AofEverysec => "aof-everysec",
+            PersistenceChoice::AofAlways => "aof-always",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == label)
+    }
+}
+
+/// Where the actions run, as the workload editor offers it: the embedded platform with a
+/// process per activation or warm processes, or the remote platform the profile's file names
+/// (which only the file can configure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformChoice {
+    Local,
+    LocalWarm,
+    OpenWhisk,
+    Lambda,
+}
+
+impl PlatformChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformChoice::Local => "local",
+            PlatformChoice::LocalWarm => "local-warm",
+            PlatformChoice::OpenWhisk => "openwhisk",
+            PlatformChoice::Lambda => "lambda",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        [
+            PlatformChoice::Local,
+            PlatformChoice::LocalWarm,
+            PlatformChoice::OpenWhisk,
+            PlatformChoice::Lambda,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == label)
+    }
+
+    /// The embedded platform (which needs nothing from the file).
+    pub fn is_local(self) -> bool {
+        matches!(self, PlatformChoice::Local | PlatformChoice::LocalWarm)
+    }
+
+    /// What the editor cycles through for a profile whose file says `file`: that, then the
+    /// embedded platform's two ways.
+    pub fn choices(file: PlatformChoice) -> Vec<PlatformChoice> {
+        let mut v = vec![file];
+        for c in [PlatformChoice::Local, PlatformChoice::LocalWarm] {
+            if c != file {
+                v.push(c);
+            }
+        }
+        v
+    }
 }
 
 impl Mode {

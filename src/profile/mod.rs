@@ -67,7 +67,88 @@ impl Overrides {
         self.apply_open(w)?;
         let file = p.display_source();
         check_workload(&p.workload, &file)?;
+        if let Some(c) = self.persistence {
+            p.redis.persistence = p.redis.persistence.chosen(c);
+        }
+        if let Some(c) = self.platform {
+            p.platform = p
+                .platform
+                .chosen(c)
+                .map_err(|message| ProfileError::Invalid {
+                    file: file.clone(),
+                    field: "platform".into(),
+                    message,
+                })?;
+        }
         Ok(p)
+    }
+}
+
+impl Persistence {
+    /// The editor's choice; RDB keeps the profile's save points when it had RDB already.
+    pub fn chosen(&self, c: crate::model::workload::PersistenceChoice) -> Persistence {
+        use crate::model::workload::PersistenceChoice as C;
+        match c {
+            C::None => Persistence::None,
+            C::Rdb => match self {
+                Persistence::Rdb { .. } => self.clone(),
+                _ => Persistence::Rdb {
+                    save: validate::default_save_points(),
+                },
+            },
+            C::AofEverysec => Persistence::Aof {
+                appendfsync: AppendFsync::Everysec,
+            },
+            C::AofAlways => Persistence::Aof {
+                appendfsync: AppendFsync::Always,
+            },
+        }
+    }
+
+    /// As the editor offers it.
+    pub fn choice(&self) -> crate::model::workload::PersistenceChoice {
+        use crate::model::workload::PersistenceChoice as C;
+        match self {
+            Persistence::None => C::None,
+            Persistence::Rdb { .. } => C::Rdb,
+            Persistence::Aof {
+                appendfsync: AppendFsync::Everysec,
+            } => C::AofEverysec,
+            Persistence::Aof {
+                appendfsync: AppendFsync::Always,
+            } => C::AofAlways,
+        }
+    }
+}
+
+impl PlatformConfig {
+    /// As the editor offers it.
+    pub fn choice(&self) -> crate::model::workload::PlatformChoice {
+        use crate::model::workload::PlatformChoice as C;
+        match self {
+            PlatformConfig::Local(l) if l.keep_warm => C::LocalWarm,
+            PlatformConfig::Local(_) => C::Local,
+            PlatformConfig::OpenWhisk(_) => C::OpenWhisk,
+            PlatformConfig::Lambda(_) => C::Lambda,
+        }
+    }
+
+    /// The editor's choice: the embedded platform either way, or the remote one this
+    /// profile's file configures (another remote platform needs its settings in the file).
+    pub fn chosen(&self, c: crate::model::workload::PlatformChoice) -> Result<Self, String> {
+        use crate::model::workload::PlatformChoice as C;
+        match c {
+            C::Local | C::LocalWarm => Ok(PlatformConfig::Local(LocalConfig {
+                keep_warm: c == C::LocalWarm,
+            })),
+            _ if c == self.choice() => Ok(self.clone()),
+            _ => Err(format!(
+                "is {} in the file; {} needs its settings there: set [platform] kind = \"{}\" and its fields in the profile's file",
+                self.label(),
+                c.as_str(),
+                c.as_str()
+            )),
+        }
     }
 }
 

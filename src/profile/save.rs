@@ -1,6 +1,6 @@
 //! Writing the console's workload edit back into a profile file, keeping everything else in it
-//! (comments, order, formatting) as it was: `toml_edit` changes only the `[workload]` values
-//! the edit sets. The new text is validated as a profile before it replaces the file, and it
+//! (comments, order, formatting) as it was: `toml_edit` changes only the values the edit sets
+//! (`[workload]`, `redis.persistence` and `redis.appendfsync`, `platform.keep_warm`). The new text is validated as a profile before it replaces the file, and it
 //! replaces it atomically (a temporary file renamed over it), so a bad edit never costs data.
 
 use std::path::Path;
@@ -50,40 +50,85 @@ pub fn edited_text(text: &str, file: &str, edit: &WorkloadEdit) -> Result<String
             message: e.message().trim().replace('\n', " "),
         }
     })?;
-    if !doc.contains_key("workload") {
-        doc.insert("workload", Item::Table(Table::new()));
-    }
-    let Some(w) = doc["workload"].as_table_like_mut() else {
-        return Err(ProfileError::Invalid {
-            file: file.to_string(),
-            field: "workload".into(),
-            message: "is not a table; write it as a [workload] section".into(),
-        });
-    };
-    let mut set = |key: &str, v: Item| {
-        // Keep the comment after the old value (`records = 1000  # the paper: …`).
-        let decor = w
-            .get(key)
-            .and_then(Item::as_value)
-            .map(|old| old.decor().clone());
-        w.insert(key, v);
-        if let (Some(decor), Some(new)) = (decor, w.get_mut(key).and_then(Item::as_value_mut)) {
-            *new.decor_mut() = decor;
-        }
-    };
+    let w = table_mut(&mut doc, "workload", file)?;
+    // Each value keeps the comment after the old one (`records = 1000  # the paper: …`).
     if let Some(n) = edit.invocations {
-        set("invocations", value(i64::from(n)));
+        set_kept(w, "invocations", value(i64::from(n)));
     }
     if let Some(n) = edit.concurrency {
-        set("concurrency", value(i64::from(n)));
+        set_kept(w, "concurrency", value(i64::from(n)));
     }
     if let Some(n) = edit.records {
-        set("records", value(i64::from(n)));
+        set_kept(w, "records", value(i64::from(n)));
     }
     if let Some(m) = edit.mode {
-        set("mode", value(m.as_str()));
+        set_kept(w, "mode", value(m.as_str()));
+    }
+    if let Some(c) = edit.persistence {
+        use crate::model::workload::PersistenceChoice as P;
+        let r = table_mut(&mut doc, "redis", file)?;
+        let (kind, fsync) = match c {
+            P::None => ("none", None),
+            P::Rdb => ("rdb", None),
+            P::AofEverysec => ("aof", Some("everysec")),
+            P::AofAlways => ("aof", Some("always")),
+        };
+        set_kept(r, "persistence", value(kind));
+        // `save` and `appendfsync` of the other kind stay: only the chosen kind reads them.
+        if let Some(f) = fsync {
+            set_kept(r, "appendfsync", value(f));
+        }
+    }
+    if let Some(c) = edit.platform {
+        let p = table_mut(&mut doc, "platform", file)?;
+        let kind = p.get("kind").and_then(Item::as_str).unwrap_or("local");
+        if kind != "local" || !c.is_local() {
+            return Err(ProfileError::Invalid {
+                file: file.to_string(),
+                field: "platform".into(),
+                message: format!(
+                    "is {kind} in the file; the editor saves only the embedded platform's keep_warm, so switching to {} is for the next runs only (edit [platform] in the file to change it for good)",
+                    c.as_str()
+                ),
+            });
+        }
+        set_kept(
+            p,
+            "keep_warm",
+            value(c == crate::model::workload::PlatformChoice::LocalWarm),
+        );
     }
     Ok(doc.to_string())
+}
+
+/// The table `name` of `doc` (created when missing).
+fn table_mut<'d>(
+    doc: &'d mut DocumentMut,
+    name: &str,
+    file: &str,
+) -> Result<&'d mut dyn toml_edit::TableLike, ProfileError> {
+    if !doc.contains_key(name) {
+        doc.insert(name, Item::Table(Table::new()));
+    }
+    doc[name]
+        .as_table_like_mut()
+        .ok_or_else(|| ProfileError::Invalid {
+            file: file.to_string(),
+            field: name.into(),
+            message: format!("is not a table; write it as a [{name}] section"),
+        })
+}
+
+/// Set `key` in `t`, keeping the comment after its old value.
+fn set_kept(t: &mut dyn toml_edit::TableLike, key: &str, v: Item) {
+    let decor = t
+        .get(key)
+        .and_then(Item::as_value)
+        .map(|old| old.decor().clone());
+    t.insert(key, v);
+    if let (Some(decor), Some(new)) = (decor, t.get_mut(key).and_then(Item::as_value_mut)) {
+        *new.decor_mut() = decor;
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +144,7 @@ mod tests {
             concurrency: None,
             records: Some(50),
             mode: Some(Mode::Pipelined),
+            ..Default::default()
         };
         let new = edited_text(text, "local.toml", &edit).unwrap();
         let changed: Vec<(&str, &str)> = text
@@ -115,6 +161,60 @@ mod tests {
         let p = Profile::parse(&new, "local.toml", "local", None).unwrap();
         assert_eq!((p.workload.invocations, p.workload.records), (7, 50));
         assert_eq!(p.workload.concurrency, 1);
+    }
+
+    #[test]
+    fn persistence_and_the_embedded_platform_are_saved_with_their_comments() {
+        use crate::model::workload::{PersistenceChoice, PlatformChoice};
+        let text = "# mine\n[redis]\nbackend = \"process\"\npersistence = \"rdb\"  # why\nsave = [\"60 1\"]\n";
+        let edit = WorkloadEdit {
+            persistence: Some(PersistenceChoice::AofAlways),
+            platform: Some(PlatformChoice::LocalWarm),
+            ..Default::default()
+        };
+        let new = edited_text(text, "p.toml", &edit).unwrap();
+        assert!(new.contains("persistence = \"aof\"  # why"), "{new}");
+        assert!(new.contains("appendfsync = \"always\""), "{new}");
+        assert!(
+            new.contains("save = [\"60 1\"]"),
+            "the rdb points stay: {new}"
+        );
+        let p = Profile::parse(&new, "p.toml", "p", None).unwrap();
+        assert_eq!(p.redis.persistence.choice(), PersistenceChoice::AofAlways);
+        assert_eq!(p.platform.choice(), PlatformChoice::LocalWarm);
+        // Back to rdb: its own save points again; keep_warm false.
+        let back = WorkloadEdit {
+            persistence: Some(PersistenceChoice::Rdb),
+            platform: Some(PlatformChoice::Local),
+            ..Default::default()
+        };
+        let again = edited_text(&new, "p.toml", &back).unwrap();
+        let p = Profile::parse(&again, "p.toml", "p", None).unwrap();
+        assert_eq!(
+            p.redis.persistence,
+            crate::profile::Persistence::Rdb {
+                save: vec![crate::profile::SavePoint {
+                    seconds: 60,
+                    changes: 1
+                }]
+            }
+        );
+        assert_eq!(p.platform.choice(), PlatformChoice::Local);
+    }
+
+    #[test]
+    fn a_remote_platform_is_never_rewritten() {
+        use crate::model::workload::PlatformChoice;
+        let text = "[platform]\nkind = \"openwhisk\"\napihost = \"https://127.0.0.1:9\"\n";
+        let edit = WorkloadEdit {
+            platform: Some(PlatformChoice::Local),
+            ..Default::default()
+        };
+        let err = edited_text(text, "ow.toml", &edit).unwrap_err().to_string();
+        assert!(
+            err.contains("ow.toml") && err.contains("is openwhisk in the file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -68,6 +68,45 @@ fn overrides_apply_last_and_are_checked() {
 }
 
 #[test]
+fn the_editors_persistence_and_platform_apply_and_a_remote_platform_needs_the_file() {
+    use crate::model::workload::{PersistenceChoice, PlatformChoice};
+    let p = parse("[redis]\npersistence = \"rdb\"\nsave = [\"60 5\"]\n").unwrap();
+    let edited = Overrides {
+        persistence: Some(PersistenceChoice::AofEverysec),
+        platform: Some(PlatformChoice::LocalWarm),
+        ..Default::default()
+    }
+    .applied_to(&p)
+    .unwrap();
+    assert_eq!(edited.redis.persistence.label(), "aof-everysec");
+    assert_eq!(edited.platform.choice(), PlatformChoice::LocalWarm);
+    // RDB keeps the profile's own save points; over another kind it takes Redis' defaults.
+    let rdb = Overrides {
+        persistence: Some(PersistenceChoice::Rdb),
+        ..Default::default()
+    };
+    assert_eq!(
+        rdb.applied_to(&p).unwrap().redis.persistence,
+        p.redis.persistence
+    );
+    assert_eq!(
+        rdb.applied_to(&edited).unwrap().redis.persistence,
+        parse("").unwrap().redis.persistence
+    );
+    let err = Overrides {
+        platform: Some(PlatformChoice::OpenWhisk),
+        ..Default::default()
+    }
+    .applied_to(&p)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("platform") && err.contains("is local in the file"),
+        "{err}"
+    );
+}
+
+#[test]
 fn persistence_server_args() {
     let p = parse("[redis]\npersistence = \"aof\"\nappendfsync = \"always\"\n").unwrap();
     assert_eq!(p.redis.persistence.label(), "aof-always");

@@ -346,6 +346,9 @@ pub struct Overrides {
     pub arrivals: Option<ArrivalKind>,
     pub max_in_flight: Option<u32>,
     pub duration: Option<Duration>,
+    /// The console's workload editor: Redis persistence and the platform for the next runs.
+    pub persistence: Option<crate::model::workload::PersistenceChoice>,
+    pub platform: Option<crate::model::workload::PlatformChoice>,
 }
 
 /// The validated section (see docs/gateway.md).

@@ -362,9 +362,12 @@ fn validate_redis(r: RawRedis, file: &str, profile: &str) -> Result<RedisConfig,
     )? {
         0 => Persistence::None,
         1 => {
-            let texts = r
-                .save
-                .unwrap_or_else(|| vec!["3600 1".into(), "300 100".into(), "60 10000".into()]);
+            let texts = r.save.unwrap_or_else(|| {
+                DEFAULT_SAVE_POINTS
+                    .iter()
+                    .map(|(s, c)| format!("{s} {c}"))
+                    .collect()
+            });
             let mut save = Vec::new();
             for t in texts {
                 let parts: Vec<_> = t.split_whitespace().collect();
@@ -584,6 +587,17 @@ fn check_host_port(url: &str, hostport: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// `redis.save` when the profile does not say (Redis' own defaults): (seconds, changes).
+const DEFAULT_SAVE_POINTS: [(u64, u64); 3] = [(3600, 1), (300, 100), (60, 10000)];
+
+/// [`DEFAULT_SAVE_POINTS`] as the profile holds them.
+pub fn default_save_points() -> Vec<SavePoint> {
+    DEFAULT_SAVE_POINTS
+        .iter()
+        .map(|&(seconds, changes)| SavePoint { seconds, changes })
+        .collect()
 }
 
 /// `platform.keep_warm` when the profile does not say.

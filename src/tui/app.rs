@@ -63,9 +63,9 @@ pub struct App {
     pub editor: Option<super::state::WorkloadEditor>,
     /// A report opened from Results, while shown.
     pub report: Option<super::state::ReportOverlay>,
-    /// Each edited profile's workload as its file says (invocations, concurrency, records,
-    /// mode), kept from the first edit so the editor can tell what changed.
-    pub file_workload: std::collections::HashMap<String, (u32, u32, u32, crate::model::Mode)>,
+    /// Each edited profile's values as its file says, kept from the first edit so the editor
+    /// can tell what changed.
+    pub file_workload: std::collections::HashMap<String, super::state::EditValues>,
 }
 
 impl App {

@@ -297,13 +297,13 @@ pub const KEYS: &[Binding] = &[
         Edit,
         &[Code(KeyCode::Right), Char('+')],
         Action::EditMore,
-        "more (×2, +1, mode)",
+        "more (×2, +1, next)",
     ),
     bind(
         Edit,
         &[Code(KeyCode::Left), Char('-')],
         Action::EditLess,
-        "less (÷2, −1, mode)",
+        "less (÷2, −1, previous)",
     ),
     bind(
         Edit,

@@ -182,7 +182,11 @@ impl App {
                     );
                     return None;
                 }
-                let Some(Ok(i)) = self.selected_profile().map(|p| &p.info) else {
+                let Some(now) = self
+                    .selected_profile()
+                    .and_then(|p| p.info.as_ref().ok())
+                    .and_then(super::state::EditValues::of)
+                else {
                     self.note(Level::Warn, "select a valid profile to edit its workload");
                     return None;
                 };
@@ -190,13 +194,10 @@ impl App {
                     .file_workload
                     .get(self.selected_name())
                     .copied()
-                    .unwrap_or((i.invocations, i.concurrency, i.records, i.mode));
+                    .unwrap_or(now);
                 self.editor = Some(super::state::WorkloadEditor {
                     field: 0,
-                    invocations: i.invocations,
-                    concurrency: i.concurrency,
-                    records: i.records,
-                    mode: i.mode,
+                    now,
                     file,
                 });
                 self.mode = Mode::Edit;
@@ -221,7 +222,7 @@ impl App {
             }
             Action::EditReset => {
                 if let Some(e) = &mut self.editor {
-                    (e.invocations, e.concurrency, e.records, e.mode) = e.file;
+                    e.now = e.file;
                 }
                 None
             }
@@ -341,17 +342,24 @@ impl App {
         let e = self.editor.take()?;
         self.mode = Mode::Normal;
         let name = self.selected_name().to_string();
-        let values = (e.invocations, e.concurrency, e.records, e.mode);
+        let v = e.now;
         if let Some(Ok(i)) = self.profiles.get_mut(self.selected).map(|p| &mut p.info) {
-            (i.invocations, i.concurrency, i.records, i.mode) = values;
+            v.set_in(i);
         }
-        // The file's values are now these.
-        self.file_workload.insert(name.clone(), values);
+        // The file's values are now these, but for a platform it cannot hold (the engine
+        // says so and uses it for the next runs only).
+        let mut file = v;
+        if !v.platform.is_local() || !e.file.platform.is_local() {
+            file.platform = e.file.platform;
+        }
+        self.file_workload.insert(name.clone(), file);
         let edit = crate::model::workload::WorkloadEdit {
-            invocations: Some(e.invocations),
-            concurrency: Some(e.concurrency),
-            records: Some(e.records),
-            mode: Some(e.mode),
+            invocations: Some(v.invocations),
+            concurrency: Some(v.concurrency),
+            records: Some(v.records),
+            mode: Some(v.mode),
+            persistence: Some(v.persistence),
+            platform: (v.platform != e.file.platform).then_some(v.platform),
         };
         Some(EngineCommand::SaveWorkload {
             profile: name,
@@ -366,20 +374,22 @@ impl App {
         self.mode = Mode::Normal;
         let name = self.selected_name().to_string();
         self.file_workload.entry(name.clone()).or_insert(e.file);
+        let v = e.now;
         if let Some(Ok(i)) = self.profiles.get_mut(self.selected).map(|p| &mut p.info) {
-            (i.invocations, i.concurrency, i.records, i.mode) =
-                (e.invocations, e.concurrency, e.records, e.mode);
+            v.set_in(i);
         }
         let edit = e.edit();
         let msg = if edit == crate::model::workload::WorkloadEdit::default() {
             format!("the next runs of `{name}` use its file's workload again")
         } else {
             format!(
-                "the next runs of `{name}`: {} invocations, concurrency {}, {} records, {} (not saved to its file)",
-                e.invocations,
-                e.concurrency,
-                e.records,
-                e.mode.as_str()
+                "the next runs of `{name}`: {} invocations, concurrency {}, {} records, {}, persistence {}, platform {} (not saved to its file)",
+                v.invocations,
+                v.concurrency,
+                v.records,
+                v.mode.as_str(),
+                v.persistence.as_str(),
+                v.platform.as_str()
             )
         };
         self.note(Level::Info, msg);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::event::{Level, Phase};
+use crate::model::workload::{PersistenceChoice, PlatformChoice};
 use crate::paper::{self, PaperFigure};
 use crate::profile::{Backend, ProfileEntry, ProfileError};
 use crate::redis_host::{ColdStart, RedisState, RedisStatus};
@@ -59,7 +60,8 @@ impl From<ProfileEntry> for ProfileItem {
                     _ => None,
                 },
                 persistence: p.redis.persistence.label(),
-                platform: p.platform.label().to_string(),
+                // `local-warm` for warm processes: what the workload editor switches.
+                platform: p.platform.choice().as_str().to_string(),
                 invocations: p.workload.invocations,
                 records: p.workload.records,
                 concurrency: p.workload.concurrency,
@@ -377,24 +379,77 @@ impl ReportOverlay {
     }
 }
 
+/// What the workload editor edits: the next runs' workload, Redis persistence and platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EditValues {
+    pub invocations: u32,
+    pub concurrency: u32,
+    pub records: u32,
+    pub mode: crate::model::Mode,
+    pub persistence: PersistenceChoice,
+    pub platform: PlatformChoice,
+}
+
+impl EditValues {
+    /// A profile's values as the console shows them (`None` for an unknown label, which a
+    /// validated profile never has).
+    pub fn of(i: &ProfileInfo) -> Option<Self> {
+        Some(Self {
+            invocations: i.invocations,
+            concurrency: i.concurrency,
+            records: i.records,
+            mode: i.mode,
+            persistence: PersistenceChoice::from_label(&i.persistence)?,
+            platform: PlatformChoice::from_label(&i.platform)?,
+        })
+    }
+
+    /// Show them as the profile's.
+    pub fn set_in(&self, i: &mut ProfileInfo) {
+        i.invocations = self.invocations;
+        i.concurrency = self.concurrency;
+        i.records = self.records;
+        i.mode = self.mode;
+        i.persistence = self.persistence.as_str().to_string();
+        i.platform = self.platform.as_str().to_string();
+    }
+
+    /// The values as text, in [`EDIT_FIELDS`] order.
+    pub fn texts(&self) -> [String; 6] {
+        [
+            self.invocations.to_string(),
+            self.concurrency.to_string(),
+            self.records.to_string(),
+            self.mode.as_str().to_string(),
+            self.persistence.as_str().to_string(),
+            self.platform.as_str().to_string(),
+        ]
+    }
+}
+
 /// The workload editor (`E`): the selected profile's values for its next runs, the field under
 /// the cursor, and the profile's own values (to tell what was changed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkloadEditor {
     pub field: usize,
-    pub invocations: u32,
-    pub concurrency: u32,
-    pub records: u32,
-    pub mode: crate::model::Mode,
-    pub file: (u32, u32, u32, crate::model::Mode),
+    pub now: EditValues,
+    pub file: EditValues,
 }
 
 /// The editor's fields, in order.
-pub const EDIT_FIELDS: [&str; 4] = ["invocations", "concurrency", "records", "mode"];
+pub const EDIT_FIELDS: [&str; 6] = [
+    "invocations",
+    "concurrency",
+    "records",
+    "mode",
+    "persistence",
+    "platform",
+];
 
 impl WorkloadEditor {
     /// Step the field under the cursor: numbers double or halve (concurrency steps by one
-    /// below 4), the mode toggles.
+    /// below 4); the mode toggles; persistence and platform go round their choices (the
+    /// platform: the file's, then the embedded platform's two ways).
     pub fn step(&mut self, up: bool) {
         let num = |v: u32, small: bool| match (up, small && v < 4) {
             (true, true) => v + 1,
@@ -402,27 +457,40 @@ impl WorkloadEditor {
             (true, false) => v.saturating_mul(2).min(1_000_000),
             (false, false) => (v / 2).max(1),
         };
+        fn round<T: PartialEq + Copy>(all: &[T], now: T, up: bool) -> T {
+            let n = all.len();
+            let at = all.iter().position(|c| *c == now).unwrap_or(0);
+            all[if up { (at + 1) % n } else { (at + n - 1) % n }]
+        }
+        let v = &mut self.now;
         match self.field {
-            0 => self.invocations = num(self.invocations, false),
-            1 => self.concurrency = num(self.concurrency, true),
-            2 => self.records = num(self.records, false),
-            _ => {
-                self.mode = match self.mode {
+            0 => v.invocations = num(v.invocations, false),
+            1 => v.concurrency = num(v.concurrency, true),
+            2 => v.records = num(v.records, false),
+            3 => {
+                v.mode = match v.mode {
                     crate::model::Mode::Sequential => crate::model::Mode::Pipelined,
                     crate::model::Mode::Pipelined => crate::model::Mode::Sequential,
                 }
+            }
+            4 => v.persistence = round(&PersistenceChoice::ALL, v.persistence, up),
+            _ => {
+                let choices = PlatformChoice::choices(self.file.platform);
+                v.platform = round(&choices, v.platform, up);
             }
         }
     }
 
     /// What differs from the profile's file.
     pub fn edit(&self) -> crate::model::workload::WorkloadEdit {
-        let (i, c, r, m) = self.file;
+        let (n, f) = (&self.now, &self.file);
         crate::model::workload::WorkloadEdit {
-            invocations: (self.invocations != i).then_some(self.invocations),
-            concurrency: (self.concurrency != c).then_some(self.concurrency),
-            records: (self.records != r).then_some(self.records),
-            mode: (self.mode != m).then_some(self.mode),
+            invocations: (n.invocations != f.invocations).then_some(n.invocations),
+            concurrency: (n.concurrency != f.concurrency).then_some(n.concurrency),
+            records: (n.records != f.records).then_some(n.records),
+            mode: (n.mode != f.mode).then_some(n.mode),
+            persistence: (n.persistence != f.persistence).then_some(n.persistence),
+            platform: (n.platform != f.platform).then_some(n.platform),
         }
     }
 }

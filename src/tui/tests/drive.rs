@@ -824,6 +824,8 @@ fn the_workload_editor_changes_the_next_runs() {
                 concurrency: Some(2),
                 records: None,
                 mode: Some(crate::model::Mode::Pipelined),
+                persistence: None,
+                platform: None,
             },
         })
     );
@@ -850,6 +852,79 @@ fn the_workload_editor_changes_the_next_runs() {
         })
     );
     assert!(text(&screen(&app, 120, 40)).contains("100 × 1000 records"));
+}
+
+/// Issue 25: the editor also sets Redis persistence (round none → rdb → aof-everysec →
+/// aof-always) and the platform (the file's, then the embedded platform's two ways) for the
+/// next runs, and `s` saves them.
+#[test]
+fn the_editor_sets_persistence_and_platform() {
+    use crate::model::workload::{PersistenceChoice, PlatformChoice, WorkloadEdit};
+    let mut app = idle_app(Theme::new(false));
+    app.on_key(&key('E'));
+    for _ in 0..4 {
+        app.on_key(&code(KeyCode::Down));
+    }
+    // persistence rdb → aof-everysec → aof-always; ← from there goes back one.
+    app.on_key(&code(KeyCode::Right));
+    app.on_key(&code(KeyCode::Right));
+    app.on_key(&code(KeyCode::Right));
+    app.on_key(&code(KeyCode::Left));
+    app.on_key(&code(KeyCode::Down));
+    // platform local → local-warm.
+    app.on_key(&code(KeyCode::Right));
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let s = text(&screen(&app, w, h));
+        for want in [
+            "aof-always",
+            "* file: rdb",
+            "local-warm",
+            "* file: local",
+            "persistence",
+            "platform",
+        ] {
+            assert!(s.contains(want), "{w}×{h} lacks {want}: {s}");
+        }
+    }
+    let cmd = app.on_key(&code(KeyCode::Enter));
+    assert_eq!(
+        cmd,
+        Some(EngineCommand::EditWorkload {
+            profile: profile("local"),
+            edit: WorkloadEdit {
+                persistence: Some(PersistenceChoice::AofAlways),
+                platform: Some(PlatformChoice::LocalWarm),
+                ..Default::default()
+            },
+        })
+    );
+    let last = &app.log.lines.back().unwrap().message;
+    assert!(
+        last.contains("persistence aof-always, platform local-warm"),
+        "{last}"
+    );
+    // The platform goes round the file's and the embedded platform's two ways.
+    app.on_key(&key('E'));
+    for _ in 0..5 {
+        app.on_key(&code(KeyCode::Down));
+    }
+    app.on_key(&code(KeyCode::Right));
+    assert_eq!(
+        app.editor.unwrap().now.platform,
+        PlatformChoice::Local,
+        "local-warm → local (the file's)"
+    );
+    app.on_key(&code(KeyCode::Right));
+    // `s` saves every value; the platform only when it changed.
+    let Some(EngineCommand::SaveWorkload { edit, .. }) = app.on_key(&key('s')) else {
+        panic!("s saves");
+    };
+    assert_eq!(edit.persistence, Some(PersistenceChoice::AofAlways));
+    assert_eq!(edit.platform, Some(PlatformChoice::LocalWarm));
+    assert_eq!(
+        app.file_workload["local"].platform,
+        PlatformChoice::LocalWarm
+    );
 }
 
 /// Issue 25 item 9: a failover opened from Results is a report overlay that scrolls with its

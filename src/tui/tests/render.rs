@@ -104,6 +104,18 @@ fn overlays() {
     assert_snapshot!("help_200x60", screen(&app, 200, 60).backend());
     app.mode = Mode::ConfirmQuit;
     assert_snapshot!("confirm_quit_80x24", screen(&app, 80, 24).backend());
+    // The workload editor with the persistence and the platform changed.
+    let mut app = idle_app(Theme::new(true));
+    app.perform(crate::tui::action::Action::EditWorkload);
+    for _ in 0..4 {
+        app.perform(crate::tui::action::Action::EditNext);
+    }
+    app.perform(crate::tui::action::Action::EditMore);
+    app.perform(crate::tui::action::Action::EditNext);
+    app.perform(crate::tui::action::Action::EditMore);
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        assert_snapshot!(format!("editor_{w}x{h}"), screen(&app, w, h).backend());
+    }
 }
 
 #[test]

@@ -165,21 +165,15 @@ pub fn render_confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
-/// The workload editor (`E`): the selected profile's invocations, concurrency, records and
-/// mode for its next runs; a changed value is marked `*` with the file's beside it. Its keys
+/// The workload editor (`E`): the selected profile's invocations, concurrency, records, mode,
+/// Redis persistence and platform for its next runs; a changed value is marked `*` with the file's beside it. Its keys
 /// come from the same table as everything else.
 pub fn render_editor(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme;
     let Some(e) = &app.editor else { return };
-    let popup = centered(area, 60, 15);
+    let popup = centered(area, 60, 17);
     frame.render_widget(Clear, popup);
-    let (fi, fc, fr, fm) = e.file;
-    let values = [
-        (e.invocations.to_string(), fi.to_string()),
-        (e.concurrency.to_string(), fc.to_string()),
-        (e.records.to_string(), fr.to_string()),
-        (e.mode.as_str().to_string(), fm.as_str().to_string()),
-    ];
+    let values = e.now.texts().into_iter().zip(e.file.texts());
     let mut lines = Vec::new();
     for (i, (name, (now, file))) in crate::tui::state::EDIT_FIELDS
         .iter()
@@ -194,7 +188,7 @@ pub fn render_editor(app: &App, frame: &mut Frame, area: Rect) {
         let changed = now != file;
         lines.push(Line::from(vec![
             Span::styled(format!(" {name:<12}"), style),
-            Span::styled(format!(" {now:>10} "), style),
+            Span::styled(format!(" {now:>12} "), style),
             Span::styled(
                 if changed {
                     format!(" * file: {file}")

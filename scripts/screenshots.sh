@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Screenshots of the console made from the real program: idle, help, during a run (with the
 # process pane), after it, the workload editor,
-# the gateway pane, case study 2's matrix (Share view), a sweep (Sweep view) and the Results view.
+# the gateway pane, case study 2's matrix (Share view), a sweep (Sweep view), the Results view
+# and a failover's report opened from it (the one in tests/fixtures/reports, which the real
+# `redwhisk failover` wrote).
 #
 # The binary runs in a private tmux server; each screen is captured with its colours
 # (`tmux capture-pane -e`) and rendered to PNG by scripts/ansi2png.py (ImageMagick + DejaVu
@@ -59,6 +61,9 @@ invocations = $N
 records = 1000
 TOML
 
+mkdir -p "$WORK/results"
+cp -r tests/fixtures/reports/20261207T192038Z-fo-failover "$WORK/results/"
+
 tmux -L "$SOCK" new-session -d -s shots -x "$COLS" -y "$ROWS" -c "$WORK" \
   -e "REDWHISK_CONFIG_DIR=$WORK/config" -e "REDWHISK_DATA_DIR=$WORK/data" \
   "'$BIN' console --profile demo --results '$WORK/results'; sleep 600"
@@ -108,11 +113,14 @@ wait_for 600 "[^0-9]$N/$N[^0-9]" "the run to finish"
 wait_for 60 'phase +done' "the run to be done"
 shot finished
 
-# The workload editor (E): the next runs' invocations doubled, not yet applied.
+# The workload editor (E): the next runs' invocations doubled and persistence AOF, not yet
+# applied.
 tmux -L "$SOCK" send-keys -t shots E
 wait_for 10 'Workload of `demo`' "the workload editor"
 tmux -L "$SOCK" send-keys -t shots Right
 wait_for 10 'file: '"$N" "the edited value"
+tmux -L "$SOCK" send-keys -t shots Down Down Down Down Right
+wait_for 10 'file: rdb' "the edited persistence"
 shot editor
 tmux -L "$SOCK" send-keys -t shots Escape
 sleep 0.3
@@ -143,4 +151,13 @@ tmux -L "$SOCK" send-keys -t shots v
 wait_for 30 'share' "the results listing"
 sleep 0.5
 shot results
+
+# A failover's report (Enter on its row, picked with the filter).
+tmux -L "$SOCK" send-keys -t shots / failover Enter
+wait_for 10 'filter: failover' "the filter"
+tmux -L "$SOCK" send-keys -t shots Enter
+wait_for 10 'failover on `fo`' "the failover's report"
+sleep 0.3
+shot report
+tmux -L "$SOCK" send-keys -t shots Escape
 tmux -L "$SOCK" send-keys -t shots q

@@ -98,7 +98,7 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         None => Span::styled("none yet", t.dim()),
     };
 
-    let lines = vec![
+    let lines = [
         Line::from(backend_spans),
         Line::from(state),
         Line::from(kv(app, "endpoint", endpoint)),
@@ -114,8 +114,73 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(kv(app, "cold", cold)),
     ];
     let block = pane(t, " Redis ");
-    let lines = fmt::fit_lines(lines, area.width.saturating_sub(2));
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // From 90 columns a second column beside the four short rows: the process or container,
+    // the version, the data directory, and why it failed when it did. The persistence and
+    // cold-start rows keep the whole width.
+    // (A cluster's node row is long too: it keeps the whole width.)
+    let n_short: u16 = if st.and_then(|s| s.nodes.as_ref()).is_some() {
+        3
+    } else {
+        4
+    };
+    let [top, bottom] = inner.layout(&ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(n_short),
+        ratatui::layout::Constraint::Fill(1),
+    ]));
+    let (left, right) = super::run::split_wide(top);
+    let (short, long) = match right {
+        Some(_) => lines.split_at(usize::from(n_short).min(lines.len())),
+        None => (&lines[..], &[][..]),
+    };
+    let whole = if right.is_some() { left } else { inner };
+    frame.render_widget(
+        Paragraph::new(fmt::fit_lines(short.to_vec(), whole.width)),
+        whole,
+    );
+    if right.is_some() {
+        frame.render_widget(
+            Paragraph::new(fmt::fit_lines(long.to_vec(), bottom.width)),
+            bottom,
+        );
+    }
+    if let Some(right) = right {
+        let dash = || "-".to_string();
+        let who = match st.and_then(|s| s.container.clone()) {
+            Some(c) => kv(app, "container", c.chars().take(12).collect::<String>()),
+            None => kv(
+                app,
+                "pid",
+                st.and_then(|s| s.pid).map_or_else(dash, |p| p.to_string()),
+            ),
+        };
+        let mut more = vec![
+            Line::from(who),
+            Line::from(kv(
+                app,
+                "version",
+                st.and_then(|s| s.redis_version.clone())
+                    .unwrap_or_else(dash),
+            )),
+            Line::from(kv(
+                app,
+                "data",
+                Span::styled(
+                    st.and_then(|s| s.data_dir.clone()).unwrap_or_else(dash),
+                    t.dim(),
+                ),
+            )),
+        ];
+        if let Some(problem) = st.and_then(|s| s.problem.clone()) {
+            more.push(Line::from(kv(
+                app,
+                "problem",
+                Span::styled(problem, t.error()),
+            )));
+        }
+        frame.render_widget(Paragraph::new(fmt::fit_lines(more, right.width)), right);
+    }
 }
 
 /// The steps of a cold start that add up to its total: the snapshot restore and the image

@@ -131,7 +131,92 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(format!("late {}", o.late), late_style),
         ]));
     }
-    frame.render_widget(Paragraph::new(fmt::fit_lines(lines, rest.width)), rest);
+    // From 90 columns the pane's other half says how the run is going: latency so far, the
+    // phases' means, commands per second, and where the results went.
+    let (left, right) = split_wide(rest);
+    frame.render_widget(Paragraph::new(fmt::fit_lines(lines, left.width)), left);
+    if let Some(right) = right {
+        frame.render_widget(
+            Paragraph::new(fmt::fit_lines(wide_run_lines(app, run, now), right.width)),
+            right,
+        );
+    }
+}
+
+/// Panes at least this wide (inside their borders) show a second column.
+pub(super) const WIDE_PANE: u16 = 90;
+
+/// The area, and from [`WIDE_PANE`] columns its right half for a second column.
+pub(super) fn split_wide(area: Rect) -> (Rect, Option<Rect>) {
+    if area.width < WIDE_PANE {
+        return (area, None);
+    }
+    let [l, r] = area.layout(&Layout::horizontal([Constraint::Fill(1); 2]).spacing(2));
+    (l, Some(r))
+}
+
+/// The Run pane's second column.
+fn wide_run_lines(
+    app: &App,
+    run: &crate::tui::state::RunView,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Line<'static>> {
+    use crate::stats::PhaseName;
+    let t = app.theme;
+    let label = |s: &str| Span::styled(format!("{s:<9}"), t.label());
+    let mut lines = Vec::new();
+    if run.share {
+        return lines;
+    }
+    let total = run.stats.phase(PhaseName::Total);
+    lines.push(Line::from(vec![
+        label("latency"),
+        Span::raw(if total.n == 0 {
+            "-".into()
+        } else {
+            format!(
+                "p50 {}  p99 {}  max {} ms",
+                fmt::ms(total.p50),
+                fmt::ms(total.p99),
+                fmt::ms(total.max)
+            )
+        }),
+    ]));
+    let means: Vec<String> = [PhaseName::Write, PhaseName::Read, PhaseName::Delete]
+        .into_iter()
+        .map(|p| (p, run.stats.phase(p)))
+        .filter(|(_, s)| s.n > 0)
+        .map(|(p, s)| format!("{} {}", p.as_str(), fmt::ms(s.mean)))
+        .collect();
+    lines.push(Line::from(vec![
+        label("means"),
+        Span::raw(if means.is_empty() {
+            "-".into()
+        } else {
+            format!("{} ms", means.join(" · "))
+        }),
+    ]));
+    let commands: u64 = [PhaseName::Write, PhaseName::Read, PhaseName::Delete]
+        .into_iter()
+        .filter_map(|p| run.stats.command(p))
+        .map(|c| c.n)
+        .sum();
+    let secs = run.elapsed(now).as_secs_f64();
+    lines.push(Line::from(vec![
+        label("commands"),
+        Span::raw(if commands == 0 || secs <= 0.0 {
+            "-".into()
+        } else {
+            format!("{commands}  ({:.0}/s)", commands as f64 / secs)
+        }),
+    ]));
+    if let Some(dir) = run.finished.as_ref().and_then(|f| f.results_dir.as_ref()) {
+        lines.push(Line::from(vec![
+            label("results"),
+            Span::styled(dir.display().to_string(), t.dim()),
+        ]));
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -141,6 +141,8 @@ pub enum EngineCommand {
     SampleProcesses {
         redis_pid: Option<u32>,
         containers: Vec<String>,
+        /// Also the local Lambda containers this redwhisk runs (role `lambda`).
+        functions: bool,
     },
     /// Case study 1 with the console's choice of loop: an open loop at `rate` arrivals per
     /// second, or a closed loop (`None`) whatever the profile says.

@@ -131,6 +131,36 @@ async fn concurrency_two_is_two_containers_each_cold_once() {
         .count();
     assert!(all.iter().all(|r| r.as_ref().unwrap().success()));
     assert_eq!(cold, 2, "one cold start per container");
+    // The console's process pane: both function containers, from the Docker stats API.
+    let (engine, mut rx, task) = redwhisk::engine::spawn_engine(Default::default());
+    engine.send(redwhisk::event::EngineCommand::SampleProcesses {
+        redis_pid: None,
+        containers: vec![],
+        functions: true,
+    });
+    let snap = loop {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("no process sample within 30 s")
+            .expect("the engine stopped")
+        {
+            redwhisk::event::EngineEvent::Processes(snap) => break snap,
+            _ => continue,
+        }
+    };
+    let rows: Vec<_> = snap
+        .processes
+        .iter()
+        .filter(|r| r.role == "lambda")
+        .collect();
+    assert_eq!(rows.len(), 2, "{snap:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.name.starts_with("lt-conc#") && r.rss_bytes > 0 && r.pid > 0),
+        "{rows:?}"
+    );
+    engine.send(redwhisk::event::EngineCommand::Shutdown);
+    let _ = tokio::time::timeout(Duration::from_secs(60), task).await;
     p.close().await;
 }
 

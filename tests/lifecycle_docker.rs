@@ -294,6 +294,7 @@ async fn the_process_sample_has_a_row_per_named_container_from_docker_stats() {
         engine.send(EngineCommand::SampleProcesses {
             redis_pid: None,
             containers,
+            functions: false,
         });
         loop {
             match tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())

@@ -427,6 +427,7 @@ async fn engine_loop(
             EngineCommand::SampleProcesses {
                 redis_pid,
                 containers,
+                functions,
             } => {
                 let sink = sink.clone();
                 tokio::spawn(async move {
@@ -436,13 +437,31 @@ async fn engine_loop(
                         return;
                     };
                     // A daemon that does not answer leaves the rows out, not the pane.
-                    if !containers.is_empty()
+                    if (!containers.is_empty() || functions)
                         && let Ok(docker) = crate::redis_host::docker_connect().await
                     {
-                        for c in &containers {
-                            if let Some(row) = crate::redis_host::stats::container_sample(
+                        let mut wanted: Vec<(String, String, &'static str)> = containers
+                            .into_iter()
+                            .map(|c| (c.clone(), c, "docker"))
+                            .collect();
+                        if functions {
+                            // Bounded like a sample: a frozen daemon costs one deadline.
+                            let listed = tokio::time::timeout(
+                                crate::redis_host::stats::STATS_DEADLINE,
+                                crate::platform::lambda::emulator::function_containers(&docker),
+                            )
+                            .await
+                            .unwrap_or_default();
+                            wanted.extend(
+                                listed.into_iter().map(|(id, shown)| (id, shown, "lambda")),
+                            );
+                        }
+                        for (id, shown, role) in &wanted {
+                            if let Some(row) = crate::redis_host::stats::container_sample_as(
                                 &docker,
-                                c,
+                                id,
+                                shown,
+                                role,
                                 snap.ticks_per_s,
                             )
                             .await

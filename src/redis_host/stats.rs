@@ -9,8 +9,9 @@ use futures::StreamExt;
 
 use crate::model::process::ProcessSample;
 
-/// How long one container's figures may take (the daemon answers one-shot stats at once).
-const STATS_DEADLINE: Duration = Duration::from_secs(2);
+/// How long one container's figures (or the listing of the function containers) may take
+/// before their rows are left out; the daemon answers one-shot stats at once.
+pub const STATS_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Memory as `docker stats` counts it: usage minus the inactive page cache (cgroup v2's
 /// `inactive_file`, v1's `total_inactive_file`).
@@ -32,6 +33,18 @@ pub async fn container_sample(
     name: &str,
     ticks_per_s: u64,
 ) -> Option<ProcessSample> {
+    container_sample_as(docker, name, name, "docker", ticks_per_s).await
+}
+
+/// As [`container_sample`], for the container `id`, shown as `shown` with `role`.
+pub async fn container_sample_as(
+    docker: &Docker,
+    id: &str,
+    shown: &str,
+    role: &'static str,
+    ticks_per_s: u64,
+) -> Option<ProcessSample> {
+    let name = id;
     let query = async {
         let inspect = docker
             .inspect_container(name, None::<InspectContainerOptions>)
@@ -54,8 +67,8 @@ pub async fn container_sample(
         let rss_bytes = stats.memory_stats.as_ref().map_or(0, memory);
         Some(ProcessSample {
             pid,
-            name: name.to_string(),
-            role: "docker",
+            name: shown.to_string(),
+            role,
             cpu_ticks: u64::try_from(u128::from(cpu_ns) * u128::from(ticks_per_s) / 1_000_000_000)
                 .unwrap_or(u64::MAX),
             rss_bytes,

@@ -204,12 +204,20 @@ impl App {
         }
         self.processes_asked = Some(now);
         let status = self.redis.status.as_ref();
+        // A live run on the local Lambda: its function containers too.
+        let functions = self.run_active()
+            && self.run.as_ref().is_some_and(|run| {
+                self.profiles.iter().any(|p| {
+                    p.name == run.profile && p.info.as_ref().is_ok_and(|i| i.platform == "lambda")
+                })
+            });
         Some(EngineCommand::SampleProcesses {
             redis_pid: status.and_then(|s| s.pid),
             containers: status
                 .and_then(|s| s.container.clone())
                 .into_iter()
                 .collect(),
+            functions,
         })
     }
 

@@ -300,6 +300,7 @@ impl Emulator {
     }
 
     /// Containers left by a redwhisk that is gone (killed before it could remove them).
+    /// (The process pane lists the live ones with [`function_containers`].)
     async fn reap_orphans(&self, events: &EventSink) {
         let filters = HashMap::from([("label".to_string(), vec![LABEL_PID.to_string()])]);
         let opts = ListContainersOptionsBuilder::default()
@@ -588,6 +589,35 @@ async fn read_report(
 fn init_report_ms(line: &str) -> Option<f64> {
     let rest = line.split("INIT REPORT(durationMs:").nth(1)?;
     rest.trim().trim_end_matches(')').trim().parse().ok()
+}
+
+/// The running local Lambda containers this redwhisk process started (its pid label): each
+/// one's id and a name for the process pane (`function#short-id`). Empty when the daemon does
+/// not answer.
+pub async fn function_containers(docker: &Docker) -> Vec<(String, String)> {
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{LABEL_PID}={}", std::process::id())],
+    )]);
+    let opts = ListContainersOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let Ok(list) = docker.list_containers(Some(opts)).await else {
+        return Vec::new();
+    };
+    list.into_iter()
+        .filter_map(|c| {
+            let id = c.id?;
+            let function = c
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_FUNCTION))
+                .cloned()
+                .unwrap_or_else(|| "lambda".into());
+            let short: String = id.chars().take(8).collect();
+            Some((id, format!("{function}#{short}")))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -535,6 +535,7 @@ fn the_process_sample_names_the_redis_container() {
         Some(EngineCommand::SampleProcesses {
             redis_pid: Some(4242),
             containers: vec![],
+            functions: false,
         })
     );
     st.container = Some("redwhisk-docker".into());
@@ -545,8 +546,23 @@ fn the_process_sample_names_the_redis_container() {
         Some(EngineCommand::SampleProcesses {
             redis_pid: None,
             containers: vec!["redwhisk-docker".into()],
+            functions: false,
         })
     );
+    // A live run of a profile on the local Lambda asks for its function containers too.
+    if let Ok(i) = &mut app.profiles[0].info {
+        i.platform = "lambda".into();
+    }
+    for ev in run_start_events(5) {
+        app.apply(ev);
+    }
+    assert!(matches!(
+        app.processes_due(t0 + chrono::Duration::seconds(2)),
+        Some(EngineCommand::SampleProcesses {
+            functions: true,
+            ..
+        })
+    ));
 }
 
 /// Issue 25 item 3: the quit question goes once the run it asks about has ended, and a

@@ -436,9 +436,13 @@ async fn engine_loop(
                     else {
                         return;
                     };
-                    // A daemon that does not answer leaves the rows out, not the pane.
+                    // A daemon that is gone or does not answer leaves the rows out, not the
+                    // pane: reaching it is bounded like one sample, and so is each row.
+                    let deadline = crate::redis_host::stats::STATS_DEADLINE;
                     if (!containers.is_empty() || functions)
-                        && let Ok(docker) = crate::redis_host::docker_connect().await
+                        && let Ok(Ok(docker)) =
+                            tokio::time::timeout(deadline, crate::redis_host::docker_connect())
+                                .await
                     {
                         let mut wanted: Vec<(String, String, &'static str)> = containers
                             .into_iter()

@@ -15,6 +15,9 @@ use crate::tui::views::ShareSource;
 
 /// Inner width from which the start and restore columns fit.
 const FULL: u16 = 100;
+/// From this width the matrix adds the tails (p99) of stop, start and restore, the whole
+/// cycle's p50 and the errors: a 200-column terminal has the room.
+const WIDE: u16 = 170;
 
 /// A verdict's colour. The verdict is the same type share.json stores.
 fn verdict_style(t: Theme, s: &CellSummary) -> Style {
@@ -77,6 +80,7 @@ pub fn render_share(app: &App, frame: &mut Frame, area: Rect) {
         area,
     );
     let full = block.inner(area).width >= FULL;
+    let wide = block.inner(area).width >= WIDE;
     let mut header = vec!["persistence", "stop", "cycles", "correct", "lost", "stop"];
     let mut widths = vec![
         Constraint::Length(12),
@@ -90,7 +94,19 @@ pub fn render_share(app: &App, frame: &mut Frame, area: Rect) {
         header.extend(["start", "restore"]);
         widths.extend([Constraint::Length(7), Constraint::Length(8)]);
     }
-    header.push(if full {
+    if wide {
+        header.extend(["stop99", "start99", "restore99", "cycle", "errors"]);
+        widths.extend([
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(6),
+        ]);
+    }
+    header.push(if wide {
+        "verdict (times in ms: p50, p99 marked 99; cycle: a whole cycle's p50)"
+    } else if full {
         "verdict (times: p50 ms)"
     } else {
         "verdict"
@@ -103,6 +119,13 @@ pub fn render_share(app: &App, frame: &mut Frame, area: Rect) {
                 "-".to_string()
             } else {
                 fmt::ms(m.p50)
+            }
+        };
+        let p99 = |m: &crate::stats::Summary| {
+            if m.n == 0 {
+                "-".to_string()
+            } else {
+                fmt::ms(m.p99)
             }
         };
         let live_now = share.source == ShareSource::Live
@@ -144,6 +167,22 @@ pub fn render_share(app: &App, frame: &mut Frame, area: Rect) {
         if full {
             cells.push(Cell::from(p50(&s.start_ms)));
             cells.push(Cell::from(p50(&s.restore_ms)));
+        }
+        if wide {
+            cells.extend([
+                Cell::from(p99(&s.stop_ms)),
+                Cell::from(p99(&s.start_ms)),
+                Cell::from(p99(&s.restore_ms)),
+                Cell::from(p50(&s.cycle_ms)),
+                Cell::from(Span::styled(
+                    s.errors.to_string(),
+                    if s.errors > 0 {
+                        t.error()
+                    } else {
+                        Style::new()
+                    },
+                )),
+            ]);
         }
         cells.push(Cell::from(Line::from(verdict)));
         Row::new(cells)

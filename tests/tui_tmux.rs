@@ -474,13 +474,26 @@ fn sigterm_mid_run_quits_the_console_with_143_and_restores_the_terminal() {
 const BAD_PROFILE: &str =
     "description = \"bad\"\n[redis]\nbackend = \"process\"\nbogus_setting = 1\n";
 
-/// Issue 25 item 1 at 80×24: the log follows the end of the newest message, however long; ↑
-/// reaches its start; End comes back; the error also flashes at the top until Esc.
+/// Issue 25 item 1 at 80×24, 120×40 and 200×60: the log follows the end of the newest message,
+/// however long; ↑ reaches its start; End comes back; the error also flashes at the top until
+/// Esc.
 #[test]
 fn the_log_shows_the_end_of_a_long_error_and_the_header_flashes_it() {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        log_end_at(w, h);
+    }
+}
+
+fn log_end_at(w: u16, h: u16) {
     let s = setup();
     std::fs::write(s.dir.path().join("config/profiles/bad.toml"), BAD_PROFILE).unwrap();
-    let t = Tmux::start_sized("log", s.dir.path(), &s.env, &script(s.dir.path()), (80, 24));
+    let t = Tmux::start_sized(
+        &format!("log{w}"),
+        s.dir.path(),
+        &s.env,
+        &script(s.dir.path()),
+        (w, h),
+    );
     t.wait_for("the console to open", START_LIMIT, |s| {
         s.contains("no run yet")
     });
@@ -499,17 +512,27 @@ fn the_log_shows_the_end_of_a_long_error_and_the_header_flashes_it() {
             .contains("! profile `bad` cannot be used"),
         "{screen}"
     );
-    for _ in 0..40 {
-        t.keys("Up");
+    // The message's first row in the log pane (the header's flash starts with ` !`).
+    let first_row = |s: &str| {
+        s.lines()
+            .any(|l| l.starts_with('│') && l.contains("profile `bad` cannot be used"))
+    };
+    if first_row(&screen) {
+        // It fits whole (wide terminals): nothing to scroll to, all of it on screen.
+        assert!(!screen.contains("rows up"), "{w}×{h}: {screen}");
+    } else {
+        for _ in 0..40 {
+            t.keys("Up");
+        }
+        let top = t.wait_for("the start of the message", START_LIMIT, |s| {
+            s.contains("rows up") && first_row(s)
+        });
+        assert!(top.contains("rows up"), "{w}×{h}: {top}");
+        t.keys("End");
+        t.wait_for("the end again", START_LIMIT, |s| {
+            !s.contains("rows up") && s.split_whitespace().any(|w| w == "README.md)")
+        });
     }
-    let top = t.wait_for("the start of the message", START_LIMIT, |s| {
-        s.contains("rows up") && s.contains("cannot be used")
-    });
-    assert!(top.contains("rows up"), "{top}");
-    t.keys("End");
-    t.wait_for("the end again", START_LIMIT, |s| {
-        !s.contains("rows up") && s.split_whitespace().any(|w| w == "README.md)")
-    });
     t.keys("Escape");
     t.wait_for("the error to be acknowledged", START_LIMIT, |s| {
         !s.contains("Esc dismisses")
@@ -518,7 +541,7 @@ fn the_log_shows_the_end_of_a_long_error_and_the_header_flashes_it() {
 }
 
 /// Issue 25 item 2: eight profiles (the embedded `local` and seven files, two with long
-/// names) at 80×24 and 120×40: the selected one always shows with its number, long names end
+/// names) at 80×24, 120×40 and 200×60: the selected one always shows with its number, long names end
 /// in `…`, hidden ones are counted, and the profiles never run into the view tabs.
 #[test]
 fn the_header_fits_eight_profiles() {
@@ -538,7 +561,7 @@ fn the_header_fits_eight_profiles() {
         )
         .unwrap();
     }
-    for (w, h) in [(80, 24), (120, 40)] {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let t = Tmux::start_sized(
             &format!("hdr{w}"),
             s.dir.path(),
@@ -574,11 +597,11 @@ fn the_header_fits_eight_profiles() {
     }
 }
 
-/// Issue 25 item 3 at 80×24 and 200×60: after `u` the Redis pane follows uptime, keys and
-/// memory while keys are written from outside; the quit question goes when the run ends.
+/// Issue 25 item 3 at 80×24, 120×40 and 200×60: after `u` the Redis pane follows uptime, keys
+/// and memory while keys are written from outside; the quit question goes when the run ends.
 #[test]
 fn the_redis_pane_follows_writes_and_the_quit_question_goes_with_the_run() {
-    for (w, h) in [(80, 24), (200, 60)] {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let s = setup();
         std::fs::write(
             s.dir.path().join("config/profiles/e2e.toml"),
@@ -778,9 +801,13 @@ fn failovers_and_gateway_studies_open_from_results_as_reports() {
             assert!(end.contains(title), "{w}×{h}: {end}");
             t.keys("Escape");
             t.wait_for("the report to close", START_LIMIT, |s| !s.contains(title));
-            // `/` then Esc clears the filter.
+            // `/` then Esc clears the filter. Waited for: a key sent right after Esc would
+            // reach the console as Alt and that key.
             t.keys("/");
             t.keys("Escape");
+            t.wait_for("the filter to clear", START_LIMIT, |s| {
+                !s.contains("filter: ")
+            });
         }
         quit_and_check_restored(&t);
     }

@@ -132,7 +132,9 @@ async fn via_gateway(
         ShareGatewayOptions, share_gateway_text, share_via_gateway,
     };
     if let Some(p) = args.persistence {
-        profile = profile.with_persistence(PersistenceChoice::from(p).persistence());
+        profile = profile.with_persistence(crate::profile::Persistence::from(
+            PersistenceChoice::from(p),
+        ));
     }
     let job = Headless::job(Show::logs(""), CANCELLING)?;
     let opts = ShareGatewayOptions {

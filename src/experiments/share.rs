@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::job::{Job, Preflight, write_json};
 use crate::event::{EngineEvent, EventSink, Phase};
 use crate::platform::{BuiltinAction, Platform};
-use crate::profile::{Backend, Profile};
+use crate::profile::{Backend, Persistence, Profile};
 use crate::redis_host::{Endpoint, HostError, RedisHost, StopMode};
 use crate::results::{csv_field, csv_ms};
 use crate::stats::ms;
@@ -243,7 +243,7 @@ pub async fn run_share(
 fn cell_profile(base: &Profile, cell: Cell) -> Profile {
     let slug = format!("{}-{}", cell.persistence.label(), cell.stop.label());
     let profile = base
-        .with_persistence(cell.persistence.persistence())
+        .with_persistence(Persistence::from(cell.persistence))
         .with_data_dir(base.redis.data_dir.join("share").join(&slug));
     if profile.snapshots.is_some() {
         profile.renamed(format!("{}-share-{slug}", base.name))

@@ -21,9 +21,11 @@ pub struct WorkloadEdit {
     pub platform: Option<PlatformChoice>,
 }
 
-/// Redis persistence as the workload editor offers it (`redis.persistence` and, for AOF,
-/// `redis.appendfsync`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A Redis persistence mode as a choice: the data-sharing matrix's rows and the workload
+/// editor's values (`redis.persistence` and, for AOF, `redis.appendfsync`). The profile
+/// setting it stands for is `Persistence::from` (in `profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PersistenceChoice {
     None,
     Rdb,
@@ -40,7 +42,7 @@ impl PersistenceChoice {
     ];
 
     /// As the profile's persistence is labelled everywhere (`aof-everysec`).
-    pub fn as_str(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             PersistenceChoice::None => "none",
             PersistenceChoice::Rdb => "rdb",
@@ -50,7 +52,7 @@ impl PersistenceChoice {
     }
 
     pub fn from_label(label: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == label)
+        Self::ALL.into_iter().find(|c| c.label() == label)
     }
 }
 

@@ -87,21 +87,11 @@ impl Overrides {
 impl Persistence {
     /// The editor's choice; RDB keeps the profile's save points when it had RDB already.
     pub fn chosen(&self, c: crate::model::workload::PersistenceChoice) -> Persistence {
-        use crate::model::workload::PersistenceChoice as C;
-        match c {
-            C::None => Persistence::None,
-            C::Rdb => match self {
-                Persistence::Rdb { .. } => self.clone(),
-                _ => Persistence::Rdb {
-                    save: validate::default_save_points(),
-                },
-            },
-            C::AofEverysec => Persistence::Aof {
-                appendfsync: AppendFsync::Everysec,
-            },
-            C::AofAlways => Persistence::Aof {
-                appendfsync: AppendFsync::Always,
-            },
+        match (c, self) {
+            (crate::model::workload::PersistenceChoice::Rdb, Persistence::Rdb { .. }) => {
+                self.clone()
+            }
+            _ => Persistence::from(c),
         }
     }
 
@@ -117,6 +107,25 @@ impl Persistence {
             Persistence::Aof {
                 appendfsync: AppendFsync::Always,
             } => C::AofAlways,
+        }
+    }
+}
+
+impl From<crate::model::workload::PersistenceChoice> for Persistence {
+    /// The setting a choice stands for; RDB with Redis' default save points.
+    fn from(c: crate::model::workload::PersistenceChoice) -> Self {
+        use crate::model::workload::PersistenceChoice as C;
+        match c {
+            C::None => Persistence::None,
+            C::Rdb => Persistence::Rdb {
+                save: validate::default_save_points(),
+            },
+            C::AofEverysec => Persistence::Aof {
+                appendfsync: AppendFsync::Everysec,
+            },
+            C::AofAlways => Persistence::Aof {
+                appendfsync: AppendFsync::Always,
+            },
         }
     }
 }

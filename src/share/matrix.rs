@@ -3,61 +3,11 @@
 use serde::Serialize;
 
 use crate::model::StopMode;
-use crate::profile::{AppendFsync, Persistence, SavePoint};
 
-/// Persistence modes the experiment sweeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PersistenceChoice {
-    None,
-    Rdb,
-    AofEverysec,
-    AofAlways,
-}
-
-impl PersistenceChoice {
-    pub const ALL: [PersistenceChoice; 4] =
-        [Self::None, Self::Rdb, Self::AofEverysec, Self::AofAlways];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Rdb => "rdb",
-            Self::AofEverysec => "aof-everysec",
-            Self::AofAlways => "aof-always",
-        }
-    }
-
-    /// The profile setting. RDB keeps Redis' default save points, none of which fires within
-    /// one short cycle: a crash therefore loses the writes, as it would in production.
-    pub fn persistence(self) -> Persistence {
-        match self {
-            Self::None => Persistence::None,
-            Self::Rdb => Persistence::Rdb {
-                save: vec![
-                    SavePoint {
-                        seconds: 3600,
-                        changes: 1,
-                    },
-                    SavePoint {
-                        seconds: 300,
-                        changes: 100,
-                    },
-                    SavePoint {
-                        seconds: 60,
-                        changes: 10000,
-                    },
-                ],
-            },
-            Self::AofEverysec => Persistence::Aof {
-                appendfsync: AppendFsync::Everysec,
-            },
-            Self::AofAlways => Persistence::Aof {
-                appendfsync: AppendFsync::Always,
-            },
-        }
-    }
-}
+/// Persistence modes the experiment sweeps (each as `Persistence::from`: RDB with Redis'
+/// default save points, none of which fires within one short cycle, so a crash loses the
+/// writes, as it would in production).
+pub use crate::model::workload::PersistenceChoice;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -107,7 +57,7 @@ impl Cell {
             None => (s, false),
         };
         Some(Cell {
-            persistence: *PersistenceChoice::ALL.iter().find(|c| c.label() == p)?,
+            persistence: PersistenceChoice::from_label(p)?,
             stop: *[StopChoice::Graceful, StopChoice::Crash, StopChoice::VmLoss]
                 .iter()
                 .find(|c| c.label() == s)?,

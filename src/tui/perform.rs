@@ -388,7 +388,7 @@ impl App {
                 v.concurrency,
                 v.records,
                 v.mode.as_str(),
-                v.persistence.as_str(),
+                v.persistence.label(),
                 v.platform.as_str()
             )
         };

@@ -410,7 +410,7 @@ impl EditValues {
         i.concurrency = self.concurrency;
         i.records = self.records;
         i.mode = self.mode;
-        i.persistence = self.persistence.as_str().to_string();
+        i.persistence = self.persistence.label().to_string();
         i.platform = self.platform.as_str().to_string();
     }
 
@@ -421,7 +421,7 @@ impl EditValues {
             self.concurrency.to_string(),
             self.records.to_string(),
             self.mode.as_str().to_string(),
-            self.persistence.as_str().to_string(),
+            self.persistence.label().to_string(),
             self.platform.as_str().to_string(),
         ]
     }

@@ -461,7 +461,7 @@ async fn engine_loop(
                             );
                         }
                         for (id, shown, role) in &wanted {
-                            if let Some(row) = crate::redis_host::stats::container_sample_as(
+                            if let Some(row) = crate::redis_host::stats::container_sample(
                                 &docker,
                                 id,
                                 shown,

@@ -25,26 +25,17 @@ fn memory(m: &bollard::models::ContainerMemoryStats) -> u64 {
     usage.saturating_sub(cache.unwrap_or(0))
 }
 
-/// `name`'s figures as one process row (role `docker`): its init's host pid, its cgroup's
-/// CPU time in `ticks_per_s` ticks and its memory. `None` when the container is not running
-/// or the daemon does not answer in time (the pane then just lacks the row).
+/// The container `name`'s figures as one process row, shown as `shown` with `role` (`docker`
+/// for a Redis container, `lambda` for a function's): its init's host pid, its cgroup's CPU
+/// time in `ticks_per_s` ticks and its memory. `None` when the container is not running or
+/// the daemon does not answer in time (the pane then just lacks the row).
 pub async fn container_sample(
     docker: &Docker,
     name: &str,
-    ticks_per_s: u64,
-) -> Option<ProcessSample> {
-    container_sample_as(docker, name, name, "docker", ticks_per_s).await
-}
-
-/// As [`container_sample`], for the container `id`, shown as `shown` with `role`.
-pub async fn container_sample_as(
-    docker: &Docker,
-    id: &str,
     shown: &str,
     role: &'static str,
     ticks_per_s: u64,
 ) -> Option<ProcessSample> {
-    let name = id;
     let query = async {
         let inspect = docker
             .inspect_container(name, None::<InspectContainerOptions>)

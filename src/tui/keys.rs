@@ -98,6 +98,17 @@ pub struct Binding {
     pub help: &'static str,
 }
 
+impl Binding {
+    /// Its keys as the help, the editor and the report list them (`"q/Ctrl-C"`).
+    pub fn keys_label(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
 const fn bind(mode: Mode, keys: &'static [Key], action: Action, help: &'static str) -> Binding {
     Binding {
         mode,
@@ -412,7 +423,7 @@ pub fn first_key(mode: Mode, action: Action) -> String {
 pub fn keys_for(mode: Mode, action: Action) -> String {
     KEYS.iter()
         .filter(|b| b.mode == mode && b.action == action)
-        .flat_map(|b| b.keys.iter().map(|k| k.label()))
+        .map(Binding::keys_label)
         .collect::<Vec<_>>()
         .join("/")
 }

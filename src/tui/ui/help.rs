@@ -27,12 +27,7 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
     for mode in [Mode::Normal, Mode::Results, Mode::Help, Mode::ConfirmQuit] {
         out.push(Line::from(Span::styled(mode.label(), t.header())));
         for b in KEYS.iter().filter(|b| b.mode == mode) {
-            let keys = b
-                .keys
-                .iter()
-                .map(|k| k.label())
-                .collect::<Vec<_>>()
-                .join("/");
+            let keys = b.keys_label();
             out.push(Line::from(vec![
                 Span::styled(format!(" {keys:<11} "), t.key()),
                 Span::raw(b.help),
@@ -117,12 +112,7 @@ pub fn render_report(app: &App, frame: &mut Frame, area: Rect) {
     // The scrolling keys, then closing, from the key table.
     let mut hint = Vec::new();
     for b in KEYS.iter().filter(|b| b.mode == Mode::Report) {
-        let keys = b
-            .keys
-            .iter()
-            .map(|k| k.label())
-            .collect::<Vec<_>>()
-            .join("/");
+        let keys = b.keys_label();
         if b.action == Action::Dismiss {
             hint.push(Span::raw("scroll · "));
             hint.push(Span::styled(keys, t.key()));
@@ -201,12 +191,7 @@ pub fn render_editor(app: &App, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::from(""));
     for b in KEYS.iter().filter(|b| b.mode == Mode::Edit) {
-        let keys = b
-            .keys
-            .iter()
-            .map(|k| k.label())
-            .collect::<Vec<_>>()
-            .join("/");
+        let keys = b.keys_label();
         lines.push(Line::from(vec![
             Span::styled(format!(" {keys:<10} "), t.key()),
             Span::raw(b.help),

@@ -261,6 +261,11 @@ impl RunStats {
         }
     }
 
+    /// Commands of write, read and delete recorded so far (no percentile is computed).
+    pub fn commands_recorded(&self) -> u64 {
+        self.commands.iter().map(CommandLatency::count).sum()
+    }
+
     /// Per-command counts per latency bin (see [`CommandLatency::bins`]) for write, read or
     /// delete.
     pub fn command_bins(&self, p: PhaseName, edges: &[u64]) -> Vec<u64> {

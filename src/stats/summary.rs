@@ -131,6 +131,11 @@ pub struct CommandSummary {
 }
 
 impl CommandLatency {
+    /// Commands recorded.
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
     /// Merge an action's buckets: counts are added, never percentiles averaged.
     pub fn merge_buckets(&mut self, buckets: &[[u64; 2]]) {
         for [value, count] in buckets {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
@@ -70,7 +71,7 @@ pub fn fit_lines(lines: Vec<Line<'_>>, room: u16) -> Vec<Line<'_>> {
 }
 
 /// A bordered pane whose title is cut with `…` to fit `area`.
-pub(crate) fn pane_fit(t: Theme, title: &str, area: ratatui::layout::Rect) -> Block<'static> {
+pub(crate) fn pane_fit(t: Theme, title: &str, area: Rect) -> Block<'static> {
     pane(t, &fit(title, usize::from(area.width.saturating_sub(2))))
 }
 
@@ -117,6 +118,18 @@ pub fn uptime(s: u64) -> String {
         .trim_end_matches(".0s")
         .to_string()
         + if s < 60 { "s" } else { "" }
+}
+
+/// Panes at least this wide (inside their borders) show a second column.
+pub(crate) const WIDE_PANE: u16 = 90;
+
+/// The area, and from [`WIDE_PANE`] columns its right half for a second column.
+pub(crate) fn split_wide(area: Rect) -> (Rect, Option<Rect>) {
+    if area.width < WIDE_PANE {
+        return (area, None);
+    }
+    let [l, r] = area.layout(&Layout::horizontal([Constraint::Fill(1); 2]).spacing(2));
+    (l, Some(r))
 }
 
 /// A bordered pane with a title.

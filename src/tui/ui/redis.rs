@@ -129,7 +129,7 @@ pub fn render_redis(app: &App, frame: &mut Frame, area: Rect) {
         ratatui::layout::Constraint::Length(n_short),
         ratatui::layout::Constraint::Fill(1),
     ]));
-    let (left, right) = super::run::split_wide(top);
+    let (left, right) = fmt::split_wide(top);
     let (short, long) = match right {
         Some(_) => lines.split_at(usize::from(n_short).min(lines.len())),
         None => (&lines[..], &[][..]),

@@ -133,7 +133,7 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
     }
     // From 90 columns the pane's other half says how the run is going: latency so far, the
     // phases' means, commands per second, and where the results went.
-    let (left, right) = split_wide(rest);
+    let (left, right) = fmt::split_wide(rest);
     frame.render_widget(Paragraph::new(fmt::fit_lines(lines, left.width)), left);
     if let Some(right) = right {
         frame.render_widget(
@@ -141,18 +141,6 @@ pub fn render_run(app: &App, frame: &mut Frame, area: Rect) {
             right,
         );
     }
-}
-
-/// Panes at least this wide (inside their borders) show a second column.
-pub(super) const WIDE_PANE: u16 = 90;
-
-/// The area, and from [`WIDE_PANE`] columns its right half for a second column.
-pub(super) fn split_wide(area: Rect) -> (Rect, Option<Rect>) {
-    if area.width < WIDE_PANE {
-        return (area, None);
-    }
-    let [l, r] = area.layout(&Layout::horizontal([Constraint::Fill(1); 2]).spacing(2));
-    (l, Some(r))
 }
 
 /// The Run pane's second column.
@@ -196,11 +184,7 @@ fn wide_run_lines(
             format!("{} ms", means.join(" · "))
         }),
     ]));
-    let commands: u64 = [PhaseName::Write, PhaseName::Read, PhaseName::Delete]
-        .into_iter()
-        .filter_map(|p| run.stats.command(p))
-        .map(|c| c.n)
-        .sum();
+    let commands = run.stats.commands_recorded();
     let secs = run.elapsed(now).as_secs_f64();
     lines.push(Line::from(vec![
         label("commands"),

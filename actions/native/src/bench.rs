@@ -101,6 +101,18 @@ fn count_mismatches(replies: &[Value], vals: &Values) -> u64 {
         .count() as u64
 }
 
+/// What [`check_common`] asks of the bench's parameters.
+fn check(p: &BenchParams) -> Result<(), ActionError> {
+    check_common(
+        &p.host,
+        p.port,
+        p.records,
+        "records",
+        p.value_size,
+        &p.key_prefix,
+    )
+}
+
 /// Run the bench action, logging what it does on stderr (the activation's logs).
 pub fn run(p: &BenchParams) -> Result<BenchResult, ActionError> {
     run_with_log(p, |line| eprintln!("{line}"))
@@ -111,14 +123,7 @@ pub fn run_with_log(
     p: &BenchParams,
     mut log: impl FnMut(&str),
 ) -> Result<BenchResult, ActionError> {
-    check_common(
-        &p.host,
-        p.port,
-        p.records,
-        "records",
-        p.value_size,
-        &p.key_prefix,
-    )?;
+    check(p)?;
     let n = p.records as usize;
     let seed = p.seed.unwrap_or_else(values::fresh_seed);
     let key_space = format!("{}:{}", p.key_prefix, invocation_id());
@@ -186,19 +191,12 @@ pub fn run_with_log(
 
 /// The write phase `rounds` times back to back on one connection, with the same keys each
 /// time (the first round inserts them, the others overwrite them): how `redis-benchmark -c 1
-/// -P n -r n` runs its pipelines. `key_prefix` is not used: see the keys below. Returns ms per round: one clock around all the rounds,
-/// divided by `rounds`. `redwhisk bench action` compares it with redis-benchmark like for
-/// like; an activation runs the phase once, which [`run_with_log`] measures. The second value
-/// counts the SETs answered with an error reply.
+/// -P n -r n` runs its pipelines. `key_prefix` is not used: see the keys below. Returns ms
+/// per round (one clock around all the rounds, divided by `rounds`) and the SETs answered
+/// with an error reply. `redwhisk bench action` compares it with redis-benchmark like for
+/// like; an activation runs the phase once, which [`run_with_log`] measures.
 pub fn write_rounds_ms(p: &BenchParams, rounds: u32) -> Result<(f64, u64), ActionError> {
-    check_common(
-        &p.host,
-        p.port,
-        p.records,
-        "records",
-        p.value_size,
-        &p.key_prefix,
-    )?;
+    check(p)?;
     if p.cluster {
         return Err(ActionError::BadParams(
             "back-to-back write rounds take one Redis, not a cluster".into(),

@@ -297,14 +297,7 @@ fn error_replies_are_counted_not_fatal() {
 #[test]
 fn bench_counts_error_replies_and_the_values_they_cost() {
     let redis = TestRedis::start(None);
-    let mut con = redis.connection();
-    // Every SET now fails with an OOM error reply; GET and DEL still work.
-    redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg("1")
-        .exec(&mut con)
-        .unwrap();
+    redis.refuse_writes();
     let ran = run(
         BENCH,
         &json!({"host": "127.0.0.1", "port": redis.port, "records": 25}),
@@ -423,13 +416,7 @@ fn a_pipeline_sent_in_many_chunks_keeps_every_reply_in_order() {
 #[test]
 fn pipelined_error_replies_are_counted_in_every_chunk() {
     let redis = TestRedis::start(None);
-    let mut con = redis.connection();
-    redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg("1")
-        .exec(&mut con)
-        .unwrap();
+    redis.refuse_writes();
     let ran = run(
         BENCH,
         &json!({"host": "127.0.0.1", "port": redis.port, "records": 3000, "mode": "pipelined"}),
@@ -461,14 +448,10 @@ fn back_to_back_write_rounds_overwrite_the_same_keys() {
     assert!(ms > 0.0);
     assert_eq!(errors, 0);
     assert_eq!(redis.dbsize(), 300, "five rounds over the same 300 keys");
-    let mut con = redis.connection();
-    redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg("1")
-        .exec(&mut con)
+    redis.refuse_writes();
+    redis::cmd("FLUSHALL")
+        .exec(&mut redis.connection())
         .unwrap();
-    redis::cmd("FLUSHALL").exec(&mut con).unwrap();
     let (_, errors) = redwhisk_actions::bench::write_rounds_ms(&params, 4).unwrap();
     assert_eq!(errors, 1200, "every SET of every round refused");
 }

@@ -95,6 +95,17 @@ impl TestRedis {
             .query(&mut self.connection())
             .expect("DBSIZE")
     }
+
+    /// From now on every SET fails with an OOM error reply (`maxmemory 1`); GET and DEL
+    /// still work.
+    pub fn refuse_writes(&self) {
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("maxmemory")
+            .arg("1")
+            .exec(&mut self.connection())
+            .expect("CONFIG SET maxmemory 1");
+    }
 }
 
 impl Drop for TestRedis {

@@ -66,7 +66,10 @@ pub struct Steps {
     pub start_us: u64,
     /// Handing it the params: written to stdin (and stdin closed), or the JSON line written.
     pub params_us: u64,
-    /// From the params handed over to the result in hand (the action's own work is inside).
+    /// From the params handed over to the result in hand: nearly all of the action's own
+    /// work. Not all of it for certain: a process can start on its params before the write
+    /// returns to us (or, on a new process, from argv at exec), so only `params_us +
+    /// result_us` (warm) or `start_us + params_us + result_us` (new) is sure to hold it.
     pub result_us: u64,
     /// After the result: the process's exit and reap (a process per activation), or the
     /// end-of-activation guards on stdout and stderr (a warm process).

@@ -147,7 +147,7 @@ pub fn run_with_log(
         connect_round_trips = c.connect_round_trips;
         c
     } else {
-        let c = single.insert(conn::connect(&p.host, p.port, &access)?);
+        let c = single.insert(conn::connect_single(&p.host, p.port, &access)?);
         connect_round_trips = c.round_trips;
         &mut c.con
     };
@@ -212,7 +212,7 @@ pub fn write_rounds_ms(p: &BenchParams, rounds: u32) -> Result<(f64, u64), Actio
         p.value_size as usize,
     );
     let access = Access::new(p.password.as_deref(), p.tls, p.tls_ca.as_deref());
-    let mut c = conn::connect(&p.host, p.port, &access)?;
+    let mut c = conn::connect_single(&p.host, p.port, &access)?;
     let rounds = rounds.max(1);
     let mut errors = 0;
     let started = Instant::now();

@@ -7,6 +7,7 @@ use std::time::Duration;
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
 
 use crate::error::ActionError;
+use crate::phase::Command;
 
 /// How long connect + AUTH + PING may take before we report Redis as unreachable: a wrong
 /// `host` is the most common misconfiguration, and a server that accepts the connection but
@@ -127,6 +128,65 @@ fn tls_failure(e: &redis::RedisError) -> Option<&'static str> {
     .then_some(
         "no TLS answer: if that is a plain Redis port, set `tls` false (redwhisk: use redis://)",
     )
+}
+
+/// One Redis for the actions' phases: plain TCP through our own reply reader, TLS through the
+/// redis crate.
+pub enum Single {
+    Plain(crate::wire::PlainConn),
+    Crate(redis::Connection),
+}
+
+/// An open [`Single`] and the round trips it took to open (as [`Connected`]).
+pub struct SingleConnected {
+    pub con: Single,
+    pub round_trips: u64,
+}
+
+/// Connect to one Redis for a phase's commands: [`connect`] with TLS; without, a plain TCP
+/// connection doing the same on the wire — connect, AUTH when a password is given, PING, in
+/// the same time budget — whose failures are classified the same way.
+pub fn connect_single(
+    host: &str,
+    port: u16,
+    access: &Access,
+) -> Result<SingleConnected, ActionError> {
+    if access.tls.is_some() {
+        let c = connect(host, port, access)?;
+        return Ok(SingleConnected {
+            con: Single::Crate(c.con),
+            round_trips: c.round_trips,
+        });
+    }
+    let sock = resolve(host, port)?;
+    let addr = sock.to_string();
+    let fail = |e: redis::RedisError| classify(&addr, false, e);
+    let started = std::time::Instant::now();
+    let mut con =
+        crate::wire::PlainConn::connect(&sock, CONNECT_DEADLINE).map_err(|e| fail(e.into()))?;
+    let left = CONNECT_DEADLINE
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_millis(1));
+    con.set_timeouts(left).map_err(|e| fail(e.into()))?;
+    let password = access.password.as_deref();
+    let ok = |v: redis::RedisResult<redis::Value>| match v {
+        Ok(redis::Value::ServerError(e)) => Err(fail(e.into())),
+        Ok(_) => Ok(()),
+        Err(e) => Err(fail(e)),
+    };
+    if let Some(p) = password {
+        ok(con.query(&Command {
+            name: b"AUTH",
+            key: p.as_bytes(),
+            value: None,
+        }))?;
+    }
+    ok(con.query_packed(b"*1\r\n$4\r\nPING\r\n"))?;
+    con.set_timeouts(IO_TIMEOUT).map_err(|e| fail(e.into()))?;
+    Ok(SingleConnected {
+        con: Single::Plain(con),
+        round_trips: 1 + u64::from(password.is_some()) + 1,
+    })
 }
 
 /// Connect (with TLS when `access.tls` is set), authenticate when a password is given, and

@@ -13,6 +13,7 @@ mod phase;
 pub mod protocol;
 pub mod share;
 pub mod values;
+mod wire;
 
 pub use cluster::ClusterCounters;
 pub use conn::{Access, Tls};

@@ -210,6 +210,53 @@ impl Exec for redis::Connection {
     }
 }
 
+impl Exec for crate::wire::PlainConn {
+    fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
+        self.query(cmd).and_then(reply)
+    }
+
+    /// As for the redis crate's connection: sent [`SEND_CHUNK`] bytes at a time as it is
+    /// encoded, then each reply read and parsed once, in place.
+    fn many<'c>(
+        &mut self,
+        cmds: Range<usize>,
+        build: &dyn Fn(usize) -> Command<'c>,
+    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
+        for i in cmds.clone() {
+            self.queue(&build(i));
+            if self.queued() >= SEND_CHUNK {
+                self.flush()?;
+            }
+        }
+        self.flush()?;
+        let mut got = Vec::with_capacity(cmds.len());
+        for _ in cmds {
+            got.push(self.reply().and_then(reply));
+        }
+        Ok((got, 1))
+    }
+}
+
+impl Exec for crate::conn::Single {
+    fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
+        match self {
+            Self::Plain(c) => c.one(cmd),
+            Self::Crate(c) => c.one(cmd),
+        }
+    }
+
+    fn many<'c>(
+        &mut self,
+        cmds: Range<usize>,
+        build: &dyn Fn(usize) -> Command<'c>,
+    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
+        match self {
+            Self::Plain(c) => c.many(cmds, build),
+            Self::Crate(c) => c.many(cmds, build),
+        }
+    }
+}
+
 impl Exec for crate::cluster::ClusterConn {
     fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
         self.query(&cmd.to_cmd())

@@ -39,7 +39,7 @@ fn open(
             host, port, access, nodes,
         )?)
     } else {
-        Box::new(conn::connect(host, port, access)?.con)
+        Box::new(conn::connect_single(host, port, access)?.con)
     })
 }
 

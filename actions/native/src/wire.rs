@@ -295,6 +295,29 @@ mod tests {
     }
 
     #[test]
+    fn a_peer_that_stops_mid_reply_is_a_timeout_not_a_hang() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let peer = thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            s.write_all(b"+OK\r\n$10\r\nhal").unwrap();
+            // Silent, with the connection open, until the test is done.
+            let _ = rx.recv();
+        });
+        let mut c = PlainConn::connect(&addr, Duration::from_secs(5)).unwrap();
+        c.set_timeouts(Duration::from_millis(200)).unwrap();
+        assert_eq!(c.reply().unwrap(), Value::Okay);
+        let t = std::time::Instant::now();
+        let e = c.reply().unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        // Bounded by the timeout, not by the peer (generous: a loaded machine).
+        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+        tx.send(()).unwrap();
+        peer.join().unwrap();
+    }
+
+    #[test]
     fn malformed_replies_are_parse_errors_naming_what_came() {
         for (bad, says) in [
             (b"*1\r\n:1\r\n".as_slice(), "reply type"),

@@ -455,3 +455,62 @@ fn back_to_back_write_rounds_overwrite_the_same_keys() {
     let (_, errors) = redwhisk_actions::bench::write_rounds_ms(&params, 4).unwrap();
     assert_eq!(errors, 1200, "every SET of every round refused");
 }
+
+/// Redis killed, or frozen, while the bench writes: the action ends with an error result
+/// naming the phase (not a hang, not a panic), the frozen one within the action's 30 s I/O
+/// deadline. Both on the plain-TCP connection the phases use.
+#[test]
+fn redis_killed_or_frozen_mid_phase_ends_the_action_naming_the_phase() {
+    let servers = [
+        ("-9", TestRedis::start(None)),
+        ("-STOP", TestRedis::start(None)),
+    ];
+    let runs: Vec<_> = servers
+        .iter()
+        .map(|(signal, redis)| {
+            // Sequential, so the write phase lasts seconds: the signal lands inside it.
+            let params = json!({"host": "127.0.0.1", "port": redis.port, "records": 1_000_000,
+                                "mode": "sequential"});
+            let started = std::time::Instant::now();
+            let h = std::thread::spawn(move || run(BENCH, &params, true));
+            while redis.dbsize() < 100 {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(60),
+                    "the bench never started writing"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let sent = Command::new("kill")
+                .args([*signal, &redis.pid().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+            (signal, started, h)
+        })
+        .collect();
+    for (signal, started, h) in runs {
+        let ran = h.join().unwrap();
+        assert_eq!(ran.code, 0, "an application error exits 0: {}", ran.stdout);
+        let e = ran.result["error"].as_str().unwrap_or_default();
+        assert!(
+            e.contains("connection to Redis lost during the write phase"),
+            "{signal}: {}",
+            ran.result
+        );
+        if *signal == "-STOP" {
+            assert!(
+                e.contains("timed out") || e.contains("temporarily unavailable"),
+                "{e}"
+            );
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{signal}: took {:?}",
+            started.elapsed()
+        );
+    }
+    // Let the frozen server go on, so dropping it can stop it.
+    let _ = Command::new("kill")
+        .args(["-CONT", &servers[1].1.pid().to_string()])
+        .status();
+}

@@ -580,8 +580,28 @@ impl App {
     /// Handle a key press: the key table gives the action; the action may yield a command.
     pub fn on_key(&mut self, ev: &KeyEvent) -> Option<EngineCommand> {
         if self.results.filtering && self.view == View::Results && self.mode == Mode::Normal {
-            self.type_filter(ev);
-            return None;
+            use crossterm::event::{KeyCode, KeyModifiers};
+            let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+            match ev.code {
+                // Esc and a letter typed at once reach us as Alt and the letter (that is how
+                // terminals send Alt): the Esc ends the filter, the letter is a key again.
+                KeyCode::Char(c) if ev.modifiers.contains(KeyModifiers::ALT) && !ctrl => {
+                    self.type_filter(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+                    let plain = KeyEvent::new_with_kind(
+                        KeyCode::Char(c),
+                        ev.modifiers - KeyModifiers::ALT,
+                        ev.kind,
+                    );
+                    return self.on_key(&plain);
+                }
+                // Ctrl-C and the other Ctrl keys are never typed: the filter is kept (as by
+                // Enter) and the key does what it does elsewhere.
+                KeyCode::Char(_) if ctrl => self.results.filtering = false,
+                _ => {
+                    self.type_filter(ev);
+                    return None;
+                }
+            }
         }
         let mode = if self.mode == Mode::Normal && self.view == View::Results {
             Mode::Results

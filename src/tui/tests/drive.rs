@@ -721,6 +721,15 @@ fn results_list_every_kind_sort_filter_and_move() {
     app.on_key(&key('/'));
     app.on_key(&code(KeyCode::Esc));
     assert_eq!(app.results.order.len(), 4);
+    // Esc and a key pressed at once come as Alt and the key: the filter is cleared and the
+    // key acts (S sorts), it is not typed.
+    app.on_key(&key('/'));
+    app.on_key(&key('x'));
+    let sort = app.results.sort;
+    app.on_key(&KeyEvent::new(KeyCode::Char('S'), KeyModifiers::ALT));
+    assert!(!app.results.filtering && app.results.filter.is_empty());
+    assert_eq!(app.results.order.len(), 4);
+    assert_ne!(app.results.sort, sort, "Alt-S did not sort");
     // Enter on the sweep opens it in the Sweep view once the engine has read it.
     let text_sweep = std::fs::read_to_string(sweep.join("sweep.json")).unwrap();
     let report: crate::model::sweep::SweepReport = serde_json::from_str(&text_sweep).unwrap();
@@ -729,6 +738,22 @@ fn results_list_every_kind_sort_filter_and_move() {
     let s = text(&screen(&app, 120, 40));
     assert!(s.contains("6/6 steps") && s.contains("← knee"), "{s}");
     assert!(!s.contains("so far"), "{s}");
+    for _ in 0..6 {
+        if app.view != View::Results {
+            app.on_key(&key('v'));
+        }
+    }
+    assert_eq!(app.view, View::Results);
+    // Ctrl keys are never typed: Ctrl-C quits while the filter takes text, keeping it.
+    app.on_key(&key('/'));
+    app.on_key(&key('s'));
+    let quit = app.on_key(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.results.filter, "s");
+    assert!(!app.results.filtering);
+    assert!(
+        app.quitting && quit == Some(EngineCommand::Shutdown),
+        "Ctrl-C while filtering did not quit"
+    );
 }
 
 /// Issue 25 item 9: Compare names what differs between the two runs.

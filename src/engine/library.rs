@@ -29,9 +29,10 @@ struct GatewayHead {
     cycles: u64,
     #[serde(default)]
     cancelled: bool,
-    #[serde(default)]
+    /// A study's connect after a wake; a share's reader connect, which holds a wake.
+    #[serde(default, alias = "reader_connect_p50_ms")]
     connect_p50_woken_ms: Option<f64>,
-    #[serde(default)]
+    #[serde(default, alias = "reader_connect_p99_ms")]
     connect_p99_woken_ms: Option<f64>,
     #[serde(default)]
     as_expected: Option<bool>,
@@ -376,6 +377,46 @@ mod tests {
         let kinds: Vec<Kind> = list(&root).iter().map(|e| e.kind).collect();
         for k in [Kind::Failover, Kind::GatewayStudy, Kind::GatewayShare] {
             assert!(kinds.contains(&k), "{kinds:?}");
+        }
+    }
+
+    /// A gateway study or share this version cannot read in full (an older or newer report:
+    /// here without its `rows`) still opens, as its key figures in the log; a report that is
+    /// not JSON at all is not taken for one.
+    #[test]
+    fn a_gateway_report_this_version_cannot_read_falls_back_to_its_key_figures() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
+        for (fixture, file, says) in [
+            (
+                "20261207T191835Z-local-via-gateway",
+                "study.json",
+                "gateway study on `local`: 4 invocations",
+            ),
+            (
+                "20261207T192036Z-local-share-via-gateway",
+                "share-gateway.json",
+                "gateway share on `local`: 3 cycles",
+            ),
+        ] {
+            let text = std::fs::read_to_string(root.join(fixture).join(file)).unwrap();
+            let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(doc.as_object_mut().unwrap().remove("rows").is_some());
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(file), doc.to_string()).unwrap();
+            match open_other(dir.path()) {
+                Some(EngineEvent::Log { level, message }) => {
+                    assert_eq!(level, Level::Info);
+                    assert!(message.starts_with(says), "{message}");
+                    // Both kinds carry their connect-after-a-wake figures (a share's are its
+                    // reader's connects).
+                    assert!(message.contains("connect after a wake p50 "), "{message}");
+                    assert!(!message.contains("p50 -"), "{message}");
+                    assert!(message.contains("details in"), "{message}");
+                }
+                other => panic!("{file} without its rows: {other:?}"),
+            }
+            std::fs::write(dir.path().join(file), "{not json").unwrap();
+            assert!(open_other(dir.path()).is_none());
         }
     }
 }

@@ -334,6 +334,14 @@ async fn the_process_sample_has_a_row_per_named_container_from_docker_stats() {
         "{gone:?}"
     );
     assert!(gone.processes.iter().any(|p| p.role == "self"), "{gone:?}");
+    // Rows are sampled together: one gone beside one running leaves just the running one.
+    let mixed = sample(vec!["redwhisk-no-such-container".into(), name.clone()]).await;
+    let rows: Vec<_> = mixed
+        .processes
+        .iter()
+        .filter(|p| p.role == "docker")
+        .collect();
+    assert!(rows.len() == 1 && rows[0].name == name, "{mixed:?}");
     engine.send(EngineCommand::Shutdown);
     task.await.unwrap();
     host.down(StopMode::Graceful, &events).await.unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
 
 use crate::error::ActionError;
-use crate::phase::Command;
+use crate::phase::{self, Command};
 
 /// How long connect + AUTH + PING may take before we report Redis as unreachable: a wrong
 /// `host` is the most common misconfiguration, and a server that accepts the connection but
@@ -169,19 +169,17 @@ pub fn connect_single(
         .max(Duration::from_millis(1));
     con.set_timeouts(left).map_err(|e| fail(e.into()))?;
     let password = access.password.as_deref();
-    let ok = |v: redis::RedisResult<redis::Value>| match v {
-        Ok(redis::Value::ServerError(e)) => Err(fail(e.into())),
-        Ok(_) => Ok(()),
-        Err(e) => Err(fail(e)),
-    };
     if let Some(p) = password {
-        ok(con.query(&Command {
+        let mut auth = Vec::new();
+        Command {
             name: b"AUTH",
             key: p.as_bytes(),
             value: None,
-        }))?;
+        }
+        .encode(&mut auth);
+        phase::request(&mut con, &auth).map_err(fail)?;
     }
-    ok(con.query_packed(b"*1\r\n$4\r\nPING\r\n"))?;
+    phase::request(&mut con, b"*1\r\n$4\r\nPING\r\n").map_err(fail)?;
     con.set_timeouts(IO_TIMEOUT).map_err(|e| fail(e.into()))?;
     Ok(SingleConnected {
         con: Single::Plain(con),

@@ -174,74 +174,70 @@ fn reply(v: Value) -> redis::RedisResult<Value> {
     }
 }
 
-impl Exec for redis::Connection {
-    fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
-        use redis::ConnectionLike;
-        let mut buf = Vec::with_capacity(cmd.encoded_len());
-        cmd.encode(&mut buf);
-        self.req_packed_command(&buf).and_then(reply)
+/// One connection as a phase uses it: encoded commands out, one reply at a time in (an error
+/// reply as `Value::ServerError`; `Err` only when the connection itself failed). The redis
+/// crate's connection (TLS) and our plain-TCP one ([`crate::wire::PlainConn`]) are both one.
+pub trait Wire {
+    fn send(&mut self, encoded: &[u8]) -> redis::RedisResult<()>;
+    fn recv(&mut self) -> redis::RedisResult<Value>;
+}
+
+impl Wire for redis::Connection {
+    fn send(&mut self, encoded: &[u8]) -> redis::RedisResult<()> {
+        self.send_packed_command(encoded)
     }
 
-    /// The pipeline is sent as it is encoded, [`SEND_CHUNK`] bytes at a time, so Redis works
-    /// on the first commands while the rest are still being encoded; then every reply is read
-    /// and parsed once (by the redis crate's parser). Still one round trip: no reply is waited
-    /// for before the last command is sent.
-    fn many<'c>(
-        &mut self,
-        cmds: Range<usize>,
-        build: &dyn Fn(usize) -> Command<'c>,
-    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-        let mut buf = Vec::with_capacity(2 * SEND_CHUNK);
-        for i in cmds.clone() {
-            build(i).encode(&mut buf);
-            if buf.len() >= SEND_CHUNK {
-                self.send_packed_command(&buf)?;
-                buf.clear();
-            }
-        }
-        if !buf.is_empty() {
-            self.send_packed_command(&buf)?;
-        }
-        let mut got = Vec::with_capacity(cmds.len());
-        for _ in cmds {
-            got.push(reply(self.recv_response()?));
-        }
-        Ok((got, 1))
+    fn recv(&mut self) -> redis::RedisResult<Value> {
+        self.recv_response()
     }
 }
 
-impl Exec for crate::wire::PlainConn {
-    fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
-        self.query(cmd).and_then(reply)
-    }
+/// An encoded command and its reply; an error reply as the error it stands for.
+pub fn request(w: &mut impl Wire, encoded: &[u8]) -> redis::RedisResult<Value> {
+    w.send(encoded)?;
+    w.recv().and_then(reply)
+}
 
-    /// As for the redis crate's connection: sent [`SEND_CHUNK`] bytes at a time as it is
-    /// encoded, then each reply read and parsed once, in place.
-    fn many<'c>(
-        &mut self,
-        cmds: Range<usize>,
-        build: &dyn Fn(usize) -> Command<'c>,
-    ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-        for i in cmds.clone() {
-            self.queue(&build(i));
-            if self.queued() >= SEND_CHUNK {
-                self.flush()?;
-            }
+/// One command, one round trip.
+fn one_on(w: &mut impl Wire, cmd: &Command<'_>) -> redis::RedisResult<Value> {
+    let mut buf = Vec::with_capacity(cmd.encoded_len());
+    cmd.encode(&mut buf);
+    request(w, &buf)
+}
+
+/// The pipeline is sent as it is encoded, [`SEND_CHUNK`] bytes at a time, so Redis works on
+/// the first commands while the rest are still being encoded; then every reply is read and
+/// parsed once. Still one round trip: no reply is waited for before the last command is sent.
+/// An error reply is that command's result; a failed connection ends the pipeline at once
+/// (the replies still due would each wait out the read deadline).
+fn many_on<'c>(
+    w: &mut impl Wire,
+    cmds: Range<usize>,
+    build: &dyn Fn(usize) -> Command<'c>,
+) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
+    let mut buf = Vec::with_capacity(2 * SEND_CHUNK);
+    for i in cmds.clone() {
+        build(i).encode(&mut buf);
+        if buf.len() >= SEND_CHUNK {
+            w.send(&buf)?;
+            buf.clear();
         }
-        self.flush()?;
-        let mut got = Vec::with_capacity(cmds.len());
-        for _ in cmds {
-            got.push(self.reply().and_then(reply));
-        }
-        Ok((got, 1))
     }
+    if !buf.is_empty() {
+        w.send(&buf)?;
+    }
+    let mut got = Vec::with_capacity(cmds.len());
+    for _ in cmds {
+        got.push(reply(w.recv()?));
+    }
+    Ok((got, 1))
 }
 
 impl Exec for crate::conn::Single {
     fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
         match self {
-            Self::Plain(c) => c.one(cmd),
-            Self::Crate(c) => c.one(cmd),
+            Self::Plain(c) => one_on(c, cmd),
+            Self::Crate(c) => one_on(c, cmd),
         }
     }
 
@@ -251,8 +247,8 @@ impl Exec for crate::conn::Single {
         build: &dyn Fn(usize) -> Command<'c>,
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
         match self {
-            Self::Plain(c) => c.many(cmds, build),
-            Self::Crate(c) => c.many(cmds, build),
+            Self::Plain(c) => many_on(c, cmds, build),
+            Self::Crate(c) => many_on(c, cmds, build),
         }
     }
 }
@@ -400,6 +396,34 @@ mod tests {
         assert_eq!(got, want);
         // `encoded_len` is exact: the buffer sized from it never reallocated.
         assert_eq!(got.capacity(), got.len());
+    }
+
+    /// A connection that fails partway through a pipeline's replies ends the pipeline with
+    /// that failure, instead of recording it for each reply still due (on a frozen server,
+    /// each would wait out the 30 s read deadline in turn).
+    #[test]
+    fn a_connection_lost_mid_replies_ends_the_pipeline() {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let peer = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).unwrap();
+            // Two of the five replies, then the end of the stream.
+            s.write_all(b"+OK\r\n+OK\r\n").unwrap();
+            s.shutdown(std::net::Shutdown::Write).unwrap();
+            let _ = done_rx.recv();
+        });
+        let mut c =
+            crate::wire::PlainConn::connect(&addr, std::time::Duration::from_secs(5)).unwrap();
+        c.set_timeouts(std::time::Duration::from_secs(10)).unwrap();
+        let got = many_on(&mut c, 0..5, &|_| Command::set(b"k", b"v"));
+        let e = got.expect_err("the pipeline went on after its connection ended");
+        assert!(e.is_connection_dropped(), "{e}");
+        done_tx.send(()).unwrap();
+        peer.join().unwrap();
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! A plain-TCP connection to one Redis for the actions' phases: commands written from one
-//! reused buffer, replies read 64 KiB at a time and parsed in place, once each.
+//! A plain-TCP connection to one Redis for the actions' phases: commands written as the phase
+//! encodes them ([`crate::phase::Wire`]), replies read 64 KiB at a time and parsed in place,
+//! once each.
 //!
 //! The redis crate's parser (a general RESP3 decoder built on `combine`) costs about 80 ns
 //! per reply; the replies of SET, GET, DEL, AUTH and PING are four RESP types, read here with
@@ -13,21 +14,17 @@ use std::time::Duration;
 
 use redis::{ErrorKind, RedisError, RedisResult, Value};
 
-use crate::phase::Command;
-
 /// Bytes asked of the socket per read: a 1000-reply pipeline of `+OK` (5 KB) or of 32-byte
 /// GETs (39 KB) comes in one or two reads.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// One TCP connection, its read buffer and its write buffer.
+/// One TCP connection and its read buffer.
 pub struct PlainConn {
     stream: TcpStream,
     /// Bytes read: `buf[at..end]` is not parsed yet.
     buf: Vec<u8>,
     at: usize,
     end: usize,
-    /// Commands encoded and not sent yet.
-    out: Vec<u8>,
 }
 
 impl PlainConn {
@@ -40,7 +37,6 @@ impl PlainConn {
             buf: vec![0; READ_CHUNK],
             at: 0,
             end: 0,
-            out: Vec::new(),
         })
     }
 
@@ -48,36 +44,6 @@ impl PlainConn {
     pub fn set_timeouts(&self, d: Duration) -> io::Result<()> {
         self.stream.set_read_timeout(Some(d))?;
         self.stream.set_write_timeout(Some(d))
-    }
-
-    /// Encode `cmd` into the write buffer (sent by [`PlainConn::flush`]).
-    pub fn queue(&mut self, cmd: &Command<'_>) {
-        cmd.encode(&mut self.out);
-    }
-
-    /// Bytes queued and not sent yet.
-    pub fn queued(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Send what is queued, in one write when the socket takes it.
-    pub fn flush(&mut self) -> RedisResult<()> {
-        let r = self.stream.write_all(&self.out);
-        self.out.clear();
-        Ok(r?)
-    }
-
-    /// One command, one reply (an error reply as `Value::ServerError`).
-    pub fn query(&mut self, cmd: &Command<'_>) -> RedisResult<Value> {
-        self.queue(cmd);
-        self.flush()?;
-        self.reply()
-    }
-
-    /// An encoded command, and its reply.
-    pub fn query_packed(&mut self, cmd: &[u8]) -> RedisResult<Value> {
-        self.stream.write_all(cmd)?;
-        self.reply()
     }
 
     /// The next reply.
@@ -169,6 +135,16 @@ impl PlainConn {
         }
         self.end += n;
         Ok(())
+    }
+}
+
+impl crate::phase::Wire for PlainConn {
+    fn send(&mut self, encoded: &[u8]) -> RedisResult<()> {
+        Ok(self.stream.write_all(encoded)?)
+    }
+
+    fn recv(&mut self) -> RedisResult<Value> {
+        self.reply()
     }
 }
 

@@ -130,11 +130,26 @@ fn tls_failure(e: &redis::RedisError) -> Option<&'static str> {
     )
 }
 
-/// One Redis for the actions' phases: plain TCP through our own reply reader, TLS through the
-/// redis crate.
-pub enum Single {
+/// One Redis for the actions' phases, and the buffer its commands are encoded into (kept: a
+/// 32 KiB buffer allocated per pipeline cost ~3% of a 1000-SET pipeline's time).
+pub struct Single {
+    pub(crate) link: Link,
+    pub(crate) out: Vec<u8>,
+}
+
+/// Plain TCP through our own reply reader, TLS through the redis crate.
+pub(crate) enum Link {
     Plain(crate::wire::PlainConn),
     Crate(redis::Connection),
+}
+
+impl Single {
+    fn new(link: Link) -> Self {
+        Self {
+            link,
+            out: Vec::new(),
+        }
+    }
 }
 
 /// An open [`Single`] and the round trips it took to open (as [`Connected`]).
@@ -154,7 +169,7 @@ pub fn connect_single(
     if access.tls.is_some() {
         let c = connect(host, port, access)?;
         return Ok(SingleConnected {
-            con: Single::Crate(c.con),
+            con: Single::new(Link::Crate(c.con)),
             round_trips: c.round_trips,
         });
     }
@@ -182,7 +197,7 @@ pub fn connect_single(
     phase::request(&mut con, b"*1\r\n$4\r\nPING\r\n").map_err(fail)?;
     con.set_timeouts(IO_TIMEOUT).map_err(|e| fail(e.into()))?;
     Ok(SingleConnected {
-        con: Single::Plain(con),
+        con: Single::new(Link::Plain(con)),
         round_trips: 1 + u64::from(password.is_some()) + 1,
     })
 }

@@ -101,12 +101,6 @@ impl<'a> Command<'a> {
         c
     }
 
-    /// Its RESP encoding's length in bytes.
-    fn encoded_len(&self) -> usize {
-        let bulk = |b: &[u8]| 1 + digits(b.len()) + 2 + b.len() + 2;
-        4 + bulk(self.name) + bulk(self.key) + self.value.map_or(0, bulk)
-    }
-
     /// Append its RESP encoding (an array of bulk strings) to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let n = if self.value.is_some() { b'3' } else { b'2' };
@@ -117,16 +111,6 @@ impl<'a> Command<'a> {
             bulk(out, v);
         }
     }
-}
-
-/// Decimal digits of `n`.
-fn digits(mut n: usize) -> usize {
-    let mut d = 1;
-    while n >= 10 {
-        n /= 10;
-        d += 1;
-    }
-    d
 }
 
 /// `$<len>\r\n<bytes>\r\n`, the length written without going through `fmt`.
@@ -198,11 +182,11 @@ pub fn request(w: &mut impl Wire, encoded: &[u8]) -> redis::RedisResult<Value> {
     w.recv().and_then(reply)
 }
 
-/// One command, one round trip.
-fn one_on(w: &mut impl Wire, cmd: &Command<'_>) -> redis::RedisResult<Value> {
-    let mut buf = Vec::with_capacity(cmd.encoded_len());
-    cmd.encode(&mut buf);
-    request(w, &buf)
+/// One command, one round trip, encoded into `out`.
+fn one_on(w: &mut impl Wire, out: &mut Vec<u8>, cmd: &Command<'_>) -> redis::RedisResult<Value> {
+    out.clear();
+    cmd.encode(out);
+    request(w, out)
 }
 
 /// The pipeline is sent as it is encoded, [`SEND_CHUNK`] bytes at a time, so Redis works on
@@ -212,19 +196,20 @@ fn one_on(w: &mut impl Wire, cmd: &Command<'_>) -> redis::RedisResult<Value> {
 /// (the replies still due would each wait out the read deadline).
 fn many_on<'c>(
     w: &mut impl Wire,
+    out: &mut Vec<u8>,
     cmds: Range<usize>,
     build: &dyn Fn(usize) -> Command<'c>,
 ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-    let mut buf = Vec::with_capacity(2 * SEND_CHUNK);
+    out.clear();
     for i in cmds.clone() {
-        build(i).encode(&mut buf);
-        if buf.len() >= SEND_CHUNK {
-            w.send(&buf)?;
-            buf.clear();
+        build(i).encode(out);
+        if out.len() >= SEND_CHUNK {
+            w.send(out)?;
+            out.clear();
         }
     }
-    if !buf.is_empty() {
-        w.send(&buf)?;
+    if !out.is_empty() {
+        w.send(out)?;
     }
     let mut got = Vec::with_capacity(cmds.len());
     for _ in cmds {
@@ -235,9 +220,10 @@ fn many_on<'c>(
 
 impl Exec for crate::conn::Single {
     fn one(&mut self, cmd: &Command<'_>) -> redis::RedisResult<Value> {
-        match self {
-            Self::Plain(c) => one_on(c, cmd),
-            Self::Crate(c) => one_on(c, cmd),
+        use crate::conn::Link;
+        match &mut self.link {
+            Link::Plain(c) => one_on(c, &mut self.out, cmd),
+            Link::Crate(c) => one_on(c, &mut self.out, cmd),
         }
     }
 
@@ -246,9 +232,10 @@ impl Exec for crate::conn::Single {
         cmds: Range<usize>,
         build: &dyn Fn(usize) -> Command<'c>,
     ) -> redis::RedisResult<(Vec<redis::RedisResult<Value>>, u64)> {
-        match self {
-            Self::Plain(c) => many_on(c, cmds, build),
-            Self::Crate(c) => many_on(c, cmds, build),
+        use crate::conn::Link;
+        match &mut self.link {
+            Link::Plain(c) => many_on(c, &mut self.out, cmds, build),
+            Link::Crate(c) => many_on(c, &mut self.out, cmds, build),
         }
     }
 }
@@ -389,13 +376,11 @@ mod tests {
         for c in &cmds {
             want.extend_from_slice(&c.to_cmd().get_packed_command());
         }
-        let mut got = Vec::with_capacity(cmds.iter().map(Command::encoded_len).sum());
+        let mut got = Vec::new();
         for c in &cmds {
             c.encode(&mut got);
         }
         assert_eq!(got, want);
-        // `encoded_len` is exact: the buffer sized from it never reallocated.
-        assert_eq!(got.capacity(), got.len());
     }
 
     /// A connection that fails partway through a pipeline's replies ends the pipeline with
@@ -419,17 +404,10 @@ mod tests {
         let mut c =
             crate::wire::PlainConn::connect(&addr, std::time::Duration::from_secs(5)).unwrap();
         c.set_timeouts(std::time::Duration::from_secs(10)).unwrap();
-        let got = many_on(&mut c, 0..5, &|_| Command::set(b"k", b"v"));
+        let got = many_on(&mut c, &mut Vec::new(), 0..5, &|_| Command::set(b"k", b"v"));
         let e = got.expect_err("the pipeline went on after its connection ended");
         assert!(e.is_connection_dropped(), "{e}");
         done_tx.send(()).unwrap();
         peer.join().unwrap();
-    }
-
-    #[test]
-    fn digits_counts_decimal_digits() {
-        for (n, d) in [(0, 1), (9, 1), (10, 2), (99, 2), (100, 3), (123_456, 6)] {
-            assert_eq!(digits(n), d, "{n}");
-        }
     }
 }
